@@ -1,0 +1,43 @@
+// Package cli implements the stratos command line: one file per subcommand.
+// Flag parsing and configuration reading stay here; the packages below get
+// config structs.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Run executes the command line args and returns the process exit code.
+func Run(ctx context.Context, args []string) int {
+	root := newRoot()
+	root.SetArgs(args)
+	if err := root.ExecuteContext(ctx); err != nil {
+		var ec exitCode
+		if errors.As(err, &ec) {
+			return int(ec)
+		}
+		fmt.Fprintln(os.Stderr, "Error:", err)
+		return 1
+	}
+	return 0
+}
+
+// exitCode ends a command with a status and no further message.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "stratos",
+		Short:         "Stratos: a decentralized data mesh",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	return root
+}
