@@ -77,7 +77,7 @@ func TestRootProperties(t *testing.T) {
 func TestSplitter(t *testing.T) {
 	for _, tc := range []struct {
 		size, slice int
-		want       []int
+		want        []int
 	}{
 		{0, MinSize, nil},
 		{1, MinSize, []int{1}},
