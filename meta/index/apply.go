@@ -1,0 +1,454 @@
+package index
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"math"
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+	"github.com/stratos-net/stratos/slice"
+)
+
+// Apply applies one command as one atomic, synced batch and returns its
+// result. It is deterministic: the same commands in the same order on the
+// same state write the same bytes and return the same results, so replicas
+// fed the same log agree. A command that fails writes nothing; its error
+// wraps one of the package's sentinels and names what was wrong.
+func (ix *Index) Apply(cmd *metav1.Command) (*metav1.CommandResult, error) {
+	if cmd == nil {
+		return nil, fmt.Errorf("nil command: %w", ErrBadCommand)
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	t := ix.begin()
+	res, err := t.apply(cmd)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.commit(); err != nil {
+		return nil, fmt.Errorf("apply: %w", err)
+	}
+	return res, nil
+}
+
+func (t *txn) apply(cmd *metav1.Command) (*metav1.CommandResult, error) {
+	now := cmd.GetUnixNano()
+	switch op := cmd.GetOp().(type) {
+	case *metav1.Command_RegisterNode:
+		return t.registerNode(now, op.RegisterNode)
+	case *metav1.Command_CreateTask:
+		return t.createTask(now, op.CreateTask)
+	case *metav1.Command_CommitFile:
+		return t.commitFile(now, op.CommitFile)
+	case *metav1.Command_EndTask:
+		return t.endTask(op.EndTask)
+	case *metav1.Command_DeleteFile:
+		return t.deleteFile(op.DeleteFile)
+	case *metav1.Command_AddReplicas:
+		return t.changeReplicas(op.AddReplicas.GetSliceId(), op.AddReplicas.GetNodeIds(), true)
+	case *metav1.Command_RemoveReplicas:
+		return t.changeReplicas(op.RemoveReplicas.GetSliceId(), op.RemoveReplicas.GetNodeIds(), false)
+	default:
+		return nil, fmt.Errorf("no operation: %w", ErrBadCommand)
+	}
+}
+
+func badCommand(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrBadCommand)
+}
+
+// commandPath validates a path carried by a command: the error is both
+// ErrBadCommand and ErrBadPath.
+func commandPath(p string) (string, error) {
+	clean, err := CleanPath(p)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", err, ErrBadCommand)
+	}
+	return clean, nil
+}
+
+func (t *txn) registerNode(now int64, c *metav1.RegisterNodeCmd) (*metav1.CommandResult, error) {
+	n := c.GetNode()
+	if n == nil {
+		return nil, badCommand("register node: no node record")
+	}
+	if err := checkName("node ID", n.NodeId); err != nil {
+		return nil, fmt.Errorf("register node: %w", err)
+	}
+	if len(n.PublicKey) != ed25519.PublicKeySize {
+		return nil, badCommand("register node %s: public key is %d bytes, want %d", n.NodeId, len(n.PublicKey), ed25519.PublicKeySize)
+	}
+	if n.Addr == "" {
+		return nil, badCommand("register node %s: no address", n.NodeId)
+	}
+	rec := proto.CloneOf(n)
+	rec.RegisteredUnixNano = now
+	var old metav1.NodeRecord
+	found, err := t.getMsg(nodeKey(n.NodeId), &old, false)
+	if err != nil {
+		return nil, fmt.Errorf("register node %s: %w", n.NodeId, err)
+	}
+	if found {
+		rec.RegisteredUnixNano = old.RegisteredUnixNano
+	}
+	if err := t.set(nodeKey(n.NodeId), rec); err != nil {
+		return nil, fmt.Errorf("register node %s: %w", n.NodeId, err)
+	}
+	return &metav1.CommandResult{}, nil
+}
+
+func (t *txn) createTask(now int64, c *metav1.CreateTaskCmd) (*metav1.CommandResult, error) {
+	if c == nil {
+		return nil, badCommand("create task: empty")
+	}
+	switch c.Kind {
+	case metav1.TaskKind_TASK_KIND_UPLOAD, metav1.TaskKind_TASK_KIND_DOWNLOAD, metav1.TaskKind_TASK_KIND_REPAIR:
+	default:
+		return nil, badCommand("create task: kind %v", c.Kind)
+	}
+	if err := checkName("owner", c.Owner); err != nil {
+		return nil, fmt.Errorf("create task: %w", err)
+	}
+	path, err := commandPath(c.Path)
+	if err != nil {
+		return nil, fmt.Errorf("create task: %w", err)
+	}
+	if c.TtlNanos <= 0 || now > math.MaxInt64-c.TtlNanos {
+		return nil, badCommand("create task %s %s: ttl %d", c.Owner, path, c.TtlNanos)
+	}
+	if c.Kind == metav1.TaskKind_TASK_KIND_UPLOAD {
+		if err := t.checkUploadTarget(c.Owner, path, c.Overwrite); err != nil {
+			return nil, fmt.Errorf("create task: %w", err)
+		}
+	}
+	seq, err := t.counter(keyTaskSeq)
+	if err != nil {
+		return nil, fmt.Errorf("create task: %w", err)
+	}
+	seq++
+	task := &metav1.Task{
+		Id: taskID(seq), Kind: c.Kind, Owner: c.Owner, Path: path, Size: c.Size,
+		Overwrite: c.Overwrite, CreatedUnixNano: now, ExpiresUnixNano: now + c.TtlNanos,
+	}
+	if err := t.set(taskKey(seq), task); err != nil {
+		return nil, fmt.Errorf("create task: %w", err)
+	}
+	if err := t.addCounter(keyTaskSeq, 1); err != nil {
+		return nil, fmt.Errorf("create task: %w", err)
+	}
+	return &metav1.CommandResult{Task: task}, nil
+}
+
+// checkUploadTarget says whether a file may be written at (owner, path): not
+// over an existing file unless overwrite, never over a directory, never
+// below a file. A name is a file or a directory, not both, so List's names
+// are unique.
+func (t *txn) checkUploadTarget(owner, path string, overwrite bool) error {
+	if _, err := t.get(fileKey(owner, path), true); err == nil {
+		if !overwrite {
+			return fmt.Errorf("file %s %s: %w", owner, path, ErrExists)
+		}
+	} else if !isNotFound(err) {
+		return err
+	}
+	for i := 1; i < len(path); i++ {
+		if path[i] != '/' {
+			continue
+		}
+		if _, err := t.get(fileKey(owner, path[:i]), true); err == nil {
+			return fmt.Errorf("file %s %s: parent %s is a file: %w", owner, path, path[:i], ErrExists)
+		} else if !isNotFound(err) {
+			return err
+		}
+	}
+	isDir := false
+	below := append(fileKey(owner, path), sepPathByte)
+	err := t.ix.scan(below, func(_, _ []byte) error { isDir = true; return errStop })
+	if err != nil {
+		return err
+	}
+	if isDir {
+		return fmt.Errorf("file %s %s: is a directory: %w", owner, path, ErrExists)
+	}
+	return nil
+}
+
+func (t *txn) task(id string) (*metav1.Task, uint64, error) {
+	seq, ok := parseTaskID(id)
+	if !ok {
+		return nil, 0, fmt.Errorf("task %q: %w", clip(id), ErrNotFound)
+	}
+	task := new(metav1.Task)
+	found, err := t.getMsg(taskKey(seq), task, false)
+	if err != nil {
+		return nil, 0, fmt.Errorf("task %s: %w", id, err)
+	}
+	if !found {
+		return nil, 0, fmt.Errorf("task %s: %w", id, ErrNotFound)
+	}
+	return task, seq, nil
+}
+
+func (t *txn) endTask(c *metav1.EndTaskCmd) (*metav1.CommandResult, error) {
+	_, seq, err := t.task(c.GetTaskId())
+	if err != nil {
+		return nil, fmt.Errorf("end task: %w", err)
+	}
+	t.del(taskKey(seq))
+	return &metav1.CommandResult{}, nil
+}
+
+func (t *txn) commitFile(now int64, c *metav1.CommitFileCmd) (*metav1.CommandResult, error) {
+	if c == nil || c.File == nil {
+		return nil, badCommand("commit file: no file")
+	}
+	task, seq, err := t.task(c.TaskId)
+	if err != nil {
+		return nil, fmt.Errorf("commit file: %w", err)
+	}
+	f := c.File
+	switch {
+	case task.Kind != metav1.TaskKind_TASK_KIND_UPLOAD:
+		return nil, badCommand("commit file: task %s is a %v task", task.Id, task.Kind)
+	case now > task.ExpiresUnixNano:
+		return nil, fmt.Errorf("commit file: task %s expired at %d, now %d: %w", task.Id, task.ExpiresUnixNano, now, ErrTaskExpired)
+	case f.Owner != task.Owner || f.Path != task.Path:
+		return nil, badCommand("commit file: file %s %s is not task %s's %s %s", clip(f.Owner), clip(f.Path), task.Id, task.Owner, task.Path)
+	}
+	if err := checkContent(f, c.Replicas); err != nil {
+		return nil, fmt.Errorf("commit file %s %s: %w", f.Owner, f.Path, err)
+	}
+	if err := t.checkUploadTarget(f.Owner, f.Path, task.Overwrite); err != nil {
+		return nil, fmt.Errorf("commit file: %w", err)
+	}
+	res, err := t.writeFile(now, f, c.Replicas)
+	if err != nil {
+		return nil, fmt.Errorf("commit file %s %s: %w", f.Owner, f.Path, err)
+	}
+	t.del(taskKey(seq))
+	return res, nil
+}
+
+// checkContent checks a file's slices against its size, its file ID and the
+// replica sets (DESIGN §6.1: the file ID is the Merkle root of slice IDs).
+func checkContent(f *metav1.FileEntry, replicas []*metav1.ReplicaSet) error {
+	if len(replicas) != len(f.Slices) {
+		return badCommand("%d replica sets for %d slices", len(replicas), len(f.Slices))
+	}
+	ids := make([]slice.ID, len(f.Slices))
+	sizes := make(map[string]uint64, len(f.Slices))
+	var total uint64
+	for i, s := range f.Slices {
+		id, err := slice.ParseID(s.GetId())
+		if err != nil {
+			return fmt.Errorf("slice %d: %w: %w", i, err, ErrBadCommand)
+		}
+		if size, ok := sizes[s.Id]; ok && size != s.Size {
+			return badCommand("slice %s appears with sizes %d and %d", s.Id, size, s.Size)
+		}
+		sizes[s.Id] = s.Size
+		ids[i] = id
+		if total+s.Size < total {
+			return badCommand("slice sizes overflow")
+		}
+		total += s.Size
+		for _, n := range replicas[i].GetNodeIds() {
+			if err := checkName("node ID", n); err != nil {
+				return fmt.Errorf("slice %d replicas: %w", i, err)
+			}
+		}
+	}
+	if total != f.Size {
+		return badCommand("size %d, but slices add up to %d", f.Size, total)
+	}
+	if root := slice.Root(ids).String(); f.FileId != root {
+		return badCommand("file ID %q, but the slices' Merkle root is %s", clip(f.FileId), root)
+	}
+	return nil
+}
+
+// writeFile stores f (replacing any file at its path) with its slice and
+// file-ID records and counters.
+func (t *txn) writeFile(now int64, f *metav1.FileEntry, replicas []*metav1.ReplicaSet) (*metav1.CommandResult, error) {
+	entry := proto.CloneOf(f)
+	entry.CreatedUnixNano = now
+	key := fileKey(f.Owner, f.Path)
+	var newSlices int64
+	// References to the new content first, so a slice the old content shares
+	// never drops to zero and is never released.
+	for i, s := range entry.Slices {
+		created, err := t.addSliceRef(s, replicas[i].GetNodeIds())
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			newSlices++
+		}
+	}
+	res := &metav1.CommandResult{File: entry}
+	old := new(metav1.FileEntry)
+	replaced, err := t.getMsg(key, old, true)
+	if err != nil {
+		return nil, err
+	}
+	if replaced {
+		t.del(fileIDKey(old.FileId, old.Owner, old.Path))
+		if res.Released, err = t.release(old); err != nil {
+			return nil, err
+		}
+	} else if err := t.addCounter(keyFiles, 1); err != nil {
+		return nil, err
+	}
+	if err := t.set(key, entry); err != nil {
+		return nil, err
+	}
+	t.setRaw(fileIDKey(entry.FileId, entry.Owner, entry.Path), nil)
+	t.added = append(t.added, key)
+	if err := t.addCounter(keySlices, newSlices-int64(len(res.Released))); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// addSliceRef counts one more use of a slice, creating its entry if needed,
+// and adds the replicas.
+func (t *txn) addSliceRef(ref *metav1.SliceRef, replicas []string) (created bool, err error) {
+	key := sliceKey(ref.Id)
+	s := new(metav1.SliceEntry)
+	found, err := t.getMsg(key, s, true)
+	if err != nil {
+		return false, err
+	}
+	if !found {
+		s = &metav1.SliceEntry{Id: ref.Id, Size: ref.Size}
+		t.added = append(t.added, key)
+	} else if s.Size != ref.Size {
+		return false, badCommand("slice %s has size %d, not %d", ref.Id, s.Size, ref.Size)
+	}
+	s.Refs++
+	t.addHolders(s, replicas)
+	return !found, t.set(key, s)
+}
+
+// addHolders merges nodes into s.Replicas (sorted, unique) and writes the
+// holder index for the new ones.
+func (t *txn) addHolders(s *metav1.SliceEntry, nodes []string) {
+	for _, n := range nodes {
+		i, ok := slices.BinarySearch(s.Replicas, n)
+		if ok {
+			continue
+		}
+		s.Replicas = slices.Insert(s.Replicas, i, n)
+		t.setRaw(holderKey(n, s.Id), nil)
+	}
+}
+
+// release drops one reference per slice occurrence in f and removes the
+// slices no file uses any more, returning them with their replicas: the
+// nodes holding them may delete them.
+func (t *txn) release(f *metav1.FileEntry) ([]*metav1.SliceEntry, error) {
+	var released []*metav1.SliceEntry
+	for _, ref := range f.Slices {
+		key := sliceKey(ref.Id)
+		s := new(metav1.SliceEntry)
+		found, err := t.getMsg(key, s, true)
+		if err != nil {
+			return nil, err
+		}
+		if !found || s.Refs == 0 {
+			return nil, fmt.Errorf("index corrupt: file %s %s uses slice %s, which has no references", f.Owner, f.Path, ref.Id)
+		}
+		s.Refs--
+		if s.Refs > 0 {
+			if err := t.set(key, s); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		t.del(key)
+		for _, n := range s.Replicas {
+			t.del(holderKey(n, s.Id))
+		}
+		released = append(released, s)
+	}
+	return released, nil
+}
+
+func (t *txn) deleteFile(c *metav1.DeleteFileCmd) (*metav1.CommandResult, error) {
+	owner := c.GetOwner()
+	if err := checkName("owner", owner); err != nil {
+		return nil, fmt.Errorf("delete file: %w", err)
+	}
+	path, err := commandPath(c.GetPath())
+	if err != nil {
+		return nil, fmt.Errorf("delete file: %w", err)
+	}
+	key := fileKey(owner, path)
+	f := new(metav1.FileEntry)
+	found, err := t.getMsg(key, f, true)
+	if err != nil {
+		return nil, fmt.Errorf("delete file %s %s: %w", owner, path, err)
+	}
+	if !found {
+		return nil, fmt.Errorf("delete file %s %s: %w", owner, path, ErrNotFound)
+	}
+	t.del(key)
+	t.del(fileIDKey(f.FileId, owner, path))
+	released, err := t.release(f)
+	if err != nil {
+		return nil, fmt.Errorf("delete file %s %s: %w", owner, path, err)
+	}
+	if err := t.addCounter(keyFiles, -1); err != nil {
+		return nil, err
+	}
+	if err := t.addCounter(keySlices, -int64(len(released))); err != nil {
+		return nil, err
+	}
+	return &metav1.CommandResult{File: f, Released: released}, nil
+}
+
+// changeReplicas adds or removes replica locations of a slice; its
+// references are unchanged.
+func (t *txn) changeReplicas(id string, nodes []string, add bool) (*metav1.CommandResult, error) {
+	verb := "remove replicas"
+	if add {
+		verb = "add replicas"
+	}
+	if _, err := slice.ParseID(id); err != nil {
+		return nil, fmt.Errorf("%s: %w: %w", verb, err, ErrBadCommand)
+	}
+	if len(nodes) == 0 {
+		return nil, badCommand("%s of %s: no node IDs", verb, id)
+	}
+	for _, n := range nodes {
+		if err := checkName("node ID", n); err != nil {
+			return nil, fmt.Errorf("%s of %s: %w", verb, id, err)
+		}
+	}
+	s := new(metav1.SliceEntry)
+	found, err := t.getMsg(sliceKey(id), s, true)
+	if err != nil {
+		return nil, fmt.Errorf("%s of %s: %w", verb, id, err)
+	}
+	if !found {
+		return nil, fmt.Errorf("%s: slice %s: %w", verb, id, ErrNotFound)
+	}
+	if add {
+		t.addHolders(s, nodes)
+	} else {
+		s.Replicas = slices.DeleteFunc(s.Replicas, func(n string) bool {
+			if slices.Contains(nodes, n) {
+				t.del(holderKey(n, id))
+				return true
+			}
+			return false
+		})
+	}
+	if err := t.set(sliceKey(id), s); err != nil {
+		return nil, fmt.Errorf("%s of %s: %w", verb, id, err)
+	}
+	return &metav1.CommandResult{}, nil
+}

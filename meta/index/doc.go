@@ -1,0 +1,43 @@
+// Package index is the meta service's index state machine (DESIGN §5.1,
+// whitepaper §4.2.2–4.2.3): the namespace (owner → directory tree → files),
+// slices with their replica locations and reference counts, open tasks and
+// registered resource nodes. Apply(cmd) changes it, the query methods read
+// it, Snapshot and Restore move it between replicas. It knows nothing of
+// networks, disks or clocks: time arrives inside each Command, and Apply is
+// deterministic, so replicas that apply the same log hold the same bytes.
+//
+// # Key layout
+//
+// Records are deterministic protobuf encodings in a kv.Store that the index
+// owns entirely. Every key but one starts with a generation byte g, '0' or
+// '1'; Restore fills the unused generation and switches to it in one write
+// (m/gen), so a bad snapshot never touches the state in use. Below, keys are
+// shown without g ("logical keys", which are also what Snapshot writes):
+//
+//	n/<owner>\x00<path>               FileEntry; "/" in path is stored as \x01
+//	i/<file id>\x00<owner>\x00<path>  ""   file ID → its paths (path as above)
+//	s/<slice id>                      SliceEntry (size, sorted replicas, refs)
+//	h/<node id>\x00<slice id>         ""   node → the slices it holds
+//	t/<seq, 8 bytes big-endian>       Task; its ID is "t<seq>"
+//	r/<node id>                       NodeRecord
+//	c/files, c/slices, c/taskseq      counters, 8 bytes big-endian
+//	m/gen (no g)                      the generation in use; absent means '0'
+//
+// Owners and node IDs are 1–128 bytes of UTF-8 without control characters,
+// paths pass CleanPath, so NUL and \x01 cannot occur inside them and the
+// separators are unambiguous. Storing "/" as \x01, which sorts below every
+// byte a name may contain, makes key order equal name order and keeps each
+// directory's children, and each subdirectory's descendants, contiguous:
+// List reads one key per subdirectory and seeks past the rest.
+//
+// A name in a directory is a file or a directory, never both: a file cannot
+// be created over a directory or below a file (ErrExists).
+//
+// # Bloom filter
+//
+// A Bloom filter holds every file key and slice key ever added; File, Slice,
+// HasSlice and Apply's existence checks consult it first and answer
+// "definitely absent" without a store read (whitepaper §4.2.6). Deletions
+// leave false positives. It is rebuilt by Open and Restore, and rebuilt
+// twice as large when the index outgrows it.
+package index

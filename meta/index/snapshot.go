@@ -1,0 +1,247 @@
+package index
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/stratos-net/stratos/kv"
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+)
+
+// Snapshot format, all integers big-endian:
+//
+//	magic    "stratos-index-snapshot/1\n"
+//	records  u32 key length (> 0), u32 value length, key, value
+//	         (logical keys, strictly ascending)
+//	end      u32 0, u32 0
+//	trailer  u64 number of records, SHA-256 of every byte before it
+//
+// It is self-delimiting: Restore reads exactly these bytes and no more.
+const snapshotMagic = "stratos-index-snapshot/1\n"
+
+const (
+	maxSnapshotKey   = 16 << 10
+	maxSnapshotValue = 64 << 20
+)
+
+// ErrBadSnapshot is returned by Restore for bytes that are not a complete,
+// intact snapshot.
+var ErrBadSnapshot = errors.New("bad index snapshot")
+
+// Snapshot writes the whole state to w. Two indexes with the same state write
+// the same bytes. Apply waits until it is done.
+func (ix *Index) Snapshot(w io.Writer) error {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	bw := bufio.NewWriter(w)
+	h := sha256.New()
+	out := io.MultiWriter(bw, h)
+	if _, err := io.WriteString(out, snapshotMagic); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	var n uint64
+	var hdr [8]byte
+	err := ix.scan(nil, func(k, v []byte) error {
+		binary.BigEndian.PutUint32(hdr[:4], uint32(len(k)))
+		binary.BigEndian.PutUint32(hdr[4:], uint32(len(v)))
+		n++
+		for _, b := range [][]byte{hdr[:], k, v} {
+			if _, err := out.Write(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	var tail [16]byte // end marker, count
+	binary.BigEndian.PutUint64(tail[8:], n)
+	if _, err := out.Write(tail[:]); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	if _, err := bw.Write(h.Sum(nil)); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	return nil
+}
+
+// Restore replaces the whole state with a snapshot read from r and rebuilds
+// the Bloom filter. The snapshot goes into the unused generation of keys and
+// becomes current, in one small write, only once it is read to the end and
+// its checksum and every record are valid; a truncated or corrupt snapshot
+// is an error wrapping ErrBadSnapshot and leaves the old state in place.
+func (ix *Index) Restore(r io.Reader) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	next := otherGen(ix.gen)
+	if err := ix.clearGen(next); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if err := ix.load(r, next); err != nil {
+		_ = ix.clearGen(next) // else Open clears it
+		return fmt.Errorf("restore: %w", err)
+	}
+	var b kv.Batch
+	b.Set([]byte(keyCurrGen), []byte{next})
+	if err := ix.store.Write(&b, true); err != nil {
+		_ = ix.clearGen(next)
+		return fmt.Errorf("restore: %w", err)
+	}
+	old := ix.gen
+	ix.gen = next
+	_ = ix.clearGen(old) // garbage only now; Open clears what is left
+	if err := ix.rebuildBloom(0); err != nil {
+		return fmt.Errorf("restore: %w", err) // the state is restored; the filter is off
+	}
+	return nil
+}
+
+// load copies a snapshot's records into generation g, checking each.
+func (ix *Index) load(r io.Reader, g byte) error {
+	sr := snapReader{r: r, h: sha256.New()}
+	magic, err := sr.read(len(snapshotMagic))
+	if err != nil {
+		return err
+	}
+	if string(magic) != snapshotMagic {
+		return fmt.Errorf("%w: not an index snapshot", ErrBadSnapshot)
+	}
+	var b kv.Batch
+	var prev []byte
+	var n uint64
+	for {
+		k, v, err := sr.record()
+		if err != nil {
+			return err
+		}
+		if k == nil {
+			break
+		}
+		if prev != nil && bytes.Compare(prev, k) >= 0 {
+			return fmt.Errorf("%w: record %d: keys out of order", ErrBadSnapshot, n)
+		}
+		if err := checkRecord(k, v); err != nil {
+			return fmt.Errorf("%w: record %d: %w", ErrBadSnapshot, n, err)
+		}
+		prev = k
+		n++
+		b.Set(phys(g, k), v)
+		if b.Len() >= writeChunk {
+			if err := ix.store.Write(&b, false); err != nil {
+				return err
+			}
+			b = kv.Batch{}
+		}
+	}
+	if err := sr.trailer(n); err != nil {
+		return err
+	}
+	return ix.store.Write(&b, false) // the generation switch after it syncs
+}
+
+// snapReader reads a snapshot and hashes what it reads.
+type snapReader struct {
+	r io.Reader
+	h hash.Hash
+}
+
+// read returns the next n bytes. It grows its buffer as data arrives, so a
+// lying length costs no more memory than the bytes really sent.
+func (s *snapReader) read(n int) ([]byte, error) {
+	var buf bytes.Buffer
+	if _, err := io.CopyN(&buf, s.r, int64(n)); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("%w: %w", ErrBadSnapshot, err)
+	}
+	s.h.Write(buf.Bytes())
+	return buf.Bytes(), nil
+}
+
+// record returns the next key and value, or a nil key at the end marker.
+func (s *snapReader) record() (k, v []byte, err error) {
+	hdr, err := s.read(8)
+	if err != nil {
+		return nil, nil, err
+	}
+	kl, vl := binary.BigEndian.Uint32(hdr[:4]), binary.BigEndian.Uint32(hdr[4:])
+	switch {
+	case kl == 0 && vl == 0:
+		return nil, nil, nil
+	case kl == 0 || kl > maxSnapshotKey || vl > maxSnapshotValue:
+		return nil, nil, fmt.Errorf("%w: record of key length %d, value length %d", ErrBadSnapshot, kl, vl)
+	}
+	if k, err = s.read(int(kl)); err != nil {
+		return nil, nil, err
+	}
+	if v, err = s.read(int(vl)); err != nil {
+		return nil, nil, err
+	}
+	return k, v, nil
+}
+
+// trailer checks the record count and the checksum.
+func (s *snapReader) trailer(n uint64) error {
+	count, err := s.read(8)
+	if err != nil {
+		return err
+	}
+	if got := binary.BigEndian.Uint64(count); got != n {
+		return fmt.Errorf("%w: %d records, trailer says %d", ErrBadSnapshot, n, got)
+	}
+	want := s.h.Sum(nil)
+	sum, err := s.read(sha256.Size)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(sum, want) {
+		return fmt.Errorf("%w: checksum mismatch", ErrBadSnapshot)
+	}
+	return nil
+}
+
+// checkRecord checks that a key belongs to the layout and its value decodes
+// as the record that key holds, so a snapshot from elsewhere (or a bug)
+// cannot plant keys the index does not understand.
+func checkRecord(k, v []byte) error {
+	var m proto.Message
+	switch {
+	case bytes.HasPrefix(k, []byte(prefixFile)):
+		m = new(metav1.FileEntry)
+	case bytes.HasPrefix(k, []byte(prefixSlice)):
+		m = new(metav1.SliceEntry)
+	case bytes.HasPrefix(k, []byte(prefixTask)) && len(k) == len(prefixTask)+8:
+		m = new(metav1.Task)
+	case bytes.HasPrefix(k, []byte(prefixNode)):
+		m = new(metav1.NodeRecord)
+	case bytes.HasPrefix(k, []byte(prefixFileID)), bytes.HasPrefix(k, []byte(prefixHolder)):
+		if len(v) != 0 {
+			return fmt.Errorf("key %q: index record with a value", clip(string(k)))
+		}
+		return nil
+	case string(k) == keyFiles || string(k) == keySlices || string(k) == keyTaskSeq:
+		if len(v) != 8 {
+			return fmt.Errorf("counter %s of %d bytes", k, len(v))
+		}
+		return nil
+	default:
+		return fmt.Errorf("unknown key %q", clip(string(k)))
+	}
+	if err := proto.Unmarshal(v, m); err != nil {
+		return fmt.Errorf("key %q: %w", clip(string(k)), err)
+	}
+	return nil
+}
