@@ -1,0 +1,98 @@
+package resource
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Config configures a Node. Zero durations mean their defaults.
+type Config struct {
+	// DataDir is the node's data directory; its filesystem's free space is
+	// the capacity offered when Capacity is 0.
+	DataDir string
+	// Listen is the address to serve on, e.g. "127.0.0.1:0".
+	Listen string
+	// AdvertiseAddr is the address peers dial; empty means the listener's.
+	AdvertiseAddr string
+	// MetaAddr and MetaID name the meta node; TLS accepts only MetaID.
+	MetaAddr, MetaID string
+	Region           string
+	// Capacity is the bytes offered to the network; 0 means what the data
+	// directory's filesystem has free at start plus what the store holds.
+	Capacity uint64
+	// HeartbeatInterval is how often the node heartbeats (default 1s).
+	HeartbeatInterval time.Duration
+	// ReportInterval is how often the node reports every slice it holds
+	// (default 1m); it also reports once after each registration.
+	ReportInterval time.Duration
+	// OrphanGrace protects slices younger than this from deletion as
+	// unreferenced: an upload in flight is not in the index yet (default 2h).
+	OrphanGrace time.Duration
+	// Repairs bounds how many repair copies run at once (default 2).
+	Repairs int
+	// Logger receives the node's logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock for the orphan grace; nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultConfig returns a Config with every default filled in; the caller
+// sets DataDir, the meta node and Region.
+func DefaultConfig() Config {
+	return Config{
+		Listen:            "127.0.0.1:0",
+		HeartbeatInterval: time.Second,
+		ReportInterval:    time.Minute,
+		OrphanGrace:       2 * time.Hour,
+		Repairs:           2,
+	}
+}
+
+// ErrConfig is wrapped by every error of Config.Validate.
+var ErrConfig = errors.New("invalid resource node config")
+
+// Validate reports the first unusable setting.
+func (c Config) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case c.Listen == "":
+		return bad("no listen address")
+	case c.MetaAddr == "" || c.MetaID == "":
+		return bad("meta node address and ID are both required")
+	case c.Capacity == 0 && c.DataDir == "":
+		return bad("capacity 0 means the data directory's free space, but there is no data directory")
+	case c.HeartbeatInterval < 0, c.ReportInterval < 0, c.OrphanGrace < 0:
+		return bad("negative interval")
+	case c.Repairs < 0:
+		return bad("negative repair concurrency %d", c.Repairs)
+	}
+	return nil
+}
+
+// withDefaults fills in the zero values.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.HeartbeatInterval == 0 {
+		c.HeartbeatInterval = d.HeartbeatInterval
+	}
+	if c.ReportInterval == 0 {
+		c.ReportInterval = d.ReportInterval
+	}
+	if c.OrphanGrace == 0 {
+		c.OrphanGrace = d.OrphanGrace
+	}
+	if c.Repairs == 0 {
+		c.Repairs = d.Repairs
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}

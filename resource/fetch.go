@@ -1,0 +1,68 @@
+package resource
+
+import (
+	"errors"
+	"io"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
+	"github.com/stratos-net/stratos/slice"
+	"github.com/stratos-net/stratos/wire"
+)
+
+// Fetch streams a slice, or a byte range of it, in wire.FrameSize frames.
+// The bytes are not verified here: the client checks them against the ID
+// (DESIGN §6.3). A file damaged on disk ends the stream with DataLoss.
+func (s service) Fetch(req *storagev1.FetchRequest, stream storagev1.SliceService_FetchServer) error {
+	n := s.n
+	n.conns.Add(1)
+	defer n.conns.Add(-1)
+
+	id, err := slice.ParseID(req.GetSliceId())
+	if err != nil {
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	r, err := n.store.Open(id)
+	if err != nil {
+		return fetchStatus(err)
+	}
+	defer r.Close()
+	size, off, length := r.Size(), req.GetOffset(), req.GetLength()
+	if off > size || length > size-off {
+		return status.Errorf(codes.InvalidArgument, "fetch %s: range %d+%d outside a %d-byte slice", id, off, length, size)
+	}
+	if length == 0 {
+		length = size - off
+	}
+	buf := make([]byte, min(length, wire.FrameSize))
+	for length > 0 {
+		p := buf[:min(length, uint64(len(buf)))]
+		if k, err := r.ReadAt(p, int64(off)); k < len(p) {
+			n.log.Error("slice file unreadable", "slice", id, "offset", off, "err", err)
+			return status.Errorf(codes.DataLoss, "fetch %s: read at %d: %v", id, off, err)
+		}
+		// Send copies the frame before it returns, so buf can be reused.
+		if err := stream.Send(&storagev1.FetchResponse{Data: p}); err != nil {
+			return err
+		}
+		off += uint64(len(p))
+		length -= uint64(len(p))
+	}
+	n.log.Debug("served slice", "slice", id, "task", req.GetTaskId(), "offset", req.GetOffset(), "length", req.GetLength())
+	return nil
+}
+
+func fetchStatus(err error) error {
+	code := codes.Internal
+	switch {
+	case errors.Is(err, ErrNotFound):
+		code = codes.NotFound
+	case errors.Is(err, ErrCorrupt):
+		code = codes.DataLoss
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		code = codes.DataLoss
+	}
+	return status.Error(code, err.Error())
+}

@@ -1,0 +1,187 @@
+package resource_test
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stratos-net/stratos/identity"
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
+	"github.com/stratos-net/stratos/resource"
+	"github.com/stratos-net/stratos/resource/disk"
+	"github.com/stratos-net/stratos/resource/storetest"
+	"github.com/stratos-net/stratos/slice"
+)
+
+// put stores data on the pipeline nodes and returns its ID.
+func put(t *testing.T, data []byte, nodes ...*testNode) slice.ID {
+	t.Helper()
+	id := slice.Sum(data)
+	resp, err := resource.StoreSlice(context.Background(), nodes[0].client(t), pipelineHeader("t", data, id.String(), nodes...), bytes.NewReader(data))
+	if err != nil || len(resp.Receipts) != len(nodes) {
+		t.Fatalf("put: %v, %v", resp, err)
+	}
+	return id
+}
+
+func has(n *testNode, id slice.ID) bool {
+	_, err := n.store.Stat(id)
+	return err == nil
+}
+
+func TestRegisterAndHeartbeat(t *testing.T) {
+	// DESIGN §5.4: nodes register with a signed record, then heartbeat
+	// their load and report their slices.
+	meta := newFakeMeta(t)
+	n := startNode(t, meta, func(c *resource.Config, _ *disk.Options) { c.Region = "eu-west" })
+	eventually(t, "the node registers and reports", func() bool {
+		return meta.count(func(m *fakeMeta) int { return min(len(m.registered), len(m.reports)) }) > 0
+	})
+	meta.snapshot(func(m *fakeMeta) {
+		req := m.registered[0]
+		if err := identity.VerifyRegistration(req.Node, req.Signature); err != nil {
+			t.Errorf("registration signature: %v", err)
+		}
+		want := &metav1.NodeRecord{NodeId: n.ID(), PublicKey: n.key.Public(), Addr: n.addr, Region: "eu-west", Capacity: 1 << 30}
+		if got := req.Node; got.NodeId != want.NodeId || !bytes.Equal(got.PublicKey, want.PublicKey) || got.Addr != want.Addr || got.Region != want.Region || got.Capacity != want.Capacity {
+			t.Errorf("registered %v, want %v", got, want)
+		}
+	})
+	data, _ := storetest.Data(1, 100_000)
+	put(t, data, n)
+	eventually(t, "a heartbeat shows the slice", func() bool {
+		return meta.count(func(m *fakeMeta) int {
+			if len(m.heartbeats) == 0 {
+				return 0
+			}
+			hb := m.heartbeats[len(m.heartbeats)-1]
+			if hb.NodeId == n.ID() && hb.Load.Slices == 1 && hb.Load.Capacity == 1<<30 && hb.Load.Free == 1<<30-100_000 {
+				return 1
+			}
+			return 0
+		}) == 1
+	})
+}
+
+func TestReregister(t *testing.T) {
+	meta := newFakeMeta(t)
+	n := startNode(t, meta)
+	eventually(t, "the node registers", func() bool { return meta.count(func(m *fakeMeta) int { return len(m.registered) }) == 1 })
+	meta.answer(n.ID(), &metav1.HeartbeatResponse{Reregister: true})
+	eventually(t, "the node registers again and reports", func() bool {
+		return meta.count(func(m *fakeMeta) int { return min(len(m.registered), len(m.reports)) }) >= 2
+	})
+}
+
+func TestMetaStartsLater(t *testing.T) {
+	// The meta node may start after the resource node, or restart: the node
+	// keeps serving and registers once it can.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	meta := &fakeMeta{key: mustKey(t), addr: addr} // not serving yet
+	n := startNode(t, meta)
+	data, _ := storetest.Data(2, 70_000)
+	id := put(t, data, n)
+	got, err := fetch(t, n, &storagev1.FetchRequest{SliceId: id.String()})
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Fetch without a meta node: %v", err)
+	}
+	meta = startFakeMeta(t, addr, meta.key)
+	eventually(t, "the node registers with the late meta node", func() bool {
+		return meta.count(func(m *fakeMeta) int { return len(m.registered) }) > 0
+	})
+}
+
+func TestRepairOrder(t *testing.T) {
+	// DESIGN §5.4: a healthy holder copies a slice to newly placed nodes and
+	// the meta node is told with the targets' receipts.
+	meta := newFakeMeta(t)
+	a, b, c := startNode(t, meta), startNode(t, meta), startNode(t, meta)
+	data, _ := storetest.Data(3, 3<<20+1)
+	id := put(t, data, a)
+	meta.answer(a.ID(), &metav1.HeartbeatResponse{Repairs: []*metav1.RepairOrder{
+		{TaskId: "repair-1", SliceId: id.String(), Size: uint64(len(data)), Targets: []*storagev1.Peer{b.peer(), c.peer()}},
+	}})
+	var confirm *metav1.ConfirmRepairRequest
+	eventually(t, "the repair is confirmed", func() bool {
+		return meta.count(func(m *fakeMeta) int {
+			if len(m.confirms) > 0 {
+				confirm = m.confirms[0]
+			}
+			return len(m.confirms)
+		}) > 0
+	})
+	if confirm.TaskId != "repair-1" || len(confirm.Receipts) != 2 {
+		t.Fatalf("confirm = %v", confirm)
+	}
+	for i, target := range []*testNode{b, c} {
+		r := confirm.Receipts[i]
+		if err := identity.VerifyReceipt(target.key.Public(), r); err != nil || r.SliceId != id.String() || r.TaskId != "repair-1" {
+			t.Errorf("receipt %d = %v: %v", i, r, err)
+		}
+		if got := storetest.Get(t, target.store, id); !bytes.Equal(got, data) {
+			t.Errorf("target %d holds different bytes", i)
+		}
+	}
+}
+
+func TestDeleteOrder(t *testing.T) {
+	meta := newFakeMeta(t)
+	n := startNode(t, meta)
+	data1, _ := storetest.Data(4, 10_000)
+	data2, _ := storetest.Data(5, 10_000)
+	gone, kept := put(t, data1, n), put(t, data2, n)
+	meta.answer(n.ID(), &metav1.HeartbeatResponse{DeleteSlices: []string{gone.String(), "sha256-bad"}})
+	eventually(t, "the slice is deleted", func() bool { return !has(n, gone) })
+	if !has(n, kept) {
+		t.Fatal("deleted a slice that was not named")
+	}
+}
+
+// clock is a settable clock shared by a node and its store.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+
+func TestOrphanGrace(t *testing.T) {
+	// A slice the index does not reference is deleted only once it is older
+	// than the grace: an upload in flight is not in the index yet.
+	meta := newFakeMeta(t)
+	t0 := time.Unix(1_700_000_000, 0)
+	clk := &clock{t: t0}
+	n := startNode(t, meta, func(c *resource.Config, o *disk.Options) {
+		c.Now, o.Now = clk.Now, clk.Now
+		c.OrphanGrace = 2 * time.Hour
+		c.ReportInterval = 10 * time.Millisecond
+	})
+	oldData, _ := storetest.Data(6, 10_000)
+	old := put(t, oldData, n)
+	clk.Set(t0.Add(3 * time.Hour))
+	youngData, _ := storetest.Data(7, 10_000)
+	young := put(t, youngData, n)
+	clk.Set(t0.Add(3*time.Hour + time.Minute))
+
+	meta.snapshot(func(m *fakeMeta) {
+		m.reportResp[n.ID()] = &metav1.ReportSlicesResponse{DeleteSlices: []string{old.String(), young.String()}}
+	})
+	eventually(t, "the old orphan is deleted", func() bool { return !has(n, old) })
+	reports := meta.count(func(m *fakeMeta) int { return len(m.reports) })
+	eventually(t, "two more reports", func() bool { return meta.count(func(m *fakeMeta) int { return len(m.reports) }) >= reports+2 })
+	if !has(n, young) {
+		t.Fatal("deleted an orphan younger than the grace")
+	}
+	clk.Set(t0.Add(5*time.Hour + time.Minute))
+	eventually(t, "the young orphan is deleted once old enough", func() bool { return !has(n, young) })
+}

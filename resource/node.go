@@ -1,0 +1,189 @@
+package resource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/stratos-net/stratos/identity"
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
+	"github.com/stratos-net/stratos/wire"
+)
+
+// shutdownGrace is how long Run lets streams in flight finish before it
+// cuts them off.
+const shutdownGrace = 3 * time.Second
+
+// Node is a resource node: it serves SliceService and keeps the meta node
+// informed. The node does not own its store; the caller closes it after Run.
+type Node struct {
+	cfg      Config
+	key      *identity.Key
+	store    SliceStore
+	log      *slog.Logger
+	pool     *wire.Pool // connections to downstream nodes and repair targets
+	capacity uint64
+
+	conns atomic.Int32 // Store and Fetch streams in flight
+
+	mu        sync.Mutex
+	reserved  uint64 // bytes announced by Store streams in flight
+	running   bool
+	repairs   map[string]bool // task IDs of repairs in flight
+	repairSem chan struct{}   // bounds the repairs running at once
+}
+
+// New returns a node with key serving the slices of store.
+func New(cfg Config, key *identity.Key, store SliceStore) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if key == nil || store == nil {
+		return nil, fmt.Errorf("%w: a node needs a key and a slice store", ErrConfig)
+	}
+	cfg = cfg.withDefaults()
+	n := &Node{
+		cfg:      cfg,
+		key:      key,
+		store:    store,
+		log:      cfg.Logger.With("node", key.ID()[:8]),
+		pool:     wire.NewPool(),
+		capacity: cfg.Capacity,
+		repairs:  make(map[string]bool),
+	}
+	n.repairSem = make(chan struct{}, cfg.Repairs)
+	if n.capacity == 0 {
+		free, err := freeSpace(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		u, err := store.Usage()
+		if err != nil {
+			return nil, fmt.Errorf("new resource node: %w", err)
+		}
+		n.capacity = free + u.Bytes // what it holds is offered too
+	}
+	return n, nil
+}
+
+// ID returns the node ID.
+func (n *Node) ID() string { return n.key.ID() }
+
+// Capacity returns the bytes the node offers: Config.Capacity, or what it
+// measured at start.
+func (n *Node) Capacity() uint64 { return n.capacity }
+
+// Run serves until ctx ends: it listens, calls ready with the listening
+// address, then registers with the meta node (retrying while it is
+// unreachable; Fetch is served meanwhile) and heartbeats. It returns nil
+// after a clean shutdown. Run may be called once.
+func (n *Node) Run(ctx context.Context, ready func(addr string)) error {
+	n.mu.Lock()
+	if n.running {
+		n.mu.Unlock()
+		return errors.New("resource node: Run called twice")
+	}
+	n.running = true
+	n.mu.Unlock()
+	defer n.pool.Close()
+
+	// Dialing does not connect, so this fails only on a malformed address;
+	// an unreachable meta node is retried by the meta loop.
+	metaConn, err := wire.Dial(n.cfg.MetaAddr, n.cfg.MetaID)
+	if err != nil {
+		return fmt.Errorf("resource node: meta node: %w", err)
+	}
+	defer metaConn.Close()
+
+	srv, ln, err := n.listen()
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	n.log.Info("resource node serving", "addr", addr, "capacity", n.capacity)
+	if ready != nil {
+		ready(addr)
+	}
+
+	advertise := n.cfg.AdvertiseAddr
+	if advertise == "" {
+		advertise = addr
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { n.metaLoop(runCtx, metav1.NewMetaServiceClient(metaConn), advertise) })
+
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+		err = fmt.Errorf("resource node: serve: %w", err)
+	}
+	cancel()
+	stopServer(srv, shutdownGrace)
+	wg.Wait() // the meta loop waits for its repairs
+	n.log.Info("resource node stopped")
+	return err
+}
+
+// listen makes the gRPC server, presenting the node key, and its listener.
+func (n *Node) listen() (*grpc.Server, net.Listener, error) {
+	srv, err := wire.NewServer(n.key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("resource node: %w", err)
+	}
+	storagev1.RegisterSliceServiceServer(srv, service{n: n})
+	ln, err := net.Listen("tcp", n.cfg.Listen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("resource node: listen: %w", err)
+	}
+	return srv, ln, nil
+}
+
+// stopServer lets streams in flight finish for up to grace, then cuts them.
+func stopServer(srv *grpc.Server, grace time.Duration) {
+	done := make(chan struct{})
+	go func() { srv.GracefulStop(); close(done) }()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		srv.Stop()
+		<-done
+	}
+}
+
+// reserve holds size bytes of the node's capacity for a Store in flight.
+func (n *Node) reserve(size uint64) (release func(), err error) {
+	u, err := n.store.Usage()
+	if err != nil {
+		return nil, err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if u.Bytes+n.reserved+size > n.capacity {
+		return nil, fmt.Errorf("%w: %d bytes wanted, %d of %d offered in use", ErrNoSpace, size, u.Bytes+n.reserved, n.capacity)
+	}
+	n.reserved += size
+	return func() {
+		n.mu.Lock()
+		n.reserved -= size
+		n.mu.Unlock()
+	}, nil
+}
+
+// service is the SliceService of a node.
+type service struct {
+	storagev1.UnimplementedSliceServiceServer
+	n *Node
+}
