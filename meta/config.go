@@ -1,0 +1,77 @@
+package meta
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/stratos-net/stratos/meta/health"
+	"github.com/stratos-net/stratos/meta/index"
+	"github.com/stratos-net/stratos/meta/placement"
+	"github.com/stratos-net/stratos/slice"
+)
+
+// Config configures a meta node.
+type Config struct {
+	DataDir     string // index state (Pebble) lives in DataDir/index
+	Listen      string // e.g. "127.0.0.1:7100"
+	SliceSize   int    // the network's slice size (DESIGN §6.1)
+	Replicas    int    // replica target R (DESIGN §6.2: default 3)
+	MinReplicas int    // an upload never succeeds below this (default 2)
+	// TaskTTL bounds how long an upload may take before its task expires.
+	TaskTTL time.Duration
+	// RepairInterval is how often under-replicated slices are looked for.
+	RepairInterval time.Duration
+	// RepairTimeout re-issues a repair order that has not been confirmed.
+	RepairTimeout time.Duration
+	Health        health.Config
+	Placement     placement.Config
+	Index         index.Options
+	// Seed makes placement and holder order reproducible; 0 picks one at
+	// random.
+	Seed   uint64
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// DefaultConfig returns the configuration of a devnet meta node.
+func DefaultConfig() Config {
+	return Config{
+		Listen:         "127.0.0.1:7100",
+		SliceSize:      slice.DefaultSize,
+		Replicas:       3,
+		MinReplicas:    2,
+		TaskTTL:        time.Hour,
+		RepairInterval: time.Second,
+		RepairTimeout:  time.Minute,
+		Health:         health.DefaultConfig(),
+		Placement:      placement.DefaultConfig(),
+		Index:          index.DefaultOptions(),
+	}
+}
+
+// ErrConfig is wrapped by every configuration error.
+var ErrConfig = errors.New("invalid meta node configuration")
+
+// Validate reports the first problem with c.
+func (c Config) Validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data dir is empty"))
+	}
+	if err := slice.CheckSize(c.SliceSize); err != nil {
+		errs = append(errs, err)
+	}
+	if c.MinReplicas < 1 || c.Replicas < c.MinReplicas {
+		errs = append(errs, fmt.Errorf("replicas %d, min replicas %d: want 1 <= min <= replicas", c.Replicas, c.MinReplicas))
+	}
+	if c.TaskTTL <= 0 || c.RepairInterval <= 0 || c.RepairTimeout <= 0 {
+		errs = append(errs, errors.New("task TTL, repair interval and repair timeout must be positive"))
+	}
+	errs = append(errs, c.Health.Validate(), c.Placement.Validate(), c.Index.Validate())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return nil
+}

@@ -1,0 +1,56 @@
+package meta
+
+import (
+	"context"
+	"errors"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/stratos-net/stratos/identity"
+	"github.com/stratos-net/stratos/meta/index"
+	"github.com/stratos-net/stratos/meta/placement"
+	"github.com/stratos-net/stratos/slice"
+)
+
+// Errors of the meta service that are not the index's.
+var (
+	ErrNoSpace      = errors.New("not enough free space in the network")
+	ErrUnderReplica = errors.New("too few verified replicas")
+	ErrUnknownNode  = errors.New("node is not registered")
+)
+
+// toStatus turns an error into the gRPC status clients map back to their
+// sentinels: the code carries the kind, the message carries the detail.
+func toStatus(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	return status.Error(codeOf(err), err.Error())
+}
+
+func codeOf(err error) codes.Code {
+	switch {
+	case errors.Is(err, index.ErrNotFound):
+		return codes.NotFound
+	case errors.Is(err, index.ErrExists):
+		return codes.AlreadyExists
+	case errors.Is(err, index.ErrBadPath), errors.Is(err, index.ErrBadCommand),
+		errors.Is(err, slice.ErrBadID), errors.Is(err, identity.ErrBadSignature),
+		errors.Is(err, identity.ErrBadKey), errors.Is(err, ErrUnderReplica):
+		return codes.InvalidArgument
+	case errors.Is(err, ErrNoSpace), errors.Is(err, placement.ErrNotEnoughNodes):
+		return codes.ResourceExhausted
+	case errors.Is(err, index.ErrTaskExpired), errors.Is(err, ErrUnknownNode), errors.Is(err, ErrTaskGone):
+		return codes.FailedPrecondition
+	case errors.Is(err, context.Canceled):
+		return codes.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return codes.DeadlineExceeded
+	default:
+		return codes.Internal
+	}
+}

@@ -1,0 +1,198 @@
+package meta
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"slices"
+
+	"github.com/stratos-net/stratos/meta/health"
+	"github.com/stratos-net/stratos/meta/index"
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
+	"github.com/stratos-net/stratos/slice"
+)
+
+// resolve finds the file a client names by path or by file ID. A file ID
+// resolves only among the caller's own files.
+func (s *Server) resolve(owner, path, fileID string) (*metav1.FileEntry, error) {
+	switch {
+	case fileID != "" && path != "":
+		return nil, fmt.Errorf("%w: give a path or a file ID, not both", index.ErrBadCommand)
+	case fileID != "":
+		if _, err := slice.ParseFileID(fileID); err != nil {
+			return nil, err
+		}
+		files, err := s.ix.FilesByID(fileID)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			if f.GetOwner() == owner {
+				return f, nil
+			}
+		}
+		return nil, fmt.Errorf("%w: no file of %s has ID %s", index.ErrNotFound, owner, fileID)
+	default:
+		p, err := index.CleanPath(path)
+		if err != nil {
+			return nil, err
+		}
+		f, err := s.ix.File(owner, p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		return f, nil
+	}
+}
+
+// Locate returns a file's slices with their holders in the order a client
+// should try them (whitepaper §4.2.5).
+func (s *Server) Locate(_ context.Context, req *metav1.LocateRequest) (*metav1.LocateResponse, error) {
+	f, err := s.resolve(req.GetOwner(), req.GetPath(), req.GetFileId())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	recs, err := s.nodeRecords()
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &metav1.LocateResponse{File: f, TaskId: "d" + randomHex(8)}
+	for _, ref := range f.GetSlices() {
+		sl, err := s.ix.Slice(ref.GetId())
+		if err != nil {
+			return nil, toStatus(fmt.Errorf("slice %s of %s: %w", ref.GetId(), f.GetPath(), err))
+		}
+		resp.Slices = append(resp.Slices, &metav1.LocatedSlice{Slice: ref, Holders: s.orderHolders(sl.GetReplicas(), recs)})
+	}
+	return resp, nil
+}
+
+// orderHolders puts live holders first in random order, then suspect ones,
+// then the rest: a holder the meta node thinks dead may be back already.
+func (s *Server) orderHolders(replicas []string, recs map[string]*metav1.NodeRecord) []*storagev1.Peer {
+	tiers := make([][]*storagev1.Peer, 3)
+	for _, id := range replicas {
+		r, ok := recs[id]
+		if !ok {
+			continue
+		}
+		t := 2
+		switch s.health.State(id) {
+		case health.Alive:
+			t = 0
+		case health.Suspect:
+			t = 1
+		}
+		tiers[t] = append(tiers[t], &storagev1.Peer{NodeId: id, Addr: r.GetAddr()})
+	}
+	var out []*storagev1.Peer
+	for _, t := range tiers {
+		s.shuffle(len(t), func(i, j int) { t[i], t[j] = t[j], t[i] })
+		out = append(out, t...)
+	}
+	return out
+}
+
+// ReportBadReplica takes a client's word that a holder lacks a slice or
+// served bytes that do not match its ID: the replica is dropped from the
+// index (a corrupt copy is also deleted on the node) and the slice goes to
+// repair. The last replica is never dropped on a client's word alone.
+func (s *Server) ReportBadReplica(_ context.Context, req *metav1.ReportBadReplicaRequest) (*metav1.ReportBadReplicaResponse, error) {
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	sl, err := s.ix.Slice(req.GetSliceId())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	node := req.GetNodeId()
+	if !slices.Contains(sl.GetReplicas(), node) || len(sl.GetReplicas()) < 2 {
+		return &metav1.ReportBadReplicaResponse{}, nil
+	}
+	s.log.Warn("bad replica reported", "slice", sl.GetId(), "node_id", node, "missing", req.GetMissing(), "reason", req.GetReason())
+	if _, err := s.applyLocked(removeReplicas(sl.GetId(), node)); err != nil {
+		return nil, toStatus(err)
+	}
+	if !req.GetMissing() {
+		s.mu.Lock()
+		s.deletes[node] = append(s.deletes[node], sl.GetId())
+		s.mu.Unlock()
+	}
+	s.enqueueRepair(sl.GetId())
+	return &metav1.ReportBadReplicaResponse{}, nil
+}
+
+// Stat returns a file entry and the index records of its slices.
+func (s *Server) Stat(_ context.Context, req *metav1.StatRequest) (*metav1.StatResponse, error) {
+	f, err := s.resolve(req.GetOwner(), req.GetPath(), req.GetFileId())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &metav1.StatResponse{File: f}
+	for _, ref := range f.GetSlices() {
+		sl, err := s.ix.Slice(ref.GetId())
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		resp.Slices = append(resp.Slices, sl)
+	}
+	return resp, nil
+}
+
+// List returns one page of a directory.
+func (s *Server) List(_ context.Context, req *metav1.ListRequest) (*metav1.ListResponse, error) {
+	entries, more, err := s.ix.List(req.GetOwner(), req.GetDir(), req.GetAfter(), int(req.GetLimit()))
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &metav1.ListResponse{Entries: entries, More: more}, nil
+}
+
+// Delete removes a file; slices no other file uses are deleted on their
+// holders at the holders' next heartbeat.
+func (s *Server) Delete(_ context.Context, req *metav1.DeleteRequest) (*metav1.DeleteResponse, error) {
+	p, err := index.CleanPath(req.GetPath())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	res, err := s.apply(&metav1.Command{Op: &metav1.Command_DeleteFile{DeleteFile: &metav1.DeleteFileCmd{Owner: req.GetOwner(), Path: p}}})
+	if err != nil {
+		return nil, toStatus(fmt.Errorf("%s: %w", p, err))
+	}
+	s.queueDeletes(res.GetReleased())
+	return &metav1.DeleteResponse{File: res.GetFile()}, nil
+}
+
+// Status reports the network's health.
+func (s *Server) Status(context.Context, *metav1.StatusRequest) (*metav1.StatusResponse, error) {
+	recs, err := s.ix.Nodes()
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	files, slices, err := s.ix.Stats()
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &metav1.StatusResponse{
+		MetaNodeId: s.ID(), SliceSize: uint64(s.cfg.SliceSize), Replicas: uint32(s.cfg.Replicas),
+		MinReplicas: uint32(s.cfg.MinReplicas), Files: files, Slices: slices,
+	}
+	resp.UnderReplicated, resp.PendingRepairs = s.repairCounts()
+	for _, r := range recs {
+		l, _ := s.health.Load(r.GetNodeId())
+		ns := &metav1.NodeStatus{Node: r, State: s.health.State(r.GetNodeId()).String(),
+			Load: &metav1.NodeLoad{Capacity: l.Capacity, Free: l.Free, Connections: l.Connections, Slices: l.Slices}}
+		if t, ok := s.health.LastSeen(r.GetNodeId()); ok {
+			ns.LastSeenUnixNano = t.UnixNano()
+		}
+		resp.Nodes = append(resp.Nodes, ns)
+	}
+	return resp, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

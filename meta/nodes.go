@@ -1,0 +1,110 @@
+package meta
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/stratos-net/stratos/identity"
+	"github.com/stratos-net/stratos/meta/health"
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+)
+
+// RegisterNode admits a resource node that proves it holds its key. On this
+// issue's network any such node is admitted; the chain's registry (x/register)
+// will decide later.
+func (s *Server) RegisterNode(_ context.Context, req *metav1.RegisterNodeRequest) (*metav1.RegisterNodeResponse, error) {
+	rec := req.GetNode()
+	if rec == nil || rec.GetAddr() == "" {
+		return nil, toStatus(fmt.Errorf("%w: node record needs an address", ErrUnknownNode))
+	}
+	if err := identity.VerifyRegistration(rec, req.GetSignature()); err != nil {
+		return nil, toStatus(fmt.Errorf("register node %s: %w", rec.GetNodeId(), err))
+	}
+	if _, err := s.apply(&metav1.Command{Op: &metav1.Command_RegisterNode{RegisterNode: &metav1.RegisterNodeCmd{Node: rec}}}); err != nil {
+		return nil, toStatus(err)
+	}
+	s.health.Observe(rec.GetNodeId(), health.Load{Capacity: rec.GetCapacity()})
+	s.log.Info("resource node registered", "node_id", rec.GetNodeId(), "addr", rec.GetAddr(), "region", rec.GetRegion())
+	return &metav1.RegisterNodeResponse{SliceSize: uint64(s.cfg.SliceSize)}, nil
+}
+
+// Heartbeat records a node's liveness and load, and hands it the repair and
+// deletion orders waiting for it.
+func (s *Server) Heartbeat(_ context.Context, req *metav1.HeartbeatRequest) (*metav1.HeartbeatResponse, error) {
+	id := req.GetNodeId()
+	if _, err := s.ix.Node(id); err != nil {
+		return &metav1.HeartbeatResponse{Reregister: true}, nil
+	}
+	l := req.GetLoad()
+	s.health.Observe(id, health.Load{Capacity: l.GetCapacity(), Free: l.GetFree(), Connections: l.GetConnections(), Slices: l.GetSlices()})
+	resp := &metav1.HeartbeatResponse{Repairs: s.repairOrdersFor(id)}
+	s.mu.Lock()
+	resp.DeleteSlices = s.deletes[id]
+	delete(s.deletes, id)
+	s.mu.Unlock()
+	return resp, nil
+}
+
+// ReportSlices reconciles a node's inventory with the index (DESIGN §5.4):
+// slices the index does not place on the node are garbage (the node keeps
+// young ones, which may belong to uploads in flight), and slices the index
+// places there but the node lacks in two reports running are lost replicas.
+// Two reports, because a slice committed between the node listing its store
+// and this handler running would otherwise look lost.
+func (s *Server) ReportSlices(_ context.Context, req *metav1.ReportSlicesRequest) (*metav1.ReportSlicesResponse, error) {
+	id := req.GetNodeId()
+	if _, err := s.ix.Node(id); err != nil {
+		return nil, toStatus(fmt.Errorf("%w: %s", ErrUnknownNode, id))
+	}
+	has := make(map[string]bool, len(req.GetSliceIds()))
+	for _, sl := range req.GetSliceIds() {
+		has[sl] = true
+	}
+	expected := map[string]bool{}
+	if err := s.ix.SlicesOn(id, func(sl string) error { expected[sl] = true; return nil }); err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &metav1.ReportSlicesResponse{}
+	for sl := range has {
+		if !expected[sl] {
+			resp.DeleteSlices = append(resp.DeleteSlices, sl)
+		}
+	}
+	lost := s.lostReplicas(id, expected, has)
+	for _, sl := range lost {
+		s.log.Warn("replica lost", "node_id", id, "slice", sl)
+		if _, err := s.apply(removeReplicas(sl, id)); err != nil {
+			s.log.Warn("drop lost replica", "slice", sl, "err", err)
+		}
+		s.enqueueRepair(sl)
+	}
+	return resp, nil
+}
+
+func (s *Server) lostReplicas(node string, expected, has map[string]bool) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev := s.missing[node]
+	now := map[string]bool{}
+	var lost []string
+	for sl := range expected {
+		if has[sl] {
+			continue
+		}
+		if prev[sl] {
+			lost = append(lost, sl)
+		} else {
+			now[sl] = true
+		}
+	}
+	s.missing[node] = now
+	return lost
+}
+
+func removeReplicas(sliceID string, nodes ...string) *metav1.Command {
+	return &metav1.Command{Op: &metav1.Command_RemoveReplicas{RemoveReplicas: &metav1.RemoveReplicasCmd{SliceId: sliceID, NodeIds: nodes}}}
+}
+
+func addReplicas(sliceID string, nodes ...string) *metav1.Command {
+	return &metav1.Command{Op: &metav1.Command_AddReplicas{AddReplicas: &metav1.AddReplicasCmd{SliceId: sliceID, NodeIds: nodes}}}
+}

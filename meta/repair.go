@@ -1,0 +1,252 @@
+package meta
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/stratos-net/stratos/meta/health"
+	"github.com/stratos-net/stratos/meta/index"
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
+)
+
+// repairJob copies a slice from a live holder to newly placed nodes
+// (DESIGN §5.4, whitepaper §4.2.4 step 6). Jobs are soft state: after a
+// meta restart the dead-node scan and slice reports find the work again.
+type repairJob struct {
+	taskID  string
+	slice   *metav1.SliceRef
+	source  string
+	targets []*storagev1.Peer
+	issued  time.Time // zero until handed to the source in a heartbeat
+}
+
+type repairQueue struct {
+	check map[string]bool       // slices to look at
+	jobs  map[string]*repairJob // by slice ID
+	dead  map[string]bool       // dead nodes whose slices were queued
+	seq   uint64
+}
+
+func newRepairQueue() *repairQueue {
+	return &repairQueue{check: map[string]bool{}, jobs: map[string]*repairJob{}, dead: map[string]bool{}}
+}
+
+func (q *repairQueue) drop(sliceID string) {
+	delete(q.check, sliceID)
+	delete(q.jobs, sliceID)
+}
+
+func (s *Server) enqueueRepair(sliceID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.repairs.check[sliceID] = true
+}
+
+func (s *Server) repairCounts() (under, pending uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return uint64(len(s.repairs.check)), uint64(len(s.repairs.jobs))
+}
+
+// maxPlanned bounds the work of one repair tick.
+const maxPlanned = 512
+
+func (s *Server) repairLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.RepairInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.scanDead()
+			s.planRepairs()
+			s.expireTasks()
+		}
+	}
+}
+
+// scanDead queues every slice of a node that has just been declared dead.
+func (s *Server) scanDead() {
+	recs, err := s.ix.Nodes()
+	if err != nil {
+		s.log.Warn("repair: list nodes", "err", err)
+		return
+	}
+	for _, r := range recs {
+		id := r.GetNodeId()
+		dead := s.health.State(id) == health.Dead
+		s.mu.Lock()
+		seen := s.repairs.dead[id]
+		if dead {
+			s.repairs.dead[id] = true
+		} else {
+			delete(s.repairs.dead, id)
+		}
+		s.mu.Unlock()
+		if !dead || seen {
+			continue
+		}
+		s.log.Warn("resource node dead, repairing its slices", "node_id", id)
+		var held []string
+		s.ix.SlicesOn(id, func(sl string) error { held = append(held, sl); return nil })
+		s.mu.Lock()
+		for _, sl := range held {
+			s.repairs.check[sl] = true
+		}
+		s.mu.Unlock()
+	}
+}
+
+// planRepairs turns queued slices that are short of live replicas into jobs.
+func (s *Server) planRepairs() {
+	s.mu.Lock()
+	var todo []string
+	for sl := range s.repairs.check {
+		if len(todo) == maxPlanned {
+			break
+		}
+		if j := s.repairs.jobs[sl]; j != nil && (j.issued.IsZero() || s.now().Sub(j.issued) < s.cfg.RepairTimeout) {
+			continue
+		}
+		todo = append(todo, sl)
+	}
+	s.mu.Unlock()
+	for _, sl := range todo {
+		done, err := s.planRepair(sl)
+		if err != nil {
+			s.log.Warn("repair: plan", "slice", sl, "err", err)
+		}
+		if done {
+			s.mu.Lock()
+			s.repairs.drop(sl)
+			s.mu.Unlock()
+		}
+	}
+}
+
+// planRepair makes a job for one slice; done reports that the slice needs
+// nothing more (enough live replicas, or no longer in the index).
+func (s *Server) planRepair(sliceID string) (done bool, err error) {
+	sl, err := s.ix.Slice(sliceID)
+	if errors.Is(err, index.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var live []string
+	for _, r := range sl.GetReplicas() {
+		if s.health.State(r) == health.Alive {
+			live = append(live, r)
+		}
+	}
+	if len(live) >= s.cfg.Replicas {
+		return true, nil
+	}
+	if len(live) == 0 {
+		return false, fmt.Errorf("no live replica of %d", len(sl.GetReplicas()))
+	}
+	ref := &metav1.SliceRef{Id: sl.GetId(), Size: sl.GetSize()}
+	p, err := s.place(ref, sl.GetReplicas(), s.cfg.Replicas-len(live), "")
+	if err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.repairs.seq++
+	src := live[s.rng.IntN(len(live))]
+	s.repairs.jobs[sliceID] = &repairJob{taskID: fmt.Sprintf("r%d", s.repairs.seq), slice: ref, source: src, targets: p.GetNodes()}
+	return false, nil
+}
+
+// repairOrdersFor hands a node the jobs whose source it is.
+func (s *Server) repairOrdersFor(node string) []*metav1.RepairOrder {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*metav1.RepairOrder
+	for _, j := range s.repairs.jobs {
+		if j.source != node || !j.issued.IsZero() {
+			continue
+		}
+		j.issued = s.now()
+		out = append(out, &metav1.RepairOrder{TaskId: j.taskID, SliceId: j.slice.GetId(), Size: j.slice.GetSize(), Targets: j.targets})
+	}
+	return out
+}
+
+// ConfirmRepair records the new replicas a repair made, each proved by its
+// node's signed receipt, and forgets replicas on dead nodes.
+func (s *Server) ConfirmRepair(_ context.Context, req *metav1.ConfirmRepairRequest) (*metav1.ConfirmRepairResponse, error) {
+	job := s.jobByTask(req.GetTaskId())
+	if job == nil {
+		return nil, toStatus(fmt.Errorf("%w (repair %q)", ErrTaskGone, req.GetTaskId()))
+	}
+	var added []string
+	for _, r := range req.GetReceipts() {
+		if err := s.verifyReceipt(r, job.taskID, job.slice); err != nil {
+			return nil, toStatus(err)
+		}
+		if slices.ContainsFunc(job.targets, func(p *storagev1.Peer) bool { return p.GetNodeId() == r.GetNodeId() }) {
+			added = append(added, r.GetNodeId())
+		}
+	}
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	if len(added) > 0 {
+		if _, err := s.applyLocked(addReplicas(job.slice.GetId(), added...)); err != nil {
+			return nil, toStatus(err)
+		}
+	}
+	if sl, err := s.ix.Slice(job.slice.GetId()); err == nil {
+		var dead []string
+		for _, r := range sl.GetReplicas() {
+			if s.health.State(r) == health.Dead {
+				dead = append(dead, r)
+			}
+		}
+		if len(dead) > 0 && len(sl.GetReplicas())-len(dead) >= s.cfg.MinReplicas {
+			if _, err := s.applyLocked(removeReplicas(sl.GetId(), dead...)); err != nil {
+				s.log.Warn("repair: forget dead replicas", "slice", sl.GetId(), "err", err)
+			}
+		}
+	}
+	s.mu.Lock()
+	delete(s.repairs.jobs, job.slice.GetId())
+	s.repairs.check[job.slice.GetId()] = true // look again: one target may have failed
+	s.mu.Unlock()
+	s.log.Info("slice repaired", "slice", job.slice.GetId(), "new_replicas", added)
+	return &metav1.ConfirmRepairResponse{}, nil
+}
+
+func (s *Server) jobByTask(taskID string) *repairJob {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, j := range s.repairs.jobs {
+		if j.taskID == taskID {
+			return j
+		}
+	}
+	return nil
+}
+
+// expireTasks ends upload tasks past their deadline.
+func (s *Server) expireTasks() {
+	now := s.now().UnixNano()
+	var expired []string
+	s.ix.Tasks(func(t *metav1.Task) error {
+		if t.GetExpiresUnixNano() < now {
+			expired = append(expired, t.GetId())
+		}
+		return nil
+	})
+	for _, id := range expired {
+		if _, err := s.apply(&metav1.Command{Op: &metav1.Command_EndTask{EndTask: &metav1.EndTaskCmd{TaskId: id}}}); err != nil && !errors.Is(err, index.ErrNotFound) {
+			s.log.Warn("expire task", "task", id, "err", err)
+		}
+	}
+}

@@ -1,0 +1,200 @@
+package meta
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/stratos-net/stratos/identity"
+	"github.com/stratos-net/stratos/kv"
+	"github.com/stratos-net/stratos/kv/pebblekv"
+	"github.com/stratos-net/stratos/meta/health"
+	"github.com/stratos-net/stratos/meta/index"
+	"github.com/stratos-net/stratos/meta/placement"
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+	"github.com/stratos-net/stratos/wire"
+)
+
+// Server is a meta node.
+type Server struct {
+	metav1.UnimplementedMetaServiceServer
+
+	cfg    Config
+	key    *identity.Key
+	log    *slog.Logger
+	now    func() time.Time
+	store  kv.Store
+	ix     *index.Index
+	health *health.Tracker
+	placer *placement.Placer
+
+	// applyMu orders commands: a handler that checks state and then applies
+	// a command holds it across both, as a Raft leader's single apply loop
+	// would.
+	applyMu sync.Mutex
+
+	mu        sync.Mutex // guards the soft state below
+	rng       *rand.Rand
+	repairs   *repairQueue
+	deletes   map[string][]string          // node ID → slices to delete
+	missing   map[string]map[string]bool   // node ID → slices absent from its last report
+	committed map[string]*metav1.FileEntry // recently committed tasks, for repeated commits
+	commitLRU []string
+}
+
+// New opens the meta node's index under cfg.DataDir.
+func New(cfg Config, key *identity.Key) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	store, err := pebblekv.Open(filepath.Join(cfg.DataDir, "index"), pebblekv.DefaultOptions())
+	if err != nil {
+		return nil, fmt.Errorf("open meta index store: %w", err)
+	}
+	ix, err := index.Open(store, cfg.Index)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("open meta index: %w", err)
+	}
+	placer, err := placement.New(cfg.Placement, rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)))
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	s := &Server{
+		cfg:       cfg,
+		key:       key,
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		store:     store,
+		ix:        ix,
+		health:    health.NewTracker(cfg.Health, cfg.Now),
+		placer:    placer,
+		rng:       rand.New(rand.NewPCG(seed+1, seed)),
+		repairs:   newRepairQueue(),
+		deletes:   make(map[string][]string),
+		missing:   make(map[string]map[string]bool),
+		committed: make(map[string]*metav1.FileEntry),
+	}
+	if err := s.seedLiveness(); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// seedLiveness counts every registered node as seen at start-up with no free
+// space: nothing is placed on a node before its first real heartbeat, but a
+// node that never comes back still goes suspect, then dead, and its slices
+// get repaired.
+func (s *Server) seedLiveness() error {
+	nodes, err := s.ix.Nodes()
+	if err != nil {
+		return fmt.Errorf("load registered nodes: %w", err)
+	}
+	for _, n := range nodes {
+		s.health.Observe(n.GetNodeId(), health.Load{Capacity: n.GetCapacity()})
+	}
+	return nil
+}
+
+// Close releases the index store. Run closes it on return.
+func (s *Server) Close() error { return s.store.Close() }
+
+// ID is the meta node's node ID.
+func (s *Server) ID() string { return s.key.ID() }
+
+// Run serves the meta service until ctx ends, calling ready with the
+// listening address once clients can connect.
+func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
+	defer s.Close()
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("meta node listen on %s: %w", s.cfg.Listen, err)
+	}
+	srv, err := wire.NewServer(s.key)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	metav1.RegisterMetaServiceServer(srv, s)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	go s.repairLoop(ctx)
+	s.log.Info("meta node serving", "addr", ln.Addr().String(), "node_id", s.ID())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case <-ctx.Done():
+		stopGracefully(srv, 5*time.Second)
+		return nil
+	case err := <-errc:
+		return fmt.Errorf("meta node serve: %w", err)
+	}
+}
+
+func stopGracefully(srv *grpc.Server, wait time.Duration) {
+	done := make(chan struct{})
+	go func() { srv.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(wait):
+		srv.Stop()
+	}
+}
+
+// apply stamps cmd with the clock and applies it to the index. Callers that
+// read state to decide on a command hold applyMu themselves and call
+// applyLocked.
+func (s *Server) apply(cmd *metav1.Command) (*metav1.CommandResult, error) {
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	return s.applyLocked(cmd)
+}
+
+func (s *Server) applyLocked(cmd *metav1.Command) (*metav1.CommandResult, error) {
+	cmd.UnixNano = s.now().UnixNano()
+	return s.ix.Apply(cmd)
+}
+
+// queueDeletes tells the holders of released slices to delete them at their
+// next heartbeat.
+func (s *Server) queueDeletes(released []*metav1.SliceEntry) {
+	if len(released) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sl := range released {
+		for _, n := range sl.GetReplicas() {
+			s.deletes[n] = append(s.deletes[n], sl.GetId())
+		}
+		s.repairs.drop(sl.GetId())
+	}
+}
+
+// shuffle returns holders in a random order (whitepaper §3.2.2: the download
+// holder is assigned at random so nobody can steer traffic to a node).
+func (s *Server) shuffle(n int, swap func(i, j int)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rng.Shuffle(n, swap)
+}

@@ -1,0 +1,325 @@
+package meta
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/stratos-net/stratos/identity"
+	"github.com/stratos-net/stratos/meta/health"
+	"github.com/stratos-net/stratos/meta/index"
+	"github.com/stratos-net/stratos/meta/placement"
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
+	"github.com/stratos-net/stratos/slice"
+)
+
+// ErrTaskGone is returned for an upload task that expired or already ended.
+var ErrTaskGone = errors.New("upload task is unknown: it expired or already ended")
+
+// BeginUpload checks the namespace and the network's free space and opens an
+// upload task (whitepaper §4.2.4 steps 1–2).
+func (s *Server) BeginUpload(_ context.Context, req *metav1.BeginUploadRequest) (*metav1.BeginUploadResponse, error) {
+	if _, err := index.CleanPath(req.GetPath()); err != nil {
+		return nil, toStatus(err)
+	}
+	if err := s.checkSpace(req.GetSize()); err != nil {
+		return nil, toStatus(err)
+	}
+	res, err := s.apply(&metav1.Command{Op: &metav1.Command_CreateTask{CreateTask: &metav1.CreateTaskCmd{
+		Kind: metav1.TaskKind_TASK_KIND_UPLOAD, Owner: req.GetOwner(), Path: req.GetPath(),
+		Size: req.GetSize(), Overwrite: req.GetOverwrite(), TtlNanos: int64(s.cfg.TaskTTL),
+	}}})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &metav1.BeginUploadResponse{
+		TaskId: res.GetTask().GetId(), SliceSize: uint64(s.cfg.SliceSize),
+		Replicas: uint32(s.cfg.Replicas), MinReplicas: uint32(s.cfg.MinReplicas),
+	}
+	for _, ref := range req.GetSlices() {
+		p, err := s.place(ref, nil, 0, req.GetClientRegion())
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		resp.Pipelines = append(resp.Pipelines, p)
+	}
+	return resp, nil
+}
+
+// checkSpace refuses an upload the live nodes cannot hold R times over.
+func (s *Server) checkSpace(size uint64) error {
+	cands, err := s.candidates()
+	if err != nil {
+		return err
+	}
+	if len(cands) < s.cfg.MinReplicas {
+		return fmt.Errorf("%w: %d resource nodes are alive, an upload needs at least %d", ErrNoSpace, len(cands), s.cfg.MinReplicas)
+	}
+	var free uint64
+	for _, c := range cands {
+		free += c.Free
+	}
+	if need := size * uint64(s.cfg.Replicas); need > free || need/uint64(s.cfg.Replicas) != size {
+		return fmt.Errorf("%w: the file needs %d bytes (%d × %d replicas), the %d live nodes have %d bytes free", ErrNoSpace, need, size, s.cfg.Replicas, len(cands), free)
+	}
+	return nil
+}
+
+// candidates are the live resource nodes with their soft-state load.
+func (s *Server) candidates() ([]placement.Node, error) {
+	recs, err := s.ix.Nodes()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]placement.Node, 0, len(recs))
+	for _, r := range recs {
+		id := r.GetNodeId()
+		if s.health.State(id) != health.Alive {
+			continue
+		}
+		l, _ := s.health.Load(id)
+		out = append(out, placement.Node{
+			ID: id, Region: r.GetRegion(), Capacity: l.Capacity, Free: l.Free,
+			Uptime: s.health.Uptime(id), Connections: int(l.Connections),
+		})
+	}
+	return out, nil
+}
+
+// PlaceSlice returns the pipeline for one slice, or replacement nodes for a
+// pipeline that failed (DESIGN §6.2 step 4).
+func (s *Server) PlaceSlice(_ context.Context, req *metav1.PlaceSliceRequest) (*metav1.PlaceSliceResponse, error) {
+	task, err := s.uploadTask(req.GetTaskId())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	p, err := s.place(req.GetSlice(), req.GetExclude(), int(req.GetCount()), req.GetClientRegion())
+	if err != nil {
+		return nil, toStatus(fmt.Errorf("task %s: %w", task.GetId(), err))
+	}
+	return &metav1.PlaceSliceResponse{Pipeline: p}, nil
+}
+
+func (s *Server) uploadTask(id string) (*metav1.Task, error) {
+	t, err := s.ix.Task(id)
+	if errors.Is(err, index.ErrNotFound) {
+		return nil, fmt.Errorf("%w (task %q)", ErrTaskGone, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if t.GetKind() != metav1.TaskKind_TASK_KIND_UPLOAD {
+		return nil, fmt.Errorf("%w: task %s is not an upload", index.ErrBadCommand, id)
+	}
+	if s.now().UnixNano() > t.GetExpiresUnixNano() {
+		return nil, fmt.Errorf("%w: task %s", index.ErrTaskExpired, id)
+	}
+	return t, nil
+}
+
+func (s *Server) checkRef(ref *metav1.SliceRef) error {
+	if _, err := slice.ParseID(ref.GetId()); err != nil {
+		return err
+	}
+	if ref.GetSize() == 0 || ref.GetSize() > uint64(s.cfg.SliceSize) {
+		return fmt.Errorf("%w: slice %s has size %d, want 1..%d", index.ErrBadCommand, ref.GetId(), ref.GetSize(), s.cfg.SliceSize)
+	}
+	return nil
+}
+
+// place chooses count nodes (0: the replica target) for a slice. A first
+// placement of a slice the network already holds R times is answered with
+// done: content addressing makes the upload unnecessary. When fewer nodes
+// are eligible than asked for, it returns as many as there are; the client
+// decides whether that reaches the minimum.
+func (s *Server) place(ref *metav1.SliceRef, exclude []string, count int, region string) (*metav1.Pipeline, error) {
+	if err := s.checkRef(ref); err != nil {
+		return nil, err
+	}
+	if count <= 0 {
+		count = s.cfg.Replicas
+		if len(exclude) == 0 && s.liveReplicas(ref.GetId()) >= s.cfg.Replicas {
+			return &metav1.Pipeline{SliceId: ref.GetId(), Done: true}, nil
+		}
+	}
+	cands, err := s.candidates()
+	if err != nil {
+		return nil, err
+	}
+	ex := make(map[string]bool, len(exclude))
+	for _, id := range exclude {
+		ex[id] = true
+	}
+	var chosen []placement.Node
+	for n := count; n >= 1; n-- {
+		chosen, err = s.placer.Place(cands, placement.Request{Count: n, Size: ref.GetSize(), ClientRegion: region, Exclude: ex})
+		if !errors.Is(err, placement.ErrNotEnoughNodes) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := &metav1.Pipeline{SliceId: ref.GetId()}
+	recs, err := s.nodeRecords()
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range chosen {
+		p.Nodes = append(p.Nodes, &storagev1.Peer{NodeId: c.ID, Addr: recs[c.ID].GetAddr()})
+		s.health.AddConnections(c.ID, 1)
+	}
+	return p, nil
+}
+
+func (s *Server) nodeRecords() (map[string]*metav1.NodeRecord, error) {
+	recs, err := s.ix.Nodes()
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]*metav1.NodeRecord, len(recs))
+	for _, r := range recs {
+		m[r.GetNodeId()] = r
+	}
+	return m, nil
+}
+
+// liveReplicas counts the replicas of a slice on nodes that are alive.
+func (s *Server) liveReplicas(sliceID string) int {
+	if !s.ix.HasSlice(sliceID) {
+		return 0
+	}
+	sl, err := s.ix.Slice(sliceID)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, r := range sl.GetReplicas() {
+		if s.health.State(r) == health.Alive {
+			n++
+		}
+	}
+	return n
+}
+
+// CommitUpload makes a file visible once every slice has at least the
+// minimum number of replicas, each proved by a receipt signed by the node
+// that holds it (DESIGN §6.2 step 5). Committing the same task and file ID
+// again returns the committed file, so a client may retry a commit whose
+// answer it lost.
+func (s *Server) CommitUpload(_ context.Context, req *metav1.CommitUploadRequest) (*metav1.CommitUploadResponse, error) {
+	if f := s.recentCommit(req.GetTaskId(), req.GetFileId()); f != nil {
+		return &metav1.CommitUploadResponse{File: f}, nil
+	}
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	task, err := s.uploadTask(req.GetTaskId())
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	file := &metav1.FileEntry{Owner: task.GetOwner(), Path: task.GetPath(), FileId: req.GetFileId()}
+	var sets []*metav1.ReplicaSet
+	var thin []string
+	for _, up := range req.GetSlices() {
+		holders, err := s.verifySlice(task.GetId(), up)
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		if len(holders)+s.liveReplicas(up.GetSlice().GetId()) < s.cfg.Replicas {
+			thin = append(thin, up.GetSlice().GetId())
+		}
+		file.Slices = append(file.Slices, up.GetSlice())
+		file.Size += up.GetSlice().GetSize()
+		sets = append(sets, &metav1.ReplicaSet{NodeIds: holders})
+	}
+	if file.Size != task.GetSize() {
+		return nil, toStatus(fmt.Errorf("%w: the slices hold %d bytes, the upload announced %d", index.ErrBadCommand, file.Size, task.GetSize()))
+	}
+	res, err := s.applyLocked(&metav1.Command{Op: &metav1.Command_CommitFile{CommitFile: &metav1.CommitFileCmd{TaskId: task.GetId(), File: file, Replicas: sets}}})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	s.rememberCommit(task.GetId(), res.GetFile())
+	s.queueDeletes(res.GetReleased())
+	for _, id := range thin {
+		s.enqueueRepair(id)
+	}
+	s.log.Debug("file committed", "owner", file.Owner, "path", file.Path, "file_id", file.FileId, "size", file.Size)
+	return &metav1.CommitUploadResponse{File: res.GetFile()}, nil
+}
+
+// verifySlice checks the receipts for one slice and returns the nodes they
+// prove hold it. A slice without receipts must already be in the index with
+// enough replicas (a deduplicated slice).
+func (s *Server) verifySlice(taskID string, up *metav1.UploadedSlice) ([]string, error) {
+	ref := up.GetSlice()
+	if err := s.checkRef(ref); err != nil {
+		return nil, err
+	}
+	if len(up.GetReceipts()) == 0 {
+		if s.liveReplicas(ref.GetId()) < s.cfg.MinReplicas {
+			return nil, fmt.Errorf("%w: slice %s has no receipts and the network holds too few copies", ErrUnderReplica, ref.GetId())
+		}
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	var holders []string
+	for _, r := range up.GetReceipts() {
+		if err := s.verifyReceipt(r, taskID, ref); err != nil {
+			return nil, err
+		}
+		if !seen[r.GetNodeId()] {
+			seen[r.GetNodeId()] = true
+			holders = append(holders, r.GetNodeId())
+		}
+	}
+	if len(holders) < s.cfg.MinReplicas {
+		return nil, fmt.Errorf("%w: slice %s has %d, the minimum is %d", ErrUnderReplica, ref.GetId(), len(holders), s.cfg.MinReplicas)
+	}
+	return holders, nil
+}
+
+func (s *Server) verifyReceipt(r *storagev1.Receipt, taskID string, ref *metav1.SliceRef) error {
+	if r.GetTaskId() != taskID || r.GetSliceId() != ref.GetId() || r.GetSize() != ref.GetSize() {
+		return fmt.Errorf("%w: receipt from %s is for task %s slice %s (%d bytes), want task %s slice %s (%d bytes)",
+			identity.ErrBadSignature, r.GetNodeId(), r.GetTaskId(), r.GetSliceId(), r.GetSize(), taskID, ref.GetId(), ref.GetSize())
+	}
+	rec, err := s.ix.Node(r.GetNodeId())
+	if err != nil {
+		return fmt.Errorf("%w: receipt from %s", ErrUnknownNode, r.GetNodeId())
+	}
+	return identity.VerifyReceipt(rec.GetPublicKey(), r)
+}
+
+const commitMemory = 4096
+
+func (s *Server) recentCommit(taskID, fileID string) *metav1.FileEntry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f := s.committed[taskID]; f != nil && f.GetFileId() == fileID {
+		return f
+	}
+	return nil
+}
+
+func (s *Server) rememberCommit(taskID string, f *metav1.FileEntry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.committed[taskID] = f
+	s.commitLRU = append(s.commitLRU, taskID)
+	if len(s.commitLRU) > commitMemory {
+		delete(s.committed, s.commitLRU[0])
+		s.commitLRU = s.commitLRU[1:]
+	}
+}
+
+// AbortUpload ends a task. Slices it stored are not in the index, so the
+// nodes delete them after their orphan grace.
+func (s *Server) AbortUpload(_ context.Context, req *metav1.AbortUploadRequest) (*metav1.AbortUploadResponse, error) {
+	_, err := s.apply(&metav1.Command{Op: &metav1.Command_EndTask{EndTask: &metav1.EndTaskCmd{TaskId: req.GetTaskId()}}})
+	if err != nil && !errors.Is(err, index.ErrNotFound) {
+		return nil, toStatus(err)
+	}
+	return &metav1.AbortUploadResponse{}, nil
+}
