@@ -39,5 +39,10 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.AddCommand(
+		newDevnetCmd(), newNodeCmd(), newStatusCmd(),
+		newPutCmd(), newGetCmd(), newLsCmd(), newStatCmd(), newRmCmd(),
+		newBenchCmd(),
+	)
 	return root
 }

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/stratos-net/stratos/client"
+	"github.com/stratos-net/stratos/home"
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+)
+
+// clientFlags are shared by every command that talks to the network.
+type clientFlags struct {
+	home  string
+	json  bool
+	owner string
+}
+
+func addClientFlags(cmd *cobra.Command, f *clientFlags) {
+	addHomeFlag(cmd, &f.home)
+	cmd.Flags().BoolVar(&f.json, "json", false, "print JSON")
+	cmd.Flags().StringVar(&f.owner, "owner", "", "account whose files to use (default: owner in <home>/client.toml)")
+}
+
+func (f *clientFlags) open() (*client.Client, error) {
+	cc, err := home.LoadClient(f.home)
+	if err != nil {
+		return nil, err
+	}
+	cfg := client.DefaultConfig()
+	cfg.MetaAddr, cfg.MetaID, cfg.Owner, cfg.Region = cc.MetaAddr, cc.MetaID, or(f.owner, cc.Owner), cc.Region
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return client.New(cfg)
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// fileJSON is how files appear in --json output.
+type fileJSON struct {
+	Path    string      `json:"path"`
+	FileID  string      `json:"file_id"`
+	Size    uint64      `json:"size"`
+	Slices  []sliceJSON `json:"slices"`
+	Owner   string      `json:"owner,omitempty"`
+	Created string      `json:"created,omitempty"`
+}
+
+type sliceJSON struct {
+	ID       string   `json:"id"`
+	Size     uint64   `json:"size"`
+	Replicas []string `json:"replicas,omitempty"`
+}
+
+func toFileJSON(f *metav1.FileEntry, entries []*metav1.SliceEntry) fileJSON {
+	out := fileJSON{Path: f.GetPath(), FileID: f.GetFileId(), Size: f.GetSize(), Owner: f.GetOwner(), Slices: []sliceJSON{}}
+	if ns := f.GetCreatedUnixNano(); ns != 0 {
+		out.Created = time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
+	}
+	for i, s := range f.GetSlices() {
+		sj := sliceJSON{ID: s.GetId(), Size: s.GetSize()}
+		if i < len(entries) {
+			sj.Replicas = append([]string{}, entries[i].GetReplicas()...)
+		}
+		out.Slices = append(out.Slices, sj)
+	}
+	return out
+}
+
+// progressMin is the smallest transfer that gets a progress bar.
+const progressMin = 4 << 20
+
+// newProgress returns a progress callback drawing a bar (bytes, rate, ETA) on
+// stderr when stderr is a terminal and the transfer is large; otherwise nil.
+// done clears the bar.
+func newProgress(total int64, desc string) (client.Progress, func()) {
+	if total < progressMin || !term.IsTerminal(int(os.Stderr.Fd())) {
+		return nil, func() {}
+	}
+	bar := progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionClearOnFinish(),
+	)
+	return func(done, _ int64) { bar.Set64(done) }, func() { bar.Finish(); fmt.Fprint(os.Stderr, "\r\033[K") }
+}
+
+func rate(n int64, d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return humanBytes(int64(float64(n)/d.Seconds())) + "/s"
+}

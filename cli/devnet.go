@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stratos-net/stratos/devnet"
+	"github.com/stratos-net/stratos/home"
+)
+
+func newDevnetCmd() *cobra.Command {
+	var dir string
+	s := devnet.DefaultSettings()
+	sliceSize := byteSize(s.SliceSize)
+	cmd := &cobra.Command{
+		Use:   "devnet",
+		Short: "Run a complete local network: a meta node and resource nodes on loopback",
+		Long: `Run a complete local Stratos network, each node its own process, all state in --home.
+Prints where every node listens, then "devnet ready" once uploads are accepted.
+Ctrl-C stops every node; running it again on the same --home resumes with every file.
+Node addresses, IDs and PIDs are in <home>/devnet.json; logs in <home>/logs.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s.SliceSize = int(sliceSize)
+			if saved, ok, err := devnet.LoadSettings(dir); err != nil {
+				return err
+			} else if ok {
+				if err := sameSettings(cmd, saved, s); err != nil {
+					return err
+				}
+			}
+			bin, err := os.Executable()
+			if err != nil {
+				return fmt.Errorf("find the stratos binary: %w", err)
+			}
+			return devnet.Run(cmd.Context(), devnet.Config{Home: dir, Settings: s, Binary: bin, Out: cmd.OutOrStdout()})
+		},
+	}
+	addHomeFlag(cmd, &dir)
+	fl := cmd.Flags()
+	fl.IntVar(&s.Resources, "resource", s.Resources, "number of resource nodes")
+	fl.IntVar(&s.Replicas, "replicas", s.Replicas, "replicas of every slice (R)")
+	fl.IntVar(&s.MinReplicas, "min-replicas", s.MinReplicas, "an upload fails below this many replicas of a slice")
+	fl.Var(&sliceSize, "slice-size", "slice size, e.g. 16MiB")
+	return cmd
+}
+
+// sameSettings refuses flags that contradict an existing devnet home.
+func sameSettings(cmd *cobra.Command, saved, asked devnet.Settings) error {
+	check := func(flag string, have, want int) error {
+		if cmd.Flags().Changed(flag) && have != want {
+			return fmt.Errorf("the devnet in this home was created with --%s %d; use another --home for --%s %d", flag, have, flag, want)
+		}
+		return nil
+	}
+	for _, c := range []struct {
+		flag       string
+		have, want int
+	}{
+		{"resource", saved.Resources, asked.Resources},
+		{"replicas", saved.Replicas, asked.Replicas},
+		{"min-replicas", saved.MinReplicas, asked.MinReplicas},
+		{"slice-size", saved.SliceSize, asked.SliceSize},
+	} {
+		if err := check(c.flag, c.have, c.want); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func addHomeFlag(cmd *cobra.Command, dir *string) {
+	cmd.Flags().StringVar(dir, "home", home.Default(), "home directory (env STRATOS_HOME)")
+}

@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stratos-net/stratos/home"
+	"github.com/stratos-net/stratos/identity"
+	"github.com/stratos-net/stratos/meta"
+	"github.com/stratos-net/stratos/resource"
+	"github.com/stratos-net/stratos/resource/disk"
+)
+
+func newNodeCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "node", Short: "Run one Stratos node"}
+	cmd.AddCommand(newNodeStartCmd())
+	return cmd
+}
+
+type nodeFlags struct {
+	home, role, listen, metaAddr, metaID, region, logLevel string
+}
+
+func newNodeStartCmd() *cobra.Command {
+	var f nodeFlags
+	cmd := &cobra.Command{
+		Use:   "start --role meta|resource --home DIR",
+		Short: "Start a node with the configuration in DIR/config.toml",
+		Long: `Start a node. Its configuration is DIR/config.toml and its key DIR/node_key.pem;
+both are created on first start (the configuration from the flags) and reused after.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := newLogger(f.logLevel)
+			if err != nil {
+				return err
+			}
+			cfg, err := loadNodeConfig(f)
+			if err != nil {
+				return err
+			}
+			key, err := identity.LoadOrGenerate(filepath.Join(f.home, home.NodeKeyFile), rand.Reader)
+			if err != nil {
+				return err
+			}
+			dataDir := filepath.Join(f.home, home.DataDir)
+			switch cfg.Role {
+			case home.RoleMeta:
+				return runMeta(cmd, cfg.Meta, key, dataDir, log)
+			default:
+				return runResource(cmd, cfg.Resource, key, dataDir, log)
+			}
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.home, "home", home.Default(), "node home directory (env STRATOS_HOME)")
+	fl.StringVar(&f.role, "role", "", "meta or resource (must match config.toml if it exists)")
+	fl.StringVar(&f.listen, "listen", "", "address to listen on, for a new config (default 127.0.0.1:7100 for meta, 127.0.0.1:0 for resource)")
+	fl.StringVar(&f.metaAddr, "meta-addr", "", "meta node address, for a new resource config")
+	fl.StringVar(&f.metaID, "meta-id", "", "meta node ID, for a new resource config")
+	fl.StringVar(&f.region, "region", "", "region of a new resource node")
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+var errRole = errors.New("--role must be meta or resource")
+
+// loadNodeConfig reads DIR/config.toml, or writes one from the flags.
+func loadNodeConfig(f nodeFlags) (home.Node, error) {
+	var cfg home.Node
+	path := filepath.Join(f.home, home.NodeConfigFile)
+	err := home.ReadTOML(path, &cfg)
+	switch {
+	case err == nil:
+		if f.role != "" && f.role != cfg.Role {
+			return cfg, fmt.Errorf("%w: %s says role %q, --role says %q", errRole, path, cfg.Role, f.role)
+		}
+	case errors.Is(err, os.ErrNotExist):
+		cfg = home.Node{Role: f.role}
+		switch f.role {
+		case home.RoleMeta:
+			cfg.Meta = &home.Meta{Listen: or(f.listen, meta.DefaultConfig().Listen)}
+		case home.RoleResource:
+			if f.metaAddr == "" || f.metaID == "" {
+				return cfg, fmt.Errorf("a new resource node needs --meta-addr and --meta-id (see the meta node's log or `stratos status`)")
+			}
+			cfg.Resource = &home.Resource{Listen: or(f.listen, "127.0.0.1:0"), MetaAddr: f.metaAddr, MetaID: f.metaID, Region: f.region}
+		default:
+			return cfg, fmt.Errorf("%w, got %q", errRole, f.role)
+		}
+		if err := home.WriteTOML(path, cfg); err != nil {
+			return cfg, err
+		}
+	default:
+		return cfg, err
+	}
+	if (cfg.Role == home.RoleMeta) != (cfg.Meta != nil) || (cfg.Role == home.RoleResource) != (cfg.Resource != nil) || (cfg.Meta == nil) == (cfg.Resource == nil) {
+		return cfg, fmt.Errorf("%s: role %q needs exactly its own [%s] section", path, cfg.Role, cfg.Role)
+	}
+	return cfg, nil
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func setDur(dst *time.Duration, d home.Duration) {
+	if d > 0 {
+		*dst = time.Duration(d)
+	}
+}
+
+func setInt(dst *int, v int) {
+	if v > 0 {
+		*dst = v
+	}
+}
+
+func runMeta(cmd *cobra.Command, m *home.Meta, key *identity.Key, dataDir string, log *slog.Logger) error {
+	cfg := meta.DefaultConfig()
+	cfg.DataDir, cfg.Logger = dataDir, log
+	cfg.Listen = or(m.Listen, cfg.Listen)
+	setInt(&cfg.SliceSize, m.SliceSize)
+	setInt(&cfg.Replicas, m.Replicas)
+	setInt(&cfg.MinReplicas, m.MinReplicas)
+	setDur(&cfg.TaskTTL, m.TaskTTL)
+	setDur(&cfg.Health.HeartbeatInterval, m.Heartbeat)
+	setDur(&cfg.Health.SuspectAfter, m.SuspectAfter)
+	setDur(&cfg.Health.DeadAfter, m.DeadAfter)
+	setDur(&cfg.RepairTimeout, m.RepairTimeout)
+	srv, err := meta.New(cfg, key)
+	if err != nil {
+		return err
+	}
+	return srv.Run(cmd.Context(), nil)
+}
+
+func runResource(cmd *cobra.Command, r *home.Resource, key *identity.Key, dataDir string, log *slog.Logger) error {
+	cfg := resource.DefaultConfig()
+	cfg.DataDir, cfg.Logger = dataDir, log
+	cfg.Listen, cfg.MetaAddr, cfg.MetaID, cfg.Region, cfg.Capacity = r.Listen, r.MetaAddr, r.MetaID, r.Region, r.Capacity
+	setDur(&cfg.HeartbeatInterval, r.Heartbeat)
+	setDur(&cfg.ReportInterval, r.ReportEvery)
+	setDur(&cfg.OrphanGrace, r.OrphanGrace)
+	opts := disk.DefaultOptions()
+	opts.Capacity, opts.Logger = r.Capacity, log
+	store, err := disk.Open(dataDir, opts)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	n, err := resource.New(cfg, key, store)
+	if err != nil {
+		return err
+	}
+	return n.Run(cmd.Context(), nil)
+}
+
+func newLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: %w", level, err)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}

@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stratos-net/stratos/client"
+)
+
+func newPutCmd() *cobra.Command {
+	var f clientFlags
+	var overwrite bool
+	cmd := &cobra.Command{
+		Use:   "put LOCAL REMOTE",
+		Short: "Upload a file (LOCAL may be - for standard input)",
+		Long: `Upload LOCAL to the network at REMOTE. A REMOTE ending in / is a directory: the
+file keeps its name. The file becomes visible only when every slice is stored
+on enough resource nodes.`,
+		Example: "  stratos put ./movie.mp4 /videos/movie.mp4\n  stratos put ./notes.txt /docs/",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src, size, cleanup, err := openLocal(args[0])
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			remote := remotePath(args[1], args[0])
+			c, err := f.open()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			progress, done := newProgress(size, "upload")
+			start := time.Now()
+			entry, err := c.Put(cmd.Context(), remote, src, size, putOptions(overwrite, progress))
+			done()
+			if err != nil {
+				return fmt.Errorf("put %s: %w", remote, err)
+			}
+			if f.json {
+				out := toFileJSON(entry, nil)
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			el := time.Since(start)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s  %s  %d slices  %s in %s (%s)\n%s\n", entry.GetPath(), humanBytes(int64(entry.GetSize())),
+				len(entry.GetSlices()), humanBytes(int64(entry.GetSize())), el.Round(time.Millisecond), rate(int64(entry.GetSize()), el), entry.GetFileId())
+			return nil
+		},
+	}
+	addClientFlags(cmd, &f)
+	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace an existing file at REMOTE")
+	return cmd
+}
+
+// openLocal opens the file to upload. Standard input is spooled to a
+// temporary file first: an upload must announce its size.
+func openLocal(name string) (io.Reader, int64, func(), error) {
+	if name == "-" {
+		tmp, err := os.CreateTemp("", "stratos-put-*")
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		cleanup := func() { tmp.Close(); os.Remove(tmp.Name()) }
+		n, err := io.Copy(tmp, os.Stdin)
+		if err == nil {
+			_, err = tmp.Seek(0, io.SeekStart)
+		}
+		if err != nil {
+			cleanup()
+			return nil, 0, nil, fmt.Errorf("read standard input: %w", err)
+		}
+		return tmp, n, cleanup, nil
+	}
+	fh, err := os.Open(name)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, 0, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		fh.Close()
+		return nil, 0, nil, fmt.Errorf("%s is not a regular file", name)
+	}
+	return fh, st.Size(), func() { fh.Close() }, nil
+}
+
+// remotePath makes REMOTE absolute and appends the local name to a
+// directory target.
+func remotePath(remote, local string) string {
+	if !strings.HasPrefix(remote, "/") {
+		remote = "/" + remote
+	}
+	if strings.HasSuffix(remote, "/") && local != "-" {
+		remote = path.Join(remote, filepath.Base(local))
+	}
+	return remote
+}
+
+func putOptions(overwrite bool, p client.Progress) client.PutOptions {
+	return client.PutOptions{Overwrite: overwrite, Progress: p}
+}

@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stratos-net/stratos/slice"
+)
+
+func newStatCmd() *cobra.Command {
+	var f clientFlags
+	cmd := &cobra.Command{
+		Use:   "stat REMOTE|FILE_ID",
+		Short: "Show a file: its ID, size, slices and the nodes holding each slice",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			target := args[0]
+			if !slice.IsFileID(target) && !strings.HasPrefix(target, "/") {
+				target = "/" + target
+			}
+			c, err := f.open()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			st, err := c.Stat(cmd.Context(), target)
+			if err != nil {
+				return fmt.Errorf("stat %s: %w", target, err)
+			}
+			out := toFileJSON(st.GetFile(), st.GetSlices())
+			if f.json {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "path:     %s\nfile id:  %s\nsize:     %s (%d bytes)\ncreated:  %s\nslices:   %d\n",
+				out.Path, out.FileID, humanBytes(int64(out.Size)), out.Size, out.Created, len(out.Slices))
+			for i, s := range out.Slices {
+				fmt.Fprintf(w, "  %3d  %s  %8s  on %s\n", i, s.ID, humanBytes(int64(s.Size)), strings.Join(s.Replicas, ", "))
+			}
+			return nil
+		},
+	}
+	addClientFlags(cmd, &f)
+	return cmd
+}

@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+)
+
+type statusJSON struct {
+	MetaNodeID      string           `json:"meta_node_id"`
+	Ready           bool             `json:"ready"`
+	SliceSize       uint64           `json:"slice_size"`
+	Replicas        uint32           `json:"replicas"`
+	MinReplicas     uint32           `json:"min_replicas"`
+	Files           uint64           `json:"files"`
+	Slices          uint64           `json:"slices"`
+	UnderReplicated uint64           `json:"under_replicated"`
+	PendingRepairs  uint64           `json:"pending_repairs"`
+	Nodes           []nodeStatusJSON `json:"nodes"`
+}
+
+type nodeStatusJSON struct {
+	ID          string `json:"id"`
+	Role        string `json:"role"`
+	Addr        string `json:"addr"`
+	Region      string `json:"region"`
+	State       string `json:"state"`
+	Capacity    uint64 `json:"capacity"`
+	Free        uint64 `json:"free"`
+	Slices      uint64 `json:"slices"`
+	Connections uint32 `json:"connections"`
+	LastSeen    string `json:"last_seen,omitempty"`
+}
+
+func newStatusCmd() *cobra.Command {
+	var f clientFlags
+	var wait time.Duration
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the network's health; with --wait, wait until it serves requests",
+		Long: `Show the meta node, every resource node with its state and load, and the
+number of files, slices and under-replicated slices. The network is ready when
+at least min_replicas resource nodes are alive. With --wait, status retries
+until it is ready and exits 1 if it is not ready in time.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.open()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx := cmd.Context()
+			var cancel context.CancelFunc = func() {}
+			if wait > 0 {
+				ctx, cancel = context.WithTimeout(ctx, wait)
+			}
+			defer cancel()
+			var out statusJSON
+			for {
+				st, err := c.Status(ctx)
+				if err == nil {
+					out = toStatusJSON(st)
+					if out.Ready || wait == 0 {
+						break
+					}
+				} else if wait == 0 {
+					return fmt.Errorf("status: %w", err)
+				}
+				select {
+				case <-ctx.Done():
+					if err != nil {
+						return fmt.Errorf("network not reachable after %s: %w", wait, err)
+					}
+					return fmt.Errorf("network not ready after %s: fewer than %d resource nodes alive", wait, out.MinReplicas)
+				case <-time.After(250 * time.Millisecond):
+				}
+			}
+			if f.json {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			printStatus(cmd, out)
+			if !out.Ready {
+				return exitCode(1)
+			}
+			return nil
+		},
+	}
+	addClientFlags(cmd, &f)
+	cmd.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for the network to be ready, e.g. 2m")
+	return cmd
+}
+
+func toStatusJSON(st *metav1.StatusResponse) statusJSON {
+	out := statusJSON{
+		MetaNodeID: st.GetMetaNodeId(), SliceSize: st.GetSliceSize(), Replicas: st.GetReplicas(), MinReplicas: st.GetMinReplicas(),
+		Files: st.GetFiles(), Slices: st.GetSlices(), UnderReplicated: st.GetUnderReplicated(), PendingRepairs: st.GetPendingRepairs(),
+		Nodes: []nodeStatusJSON{},
+	}
+	alive := 0
+	for _, n := range st.GetNodes() {
+		j := nodeStatusJSON{
+			ID: n.GetNode().GetNodeId(), Role: "resource", Addr: n.GetNode().GetAddr(), Region: n.GetNode().GetRegion(),
+			State: n.GetState(), Capacity: n.GetLoad().GetCapacity(), Free: n.GetLoad().GetFree(),
+			Slices: n.GetLoad().GetSlices(), Connections: n.GetLoad().GetConnections(),
+		}
+		if ns := n.GetLastSeenUnixNano(); ns != 0 {
+			j.LastSeen = time.Unix(0, ns).UTC().Format(time.RFC3339)
+		}
+		if j.State == "alive" && j.Free > 0 {
+			alive++
+		}
+		out.Nodes = append(out.Nodes, j)
+	}
+	out.Ready = alive >= int(max(st.GetMinReplicas(), 1))
+	return out
+}
+
+func printStatus(cmd *cobra.Command, s statusJSON) {
+	w := cmd.OutOrStdout()
+	ready := "ready"
+	if !s.Ready {
+		ready = "NOT READY"
+	}
+	fmt.Fprintf(w, "network %s: meta node %s\nslices of %s, %d replicas (min %d)\nfiles %d, slices %d, under-replicated %d, repairs in flight %d\n\n",
+		ready, s.MetaNodeID, humanBytes(int64(s.SliceSize)), s.Replicas, s.MinReplicas, s.Files, s.Slices, s.UnderReplicated, s.PendingRepairs)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tADDR\tREGION\tSTATE\tFREE\tSLICES")
+	for _, n := range s.Nodes {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", n.ID, n.Addr, n.Region, n.State, humanBytes(int64(n.Free)), n.Slices)
+	}
+	tw.Flush()
+}

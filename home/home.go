@@ -1,0 +1,148 @@
+// Package home is the layout of a Stratos home directory: a node's
+// config.toml and key, and the client.toml that tells client commands where
+// the network is (DESIGN §2: configuration is TOML under --home).
+package home
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// File names inside a home.
+const (
+	NodeConfigFile   = "config.toml"
+	NodeKeyFile      = "node_key.pem"
+	ClientConfigFile = "client.toml"
+	DataDir          = "data"
+)
+
+// Roles a node can have.
+const (
+	RoleMeta     = "meta"
+	RoleResource = "resource"
+)
+
+// ErrNoNetwork is returned when a home has no client configuration.
+var ErrNoNetwork = errors.New("no network configured")
+
+// Default is STRATOS_HOME, else ~/.stratos.
+func Default() string {
+	if h := os.Getenv("STRATOS_HOME"); h != "" {
+		return h
+	}
+	if u, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(u, ".stratos")
+	}
+	return ".stratos"
+}
+
+// Duration is a time.Duration written as "1s" in TOML.
+type Duration time.Duration
+
+// MarshalText writes d as Go duration text.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText parses Go duration text.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Node is a node's config.toml. Zero fields take the role's defaults.
+type Node struct {
+	Role     string    `toml:"role"`
+	Meta     *Meta     `toml:"meta,omitempty"`
+	Resource *Resource `toml:"resource,omitempty"`
+}
+
+// Meta configures a meta node.
+type Meta struct {
+	Listen        string   `toml:"listen"`
+	SliceSize     int      `toml:"slice_size,omitempty"`
+	Replicas      int      `toml:"replicas,omitempty"`
+	MinReplicas   int      `toml:"min_replicas,omitempty"`
+	TaskTTL       Duration `toml:"task_ttl,omitempty"`
+	Heartbeat     Duration `toml:"heartbeat_interval,omitempty"`
+	SuspectAfter  Duration `toml:"suspect_after,omitempty"`
+	DeadAfter     Duration `toml:"dead_after,omitempty"`
+	RepairTimeout Duration `toml:"repair_timeout,omitempty"`
+}
+
+// Resource configures a resource node.
+type Resource struct {
+	Listen      string   `toml:"listen"`
+	MetaAddr    string   `toml:"meta_addr"`
+	MetaID      string   `toml:"meta_id"`
+	Region      string   `toml:"region,omitempty"`
+	Capacity    uint64   `toml:"capacity,omitempty"`
+	Heartbeat   Duration `toml:"heartbeat_interval,omitempty"`
+	ReportEvery Duration `toml:"report_interval,omitempty"`
+	OrphanGrace Duration `toml:"orphan_grace,omitempty"`
+}
+
+// Client is <home>/client.toml: how client commands reach the network.
+type Client struct {
+	MetaAddr string `toml:"meta_addr"`
+	MetaID   string `toml:"meta_id"`
+	Owner    string `toml:"owner"`
+	Region   string `toml:"region,omitempty"`
+}
+
+// ReadTOML decodes the TOML file at path into v, refusing unknown keys so a
+// typo in a config file is an error rather than a silent default.
+func ReadTOML(path string, v any) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	dec := toml.NewDecoder(f).DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("parse %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteTOML writes v to path atomically.
+func WriteTOML(path string, v any) error {
+	b, err := toml.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// LoadClient reads a home's client.toml.
+func LoadClient(dir string) (Client, error) {
+	var c Client
+	path := filepath.Join(dir, ClientConfigFile)
+	if err := ReadTOML(path, &c); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return c, fmt.Errorf("%w in %s: start one with `stratos devnet --home %s`, or write %s with meta_addr and meta_id", ErrNoNetwork, dir, dir, path)
+		}
+		return c, err
+	}
+	if c.MetaAddr == "" || c.MetaID == "" {
+		return c, fmt.Errorf("%w: %s needs meta_addr and meta_id", ErrNoNetwork, path)
+	}
+	if c.Owner == "" {
+		c.Owner = "user"
+	}
+	return c, nil
+}
