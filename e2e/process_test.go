@@ -1,0 +1,209 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stratos-net/stratos/devnet"
+)
+
+// buildBinary compiles cmd/stratos once per test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "stratos")
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/stratos")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type devnetProc struct {
+	cmd  *exec.Cmd
+	out  *bytes.Buffer
+	done chan error
+}
+
+// startDevnet runs `stratos devnet` and waits for "devnet ready".
+func startDevnet(t *testing.T, bin, home string, args ...string) *devnetProc {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"devnet", "--home", home}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d := &devnetProc{cmd: cmd, out: &bytes.Buffer{}, done: make(chan error, 1)}
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		signalled := false
+		for sc.Scan() {
+			d.out.WriteString(sc.Text() + "\n")
+			if sc.Text() == "devnet ready" && !signalled {
+				signalled = true
+				close(ready)
+			}
+		}
+		d.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	select {
+	case <-ready:
+	case err := <-d.done:
+		t.Fatalf("devnet exited before ready: %v\n%s\n%s", err, d.out, stderr.String())
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("devnet not ready in 2m\n%s\n%s", d.out, stderr.String())
+	}
+	return d
+}
+
+func (d *devnetProc) stop(t *testing.T) {
+	t.Helper()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-d.done:
+		if err != nil {
+			t.Fatalf("devnet exit after SIGTERM: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("devnet did not stop within a minute of SIGTERM")
+	}
+}
+
+func stratos(t *testing.T, bin string, args ...string) []byte {
+	t.Helper()
+	out, err := exec.Command(bin, args...).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("stratos %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr)
+	}
+	return out
+}
+
+// The issue's process test: devnet, put, ls, stat, get; kill -9 two of
+// three holders of a slice and still download byte for byte; restart the
+// devnet and find every file.
+func TestDevnetProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs a devnet")
+	}
+	bin := buildBinary(t)
+	home := t.TempDir()
+	d := startDevnet(t, bin, home, "--resource", "4", "--slice-size", "1MiB")
+	stratos(t, bin, "status", "--home", home, "--wait", "1m")
+
+	src := filepath.Join(t.TempDir(), "movie.mp4")
+	data := randomBytes(42, 5<<20+123)
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var put struct {
+		Path   string `json:"path"`
+		FileID string `json:"file_id"`
+		Size   uint64 `json:"size"`
+	}
+	if err := json.Unmarshal(stratos(t, bin, "put", "--home", home, "--json", src, "/videos/movie.mp4"), &put); err != nil {
+		t.Fatal(err)
+	}
+	if put.Size != uint64(len(data)) {
+		t.Fatalf("put --json size %d", put.Size)
+	}
+	if ls := string(stratos(t, bin, "ls", "--home", home, "/videos")); !strings.Contains(ls, "movie.mp4") {
+		t.Fatalf("ls /videos: %s", ls)
+	}
+	var stat struct {
+		FileID string `json:"file_id"`
+		Slices []struct {
+			ID       string   `json:"id"`
+			Replicas []string `json:"replicas"`
+		} `json:"slices"`
+	}
+	if err := json.Unmarshal(stratos(t, bin, "stat", "--home", home, "--json", "/videos/movie.mp4"), &stat); err != nil {
+		t.Fatal(err)
+	}
+	if len(stat.Slices) != 6 || len(stat.Slices[0].Replicas) != 3 {
+		t.Fatalf("stat: %+v", stat)
+	}
+
+	// A slice is a file named by its digest under the holder's data_dir.
+	m, err := devnet.ReadManifest(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]devnet.NodeInfo{}
+	for _, n := range m.Nodes {
+		byID[n.ID] = n
+	}
+	holder := byID[stat.Slices[0].Replicas[0]]
+	digest := strings.TrimPrefix(stat.Slices[0].ID, "sha256-")
+	if matches, _ := filepath.Glob(filepath.Join(holder.DataDir, "slices", "*", "*"+digest+"*")); len(matches) != 1 {
+		t.Fatalf("slice %s not found as a file under %s", digest, holder.DataDir)
+	}
+
+	// kill -9 two of the three holders of slice 0.
+	for _, id := range stat.Slices[0].Replicas[:2] {
+		if err := syscall.Kill(byID[id].PID, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dst := filepath.Join(t.TempDir(), "copy.mp4")
+	stratos(t, bin, "get", "--home", home, "/videos/movie.mp4", dst)
+	if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
+		t.Fatal("download after kill -9 of two holders differs")
+	}
+	// By file ID, to standard output.
+	if got := stratos(t, bin, "get", "--home", home, stat.FileID, "-"); !bytes.Equal(got, data) {
+		t.Fatal("get by file ID to stdout differs")
+	}
+	stratos(t, bin, "put", "--home", home, src, "/videos/second.mp4")
+	stratos(t, bin, "rm", "--home", home, "/videos/second.mp4")
+
+	d.stop(t)
+	d = startDevnet(t, bin, home)
+	defer d.stop(t)
+	stratos(t, bin, "status", "--home", home, "--wait", "1m")
+	var ls struct {
+		Entries []struct{ Name string } `json:"entries"`
+	}
+	if err := json.Unmarshal(stratos(t, bin, "ls", "--home", home, "--json", "/videos"), &ls); err != nil {
+		t.Fatal(err)
+	}
+	if len(ls.Entries) != 1 || ls.Entries[0].Name != "movie.mp4" {
+		t.Fatalf("after restart ls /videos = %+v, want only movie.mp4", ls.Entries)
+	}
+	if got := stratos(t, bin, "get", "--home", home, "/videos/movie.mp4", "-"); !bytes.Equal(got, data) {
+		t.Fatal("download after devnet restart differs")
+	}
+}
+
+// A second devnet on the same home is refused; bad flags give clear errors.
+func TestDevnetErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	out, err := exec.Command(bin, "devnet", "--home", t.TempDir(), "--replicas", "5", "--resource", "3").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--replicas 5") {
+		t.Fatalf("devnet with more replicas than nodes: %v\n%s", err, out)
+	}
+	out, err = exec.Command(bin, "put", "--home", t.TempDir(), "/etc/hostname", "/x").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "stratos devnet") {
+		t.Fatalf("put with no network should say how to start one: %v\n%s", err, out)
+	}
+}
