@@ -2,12 +2,15 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/stratos-net/stratos/client"
+	"github.com/stratos-net/stratos/home"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 )
 
@@ -49,17 +52,17 @@ at least min_replicas resource nodes are alive. With --wait, status retries
 until it is ready and exits 1 if it is not ready in time.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := f.open()
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			ctx := cmd.Context()
 			var cancel context.CancelFunc = func() {}
 			if wait > 0 {
 				ctx, cancel = context.WithTimeout(ctx, wait)
 			}
 			defer cancel()
+			c, err := openWaiting(ctx, &f, wait > 0)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
 			var out statusJSON
 			for {
 				st, err := c.Status(ctx)
@@ -93,6 +96,22 @@ until it is ready and exits 1 if it is not ready in time.`,
 	addClientFlags(cmd, &f)
 	cmd.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for the network to be ready, e.g. 2m")
 	return cmd
+}
+
+// openWaiting opens a client; with wait, a home whose network is still being
+// created (no client.toml yet) is retried until ctx ends.
+func openWaiting(ctx context.Context, f *clientFlags, wait bool) (*client.Client, error) {
+	for {
+		c, err := f.open()
+		if err == nil || !wait || !errors.Is(err, home.ErrNoNetwork) {
+			return c, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 func toStatusJSON(st *metav1.StatusResponse) statusJSON {
