@@ -246,7 +246,7 @@ func (u *upload) replicate(ctx context.Context, index int, s *sliceUpload, data 
 			break // the network already holds it (dedup)
 		}
 		attempts++
-		resp, err := u.c.store(ctx, u.taskID, s.ref, data, p.GetNodes())
+		resp, err := u.c.store(ctx, u.taskID, s.ref, data, p)
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
@@ -409,15 +409,16 @@ func (rs *replicaSet) failureText() string {
 	return b.String()
 }
 
-// store sends one slice into a pipeline: to nodes[0], which forwards down
-// the rest (DESIGN §6.2 step 3).
-func (c *Client) store(ctx context.Context, taskID string, ref *metav1.SliceRef, data []byte, nodes []*storagev1.Peer) (*storagev1.StoreResponse, error) {
+// store sends one slice into a pipeline: to its first node, which forwards
+// down the rest (DESIGN §6.2 step 3), with the meta node's ticket.
+func (c *Client) store(ctx context.Context, taskID string, ref *metav1.SliceRef, data []byte, p *metav1.Pipeline) (*storagev1.StoreResponse, error) {
+	nodes := p.GetNodes()
 	if len(nodes) == 0 {
 		return nil, errors.New("meta node returned an empty pipeline")
 	}
 	first := nodes[0]
 	resp, err := c.storeOn(ctx, first, &storagev1.StoreHeader{
-		TaskId: taskID, SliceId: ref.GetId(), Size: ref.GetSize(), Downstream: nodes[1:],
+		TaskId: taskID, SliceId: ref.GetId(), Size: ref.GetSize(), Downstream: nodes[1:], Ticket: p.GetTicket(),
 	}, data)
 	if err != nil {
 		return nil, fmt.Errorf("store on %s (%s): %w", first.GetNodeId(), first.GetAddr(), err)

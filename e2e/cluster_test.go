@@ -164,12 +164,13 @@ func TestCorruptReplicaRepaired(t *testing.T) {
 	if corrupted != 1 {
 		t.Fatalf("found %d files for slice %s on node %d", corrupted, victim.GetId(), node)
 	}
-	for range 5 { // holders come in random order: read until the bad one is hit
+	// Holders come in random order: read until a download has hit the
+	// corrupt one, reported it and the meta node dropped it; every read must
+	// return the right bytes meanwhile.
+	cl.Eventually(15*time.Second, func() error {
 		if got := get(t, c, "/c.bin"); !bytes.Equal(got, data) {
 			t.Fatal("download returned corrupt bytes")
 		}
-	}
-	cl.Eventually(15*time.Second, func() error {
 		st, err := c.Stat(context.Background(), "/c.bin")
 		if err != nil {
 			return err
@@ -180,7 +181,14 @@ func TestCorruptReplicaRepaired(t *testing.T) {
 				return fmt.Errorf("corrupt holder still listed: %v", reps)
 			}
 		}
-		if len(reps) < 3 {
+		return nil
+	})
+	cl.Eventually(15*time.Second, func() error {
+		st, err := c.Stat(context.Background(), "/c.bin")
+		if err != nil {
+			return err
+		}
+		if reps := st.GetSlices()[0].GetReplicas(); len(reps) < 3 {
 			return fmt.Errorf("%d replicas, want 3", len(reps))
 		}
 		return nil

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
@@ -126,5 +127,41 @@ func TestTLSPinsNodeID(t *testing.T) {
 	}
 	if err := dial(impostor.ID()); !errors.Is(err, ErrWrongPeer) {
 		t.Fatalf("dial expecting another node: err = %v, want ErrWrongPeer", err)
+	}
+}
+
+func TestTicket(t *testing.T) {
+	meta, other := mustKey(t), mustKey(t)
+	now := time.Unix(1000, 0)
+	mk := func() *storagev1.Ticket {
+		tk := &storagev1.Ticket{TaskId: "t1", SliceId: "sha256-ab", Size: 9,
+			Nodes:           []*storagev1.Peer{{NodeId: "a", Addr: "127.0.0.1:1"}, {NodeId: "b", Addr: "127.0.0.1:2"}},
+			ExpiresUnixNano: now.Add(time.Minute).UnixNano()}
+		meta.SignTicket(tk)
+		return tk
+	}
+	if err := VerifyTicket(mk(), meta.ID(), now); err != nil {
+		t.Fatal(err)
+	}
+	for name, mutate := range map[string]func(*storagev1.Ticket){
+		"task":    func(tk *storagev1.Ticket) { tk.TaskId = "t2" },
+		"size":    func(tk *storagev1.Ticket) { tk.Size++ },
+		"addr":    func(tk *storagev1.Ticket) { tk.Nodes[1].Addr = "10.0.0.1:22" },
+		"node":    func(tk *storagev1.Ticket) { tk.Nodes = append(tk.Nodes, &storagev1.Peer{NodeId: "c", Addr: "x"}) },
+		"expires": func(tk *storagev1.Ticket) { tk.ExpiresUnixNano += int64(time.Hour) },
+		"signer":  func(tk *storagev1.Ticket) { other.SignTicket(tk) },
+		"nokey":   func(tk *storagev1.Ticket) { tk.MetaPublicKey = nil },
+	} {
+		tk := mk()
+		mutate(tk)
+		if err := VerifyTicket(tk, meta.ID(), now); !errors.Is(err, ErrBadTicket) {
+			t.Errorf("%s changed: err = %v, want ErrBadTicket", name, err)
+		}
+	}
+	if err := VerifyTicket(mk(), meta.ID(), now.Add(2*time.Minute)); !errors.Is(err, ErrBadTicket) {
+		t.Errorf("expired ticket accepted: %v", err)
+	}
+	if err := VerifyTicket(nil, meta.ID(), now); !errors.Is(err, ErrBadTicket) {
+		t.Errorf("no ticket: %v", err)
 	}
 }

@@ -21,6 +21,7 @@ type repairJob struct {
 	slice   *metav1.SliceRef
 	source  string
 	targets []*storagev1.Peer
+	ticket  *storagev1.Ticket
 	issued  time.Time // zero until handed to the source in a heartbeat
 }
 
@@ -152,15 +153,18 @@ func (s *Server) planRepair(sliceID string) (done bool, err error) {
 		return false, fmt.Errorf("no live replica of %d", len(sl.GetReplicas()))
 	}
 	ref := &metav1.SliceRef{Id: sl.GetId(), Size: sl.GetSize()}
-	p, err := s.place(ref, sl.GetReplicas(), s.cfg.Replicas-len(live), "")
+	s.mu.Lock()
+	s.repairs.seq++
+	taskID := fmt.Sprintf("r%d", s.repairs.seq)
+	s.mu.Unlock()
+	p, err := s.place(taskID, ref, sl.GetReplicas(), s.cfg.Replicas-len(live), "")
 	if err != nil {
 		return false, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.repairs.seq++
 	src := live[s.rng.IntN(len(live))]
-	s.repairs.jobs[sliceID] = &repairJob{taskID: fmt.Sprintf("r%d", s.repairs.seq), slice: ref, source: src, targets: p.GetNodes()}
+	s.repairs.jobs[sliceID] = &repairJob{taskID: taskID, slice: ref, source: src, targets: p.GetNodes(), ticket: p.GetTicket()}
 	return false, nil
 }
 
@@ -174,7 +178,7 @@ func (s *Server) repairOrdersFor(node string) []*metav1.RepairOrder {
 			continue
 		}
 		j.issued = s.now()
-		out = append(out, &metav1.RepairOrder{TaskId: j.taskID, SliceId: j.slice.GetId(), Size: j.slice.GetSize(), Targets: j.targets})
+		out = append(out, &metav1.RepairOrder{TaskId: j.taskID, SliceId: j.slice.GetId(), Size: j.slice.GetSize(), Targets: j.targets, Ticket: j.ticket})
 	}
 	return out
 }

@@ -38,7 +38,7 @@ func (s *Server) BeginUpload(_ context.Context, req *metav1.BeginUploadRequest) 
 		Replicas: uint32(s.cfg.Replicas), MinReplicas: uint32(s.cfg.MinReplicas),
 	}
 	for _, ref := range req.GetSlices() {
-		p, err := s.place(ref, nil, 0, req.GetClientRegion())
+		p, err := s.place(resp.TaskId, ref, nil, 0, req.GetClientRegion())
 		if err != nil {
 			return nil, toStatus(err)
 		}
@@ -94,7 +94,7 @@ func (s *Server) PlaceSlice(_ context.Context, req *metav1.PlaceSliceRequest) (*
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	p, err := s.place(req.GetSlice(), req.GetExclude(), int(req.GetCount()), req.GetClientRegion())
+	p, err := s.place(task.GetId(), req.GetSlice(), req.GetExclude(), int(req.GetCount()), req.GetClientRegion())
 	if err != nil {
 		return nil, toStatus(fmt.Errorf("task %s: %w", task.GetId(), err))
 	}
@@ -128,12 +128,13 @@ func (s *Server) checkRef(ref *metav1.SliceRef) error {
 	return nil
 }
 
-// place chooses count nodes (0: the replica target) for a slice. A first
-// placement of a slice the network already holds R times is answered with
-// done: content addressing makes the upload unnecessary. When fewer nodes
-// are eligible than asked for, it returns as many as there are; the client
-// decides whether that reaches the minimum.
-func (s *Server) place(ref *metav1.SliceRef, exclude []string, count int, region string) (*metav1.Pipeline, error) {
+// place chooses count nodes (0: the replica target) for a slice of a task,
+// with the signed ticket that lets them store it. A first placement of a
+// slice the network already holds R times is answered with done: content
+// addressing makes the upload unnecessary. When fewer nodes are eligible
+// than asked for, it returns as many as there are; the client decides
+// whether that reaches the minimum.
+func (s *Server) place(taskID string, ref *metav1.SliceRef, exclude []string, count int, region string) (*metav1.Pipeline, error) {
 	if err := s.checkRef(ref); err != nil {
 		return nil, err
 	}
@@ -170,7 +171,19 @@ func (s *Server) place(ref *metav1.SliceRef, exclude []string, count int, region
 		p.Nodes = append(p.Nodes, &storagev1.Peer{NodeId: c.ID, Addr: recs[c.ID].GetAddr()})
 		s.health.AddConnections(c.ID, 1)
 	}
+	p.Ticket = s.ticket(taskID, ref, p.Nodes)
 	return p, nil
+}
+
+// ticket signs the permission for nodes to store one slice of a task; it
+// lasts as long as an upload task may.
+func (s *Server) ticket(taskID string, ref *metav1.SliceRef, nodes []*storagev1.Peer) *storagev1.Ticket {
+	t := &storagev1.Ticket{
+		TaskId: taskID, SliceId: ref.GetId(), Size: ref.GetSize(), Nodes: nodes,
+		ExpiresUnixNano: s.now().Add(s.cfg.TaskTTL).UnixNano(),
+	}
+	s.key.SignTicket(t)
+	return t
 }
 
 func (s *Server) nodeRecords() (map[string]*metav1.NodeRecord, error) {

@@ -3,6 +3,9 @@ package resource
 import (
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/stratos-net/stratos/identity"
 
 	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
 	"github.com/stratos-net/stratos/slice"
@@ -61,6 +64,34 @@ func validatePeers(peers []*storagev1.Peer, self string) error {
 			return fmt.Errorf("%w: node %.16s appears twice downstream", ErrBadHeader, id)
 		}
 		seen[id] = true
+	}
+	return nil
+}
+
+// checkTicket makes sure the meta node metaID allowed this store: the
+// ticket is its signature, unexpired at now, covers this task, slice and
+// size, names this node, and names every node downstream at the address the
+// header gives. So a node stores only what the meta node placed, and
+// connects only to nodes the meta node chose.
+func checkTicket(h *storagev1.StoreHeader, self, metaID string, now time.Time) error {
+	t := h.GetTicket()
+	if err := identity.VerifyTicket(t, metaID, now); err != nil {
+		return err
+	}
+	if t.GetTaskId() != h.GetTaskId() || t.GetSliceId() != h.GetSliceId() || t.GetSize() != h.GetSize() {
+		return fmt.Errorf("%w: it covers task %s slice %s (%d bytes), not this store", identity.ErrBadTicket, t.GetTaskId(), t.GetSliceId(), t.GetSize())
+	}
+	allowed := make(map[string]string, len(t.GetNodes()))
+	for _, p := range t.GetNodes() {
+		allowed[p.GetNodeId()] = p.GetAddr()
+	}
+	if _, ok := allowed[self]; !ok {
+		return fmt.Errorf("%w: it does not name this node", identity.ErrBadTicket)
+	}
+	for _, p := range h.GetDownstream() {
+		if addr, ok := allowed[p.GetNodeId()]; !ok || addr != p.GetAddr() {
+			return fmt.Errorf("%w: downstream node %.16s at %s is not in it", identity.ErrBadTicket, p.GetNodeId(), p.GetAddr())
+		}
 	}
 	return nil
 }

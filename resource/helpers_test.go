@@ -117,6 +117,7 @@ func (m *fakeMeta) count(fn func(m *fakeMeta) int) int {
 type testNode struct {
 	*resource.Node
 	key   *identity.Key
+	meta  *fakeMeta
 	store *disk.Store
 	dir   string
 	addr  string
@@ -127,7 +128,7 @@ type nodeOpt func(*resource.Config, *disk.Options)
 
 func startNode(t testing.TB, meta *fakeMeta, opts ...nodeOpt) *testNode {
 	t.Helper()
-	tn := &testNode{key: mustKey(t), dir: t.TempDir()}
+	tn := &testNode{key: mustKey(t), meta: meta, dir: t.TempDir()}
 	cfg := resource.DefaultConfig()
 	cfg.DataDir = tn.dir
 	cfg.MetaAddr, cfg.MetaID = meta.addr, meta.key.ID()
@@ -212,11 +213,24 @@ func eventually(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// pipelineHeader returns the header that stores data through nodes.
+// pipelineHeader returns the header that stores data through nodes, with a
+// ticket from the nodes' meta node.
 func pipelineHeader(task string, data []byte, id string, nodes ...*testNode) *storagev1.StoreHeader {
 	h := &storagev1.StoreHeader{TaskId: task, SliceId: id, Size: uint64(len(data))}
-	for _, n := range nodes[1:] {
-		h.Downstream = append(h.Downstream, n.peer())
+	var all []*storagev1.Peer
+	for i, n := range nodes {
+		all = append(all, n.peer())
+		if i > 0 {
+			h.Downstream = append(h.Downstream, n.peer())
+		}
 	}
+	h.Ticket = ticket(nodes[0].meta.key, task, id, uint64(len(data)), all)
 	return h
+}
+
+// ticket signs a ticket for nodes, valid for an hour.
+func ticket(meta *identity.Key, task, id string, size uint64, nodes []*storagev1.Peer) *storagev1.Ticket {
+	t := &storagev1.Ticket{TaskId: task, SliceId: id, Size: size, Nodes: nodes, ExpiresUnixNano: time.Now().Add(time.Hour).UnixNano()}
+	meta.SignTicket(t)
+	return t
 }

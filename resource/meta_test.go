@@ -108,7 +108,8 @@ func TestRepairOrder(t *testing.T) {
 	data, _ := storetest.Data(3, 3<<20+1)
 	id := put(t, data, a)
 	meta.answer(a.ID(), &metav1.HeartbeatResponse{Repairs: []*metav1.RepairOrder{
-		{TaskId: "repair-1", SliceId: id.String(), Size: uint64(len(data)), Targets: []*storagev1.Peer{b.peer(), c.peer()}},
+		{TaskId: "repair-1", SliceId: id.String(), Size: uint64(len(data)), Targets: []*storagev1.Peer{b.peer(), c.peer()},
+			Ticket: ticket(meta.key, "repair-1", id.String(), uint64(len(data)), []*storagev1.Peer{b.peer(), c.peer()})},
 	}})
 	var confirm *metav1.ConfirmRepairRequest
 	eventually(t, "the repair is confirmed", func() bool {

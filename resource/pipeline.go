@@ -45,6 +45,9 @@ func (s service) Store(stream storagev1.SliceService_StoreServer) error {
 	if err != nil {
 		return status.Error(codes.InvalidArgument, err.Error())
 	}
+	if err := checkTicket(h, n.ID(), n.cfg.MetaID, n.cfg.Now()); err != nil {
+		return status.Error(codes.PermissionDenied, err.Error())
+	}
 	w, release, err := n.create(id, h.GetSize())
 	if err != nil {
 		return storeStatus(err)
@@ -157,7 +160,7 @@ func (n *Node) forward(ctx context.Context, h *storagev1.StoreHeader) *forwarder
 		cancel: cancel,
 		done:   make(chan struct{}),
 	}
-	next := &storagev1.StoreHeader{TaskId: h.TaskId, SliceId: h.SliceId, Size: h.Size, Downstream: h.Downstream[1:]}
+	next := &storagev1.StoreHeader{TaskId: h.TaskId, SliceId: h.SliceId, Size: h.Size, Downstream: h.Downstream[1:], Ticket: h.Ticket}
 	go func() {
 		defer close(fw.done)
 		fw.resp, fw.err = n.sendDownstream(ctx, fw.peer, next, fw.frames)

@@ -97,7 +97,7 @@ func TestPipelineThreeNodes(t *testing.T) {
 	wantCode(t, "absent slice", err, codes.NotFound)
 
 	// Storing it again is a cheap success with fresh receipts.
-	h.TaskId = "task-2"
+	h = pipelineHeader("task-2", data, id.String(), nodes...)
 	resp, err = resource.StoreSlice(context.Background(), nodes[0].client(t), h, bytes.NewReader(data))
 	if err != nil || len(resp.Receipts) != 3 || resp.Receipts[2].TaskId != "task-2" {
 		t.Fatalf("store again: %v, %v", resp, err)

@@ -86,7 +86,7 @@ func (n *Node) copySlice(ctx context.Context, o *metav1.RepairOrder) (*storagev1
 	if err != nil {
 		return nil, err
 	}
-	h := &storagev1.StoreHeader{TaskId: o.GetTaskId(), SliceId: id.String(), Size: r.Size(), Downstream: targets[1:]}
+	h := &storagev1.StoreHeader{TaskId: o.GetTaskId(), SliceId: id.String(), Size: r.Size(), Downstream: targets[1:], Ticket: o.GetTicket()}
 	resp, err := StoreSlice(ctx, storagev1.NewSliceServiceClient(conn), h, io.NewSectionReader(r, 0, int64(r.Size())))
 	if err != nil {
 		return nil, fmt.Errorf("copy to %s: %w", targets[0].GetNodeId(), err)

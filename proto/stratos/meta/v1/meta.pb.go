@@ -1377,6 +1377,7 @@ type RepairOrder struct {
 	SliceId       string                 `protobuf:"bytes,2,opt,name=slice_id,json=sliceId,proto3" json:"slice_id,omitempty"`
 	Size          uint64                 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
 	Targets       []*v1.Peer             `protobuf:"bytes,4,rep,name=targets,proto3" json:"targets,omitempty"`
+	Ticket        *v1.Ticket             `protobuf:"bytes,5,opt,name=ticket,proto3" json:"ticket,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1435,6 +1436,13 @@ func (x *RepairOrder) GetSize() uint64 {
 func (x *RepairOrder) GetTargets() []*v1.Peer {
 	if x != nil {
 		return x.Targets
+	}
+	return nil
+}
+
+func (x *RepairOrder) GetTicket() *v1.Ticket {
+	if x != nil {
+		return x.Ticket
 	}
 	return nil
 }
@@ -1777,6 +1785,7 @@ type Pipeline struct {
 	SliceId       string                 `protobuf:"bytes,1,opt,name=slice_id,json=sliceId,proto3" json:"slice_id,omitempty"`
 	Nodes         []*v1.Peer             `protobuf:"bytes,2,rep,name=nodes,proto3" json:"nodes,omitempty"`
 	Done          bool                   `protobuf:"varint,3,opt,name=done,proto3" json:"done,omitempty"`
+	Ticket        *v1.Ticket             `protobuf:"bytes,4,opt,name=ticket,proto3" json:"ticket,omitempty"` // send it in StoreHeader.ticket
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1830,6 +1839,13 @@ func (x *Pipeline) GetDone() bool {
 		return x.Done
 	}
 	return false
+}
+
+func (x *Pipeline) GetTicket() *v1.Ticket {
+	if x != nil {
+		return x.Ticket
+	}
+	return nil
 }
 
 type BeginUploadResponse struct {
@@ -3246,12 +3262,13 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x06slices\x18\x04 \x01(\x04R\x06slices\"Z\n" +
 	"\x10HeartbeatRequest\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12-\n" +
-	"\x04load\x18\x02 \x01(\v2\x19.stratos.meta.v1.NodeLoadR\x04load\"\x89\x01\n" +
+	"\x04load\x18\x02 \x01(\v2\x19.stratos.meta.v1.NodeLoadR\x04load\"\xbd\x01\n" +
 	"\vRepairOrder\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x19\n" +
 	"\bslice_id\x18\x02 \x01(\tR\asliceId\x12\x12\n" +
 	"\x04size\x18\x03 \x01(\x04R\x04size\x122\n" +
-	"\atargets\x18\x04 \x03(\v2\x18.stratos.storage.v1.PeerR\atargets\"\x90\x01\n" +
+	"\atargets\x18\x04 \x03(\v2\x18.stratos.storage.v1.PeerR\atargets\x122\n" +
+	"\x06ticket\x18\x05 \x01(\v2\x1a.stratos.storage.v1.TicketR\x06ticket\"\x90\x01\n" +
 	"\x11HeartbeatResponse\x126\n" +
 	"\arepairs\x18\x01 \x03(\v2\x1c.stratos.meta.v1.RepairOrderR\arepairs\x12#\n" +
 	"\rdelete_slices\x18\x02 \x03(\tR\fdeleteSlices\x12\x1e\n" +
@@ -3273,11 +3290,12 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x04size\x18\x03 \x01(\x04R\x04size\x12\x1c\n" +
 	"\toverwrite\x18\x04 \x01(\bR\toverwrite\x12#\n" +
 	"\rclient_region\x18\x05 \x01(\tR\fclientRegion\x121\n" +
-	"\x06slices\x18\x06 \x03(\v2\x19.stratos.meta.v1.SliceRefR\x06slices\"i\n" +
+	"\x06slices\x18\x06 \x03(\v2\x19.stratos.meta.v1.SliceRefR\x06slices\"\x9d\x01\n" +
 	"\bPipeline\x12\x19\n" +
 	"\bslice_id\x18\x01 \x01(\tR\asliceId\x12.\n" +
 	"\x05nodes\x18\x02 \x03(\v2\x18.stratos.storage.v1.PeerR\x05nodes\x12\x12\n" +
-	"\x04done\x18\x03 \x01(\bR\x04done\"\xc5\x01\n" +
+	"\x04done\x18\x03 \x01(\bR\x04done\x122\n" +
+	"\x06ticket\x18\x04 \x01(\v2\x1a.stratos.storage.v1.TicketR\x06ticket\"\xc5\x01\n" +
 	"\x13BeginUploadResponse\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x1d\n" +
 	"\n" +
@@ -3454,7 +3472,8 @@ var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(*NodeStatus)(nil),               // 49: stratos.meta.v1.NodeStatus
 	(*StatusResponse)(nil),           // 50: stratos.meta.v1.StatusResponse
 	(*v1.Peer)(nil),                  // 51: stratos.storage.v1.Peer
-	(*v1.Receipt)(nil),               // 52: stratos.storage.v1.Receipt
+	(*v1.Ticket)(nil),                // 52: stratos.storage.v1.Ticket
+	(*v1.Receipt)(nil),               // 53: stratos.storage.v1.Receipt
 }
 var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	2,  // 0: stratos.meta.v1.FileEntry.slices:type_name -> stratos.meta.v1.SliceRef
@@ -3476,62 +3495,64 @@ var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	1,  // 16: stratos.meta.v1.RegisterNodeRequest.node:type_name -> stratos.meta.v1.NodeRecord
 	18, // 17: stratos.meta.v1.HeartbeatRequest.load:type_name -> stratos.meta.v1.NodeLoad
 	51, // 18: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
-	20, // 19: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
-	52, // 20: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
-	2,  // 21: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
-	51, // 22: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
-	27, // 23: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
-	2,  // 24: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
-	27, // 25: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
-	2,  // 26: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	52, // 27: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
-	31, // 28: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
-	3,  // 29: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
-	2,  // 30: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	51, // 31: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
-	3,  // 32: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
-	37, // 33: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
-	3,  // 34: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
-	4,  // 35: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
-	3,  // 36: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
-	44, // 37: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
-	3,  // 38: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
-	1,  // 39: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
-	18, // 40: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
-	49, // 41: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
-	16, // 42: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
-	19, // 43: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
-	22, // 44: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
-	24, // 45: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
-	26, // 46: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
-	29, // 47: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
-	32, // 48: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
-	34, // 49: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
-	36, // 50: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
-	39, // 51: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
-	41, // 52: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
-	43, // 53: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
-	46, // 54: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
-	48, // 55: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
-	17, // 56: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
-	21, // 57: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
-	23, // 58: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
-	25, // 59: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
-	28, // 60: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
-	30, // 61: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
-	33, // 62: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
-	35, // 63: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
-	38, // 64: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
-	40, // 65: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
-	42, // 66: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
-	45, // 67: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
-	47, // 68: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
-	50, // 69: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
-	56, // [56:70] is the sub-list for method output_type
-	42, // [42:56] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	52, // 19: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
+	20, // 20: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
+	53, // 21: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	2,  // 22: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
+	51, // 23: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
+	52, // 24: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
+	27, // 25: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
+	2,  // 26: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
+	27, // 27: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
+	2,  // 28: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	53, // 29: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
+	31, // 30: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
+	3,  // 31: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
+	2,  // 32: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	51, // 33: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
+	3,  // 34: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
+	37, // 35: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
+	3,  // 36: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
+	4,  // 37: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
+	3,  // 38: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
+	44, // 39: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
+	3,  // 40: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
+	1,  // 41: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
+	18, // 42: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
+	49, // 43: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
+	16, // 44: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
+	19, // 45: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
+	22, // 46: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
+	24, // 47: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
+	26, // 48: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
+	29, // 49: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
+	32, // 50: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
+	34, // 51: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
+	36, // 52: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
+	39, // 53: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
+	41, // 54: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
+	43, // 55: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
+	46, // 56: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
+	48, // 57: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
+	17, // 58: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
+	21, // 59: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
+	23, // 60: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
+	25, // 61: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
+	28, // 62: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
+	30, // 63: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
+	33, // 64: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
+	35, // 65: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
+	38, // 66: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
+	40, // 67: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
+	42, // 68: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
+	45, // 69: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
+	47, // 70: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
+	50, // 71: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
+	58, // [58:72] is the sub-list for method output_type
+	44, // [44:58] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_stratos_meta_v1_meta_proto_init() }

@@ -167,7 +167,9 @@ type StoreHeader struct {
 	Size    uint64                 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
 	// Nodes after the receiver, in order. The receiver forwards to
 	// downstream[0] with downstream[1:] as that node's downstream.
-	Downstream    []*Peer `protobuf:"bytes,4,rep,name=downstream,proto3" json:"downstream,omitempty"`
+	Downstream []*Peer `protobuf:"bytes,4,rep,name=downstream,proto3" json:"downstream,omitempty"`
+	// The meta node's permission for this store; forwarded unchanged.
+	Ticket        *Ticket `protobuf:"bytes,5,opt,name=ticket,proto3" json:"ticket,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -230,6 +232,110 @@ func (x *StoreHeader) GetDownstream() []*Peer {
 	return nil
 }
 
+func (x *StoreHeader) GetTicket() *Ticket {
+	if x != nil {
+		return x.Ticket
+	}
+	return nil
+}
+
+// Ticket is the meta node's signed permission to store one slice on the
+// nodes it lists. A resource node stores only what a ticket covers and
+// forwards only to nodes the ticket names, so nobody can use the network's
+// disks without the meta node placing the data, or make a node connect to
+// an address of their choosing.
+type Ticket struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	TaskId          string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	SliceId         string                 `protobuf:"bytes,2,opt,name=slice_id,json=sliceId,proto3" json:"slice_id,omitempty"`
+	Size            uint64                 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	Nodes           []*Peer                `protobuf:"bytes,4,rep,name=nodes,proto3" json:"nodes,omitempty"` // every node the ticket lets store the slice
+	ExpiresUnixNano int64                  `protobuf:"varint,5,opt,name=expires_unix_nano,json=expiresUnixNano,proto3" json:"expires_unix_nano,omitempty"`
+	MetaPublicKey   []byte                 `protobuf:"bytes,6,opt,name=meta_public_key,json=metaPublicKey,proto3" json:"meta_public_key,omitempty"` // must hash to the meta node ID the node trusts
+	Signature       []byte                 `protobuf:"bytes,7,opt,name=signature,proto3" json:"signature,omitempty"`                                // by meta_public_key over identity.TicketBytes
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Ticket) Reset() {
+	*x = Ticket{}
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Ticket) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Ticket) ProtoMessage() {}
+
+func (x *Ticket) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Ticket.ProtoReflect.Descriptor instead.
+func (*Ticket) Descriptor() ([]byte, []int) {
+	return file_stratos_storage_v1_storage_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Ticket) GetTaskId() string {
+	if x != nil {
+		return x.TaskId
+	}
+	return ""
+}
+
+func (x *Ticket) GetSliceId() string {
+	if x != nil {
+		return x.SliceId
+	}
+	return ""
+}
+
+func (x *Ticket) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *Ticket) GetNodes() []*Peer {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
+func (x *Ticket) GetExpiresUnixNano() int64 {
+	if x != nil {
+		return x.ExpiresUnixNano
+	}
+	return 0
+}
+
+func (x *Ticket) GetMetaPublicKey() []byte {
+	if x != nil {
+		return x.MetaPublicKey
+	}
+	return nil
+}
+
+func (x *Ticket) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 // Receipt is a resource node's signed statement that it holds a verified,
 // durable copy of a slice for a task. The meta node checks the signature
 // against the node's registered key before it counts the replica.
@@ -248,7 +354,7 @@ type Receipt struct {
 
 func (x *Receipt) Reset() {
 	*x = Receipt{}
-	mi := &file_stratos_storage_v1_storage_proto_msgTypes[3]
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -260,7 +366,7 @@ func (x *Receipt) String() string {
 func (*Receipt) ProtoMessage() {}
 
 func (x *Receipt) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_storage_v1_storage_proto_msgTypes[3]
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -273,7 +379,7 @@ func (x *Receipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Receipt.ProtoReflect.Descriptor instead.
 func (*Receipt) Descriptor() ([]byte, []int) {
-	return file_stratos_storage_v1_storage_proto_rawDescGZIP(), []int{3}
+	return file_stratos_storage_v1_storage_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Receipt) GetTaskId() string {
@@ -322,7 +428,7 @@ type Failure struct {
 
 func (x *Failure) Reset() {
 	*x = Failure{}
-	mi := &file_stratos_storage_v1_storage_proto_msgTypes[4]
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -334,7 +440,7 @@ func (x *Failure) String() string {
 func (*Failure) ProtoMessage() {}
 
 func (x *Failure) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_storage_v1_storage_proto_msgTypes[4]
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -347,7 +453,7 @@ func (x *Failure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Failure.ProtoReflect.Descriptor instead.
 func (*Failure) Descriptor() ([]byte, []int) {
-	return file_stratos_storage_v1_storage_proto_rawDescGZIP(), []int{4}
+	return file_stratos_storage_v1_storage_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Failure) GetNodeId() string {
@@ -374,7 +480,7 @@ type StoreResponse struct {
 
 func (x *StoreResponse) Reset() {
 	*x = StoreResponse{}
-	mi := &file_stratos_storage_v1_storage_proto_msgTypes[5]
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -386,7 +492,7 @@ func (x *StoreResponse) String() string {
 func (*StoreResponse) ProtoMessage() {}
 
 func (x *StoreResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_storage_v1_storage_proto_msgTypes[5]
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -399,7 +505,7 @@ func (x *StoreResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoreResponse.ProtoReflect.Descriptor instead.
 func (*StoreResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_storage_v1_storage_proto_rawDescGZIP(), []int{5}
+	return file_stratos_storage_v1_storage_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *StoreResponse) GetReceipts() []*Receipt {
@@ -429,7 +535,7 @@ type FetchRequest struct {
 
 func (x *FetchRequest) Reset() {
 	*x = FetchRequest{}
-	mi := &file_stratos_storage_v1_storage_proto_msgTypes[6]
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -441,7 +547,7 @@ func (x *FetchRequest) String() string {
 func (*FetchRequest) ProtoMessage() {}
 
 func (x *FetchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_storage_v1_storage_proto_msgTypes[6]
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -454,7 +560,7 @@ func (x *FetchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchRequest.ProtoReflect.Descriptor instead.
 func (*FetchRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_storage_v1_storage_proto_rawDescGZIP(), []int{6}
+	return file_stratos_storage_v1_storage_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *FetchRequest) GetSliceId() string {
@@ -494,7 +600,7 @@ type FetchResponse struct {
 
 func (x *FetchResponse) Reset() {
 	*x = FetchResponse{}
-	mi := &file_stratos_storage_v1_storage_proto_msgTypes[7]
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -506,7 +612,7 @@ func (x *FetchResponse) String() string {
 func (*FetchResponse) ProtoMessage() {}
 
 func (x *FetchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_storage_v1_storage_proto_msgTypes[7]
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -519,7 +625,7 @@ func (x *FetchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchResponse.ProtoReflect.Descriptor instead.
 func (*FetchResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_storage_v1_storage_proto_rawDescGZIP(), []int{7}
+	return file_stratos_storage_v1_storage_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *FetchResponse) GetData() []byte {
@@ -540,14 +646,23 @@ const file_stratos_storage_v1_storage_proto_rawDesc = "" +
 	"\fStoreRequest\x129\n" +
 	"\x06header\x18\x01 \x01(\v2\x1f.stratos.storage.v1.StoreHeaderH\x00R\x06header\x12\x14\n" +
 	"\x04data\x18\x02 \x01(\fH\x00R\x04dataB\x05\n" +
-	"\x03msg\"\x8f\x01\n" +
+	"\x03msg\"\xc3\x01\n" +
 	"\vStoreHeader\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x19\n" +
 	"\bslice_id\x18\x02 \x01(\tR\asliceId\x12\x12\n" +
 	"\x04size\x18\x03 \x01(\x04R\x04size\x128\n" +
 	"\n" +
 	"downstream\x18\x04 \x03(\v2\x18.stratos.storage.v1.PeerR\n" +
-	"downstream\"\x88\x01\n" +
+	"downstream\x122\n" +
+	"\x06ticket\x18\x05 \x01(\v2\x1a.stratos.storage.v1.TicketR\x06ticket\"\xf2\x01\n" +
+	"\x06Ticket\x12\x17\n" +
+	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x19\n" +
+	"\bslice_id\x18\x02 \x01(\tR\asliceId\x12\x12\n" +
+	"\x04size\x18\x03 \x01(\x04R\x04size\x12.\n" +
+	"\x05nodes\x18\x04 \x03(\v2\x18.stratos.storage.v1.PeerR\x05nodes\x12*\n" +
+	"\x11expires_unix_nano\x18\x05 \x01(\x03R\x0fexpiresUnixNano\x12&\n" +
+	"\x0fmeta_public_key\x18\x06 \x01(\fR\rmetaPublicKey\x12\x1c\n" +
+	"\tsignature\x18\a \x01(\fR\tsignature\"\x88\x01\n" +
 	"\aReceipt\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x19\n" +
 	"\bslice_id\x18\x02 \x01(\tR\asliceId\x12\x12\n" +
@@ -583,31 +698,34 @@ func file_stratos_storage_v1_storage_proto_rawDescGZIP() []byte {
 	return file_stratos_storage_v1_storage_proto_rawDescData
 }
 
-var file_stratos_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_stratos_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_stratos_storage_v1_storage_proto_goTypes = []any{
 	(*Peer)(nil),          // 0: stratos.storage.v1.Peer
 	(*StoreRequest)(nil),  // 1: stratos.storage.v1.StoreRequest
 	(*StoreHeader)(nil),   // 2: stratos.storage.v1.StoreHeader
-	(*Receipt)(nil),       // 3: stratos.storage.v1.Receipt
-	(*Failure)(nil),       // 4: stratos.storage.v1.Failure
-	(*StoreResponse)(nil), // 5: stratos.storage.v1.StoreResponse
-	(*FetchRequest)(nil),  // 6: stratos.storage.v1.FetchRequest
-	(*FetchResponse)(nil), // 7: stratos.storage.v1.FetchResponse
+	(*Ticket)(nil),        // 3: stratos.storage.v1.Ticket
+	(*Receipt)(nil),       // 4: stratos.storage.v1.Receipt
+	(*Failure)(nil),       // 5: stratos.storage.v1.Failure
+	(*StoreResponse)(nil), // 6: stratos.storage.v1.StoreResponse
+	(*FetchRequest)(nil),  // 7: stratos.storage.v1.FetchRequest
+	(*FetchResponse)(nil), // 8: stratos.storage.v1.FetchResponse
 }
 var file_stratos_storage_v1_storage_proto_depIdxs = []int32{
 	2, // 0: stratos.storage.v1.StoreRequest.header:type_name -> stratos.storage.v1.StoreHeader
 	0, // 1: stratos.storage.v1.StoreHeader.downstream:type_name -> stratos.storage.v1.Peer
-	3, // 2: stratos.storage.v1.StoreResponse.receipts:type_name -> stratos.storage.v1.Receipt
-	4, // 3: stratos.storage.v1.StoreResponse.failures:type_name -> stratos.storage.v1.Failure
-	1, // 4: stratos.storage.v1.SliceService.Store:input_type -> stratos.storage.v1.StoreRequest
-	6, // 5: stratos.storage.v1.SliceService.Fetch:input_type -> stratos.storage.v1.FetchRequest
-	5, // 6: stratos.storage.v1.SliceService.Store:output_type -> stratos.storage.v1.StoreResponse
-	7, // 7: stratos.storage.v1.SliceService.Fetch:output_type -> stratos.storage.v1.FetchResponse
-	6, // [6:8] is the sub-list for method output_type
-	4, // [4:6] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	3, // 2: stratos.storage.v1.StoreHeader.ticket:type_name -> stratos.storage.v1.Ticket
+	0, // 3: stratos.storage.v1.Ticket.nodes:type_name -> stratos.storage.v1.Peer
+	4, // 4: stratos.storage.v1.StoreResponse.receipts:type_name -> stratos.storage.v1.Receipt
+	5, // 5: stratos.storage.v1.StoreResponse.failures:type_name -> stratos.storage.v1.Failure
+	1, // 6: stratos.storage.v1.SliceService.Store:input_type -> stratos.storage.v1.StoreRequest
+	7, // 7: stratos.storage.v1.SliceService.Fetch:input_type -> stratos.storage.v1.FetchRequest
+	6, // 8: stratos.storage.v1.SliceService.Store:output_type -> stratos.storage.v1.StoreResponse
+	8, // 9: stratos.storage.v1.SliceService.Fetch:output_type -> stratos.storage.v1.FetchResponse
+	8, // [8:10] is the sub-list for method output_type
+	6, // [6:8] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_stratos_storage_v1_storage_proto_init() }
@@ -625,7 +743,7 @@ func file_stratos_storage_v1_storage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stratos_storage_v1_storage_proto_rawDesc), len(file_stratos_storage_v1_storage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
