@@ -98,6 +98,36 @@ func TestMetaUnavailableThenBack(t *testing.T) {
 	}
 }
 
+func TestCommitAnswerLostInRestart(t *testing.T) {
+	// DESIGN §6.2: an upload fails cleanly or completes. A meta node that
+	// applied the commit and restarted before answering has forgotten the
+	// task; the retry finds it gone, and the client finds its file in place.
+	net := newFakeNet(t, 3, ss)
+	c := net.client(t)
+	data := randBytes(2*ss+1, 14)
+	net.meta.set(func(m *fakeMeta) { m.loseCommit = true })
+	f := put(t, c, "/lost-answer", data)
+	if want := slice.Root(sliceIDs(data, ss)).String(); f.GetFileId() != want {
+		t.Fatalf("file ID %s, want %s", f.GetFileId(), want)
+	}
+	if n := net.meta.count("CommitUpload"); n != 2 {
+		t.Fatalf("CommitUpload called %d times, want 2", n)
+	}
+	if n := len(net.meta.aborts); n != 0 {
+		t.Fatalf("a committed upload was aborted %d times", n)
+	}
+}
+
+func sliceIDs(data []byte, size int) []slice.ID {
+	var ids []slice.ID
+	for len(data) > 0 {
+		n := min(size, len(data))
+		ids = append(ids, slice.Sum(data[:n]))
+		data = data[n:]
+	}
+	return ids
+}
+
 func TestMetaUnavailableTooLong(t *testing.T) {
 	net := newFakeNet(t, 3, ss)
 	c := net.client(t, func(c *Config) { c.RetryFor = 50 * time.Millisecond })

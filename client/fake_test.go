@@ -343,6 +343,10 @@ type fakeMeta struct {
 	commits     []*metav1.CommitUploadRequest
 	aborts      []string
 	bad         []*metav1.ReportBadReplicaRequest
+	// loseCommit makes the next successful commit forget its task and
+	// answer Unavailable, as a meta node that restarts between applying a
+	// commit and replying does.
+	loseCommit bool
 }
 
 func newFakeMeta(t testing.TB, sliceSize uint64) *fakeMeta {
@@ -546,6 +550,11 @@ func (m *fakeMeta) CommitUpload(_ context.Context, req *metav1.CommitUploadReque
 	}
 	t.file = file
 	m.files[fileKey(t.owner, t.path)] = file
+	if m.loseCommit {
+		m.loseCommit = false
+		delete(m.tasks, req.GetTaskId())
+		return nil, status.Error(codes.Unavailable, "meta node restarting")
+	}
 	return &metav1.CommitUploadResponse{File: file}, nil
 }
 

@@ -59,7 +59,7 @@ func (c *Client) Put(ctx context.Context, path string, r io.Reader, size int64, 
 		return nil, fmt.Errorf("put %s: %w", path, err)
 	}
 	c.learnSliceSize(begin.GetSliceSize())
-	file, err := c.upload(ctx, begin, r, size, opts.Progress)
+	file, err := c.upload(ctx, path, begin, r, size, opts.Progress)
 	if err != nil {
 		c.abort(ctx, begin.GetTaskId())
 		if ctx.Err() != nil {
@@ -106,6 +106,7 @@ func (c *Client) abort(ctx context.Context, taskID string) {
 // upload is one Put after BeginUpload.
 type upload struct {
 	c           *Client
+	path        string
 	taskID      string
 	sliceSize   int
 	replicas    int // R, the target
@@ -131,8 +132,11 @@ type sliceUpload struct {
 	copies int
 }
 
-func (c *Client) upload(ctx context.Context, begin *metav1.BeginUploadResponse, r io.Reader, size int64, progress Progress) (*metav1.FileEntry, error) {
+func (c *Client) upload(ctx context.Context, path string, begin *metav1.BeginUploadResponse, r io.Reader, size int64, progress Progress) (*metav1.FileEntry, error) {
 	u, err := c.newUpload(begin, size, progress)
+	if err == nil {
+		u.path = path
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -344,10 +348,27 @@ func (u *upload) commit(ctx context.Context, all []*sliceUpload) (*metav1.FileEn
 	}
 	req.FileId = slice.Root(ids).String()
 	resp, err := retry(ctx, u.c, u.c.meta.CommitUpload, req)
+	if errors.Is(err, ErrTaskExpired) {
+		if f := u.committedAnyway(ctx, req.FileId); f != nil {
+			return f, nil
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	return resp.GetFile(), nil
+}
+
+// committedAnyway looks for the file a commit may have made before the meta
+// node lost its answer (it restarted between applying the commit and
+// replying, so the retry finds the task gone): the path then holds exactly
+// the content this upload sent.
+func (u *upload) committedAnyway(ctx context.Context, fileID string) *metav1.FileEntry {
+	st, err := u.c.Stat(ctx, u.path)
+	if err != nil || st.GetFile().GetFileId() != fileID {
+		return nil
+	}
+	return st.GetFile()
 }
 
 // replicaSet is what one slice's attempts have achieved so far.
