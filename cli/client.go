@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -37,8 +38,30 @@ func (f *clientFlags) open() (*client.Client, error) {
 	}
 	cfg := client.DefaultConfig()
 	cfg.MetaAddr, cfg.MetaID, cfg.Owner, cfg.Region = cc.MetaAddr, cc.MetaID, or(f.owner, cc.Owner), cc.Region
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: dropTime}))
 	return client.New(cfg)
+}
+
+// dropTime leaves the time out of a command's warnings: the person reading
+// them is watching.
+func dropTime(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && a.Key == slog.TimeKey {
+		return slog.Attr{}
+	}
+	return a
+}
+
+// explain adds what to do to the errors a user can act on.
+func explain(err error, home string) error {
+	switch {
+	case errors.Is(err, client.ErrMetaUnavailable):
+		return fmt.Errorf("%w\nIs the network running? Start one with `stratos devnet --home %s`, or check it with `stratos status --home %s`", err, home, home)
+	case errors.Is(err, client.ErrExists):
+		return fmt.Errorf("%w\nUse --overwrite to replace it", err)
+	case errors.Is(err, client.ErrNoSpace):
+		return fmt.Errorf("%w\nSee free space per node with `stratos status --home %s`", err, home)
+	}
+	return err
 }
 
 func printJSON(w io.Writer, v any) error {

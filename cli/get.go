@@ -35,13 +35,13 @@ appears only once it is complete: a failed download leaves nothing behind.`,
 			defer c.Close()
 			st, err := c.Stat(cmd.Context(), remote)
 			if err != nil {
-				return fmt.Errorf("get %s: %w", remote, err)
+				return explain(err, f.home)
 			}
 			size := int64(st.GetFile().GetSize())
 			start := time.Now()
 			if local == "-" {
 				_, err = c.Get(cmd.Context(), remote, cmd.OutOrStdout(), client.GetOptions{})
-				return err
+				return explain(err, f.home)
 			}
 			dst := localTarget(local, st.GetFile().GetPath())
 			progress, done := newProgress(size, "download")
@@ -51,7 +51,7 @@ appears only once it is complete: a failed download leaves nothing behind.`,
 			})
 			done()
 			if err != nil {
-				return fmt.Errorf("get %s: %w", remote, err)
+				return explain(err, f.home)
 			}
 			if f.json {
 				return printJSON(cmd.OutOrStdout(), toFileJSON(st.GetFile(), st.GetSlices()))

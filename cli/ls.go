@@ -38,7 +38,7 @@ func newLsCmd() *cobra.Command {
 			defer c.Close()
 			entries, err := c.List(cmd.Context(), dir)
 			if err != nil {
-				return fmt.Errorf("ls %s: %w", dir, err)
+				return explain(err, f.home)
 			}
 			out := []entryJSON{}
 			for _, e := range entries {

@@ -42,15 +42,15 @@ on enough resource nodes.`,
 			entry, err := c.Put(cmd.Context(), remote, src, size, putOptions(overwrite, progress))
 			done()
 			if err != nil {
-				return fmt.Errorf("put %s: %w", remote, err)
+				return explain(err, f.home)
 			}
 			if f.json {
 				out := toFileJSON(entry, nil)
 				return printJSON(cmd.OutOrStdout(), out)
 			}
 			el := time.Since(start)
-			fmt.Fprintf(cmd.OutOrStdout(), "%s  %s  %d slices  %s in %s (%s)\n%s\n", entry.GetPath(), humanBytes(int64(entry.GetSize())),
-				len(entry.GetSlices()), humanBytes(int64(entry.GetSize())), el.Round(time.Millisecond), rate(int64(entry.GetSize()), el), entry.GetFileId())
+			fmt.Fprintf(cmd.OutOrStdout(), "%s  %s in %d slices, %s (%s)\nfile id %s\n", entry.GetPath(), humanBytes(int64(entry.GetSize())),
+				len(entry.GetSlices()), el.Round(time.Millisecond), rate(int64(entry.GetSize()), el), entry.GetFileId())
 			return nil
 		},
 	}

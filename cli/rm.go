@@ -25,7 +25,7 @@ func newRmCmd() *cobra.Command {
 			defer c.Close()
 			entry, err := c.Remove(cmd.Context(), p)
 			if err != nil {
-				return fmt.Errorf("rm %s: %w", p, err)
+				return explain(err, f.home)
 			}
 			if f.json {
 				return printJSON(cmd.OutOrStdout(), toFileJSON(entry, nil))

@@ -27,7 +27,7 @@ func newStatCmd() *cobra.Command {
 			defer c.Close()
 			st, err := c.Stat(cmd.Context(), target)
 			if err != nil {
-				return fmt.Errorf("stat %s: %w", target, err)
+				return explain(err, f.home)
 			}
 			out := toFileJSON(st.GetFile(), st.GetSlices())
 			if f.json {

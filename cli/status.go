@@ -72,7 +72,7 @@ until it is ready and exits 1 if it is not ready in time.`,
 						break
 					}
 				} else if wait == 0 {
-					return fmt.Errorf("status: %w", err)
+					return explain(fmt.Errorf("status: %w", err), f.home)
 				}
 				select {
 				case <-ctx.Done():

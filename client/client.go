@@ -173,7 +173,9 @@ func retry[Req, Resp any](ctx context.Context, c *Client, f metaCall[Req, Resp],
 		if status.Code(err) != codes.Unavailable || ctx.Err() != nil || time.Since(start)+wait > c.cfg.RetryFor {
 			return resp, metaErr(ctx, err)
 		}
-		c.log.Debug("meta node unavailable, retrying", "wait", wait, "err", err)
+		if wait == c.retryBase {
+			c.log.Warn("meta node unavailable, retrying", "addr", c.cfg.MetaAddr, "for", c.cfg.RetryFor, "err", status.Convert(err).Message())
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
