@@ -34,13 +34,41 @@ func (k *Key) Certificate() (tls.Certificate, error) {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k.priv}, nil
 }
 
-// ServerTLS returns the TLS 1.3 configuration a node serves with.
+// ServerTLS returns the TLS 1.3 configuration a node serves with. It asks
+// callers for a certificate without requiring one: nodes present theirs
+// (see PeerID), people's clients need none.
 func (k *Key) ServerTLS() (*tls.Config, error) {
 	cert, err := k.Certificate()
 	if err != nil {
 		return nil, err
 	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}, nil
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13, ClientAuth: tls.RequestClientCert}, nil
+}
+
+// ClientTLSAs is ClientTLS for a node dialing another node: it also
+// presents this node's certificate, so the server knows who calls.
+func (k *Key) ClientTLSAs(nodeID string) (*tls.Config, error) {
+	cert, err := k.Certificate()
+	if err != nil {
+		return nil, err
+	}
+	cfg := ClientTLS(nodeID)
+	cfg.Certificates = []tls.Certificate{cert}
+	return cfg, nil
+}
+
+// PeerID returns the node ID of the key in a TLS peer's certificate; ok is
+// false if the peer presented none. The TLS 1.3 handshake has already
+// proved the peer holds that key.
+func PeerID(state tls.ConnectionState) (id string, ok bool) {
+	if len(state.PeerCertificates) == 0 {
+		return "", false
+	}
+	pub, isEd := state.PeerCertificates[0].PublicKey.(ed25519.PublicKey)
+	if !isEd {
+		return "", false
+	}
+	return NodeID(pub), true
 }
 
 // ClientTLS returns a TLS 1.3 configuration that accepts only the node whose

@@ -4,6 +4,8 @@
 package wire
 
 import (
+	"context"
+	"crypto/tls"
 	"fmt"
 	"sync"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/peer"
 
 	"github.com/stratos-net/stratos/identity"
 )
@@ -49,8 +52,47 @@ func NewServer(key *identity.Key, opts ...grpc.ServerOption) (*grpc.Server, erro
 // Dial returns a connection to the node nodeID at addr. It does not block:
 // the first call on the connection waits for it.
 func Dial(addr, nodeID string) (*grpc.ClientConn, error) {
+	return dial(addr, nodeID, identity.ClientTLS(nodeID))
+}
+
+// DialAs is Dial for a node: the connection presents key's certificate, so
+// the server can tell which node calls (PeerID).
+func DialAs(addr, nodeID string, key *identity.Key) (*grpc.ClientConn, error) {
+	cfg, err := key.ClientTLSAs(nodeID)
+	if err != nil {
+		return nil, err
+	}
+	return dial(addr, nodeID, cfg)
+}
+
+// PeerID returns the node ID of the caller of an RPC, if the caller is a
+// node that presented its certificate.
+func PeerID(ctx context.Context) (string, bool) {
+	p, ok := peer.FromContext(ctx)
+	if !ok {
+		return "", false
+	}
+	info, ok := p.AuthInfo.(credentials.TLSInfo)
+	if !ok {
+		return "", false
+	}
+	return identity.PeerID(info.State)
+}
+
+// Stop stops srv gracefully, or at once after wait.
+func Stop(srv *grpc.Server, wait time.Duration) {
+	done := make(chan struct{})
+	go func() { srv.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(wait):
+		srv.Stop()
+	}
+}
+
+func dial(addr, nodeID string, cfg *tls.Config) (*grpc.ClientConn, error) {
 	conn, err := grpc.NewClient(addr,
-		grpc.WithTransportCredentials(credentials.NewTLS(identity.ClientTLS(nodeID))),
+		grpc.WithTransportCredentials(credentials.NewTLS(cfg)),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsg), grpc.MaxCallSendMsgSize(maxMsg)),
 		grpc.WithInitialWindowSize(streamWindow),
 		grpc.WithInitialConnWindowSize(connWindow),

@@ -1453,7 +1453,10 @@ type HeartbeatResponse struct {
 	// Slices the index no longer references on this node: safe to delete.
 	DeleteSlices []string `protobuf:"bytes,2,rep,name=delete_slices,json=deleteSlices,proto3" json:"delete_slices,omitempty"`
 	// The node is unknown (e.g. the meta state was reset): register again.
-	Reregister    bool `protobuf:"varint,3,opt,name=reregister,proto3" json:"reregister,omitempty"`
+	Reregister bool `protobuf:"varint,3,opt,name=reregister,proto3" json:"reregister,omitempty"`
+	// Slices a client reported bad on this node: the node re-hashes each and
+	// reports the ones that are corrupt or missing with ReportBadReplica.
+	VerifySlices  []string `protobuf:"bytes,4,rep,name=verify_slices,json=verifySlices,proto3" json:"verify_slices,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1507,6 +1510,13 @@ func (x *HeartbeatResponse) GetReregister() bool {
 		return x.Reregister
 	}
 	return false
+}
+
+func (x *HeartbeatResponse) GetVerifySlices() []string {
+	if x != nil {
+		return x.VerifySlices
+	}
+	return nil
 }
 
 type ReportSlicesRequest struct {
@@ -2457,6 +2467,9 @@ func (x *LocateResponse) GetSlices() []*LocatedSlice {
 	return nil
 }
 
+// ReportBadReplica from a client only makes the node check its copy; from
+// the node itself (authenticated by its TLS certificate) it drops the
+// replica from the index and starts a repair.
 type ReportBadReplicaRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	SliceId       string                 `protobuf:"bytes,1,opt,name=slice_id,json=sliceId,proto3" json:"slice_id,omitempty"`
@@ -3268,13 +3281,14 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\bslice_id\x18\x02 \x01(\tR\asliceId\x12\x12\n" +
 	"\x04size\x18\x03 \x01(\x04R\x04size\x122\n" +
 	"\atargets\x18\x04 \x03(\v2\x18.stratos.storage.v1.PeerR\atargets\x122\n" +
-	"\x06ticket\x18\x05 \x01(\v2\x1a.stratos.storage.v1.TicketR\x06ticket\"\x90\x01\n" +
+	"\x06ticket\x18\x05 \x01(\v2\x1a.stratos.storage.v1.TicketR\x06ticket\"\xb5\x01\n" +
 	"\x11HeartbeatResponse\x126\n" +
 	"\arepairs\x18\x01 \x03(\v2\x1c.stratos.meta.v1.RepairOrderR\arepairs\x12#\n" +
 	"\rdelete_slices\x18\x02 \x03(\tR\fdeleteSlices\x12\x1e\n" +
 	"\n" +
 	"reregister\x18\x03 \x01(\bR\n" +
-	"reregister\"K\n" +
+	"reregister\x12#\n" +
+	"\rverify_slices\x18\x04 \x03(\tR\fverifySlices\"K\n" +
 	"\x13ReportSlicesRequest\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1b\n" +
 	"\tslice_ids\x18\x02 \x03(\tR\bsliceIds\";\n" +
