@@ -30,6 +30,13 @@ type Config struct {
 	// OrphanGrace protects slices younger than this from deletion as
 	// unreferenced: an upload in flight is not in the index yet (default 2h).
 	OrphanGrace time.Duration
+	// StoreIdleTimeout aborts a Store stream that delivers no frame for
+	// this long, so a silent client holds no capacity or temporary file
+	// (default 30s).
+	StoreIdleTimeout time.Duration
+	// MaxStores bounds the Store streams served at once; more are refused
+	// with ResourceExhausted (default 64).
+	MaxStores int
 	// Repairs bounds how many repair copies run at once (default 2).
 	Repairs int
 	// Logger receives the node's logs; nil discards them.
@@ -46,6 +53,8 @@ func DefaultConfig() Config {
 		HeartbeatInterval: time.Second,
 		ReportInterval:    time.Minute,
 		OrphanGrace:       2 * time.Hour,
+		StoreIdleTimeout:  30 * time.Second,
+		MaxStores:         64,
 		Repairs:           2,
 	}
 }
@@ -65,10 +74,12 @@ func (c Config) Validate() error {
 		return bad("meta node address and ID are both required")
 	case c.Capacity == 0 && c.DataDir == "":
 		return bad("capacity 0 means the data directory's free space, but there is no data directory")
-	case c.HeartbeatInterval < 0, c.ReportInterval < 0, c.OrphanGrace < 0:
+	case c.HeartbeatInterval < 0, c.ReportInterval < 0, c.OrphanGrace < 0, c.StoreIdleTimeout < 0:
 		return bad("negative interval")
 	case c.Repairs < 0:
 		return bad("negative repair concurrency %d", c.Repairs)
+	case c.MaxStores < 0:
+		return bad("negative store concurrency %d", c.MaxStores)
 	}
 	return nil
 }
@@ -84,6 +95,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.OrphanGrace == 0 {
 		c.OrphanGrace = d.OrphanGrace
+	}
+	if c.StoreIdleTimeout == 0 {
+		c.StoreIdleTimeout = d.StoreIdleTimeout
+	}
+	if c.MaxStores == 0 {
+		c.MaxStores = d.MaxStores
 	}
 	if c.Repairs == 0 {
 		c.Repairs = d.Repairs

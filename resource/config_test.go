@@ -21,6 +21,8 @@ func TestConfigValidate(t *testing.T) {
 		"no capacity":      func(c *resource.Config) { c.DataDir, c.Capacity = "", 0 },
 		"negative grace":   func(c *resource.Config) { c.OrphanGrace = -1 },
 		"negative repairs": func(c *resource.Config) { c.Repairs = -1 },
+		"negative idle":    func(c *resource.Config) { c.StoreIdleTimeout = -1 },
+		"negative stores":  func(c *resource.Config) { c.MaxStores = -1 },
 	} {
 		c := good
 		mutate(&c)

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/stratos-net/stratos/identity"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
@@ -30,6 +33,10 @@ type fakeMeta struct {
 	heartbeats []*metav1.HeartbeatRequest
 	reports    []*metav1.ReportSlicesRequest
 	confirms   []*metav1.ConfirmRepairRequest
+	badReports []*metav1.ReportBadReplicaRequest
+	// strangers counts the calls refused because the caller's
+	// certificate is not the node's.
+	strangers  int
 	next       map[string][]*metav1.HeartbeatResponse // per node, answered in order
 	reportResp map[string]*metav1.ReportSlicesResponse
 }
@@ -64,9 +71,22 @@ func (m *fakeMeta) RegisterNode(_ context.Context, req *metav1.RegisterNodeReque
 	return &metav1.RegisterNodeResponse{SliceSize: 16 << 20}, nil
 }
 
-func (m *fakeMeta) Heartbeat(_ context.Context, req *metav1.HeartbeatRequest) (*metav1.HeartbeatResponse, error) {
+// caller refuses a call on behalf of node unless the caller presented
+// node's certificate, as the meta node does for a node's own calls.
+func (m *fakeMeta) caller(ctx context.Context, node string) error {
+	if id, ok := wire.PeerID(ctx); !ok || id != node {
+		m.strangers++
+		return status.Errorf(codes.PermissionDenied, "caller %q is not node %q", id, node)
+	}
+	return nil
+}
+
+func (m *fakeMeta) Heartbeat(ctx context.Context, req *metav1.HeartbeatRequest) (*metav1.HeartbeatResponse, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.caller(ctx, req.NodeId); err != nil {
+		return nil, err
+	}
 	m.heartbeats = append(m.heartbeats, req)
 	q := m.next[req.NodeId]
 	if len(q) == 0 {
@@ -76,9 +96,12 @@ func (m *fakeMeta) Heartbeat(_ context.Context, req *metav1.HeartbeatRequest) (*
 	return q[0], nil
 }
 
-func (m *fakeMeta) ReportSlices(_ context.Context, req *metav1.ReportSlicesRequest) (*metav1.ReportSlicesResponse, error) {
+func (m *fakeMeta) ReportSlices(ctx context.Context, req *metav1.ReportSlicesRequest) (*metav1.ReportSlicesResponse, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.caller(ctx, req.NodeId); err != nil {
+		return nil, err
+	}
 	m.reports = append(m.reports, req)
 	if r := m.reportResp[req.NodeId]; r != nil {
 		return r, nil
@@ -86,11 +109,25 @@ func (m *fakeMeta) ReportSlices(_ context.Context, req *metav1.ReportSlicesReque
 	return &metav1.ReportSlicesResponse{}, nil
 }
 
-func (m *fakeMeta) ConfirmRepair(_ context.Context, req *metav1.ConfirmRepairRequest) (*metav1.ConfirmRepairResponse, error) {
+func (m *fakeMeta) ConfirmRepair(ctx context.Context, req *metav1.ConfirmRepairRequest) (*metav1.ConfirmRepairResponse, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if _, ok := wire.PeerID(ctx); !ok { // the holder that copied: any node
+		m.strangers++
+		return nil, status.Error(codes.PermissionDenied, "caller is not a node")
+	}
 	m.confirms = append(m.confirms, req)
 	return &metav1.ConfirmRepairResponse{}, nil
+}
+
+func (m *fakeMeta) ReportBadReplica(ctx context.Context, req *metav1.ReportBadReplicaRequest) (*metav1.ReportBadReplicaResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.caller(ctx, req.NodeId); err != nil {
+		return nil, err
+	}
+	m.badReports = append(m.badReports, req)
+	return &metav1.ReportBadReplicaResponse{}, nil
 }
 
 // answer queues the next heartbeat answer to node.
@@ -98,6 +135,22 @@ func (m *fakeMeta) answer(node string, resp *metav1.HeartbeatResponse) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.next[node] = append(m.next[node], resp)
+}
+
+// obeyed waits until node has taken every queued heartbeat answer and
+// heartbeated once more: a node obeys an answer before its next heartbeat.
+func (m *fakeMeta) obeyed(t testing.TB, node string) {
+	t.Helper()
+	var taken int
+	eventually(t, "the node takes its heartbeat answers", func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		taken = len(m.heartbeats)
+		return len(m.next[node]) == 0
+	})
+	eventually(t, "the node heartbeats again", func() bool {
+		return m.count(func(m *fakeMeta) int { return len(m.heartbeats) }) > taken
+	})
 }
 
 // snapshot runs fn under the lock.

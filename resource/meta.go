@@ -24,10 +24,11 @@ const (
 // carries out what the answers order (DESIGN §5.4), until ctx ends. Nothing
 // here stops the node serving: the meta node may be down for a while.
 func (n *Node) metaLoop(ctx context.Context, meta metav1.MetaServiceClient, addr string) {
-	var wg sync.WaitGroup // the reporter and the repairs
+	var wg sync.WaitGroup // the reporter, the verifier and the repairs
 	defer wg.Wait()
 	reportNow := make(chan struct{}, 1)
 	wg.Go(func() { n.reportLoop(ctx, meta, reportNow) })
+	wg.Go(func() { n.verifyLoop(ctx, meta) })
 
 	heartbeat := time.NewTicker(n.cfg.HeartbeatInterval)
 	defer heartbeat.Stop()
@@ -54,6 +55,7 @@ func (n *Node) heartbeatLoop(ctx context.Context, meta metav1.MetaServiceClient,
 			return false
 		case <-tick:
 		}
+		sent := n.cfg.Now()
 		resp, err := n.heartbeat(ctx, meta)
 		if err != nil {
 			if !down {
@@ -66,7 +68,7 @@ func (n *Node) heartbeatLoop(ctx context.Context, meta metav1.MetaServiceClient,
 			n.log.Info("meta node reachable again")
 			down = false
 		}
-		n.obey(ctx, meta, resp, wg)
+		n.obey(ctx, meta, resp, sent, wg)
 		if resp.GetReregister() {
 			return true
 		}
@@ -125,21 +127,45 @@ func (n *Node) heartbeat(ctx context.Context, meta metav1.MetaServiceClient) (*m
 	return meta.Heartbeat(ctx, &metav1.HeartbeatRequest{NodeId: n.ID(), Load: load})
 }
 
-// obey carries out a heartbeat answer: deletions at once (they come from
-// explicit deletions of files), repairs in the background.
-func (n *Node) obey(ctx context.Context, meta metav1.MetaServiceClient, resp *metav1.HeartbeatResponse, wg *sync.WaitGroup) {
+// obey carries out a heartbeat answer sent at time sent: deletions at once
+// (they come from explicit deletions of files), verifications and repairs
+// in the background.
+//
+// The meta node decided the deletions after the heartbeat left, against
+// its index and the placements of open tasks. A slice stored here before
+// the heartbeat left was known to it then; one stored since may belong to
+// an upload placed after the decision (content addressing lets a new file
+// reuse the slice a deleted one released), so it is spared. No clock but
+// this node's is compared.
+func (n *Node) obey(ctx context.Context, meta metav1.MetaServiceClient, resp *metav1.HeartbeatResponse, sent time.Time, wg *sync.WaitGroup) {
 	for _, s := range resp.GetDeleteSlices() {
-		n.deleteSlice(s, "deleted by the meta node")
+		n.deleteStoredBefore(s, sent, "deleted by the meta node")
+	}
+	for _, s := range resp.GetVerifySlices() {
+		n.queueVerify(s)
 	}
 	for _, o := range resp.GetRepairs() {
 		n.startRepair(ctx, meta, o, wg)
 	}
 }
 
-func (n *Node) deleteSlice(s, reason string) {
+// deleteStoredBefore deletes the slice s unless it was stored or received
+// again at or after cutoff. The check and the delete are not one step: a
+// store committing in between can still lose its slice, but that window is
+// one Stat long. A store still writing when the delete lands fails its
+// commit instead.
+func (n *Node) deleteStoredBefore(s string, cutoff time.Time, reason string) {
 	id, err := slice.ParseID(s)
 	if err != nil {
 		n.log.Warn("meta node named a malformed slice", "slice", s, "err", err)
+		return
+	}
+	info, err := n.store.Stat(id)
+	if err != nil {
+		return // not here (any more): nothing to delete
+	}
+	if !info.Stored.Before(cutoff) {
+		n.log.Debug("kept recently stored slice", "slice", id, "stored", info.Stored, "cutoff", cutoff, "reason", reason)
 		return
 	}
 	if err := n.store.Delete(id); err != nil && !errors.Is(err, ErrNotFound) {
@@ -184,21 +210,8 @@ func (n *Node) report(ctx context.Context, meta metav1.MetaServiceClient) error 
 	if err != nil {
 		return err
 	}
-	now := n.cfg.Now()
 	for _, s := range resp.GetDeleteSlices() {
-		id, err := slice.ParseID(s)
-		if err != nil {
-			continue
-		}
-		info, err := n.store.Stat(id)
-		if err != nil {
-			continue
-		}
-		if age := now.Sub(info.Stored); age < n.cfg.OrphanGrace {
-			n.log.Debug("kept unreferenced slice within its grace", "slice", id, "age", age)
-			continue
-		}
-		n.deleteSlice(s, "unreferenced")
+		n.deleteStoredBefore(s, n.cfg.Now().Add(-n.cfg.OrphanGrace), "unreferenced")
 	}
 	return nil
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -136,10 +139,13 @@ func TestRepairOrder(t *testing.T) {
 
 func TestDeleteOrder(t *testing.T) {
 	meta := newFakeMeta(t)
-	n := startNode(t, meta)
+	t0 := time.Unix(1_700_000_000, 0)
+	clk := &clock{t: t0}
+	n := startNode(t, meta, withClock(clk))
 	data1, _ := storetest.Data(4, 10_000)
 	data2, _ := storetest.Data(5, 10_000)
 	gone, kept := put(t, data1, n), put(t, data2, n)
+	clk.Set(t0.Add(time.Hour))
 	meta.answer(n.ID(), &metav1.HeartbeatResponse{DeleteSlices: []string{gone.String(), "sha256-bad"}})
 	eventually(t, "the slice is deleted", func() bool { return !has(n, gone) })
 	if !has(n, kept) {
@@ -155,6 +161,90 @@ type clock struct {
 
 func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+
+func withClock(clk *clock) nodeOpt {
+	return func(c *resource.Config, o *disk.Options) { c.Now, o.Now = clk.Now, clk.Now }
+}
+
+func TestDeleteOrderSparesSlicesStoredSince(t *testing.T) {
+	// A delete order is decided after the heartbeat that fetches it leaves;
+	// a slice stored (or received again) since may belong to an upload
+	// placed after that decision, so the order spares it. One stored
+	// before the heartbeat left goes.
+	meta := newFakeMeta(t)
+	t0 := time.Unix(1_700_000_000, 0)
+	clk := &clock{t: t0}
+	n := startNode(t, meta, withClock(clk))
+	data, _ := storetest.Data(10, 10_000)
+	id := put(t, data, n) // stored at t0; every heartbeat from now leaves later
+
+	// The heartbeat that fetches the order leaves at t0, as the slice is
+	// received again: the order must spare it.
+	meta.answer(n.ID(), &metav1.HeartbeatResponse{DeleteSlices: []string{id.String()}})
+	meta.obeyed(t, n.ID())
+	if !has(n, id) {
+		t.Fatal("deleted a slice stored no earlier than the heartbeat that fetched the order")
+	}
+	clk.Set(t0.Add(time.Second))
+	// A heartbeat that left before the clock moved may take the next order
+	// and spare the slice again: keep ordering until a later one acts.
+	eventually(t, "a slice stored before the heartbeat left is deleted", func() bool {
+		meta.answer(n.ID(), &metav1.HeartbeatResponse{DeleteSlices: []string{id.String()}})
+		return !has(n, id)
+	})
+}
+
+func TestVerifyOrder(t *testing.T) {
+	// DESIGN §6.3: a client reports a bad replica; the node re-hashes its
+	// copy and reports it if it is corrupt (after quarantining it) or
+	// missing, and says nothing if it is good.
+	meta := newFakeMeta(t)
+	n := startNode(t, meta)
+	goodData, _ := storetest.Data(11, 50_000)
+	badData, _ := storetest.Data(12, 50_000)
+	good, bad := put(t, goodData, n), put(t, badData, n)
+	damaged := bytes.Clone(badData)
+	damaged[100] ^= 1 // same size: only the hash can tell
+	if err := os.WriteFile(n.store.Path(bad), damaged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	absent := slice.Sum([]byte("never stored here"))
+	// One at a time, in order: when the last is reported, all were checked.
+	meta.answer(n.ID(), &metav1.HeartbeatResponse{VerifySlices: []string{bad.String(), "sha256-bad", good.String(), absent.String()}})
+	var reports []*metav1.ReportBadReplicaRequest
+	eventually(t, "two bad replicas are reported", func() bool {
+		return meta.count(func(m *fakeMeta) int { reports = m.badReports; return len(reports) }) >= 2
+	})
+	if r := reports[0]; r.SliceId != bad.String() || r.NodeId != n.ID() || r.Missing || !strings.HasPrefix(r.Reason, "verification failed: ") {
+		t.Errorf("corrupt slice reported as %v", r)
+	}
+	if r := reports[1]; r.SliceId != absent.String() || r.NodeId != n.ID() || !r.Missing {
+		t.Errorf("absent slice reported as %v", r)
+	}
+	if len(reports) != 2 {
+		t.Errorf("reports = %v, want only the corrupt and the absent slice", reports)
+	}
+	if has(n, bad) || !has(n, good) {
+		t.Errorf("after verification: holds corrupt slice %v, good slice %v; want false, true", has(n, bad), has(n, good))
+	}
+	q, _ := os.ReadDir(filepath.Join(n.dir, "quarantine"))
+	if len(q) != 1 || !strings.HasPrefix(q[0].Name(), bad.Hex()) {
+		t.Errorf("quarantine/ = %v, want the corrupt slice", q)
+	}
+}
+
+func TestMetaSeesNodeCertificate(t *testing.T) {
+	// The meta node accepts a node's heartbeats and reports only from a
+	// caller presenting that node's certificate.
+	meta := newFakeMeta(t)
+	startNode(t, meta)
+	eventually(t, "heartbeats and a report are accepted", func() bool {
+		return meta.count(func(m *fakeMeta) int { return min(len(m.heartbeats), len(m.reports)) }) > 0
+	})
+	if s := meta.count(func(m *fakeMeta) int { return m.strangers }); s != 0 {
+		t.Fatalf("%d calls from a caller without the node's certificate", s)
+	}
+}
 
 func TestOrphanGrace(t *testing.T) {
 	// A slice the index does not reference is deleted only once it is older

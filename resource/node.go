@@ -15,6 +15,7 @@ import (
 	"github.com/stratos-net/stratos/identity"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
+	"github.com/stratos-net/stratos/slice"
 	"github.com/stratos-net/stratos/wire"
 )
 
@@ -29,16 +30,22 @@ type Node struct {
 	key      *identity.Key
 	store    SliceStore
 	log      *slog.Logger
-	pool     *wire.Pool // connections to downstream nodes and repair targets
+	pool     *peerPool // connections to downstream nodes and repair targets
 	capacity uint64
 
-	conns atomic.Int32 // Store and Fetch streams in flight
+	conns  atomic.Int32  // Store and Fetch streams in flight
+	stores chan struct{} // a slot per Store stream in flight, MaxStores in all
+
+	// verifyQ holds the slices the meta node asked to re-hash; one
+	// goroutine works through it (see verify.go).
+	verifyQ chan slice.ID
 
 	mu        sync.Mutex
 	reserved  uint64 // bytes announced by Store streams in flight
 	running   bool
-	repairs   map[string]bool // task IDs of repairs in flight
-	repairSem chan struct{}   // bounds the repairs running at once
+	repairs   map[string]bool   // task IDs of repairs in flight
+	repairSem chan struct{}     // bounds the repairs running at once
+	verifying map[slice.ID]bool // queued or being verified
 }
 
 // New returns a node with key serving the slices of store.
@@ -51,15 +58,18 @@ func New(cfg Config, key *identity.Key, store SliceStore) (*Node, error) {
 	}
 	cfg = cfg.withDefaults()
 	n := &Node{
-		cfg:      cfg,
-		key:      key,
-		store:    store,
-		log:      cfg.Logger.With("node", key.ID()[:8]),
-		pool:     wire.NewPool(),
-		capacity: cfg.Capacity,
-		repairs:  make(map[string]bool),
+		cfg:       cfg,
+		key:       key,
+		store:     store,
+		log:       cfg.Logger.With("node", key.ID()[:8]),
+		pool:      newPeerPool(key),
+		capacity:  cfg.Capacity,
+		stores:    make(chan struct{}, cfg.MaxStores),
+		verifyQ:   make(chan slice.ID, verifyQueue),
+		repairs:   make(map[string]bool),
+		repairSem: make(chan struct{}, cfg.Repairs),
+		verifying: make(map[slice.ID]bool),
 	}
-	n.repairSem = make(chan struct{}, cfg.Repairs)
 	if n.capacity == 0 {
 		free, err := freeSpace(cfg.DataDir)
 		if err != nil {
@@ -93,11 +103,13 @@ func (n *Node) Run(ctx context.Context, ready func(addr string)) error {
 	}
 	n.running = true
 	n.mu.Unlock()
-	defer n.pool.Close()
+	defer n.pool.close()
 
 	// Dialing does not connect, so this fails only on a malformed address;
-	// an unreachable meta node is retried by the meta loop.
-	metaConn, err := wire.Dial(n.cfg.MetaAddr, n.cfg.MetaID)
+	// an unreachable meta node is retried by the meta loop. The node
+	// presents its certificate: the meta node accepts heartbeats, reports
+	// and a node's own bad-replica reports only from the node they name.
+	metaConn, err := wire.DialAs(n.cfg.MetaAddr, n.cfg.MetaID, n.key)
 	if err != nil {
 		return fmt.Errorf("resource node: meta node: %w", err)
 	}
@@ -129,7 +141,7 @@ func (n *Node) Run(ctx context.Context, ready func(addr string)) error {
 		err = fmt.Errorf("resource node: serve: %w", err)
 	}
 	cancel()
-	stopServer(srv, shutdownGrace)
+	wire.Stop(srv, shutdownGrace)
 	wg.Wait() // the meta loop waits for its repairs
 	n.log.Info("resource node stopped")
 	return err
@@ -147,20 +159,6 @@ func (n *Node) listen() (*grpc.Server, net.Listener, error) {
 		return nil, nil, fmt.Errorf("resource node: listen: %w", err)
 	}
 	return srv, ln, nil
-}
-
-// stopServer lets streams in flight finish for up to grace, then cuts them.
-func stopServer(srv *grpc.Server, grace time.Duration) {
-	done := make(chan struct{})
-	go func() { srv.GracefulStop(); close(done) }()
-	t := time.NewTimer(grace)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		srv.Stop()
-		<-done
-	}
 }
 
 // reserve holds size bytes of the node's capacity for a Store in flight.

@@ -30,23 +30,26 @@ const (
 // and durable and the downstream has answered.
 func (s service) Store(stream storagev1.SliceService_StoreServer) error {
 	n := s.n
+	// The slot comes first, before the header: a client that opens streams
+	// and goes silent must not pile them up, nor reserve capacity.
+	select {
+	case n.stores <- struct{}{}:
+		defer func() { <-n.stores }()
+	default:
+		return status.Errorf(codes.ResourceExhausted, "store: %d stores in flight, the most this node takes", cap(n.stores))
+	}
 	n.conns.Add(1)
 	defer n.conns.Add(-1)
+	in := recvWithin(stream, n.cfg.StoreIdleTimeout)
+	defer in.stop()
+	return n.storeSlice(stream, in)
+}
 
-	first, err := stream.Recv()
-	if err == io.EOF {
-		return status.Error(codes.InvalidArgument, "store: no header")
-	}
+// storeSlice serves a Store stream whose messages arrive through in.
+func (n *Node) storeSlice(stream storagev1.SliceService_StoreServer, in *idleRecv) error {
+	h, id, err := n.readHeader(in)
 	if err != nil {
-		return status.Convert(err).Err()
-	}
-	h := first.GetHeader()
-	id, err := validateHeader(h, n.ID())
-	if err != nil {
-		return status.Error(codes.InvalidArgument, err.Error())
-	}
-	if err := checkTicket(h, n.ID(), n.cfg.MetaID, n.cfg.Now()); err != nil {
-		return status.Error(codes.PermissionDenied, err.Error())
+		return err
 	}
 	w, release, err := n.create(id, h.GetSize())
 	if err != nil {
@@ -60,7 +63,7 @@ func (s service) Store(stream storagev1.SliceService_StoreServer) error {
 		fw = n.forward(stream.Context(), h)
 		defer fw.abort() // a no-op once the forwarder has answered
 	}
-	if err := receive(stream, w, fw); err != nil {
+	if err := receive(in, w, fw); err != nil {
 		n.log.Warn("store failed", "slice", id, "task", h.TaskId, "err", err)
 		return err
 	}
@@ -77,6 +80,27 @@ func (s service) Store(stream storagev1.SliceService_StoreServer) error {
 	}
 	n.log.Debug("stored slice", "slice", id, "task", h.TaskId, "size", h.Size, "replicas", len(resp.Receipts))
 	return stream.SendAndClose(resp)
+}
+
+// readHeader receives the header of a Store stream and checks it and its
+// ticket.
+func (n *Node) readHeader(in *idleRecv) (*storagev1.StoreHeader, slice.ID, error) {
+	first, err := in.Recv()
+	if err == io.EOF {
+		return nil, slice.ID{}, status.Error(codes.InvalidArgument, "store: no header")
+	}
+	if err != nil {
+		return nil, slice.ID{}, status.Convert(err).Err()
+	}
+	h := first.GetHeader()
+	id, err := validateHeader(h, n.ID())
+	if err != nil {
+		return nil, id, status.Error(codes.InvalidArgument, err.Error())
+	}
+	if err := checkTicket(h, n.ID(), n.cfg.MetaID, n.cfg.Now()); err != nil {
+		return nil, id, status.Error(codes.PermissionDenied, err.Error())
+	}
+	return h, id, nil
 }
 
 // create opens a writer for the slice, holding its size against the node's
@@ -98,14 +122,14 @@ func (n *Node) create(id slice.ID, size uint64) (SliceWriter, func(), error) {
 
 // receive reads the data frames into w, handing each to fw first so the
 // downstream copy starts before the local write.
-func receive(stream storagev1.SliceService_StoreServer, w SliceWriter, fw *forwarder) error {
+func receive(in *idleRecv, w SliceWriter, fw *forwarder) error {
 	for {
-		msg, err := stream.Recv()
+		msg, err := in.Recv()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			return status.Convert(err).Err() // the client went away
+			return status.Convert(err).Err() // the client went away or went silent
 		}
 		d, ok := msg.Msg.(*storagev1.StoreRequest_Data)
 		if !ok {
@@ -173,7 +197,7 @@ func (n *Node) forward(ctx context.Context, h *storagev1.StoreHeader) *forwarder
 
 // sendDownstream opens the Store stream to peer and sends the frames.
 func (n *Node) sendDownstream(ctx context.Context, peer *storagev1.Peer, h *storagev1.StoreHeader, frames <-chan []byte) (*storagev1.StoreResponse, error) {
-	conn, err := n.pool.Get(peer.Addr, peer.NodeId)
+	conn, err := n.pool.get(peer.Addr, peer.NodeId)
 	if err != nil {
 		return nil, err
 	}

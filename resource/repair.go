@@ -82,7 +82,7 @@ func (n *Node) copySlice(ctx context.Context, o *metav1.RepairOrder) (*storagev1
 	if o.GetSize() != 0 && o.GetSize() != r.Size() {
 		return nil, fmt.Errorf("slice %s is %d bytes here, the order says %d", id, r.Size(), o.GetSize())
 	}
-	conn, err := n.pool.Get(targets[0].GetAddr(), targets[0].GetNodeId())
+	conn, err := n.pool.get(targets[0].GetAddr(), targets[0].GetNodeId())
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,15 @@ type SliceStore interface {
 	Close() error
 }
 
+// Quarantiner is a SliceStore that can set a slice found corrupt aside
+// instead of deleting it, keeping the evidence of a disk or memory fault for
+// an operator.
+type Quarantiner interface {
+	// Quarantine removes the slice from the store, as Delete does, but
+	// keeps its bytes out of the way; ErrNotFound if it was not there.
+	Quarantine(id slice.ID, reason string) error
+}
+
 // SliceWriter streams a new slice into a store. Write verifies as it goes;
 // Commit checks the size and hash, makes the slice durable and visible.
 // Abort discards everything written; it is a no-op after Commit, so

@@ -66,7 +66,10 @@ type Store struct {
 	closed   bool
 }
 
-var _ resource.SliceStore = (*Store)(nil)
+var (
+	_ resource.SliceStore  = (*Store)(nil)
+	_ resource.Quarantiner = (*Store)(nil)
+)
 
 // tempFile is the part of *os.File a writer uses.
 type tempFile interface {
@@ -241,6 +244,21 @@ func (s *Store) Delete(id slice.ID) error {
 	return s.forgetLocked(id, info.Size)
 }
 
+// Quarantine implements resource.Quarantiner: the file goes to quarantine/
+// and the slice leaves the index.
+func (s *Store) Quarantine(id slice.ID, reason string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	info, err := s.getInfo(id)
+	if err != nil {
+		return fmt.Errorf("quarantine slice %s: %w", id, err)
+	}
+	if err := s.quarantine(id, reason); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("quarantine slice %s: %w", id, err)
+	}
+	return s.forgetLocked(id, info.Size)
+}
+
 // forgetLocked drops id from the index and the counters.
 func (s *Store) forgetLocked(id slice.ID, size uint64) error {
 	var b kv.Batch
@@ -312,8 +330,10 @@ func (s *Store) commit(w *writer, tmp string) error {
 		return resource.ErrClosed
 	}
 	if _, err := s.getInfo(w.id); err == nil {
+		// Someone stored it meanwhile; the slice was still just received.
+		err := s.touchLocked(w.id)
 		s.mu.Unlock()
-		return os.Remove(tmp) // someone stored it meanwhile
+		return errors.Join(err, os.Remove(tmp))
 	}
 	final := s.path(w.id)
 	if err := os.Rename(tmp, final); err != nil {
@@ -333,6 +353,32 @@ func (s *Store) commit(w *writer, tmp string) error {
 	// The rename is durable once its directory is: only then may a receipt
 	// say the slice is on disk.
 	return syncDir(filepath.Dir(final))
+}
+
+// touch restamps a stored slice with the current time: a slice received
+// again is as young as its latest upload, which the orphan grace and the
+// node's delete guard rely on (an upload retried hours later must not lose
+// its slices to a report that finds them unreferenced before the commit).
+func (s *Store) touch(id slice.ID) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return resource.ErrClosed
+	}
+	return s.touchLocked(id)
+}
+
+func (s *Store) touchLocked(id slice.ID) error {
+	info, err := s.getInfo(id)
+	if err != nil {
+		return err
+	}
+	var b kv.Batch
+	b.Set(metaKey(id), encodeMeta(info.Size, s.opts.Now()))
+	if err := s.meta.Write(&b, false); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	return nil
 }
 
 func (s *Store) release(size uint64) {
@@ -355,17 +401,19 @@ func (s *Store) getInfo(id slice.ID) (resource.SliceInfo, error) {
 
 // quarantine moves the file of id out of slices/, keeping it for an operator
 // to look at rather than deleting evidence.
-func (s *Store) quarantine(id slice.ID, reason string) {
-	s.quarantineFile(s.path(id), id.Hex(), reason)
+func (s *Store) quarantine(id slice.ID, reason string) error {
+	return s.quarantineFile(s.path(id), id.Hex(), reason)
 }
 
-func (s *Store) quarantineFile(path, name, reason string) {
+// quarantineFile logs its failure too: most callers can only go on.
+func (s *Store) quarantineFile(path, name, reason string) error {
 	dst := filepath.Join(s.quarantineDir, name+"."+strconv.FormatInt(time.Now().UnixNano(), 10))
 	if err := os.Rename(path, dst); err != nil {
 		s.log.Error("cannot quarantine slice file", "file", path, "reason", reason, "err", err)
-		return
+		return err
 	}
 	s.log.Warn("quarantined slice file", "file", path, "to", dst, "reason", reason)
+	return nil
 }
 
 // The index: "s/<slice ID>" → size (8 bytes) ‖ stored unix nanoseconds (8).

@@ -16,8 +16,8 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, capacity uint64) resource.SliceStore {
-		return open(t, t.TempDir(), Options{Capacity: capacity})
+	storetest.Run(t, func(t *testing.T, opts storetest.Options) resource.SliceStore {
+		return open(t, t.TempDir(), Options{Capacity: opts.Capacity, Now: opts.Now})
 	})
 }
 

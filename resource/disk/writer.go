@@ -54,8 +54,9 @@ func (w *writer) Commit() error {
 		return fmt.Errorf("commit slice %s: %w", w.id, err)
 	}
 	if w.f == nil {
-		if _, err := w.s.Stat(w.id); err != nil { // deleted while we verified
-			return fmt.Errorf("commit slice %s: deleted during the write: %w", w.id, err)
+		// ErrNotFound here: deleted while we verified, and we kept no bytes.
+		if err := w.s.touch(w.id); err != nil {
+			return fmt.Errorf("commit slice %s: restamp the stored copy: %w", w.id, err)
 		}
 		return nil
 	}

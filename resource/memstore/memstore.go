@@ -174,7 +174,10 @@ func (w *writer) Commit() error {
 	if s.closed {
 		return fmt.Errorf("commit slice %s: %w", w.id, resource.ErrClosed)
 	}
-	if _, ok := s.slices[w.id]; ok {
+	if e, ok := s.slices[w.id]; ok {
+		// Received again: as young as its latest upload, for the orphan
+		// grace and the node's delete guard.
+		e.stored = s.opts.Now()
 		return nil
 	}
 	if w.dup { // deleted while we were verifying, and we kept no bytes

@@ -9,8 +9,8 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, capacity uint64) resource.SliceStore {
-		s := memstore.New(memstore.Options{Capacity: capacity})
+	storetest.Run(t, func(t *testing.T, opts storetest.Options) resource.SliceStore {
+		s := memstore.New(memstore.Options{Capacity: opts.Capacity, Now: opts.Now})
 		t.Cleanup(func() { s.Close() })
 		return s
 	})
