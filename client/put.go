@@ -125,6 +125,7 @@ type sliceUpload struct {
 	id       slice.ID
 	dupOf    *sliceUpload         // an earlier slice with the same bytes, sent once
 	receipts []*storagev1.Receipt // set when replicated
+	tickets  []*storagev1.Ticket  // of the pipelines that produced them
 
 	// Guarded by upload.mu: whether the slice is acknowledged, and how many
 	// later duplicates wait for it to count as progress.
@@ -255,6 +256,9 @@ func (u *upload) replicate(ctx context.Context, index int, s *sliceUpload, data 
 			return context.Cause(ctx)
 		}
 		rs.collect(u.taskID, s.ref, p.GetNodes(), resp, err)
+		if t := p.GetTicket(); t != nil {
+			rs.tickets = append(rs.tickets, t)
+		}
 		p = nil
 	}
 	if !p.GetDone() && len(rs.receipts) < u.minReplicas { // GetDone is false for nil
@@ -264,7 +268,7 @@ func (u *upload) replicate(ctx context.Context, index int, s *sliceUpload, data 
 		u.c.log.Warn("slice stored on fewer nodes than the replica target; repair will top up",
 			"task", u.taskID, "slice", s.ref.GetId(), "replicas", n, "target", u.replicas, "failures", rs.failureText())
 	}
-	s.receipts = rs.receipts
+	s.receipts, s.tickets = rs.receipts, rs.tickets
 	u.ack(s)
 	return nil
 }
@@ -340,11 +344,11 @@ func (u *upload) commit(ctx context.Context, all []*sliceUpload) (*metav1.FileEn
 	req := &metav1.CommitUploadRequest{TaskId: u.taskID, Slices: make([]*metav1.UploadedSlice, len(all))}
 	for i, s := range all {
 		ids[i] = s.id
-		receipts := s.receipts
+		receipts, tickets := s.receipts, s.tickets
 		if s.dupOf != nil {
-			receipts = s.dupOf.receipts
+			receipts, tickets = s.dupOf.receipts, s.dupOf.tickets
 		}
-		req.Slices[i] = &metav1.UploadedSlice{Slice: s.ref, Receipts: receipts}
+		req.Slices[i] = &metav1.UploadedSlice{Slice: s.ref, Receipts: receipts, Tickets: tickets}
 	}
 	req.FileId = slice.Root(ids).String()
 	resp, err := retry(ctx, u.c, u.c.meta.CommitUpload, req)
@@ -374,6 +378,7 @@ func (u *upload) committedAnyway(ctx context.Context, fileID string) *metav1.Fil
 // replicaSet is what one slice's attempts have achieved so far.
 type replicaSet struct {
 	receipts []*storagev1.Receipt
+	tickets  []*storagev1.Ticket
 	holders  map[string]bool   // node IDs with a receipt
 	failed   map[string]string // node ID -> why it failed
 }

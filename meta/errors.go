@@ -18,6 +18,7 @@ var (
 	ErrNoSpace      = errors.New("not enough free space in the network")
 	ErrUnderReplica = errors.New("too few verified replicas")
 	ErrUnknownNode  = errors.New("node is not registered")
+	ErrNotNode      = errors.New("caller is not the node")
 )
 
 // toStatus turns an error into the gRPC status clients map back to their
@@ -38,10 +39,12 @@ func codeOf(err error) codes.Code {
 		return codes.NotFound
 	case errors.Is(err, index.ErrExists):
 		return codes.AlreadyExists
-	case errors.Is(err, index.ErrBadPath), errors.Is(err, index.ErrBadCommand),
+	case errors.Is(err, index.ErrBadPath), errors.Is(err, index.ErrBadCommand), errors.Is(err, identity.ErrBadTicket),
 		errors.Is(err, slice.ErrBadID), errors.Is(err, identity.ErrBadSignature),
 		errors.Is(err, identity.ErrBadKey), errors.Is(err, ErrUnderReplica):
 		return codes.InvalidArgument
+	case errors.Is(err, ErrNotNode):
+		return codes.PermissionDenied
 	case errors.Is(err, ErrNoSpace), errors.Is(err, placement.ErrNotEnoughNodes):
 		return codes.ResourceExhausted
 	case errors.Is(err, index.ErrTaskExpired), errors.Is(err, ErrUnknownNode), errors.Is(err, ErrTaskGone):

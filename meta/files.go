@@ -95,29 +95,31 @@ func (s *Server) orderHolders(replicas []string, recs map[string]*metav1.NodeRec
 	return out
 }
 
-// ReportBadReplica takes a client's word that a holder lacks a slice or
-// served bytes that do not match its ID: the replica is dropped from the
-// index (a corrupt copy is also deleted on the node) and the slice goes to
-// repair. The last replica is never dropped on a client's word alone.
-func (s *Server) ReportBadReplica(_ context.Context, req *metav1.ReportBadReplicaRequest) (*metav1.ReportBadReplicaResponse, error) {
-	s.applyMu.Lock()
-	defer s.applyMu.Unlock()
+// ReportBadReplica handles word that a holder lacks a slice or serves bytes
+// that do not match its ID. From a client it is only a suspicion: the node
+// is told to check its copy, so a careless or hostile client cannot make the
+// meta node drop good replicas. From the node itself, proved by its
+// certificate, it is a fact: the replica leaves the index and the slice
+// goes to repair.
+func (s *Server) ReportBadReplica(ctx context.Context, req *metav1.ReportBadReplicaRequest) (*metav1.ReportBadReplicaResponse, error) {
 	sl, err := s.ix.Slice(req.GetSliceId())
 	if err != nil {
 		return nil, toStatus(err)
 	}
 	node := req.GetNodeId()
-	if !slices.Contains(sl.GetReplicas(), node) || len(sl.GetReplicas()) < 2 {
+	if !slices.Contains(sl.GetReplicas(), node) {
 		return &metav1.ReportBadReplicaResponse{}, nil
 	}
-	s.log.Warn("bad replica reported", "slice", sl.GetId(), "node_id", node, "missing", req.GetMissing(), "reason", req.GetReason())
-	if _, err := s.applyLocked(removeReplicas(sl.GetId(), node)); err != nil {
-		return nil, toStatus(err)
+	if callerIs(ctx, node) != nil {
+		s.queueVerify(node, sl.GetId())
+		return &metav1.ReportBadReplicaResponse{}, nil
 	}
-	if !req.GetMissing() {
-		s.mu.Lock()
-		s.deletes[node] = append(s.deletes[node], sl.GetId())
-		s.mu.Unlock()
+	s.log.Warn("replica lost", "slice", sl.GetId(), "node_id", node, "missing", req.GetMissing(), "reason", req.GetReason())
+	if len(sl.GetReplicas()) == 1 {
+		s.log.Error("the last replica of a slice is gone", "slice", sl.GetId())
+	}
+	if _, err := s.apply(removeReplicas(sl.GetId(), node)); err != nil {
+		return nil, toStatus(err)
 	}
 	s.enqueueRepair(sl.GetId())
 	return &metav1.ReportBadReplicaResponse{}, nil
@@ -142,7 +144,8 @@ func (s *Server) Stat(_ context.Context, req *metav1.StatRequest) (*metav1.StatR
 
 // List returns one page of a directory.
 func (s *Server) List(_ context.Context, req *metav1.ListRequest) (*metav1.ListResponse, error) {
-	entries, more, err := s.ix.List(req.GetOwner(), req.GetDir(), req.GetAfter(), int(req.GetLimit()))
+	limit := int(min(req.GetLimit(), index.DefaultListLimit)) // bounds one answer
+	entries, more, err := s.ix.List(req.GetOwner(), req.GetDir(), req.GetAfter(), limit)
 	if err != nil {
 		return nil, toStatus(err)
 	}

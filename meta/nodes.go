@@ -7,15 +7,19 @@ import (
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/meta/health"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+	"github.com/stratos-net/stratos/slice"
 )
 
 // RegisterNode admits a resource node that proves it holds its key. On this
 // issue's network any such node is admitted; the chain's registry (x/register)
 // will decide later.
-func (s *Server) RegisterNode(_ context.Context, req *metav1.RegisterNodeRequest) (*metav1.RegisterNodeResponse, error) {
+func (s *Server) RegisterNode(ctx context.Context, req *metav1.RegisterNodeRequest) (*metav1.RegisterNodeResponse, error) {
 	rec := req.GetNode()
 	if rec == nil || rec.GetAddr() == "" {
 		return nil, toStatus(fmt.Errorf("%w: node record needs an address", ErrUnknownNode))
+	}
+	if err := callerIs(ctx, rec.GetNodeId()); err != nil {
+		return nil, toStatus(err)
 	}
 	if err := identity.VerifyRegistration(rec, req.GetSignature()); err != nil {
 		return nil, toStatus(fmt.Errorf("register node %s: %w", rec.GetNodeId(), err))
@@ -30,18 +34,18 @@ func (s *Server) RegisterNode(_ context.Context, req *metav1.RegisterNodeRequest
 
 // Heartbeat records a node's liveness and load, and hands it the repair and
 // deletion orders waiting for it.
-func (s *Server) Heartbeat(_ context.Context, req *metav1.HeartbeatRequest) (*metav1.HeartbeatResponse, error) {
+func (s *Server) Heartbeat(ctx context.Context, req *metav1.HeartbeatRequest) (*metav1.HeartbeatResponse, error) {
 	id := req.GetNodeId()
+	if err := callerIs(ctx, id); err != nil {
+		return nil, toStatus(err)
+	}
 	if _, err := s.ix.Node(id); err != nil {
 		return &metav1.HeartbeatResponse{Reregister: true}, nil
 	}
 	l := req.GetLoad()
 	s.health.Observe(id, health.Load{Capacity: l.GetCapacity(), Free: l.GetFree(), Connections: l.GetConnections(), Slices: l.GetSlices()})
 	resp := &metav1.HeartbeatResponse{Repairs: s.repairOrdersFor(id)}
-	s.mu.Lock()
-	resp.DeleteSlices = s.deletes[id]
-	delete(s.deletes, id)
-	s.mu.Unlock()
+	resp.DeleteSlices, resp.VerifySlices = s.takeOrders(id)
 	return resp, nil
 }
 
@@ -51,14 +55,19 @@ func (s *Server) Heartbeat(_ context.Context, req *metav1.HeartbeatRequest) (*me
 // places there but the node lacks in two reports running are lost replicas.
 // Two reports, because a slice committed between the node listing its store
 // and this handler running would otherwise look lost.
-func (s *Server) ReportSlices(_ context.Context, req *metav1.ReportSlicesRequest) (*metav1.ReportSlicesResponse, error) {
+func (s *Server) ReportSlices(ctx context.Context, req *metav1.ReportSlicesRequest) (*metav1.ReportSlicesResponse, error) {
 	id := req.GetNodeId()
+	if err := callerIs(ctx, id); err != nil {
+		return nil, toStatus(err)
+	}
 	if _, err := s.ix.Node(id); err != nil {
 		return nil, toStatus(fmt.Errorf("%w: %s", ErrUnknownNode, id))
 	}
 	has := make(map[string]bool, len(req.GetSliceIds()))
 	for _, sl := range req.GetSliceIds() {
-		has[sl] = true
+		if _, err := slice.ParseID(sl); err == nil {
+			has[sl] = true
+		}
 	}
 	expected := map[string]bool{}
 	if err := s.ix.SlicesOn(id, func(sl string) error { expected[sl] = true; return nil }); err != nil {

@@ -22,6 +22,7 @@ type repairJob struct {
 	source  string
 	targets []*storagev1.Peer
 	ticket  *storagev1.Ticket
+	planned time.Time
 	issued  time.Time // zero until handed to the source in a heartbeat
 }
 
@@ -36,9 +37,16 @@ func newRepairQueue() *repairQueue {
 	return &repairQueue{check: map[string]bool{}, jobs: map[string]*repairJob{}, dead: map[string]bool{}}
 }
 
-func (q *repairQueue) drop(sliceID string) {
-	delete(q.check, sliceID)
-	delete(q.jobs, sliceID)
+// dropRepair forgets a slice's repair, and what its job placed.
+func (s *Server) dropRepair(sliceID string) {
+	s.mu.Lock()
+	j := s.repairs.jobs[sliceID]
+	delete(s.repairs.check, sliceID)
+	delete(s.repairs.jobs, sliceID)
+	s.mu.Unlock()
+	if j != nil {
+		s.forgetTask(j.taskID)
+	}
 }
 
 func (s *Server) enqueueRepair(sliceID string) {
@@ -92,6 +100,7 @@ func (s *Server) scanDead() {
 		if !dead || seen {
 			continue
 		}
+		s.forgetNode(id)
 		s.log.Warn("resource node dead, repairing its slices", "node_id", id)
 		var held []string
 		s.ix.SlicesOn(id, func(sl string) error { held = append(held, sl); return nil })
@@ -111,7 +120,7 @@ func (s *Server) planRepairs() {
 		if len(todo) == maxPlanned {
 			break
 		}
-		if j := s.repairs.jobs[sl]; j != nil && (j.issued.IsZero() || s.now().Sub(j.issued) < s.cfg.RepairTimeout) {
+		if j := s.repairs.jobs[sl]; j != nil && !s.stale(j) {
 			continue
 		}
 		todo = append(todo, sl)
@@ -123,11 +132,20 @@ func (s *Server) planRepairs() {
 			s.log.Warn("repair: plan", "slice", sl, "err", err)
 		}
 		if done {
-			s.mu.Lock()
-			s.repairs.drop(sl)
-			s.mu.Unlock()
+			s.dropRepair(sl)
 		}
 	}
+}
+
+// stale reports whether a job should be planned again: it has waited too
+// long for its source to pick it up or confirm it, or its source is no
+// longer alive to do either. Called with s.mu held.
+func (s *Server) stale(j *repairJob) bool {
+	since := j.planned
+	if !j.issued.IsZero() {
+		since = j.issued
+	}
+	return s.now().Sub(since) >= s.cfg.RepairTimeout || s.health.State(j.source) != health.Alive
 }
 
 // planRepair makes a job for one slice; done reports that the slice needs
@@ -162,9 +180,13 @@ func (s *Server) planRepair(sliceID string) (done bool, err error) {
 		return false, err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	src := live[s.rng.IntN(len(live))]
-	s.repairs.jobs[sliceID] = &repairJob{taskID: taskID, slice: ref, source: src, targets: p.GetNodes(), ticket: p.GetTicket()}
+	old := s.repairs.jobs[sliceID]
+	s.repairs.jobs[sliceID] = &repairJob{taskID: taskID, slice: ref, source: src, targets: p.GetNodes(), ticket: p.GetTicket(), planned: s.now()}
+	s.mu.Unlock()
+	if old != nil {
+		s.forgetTask(old.taskID)
+	}
 	return false, nil
 }
 
@@ -185,11 +207,15 @@ func (s *Server) repairOrdersFor(node string) []*metav1.RepairOrder {
 
 // ConfirmRepair records the new replicas a repair made, each proved by its
 // node's signed receipt, and forgets replicas on dead nodes.
-func (s *Server) ConfirmRepair(_ context.Context, req *metav1.ConfirmRepairRequest) (*metav1.ConfirmRepairResponse, error) {
+func (s *Server) ConfirmRepair(ctx context.Context, req *metav1.ConfirmRepairRequest) (*metav1.ConfirmRepairResponse, error) {
 	job := s.jobByTask(req.GetTaskId())
 	if job == nil {
 		return nil, toStatus(fmt.Errorf("%w (repair %q)", ErrTaskGone, req.GetTaskId()))
 	}
+	if err := callerIs(ctx, job.source); err != nil {
+		return nil, toStatus(err)
+	}
+	defer s.forgetTask(job.taskID)
 	var added []string
 	for _, r := range req.GetReceipts() {
 		if err := s.verifyReceipt(r, job.taskID, job.slice); err != nil {
@@ -249,6 +275,7 @@ func (s *Server) expireTasks() {
 		return nil
 	})
 	for _, id := range expired {
+		s.forgetTask(id)
 		if _, err := s.apply(&metav1.Command{Op: &metav1.Command_EndTask{EndTask: &metav1.EndTaskCmd{TaskId: id}}}); err != nil && !errors.Is(err, index.ErrNotFound) {
 			s.log.Warn("expire task", "task", id, "err", err)
 		}

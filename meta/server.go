@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"google.golang.org/grpc"
-
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/kv"
 	"github.com/stratos-net/stratos/kv/pebblekv"
@@ -43,7 +41,7 @@ type Server struct {
 	mu        sync.Mutex // guards the soft state below
 	rng       *rand.Rand
 	repairs   *repairQueue
-	deletes   map[string][]string          // node ID → slices to delete
+	orders    *orders
 	missing   map[string]map[string]bool   // node ID → slices absent from its last report
 	committed map[string]*metav1.FileEntry // recently committed tasks, for repeated commits
 	commitLRU []string
@@ -89,7 +87,7 @@ func New(cfg Config, key *identity.Key) (*Server, error) {
 		placer:    placer,
 		rng:       rand.New(rand.NewPCG(seed+1, seed)),
 		repairs:   newRepairQueue(),
-		deletes:   make(map[string][]string),
+		orders:    newOrders(),
 		missing:   make(map[string]map[string]bool),
 		committed: make(map[string]*metav1.FileEntry),
 	}
@@ -137,27 +135,22 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	metav1.RegisterMetaServiceServer(srv, s)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	go s.repairLoop(ctx)
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); s.repairLoop(ctx) }()
+	defer wg.Wait() // before the deferred Close: the loop applies commands
+	defer cancel()
 	s.log.Info("meta node serving", "addr", ln.Addr().String(), "node_id", s.ID())
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
 	select {
 	case <-ctx.Done():
-		stopGracefully(srv, 5*time.Second)
+		wire.Stop(srv, 5*time.Second)
 		return nil
 	case err := <-errc:
 		return fmt.Errorf("meta node serve: %w", err)
-	}
-}
-
-func stopGracefully(srv *grpc.Server, wait time.Duration) {
-	done := make(chan struct{})
-	go func() { srv.GracefulStop(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(wait):
-		srv.Stop()
 	}
 }
 
@@ -181,13 +174,11 @@ func (s *Server) queueDeletes(released []*metav1.SliceEntry) {
 	if len(released) == 0 {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, sl := range released {
 		for _, n := range sl.GetReplicas() {
-			s.deletes[n] = append(s.deletes[n], sl.GetId())
+			s.queueDelete(n, sl.GetId())
 		}
-		s.repairs.drop(sl.GetId())
+		s.dropRepair(sl.GetId())
 	}
 }
 

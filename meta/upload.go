@@ -23,6 +23,9 @@ func (s *Server) BeginUpload(_ context.Context, req *metav1.BeginUploadRequest) 
 	if _, err := index.CleanPath(req.GetPath()); err != nil {
 		return nil, toStatus(err)
 	}
+	if n := slice.Count(req.GetSize(), s.cfg.SliceSize); len(req.GetSlices()) > n {
+		return nil, toStatus(fmt.Errorf("%w: %d slices named for a file of %d slices", index.ErrBadCommand, len(req.GetSlices()), n))
+	}
 	if err := s.checkSpace(req.GetSize()); err != nil {
 		return nil, toStatus(err)
 	}
@@ -94,6 +97,9 @@ func (s *Server) PlaceSlice(_ context.Context, req *metav1.PlaceSliceRequest) (*
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	if len(req.GetExclude()) > maxExclude {
+		return nil, toStatus(fmt.Errorf("%w: %d nodes excluded, at most %d", index.ErrBadCommand, len(req.GetExclude()), maxExclude))
+	}
 	p, err := s.place(task.GetId(), req.GetSlice(), req.GetExclude(), int(req.GetCount()), req.GetClientRegion())
 	if err != nil {
 		return nil, toStatus(fmt.Errorf("task %s: %w", task.GetId(), err))
@@ -129,25 +135,29 @@ func (s *Server) checkRef(ref *metav1.SliceRef) error {
 }
 
 // place chooses count nodes (0: the replica target) for a slice of a task,
-// with the signed ticket that lets them store it. A first placement of a
-// slice the network already holds R times is answered with done: content
-// addressing makes the upload unnecessary. When fewer nodes are eligible
-// than asked for, it returns as many as there are; the client decides
-// whether that reaches the minimum.
+// with the signed ticket that lets them store it. When fewer nodes are
+// eligible than asked for, it returns as many as there are; the client
+// decides whether that reaches the minimum.
+//
+// It never answers that the network holds the slice already (Pipeline.done):
+// a client that only knows a slice's hash could then claim its bytes. A node
+// that has the slice still answers a store of it cheaply, after checking
+// that the client sent the real bytes.
 func (s *Server) place(taskID string, ref *metav1.SliceRef, exclude []string, count int, region string) (*metav1.Pipeline, error) {
 	if err := s.checkRef(ref); err != nil {
 		return nil, err
 	}
 	if count <= 0 {
 		count = s.cfg.Replicas
-		if len(exclude) == 0 && s.liveReplicas(ref.GetId()) >= s.cfg.Replicas {
-			return &metav1.Pipeline{SliceId: ref.GetId(), Done: true}, nil
-		}
+	}
+	if count > s.cfg.Replicas {
+		return nil, fmt.Errorf("%w: asked for %d nodes, at most %d", index.ErrBadCommand, count, s.cfg.Replicas)
 	}
 	cands, err := s.candidates()
 	if err != nil {
 		return nil, err
 	}
+	count = max(1, min(count, len(cands)))
 	ex := make(map[string]bool, len(exclude))
 	for _, id := range exclude {
 		ex[id] = true
@@ -172,8 +182,16 @@ func (s *Server) place(taskID string, ref *metav1.SliceRef, exclude []string, co
 		s.health.AddConnections(c.ID, 1)
 	}
 	p.Ticket = s.ticket(taskID, ref, p.Nodes)
+	ids := make([]string, len(chosen))
+	for i, c := range chosen {
+		ids[i] = c.ID
+	}
+	s.notePlaced(taskID, ref.GetId(), ids)
 	return p, nil
 }
+
+// maxExclude bounds the nodes a client may exclude from one placement.
+const maxExclude = 64
 
 // ticket signs the permission for nodes to store one slice of a task; it
 // lasts as long as an upload task may.
@@ -198,24 +216,6 @@ func (s *Server) nodeRecords() (map[string]*metav1.NodeRecord, error) {
 	return m, nil
 }
 
-// liveReplicas counts the replicas of a slice on nodes that are alive.
-func (s *Server) liveReplicas(sliceID string) int {
-	if !s.ix.HasSlice(sliceID) {
-		return 0
-	}
-	sl, err := s.ix.Slice(sliceID)
-	if err != nil {
-		return 0
-	}
-	n := 0
-	for _, r := range sl.GetReplicas() {
-		if s.health.State(r) == health.Alive {
-			n++
-		}
-	}
-	return n
-}
-
 // CommitUpload makes a file visible once every slice has at least the
 // minimum number of replicas, each proved by a receipt signed by the node
 // that holds it (DESIGN §6.2 step 5). Committing the same task and file ID
@@ -225,12 +225,15 @@ func (s *Server) CommitUpload(_ context.Context, req *metav1.CommitUploadRequest
 	if f := s.recentCommit(req.GetTaskId(), req.GetFileId()); f != nil {
 		return &metav1.CommitUploadResponse{File: f}, nil
 	}
-	s.applyMu.Lock()
-	defer s.applyMu.Unlock()
 	task, err := s.uploadTask(req.GetTaskId())
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	if n := slice.Count(task.GetSize(), s.cfg.SliceSize); len(req.GetSlices()) != n {
+		return nil, toStatus(fmt.Errorf("%w: %d slices committed for a file of %d bytes, which has %d", index.ErrBadCommand, len(req.GetSlices()), task.GetSize(), n))
+	}
+	// Signatures are checked before taking the apply lock: a large file's
+	// receipts take a while, and other commands need not wait for them.
 	file := &metav1.FileEntry{Owner: task.GetOwner(), Path: task.GetPath(), FileId: req.GetFileId()}
 	var sets []*metav1.ReplicaSet
 	var thin []string
@@ -239,7 +242,7 @@ func (s *Server) CommitUpload(_ context.Context, req *metav1.CommitUploadRequest
 		if err != nil {
 			return nil, toStatus(err)
 		}
-		if len(holders)+s.liveReplicas(up.GetSlice().GetId()) < s.cfg.Replicas {
+		if len(holders) < s.cfg.Replicas {
 			thin = append(thin, up.GetSlice().GetId())
 		}
 		file.Slices = append(file.Slices, up.GetSlice())
@@ -249,11 +252,12 @@ func (s *Server) CommitUpload(_ context.Context, req *metav1.CommitUploadRequest
 	if file.Size != task.GetSize() {
 		return nil, toStatus(fmt.Errorf("%w: the slices hold %d bytes, the upload announced %d", index.ErrBadCommand, file.Size, task.GetSize()))
 	}
-	res, err := s.applyLocked(&metav1.Command{Op: &metav1.Command_CommitFile{CommitFile: &metav1.CommitFileCmd{TaskId: task.GetId(), File: file, Replicas: sets}}})
+	res, err := s.apply(&metav1.Command{Op: &metav1.Command_CommitFile{CommitFile: &metav1.CommitFileCmd{TaskId: task.GetId(), File: file, Replicas: sets}}})
 	if err != nil {
 		return nil, toStatus(err)
 	}
 	s.rememberCommit(task.GetId(), res.GetFile())
+	s.forgetTask(task.GetId())
 	s.queueDeletes(res.GetReleased())
 	for _, id := range thin {
 		s.enqueueRepair(id)
@@ -263,24 +267,30 @@ func (s *Server) CommitUpload(_ context.Context, req *metav1.CommitUploadRequest
 }
 
 // verifySlice checks the receipts for one slice and returns the nodes they
-// prove hold it. A slice without receipts must already be in the index with
-// enough replicas (a deduplicated slice).
+// prove hold it.
 func (s *Server) verifySlice(taskID string, up *metav1.UploadedSlice) ([]string, error) {
 	ref := up.GetSlice()
 	if err := s.checkRef(ref); err != nil {
 		return nil, err
 	}
-	if len(up.GetReceipts()) == 0 {
-		if s.liveReplicas(ref.GetId()) < s.cfg.MinReplicas {
-			return nil, fmt.Errorf("%w: slice %s has no receipts and the network holds too few copies", ErrUnderReplica, ref.GetId())
-		}
-		return nil, nil
+	if len(up.GetReceipts()) > maxExclude {
+		return nil, fmt.Errorf("%w: %d receipts for slice %s", index.ErrBadCommand, len(up.GetReceipts()), ref.GetId())
+	}
+	if len(up.GetTickets()) > maxExclude {
+		return nil, fmt.Errorf("%w: %d tickets for slice %s", index.ErrBadCommand, len(up.GetTickets()), ref.GetId())
+	}
+	placed, err := s.placedBy(up.GetTickets(), taskID, ref)
+	if err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	var holders []string
 	for _, r := range up.GetReceipts() {
 		if err := s.verifyReceipt(r, taskID, ref); err != nil {
 			return nil, err
+		}
+		if !placed[r.GetNodeId()] {
+			return nil, fmt.Errorf("%w: node %.16s holds slice %s, but no ticket of this task placed it there", identity.ErrBadTicket, r.GetNodeId(), ref.GetId())
 		}
 		if !seen[r.GetNodeId()] {
 			seen[r.GetNodeId()] = true
@@ -303,6 +313,24 @@ func (s *Server) verifyReceipt(r *storagev1.Receipt, taskID string, ref *metav1.
 		return fmt.Errorf("%w: receipt from %s", ErrUnknownNode, r.GetNodeId())
 	}
 	return identity.VerifyReceipt(rec.GetPublicKey(), r)
+}
+
+// placedBy returns the nodes the given tickets, signed by this meta node for
+// this task and slice, placed the slice on.
+func (s *Server) placedBy(tickets []*storagev1.Ticket, taskID string, ref *metav1.SliceRef) (map[string]bool, error) {
+	placed := map[string]bool{}
+	for _, t := range tickets {
+		if err := identity.VerifyTicket(t, s.ID(), s.now()); err != nil {
+			return nil, err
+		}
+		if t.GetTaskId() != taskID || t.GetSliceId() != ref.GetId() || t.GetSize() != ref.GetSize() {
+			return nil, fmt.Errorf("%w: a ticket for task %s slice %s came with task %s slice %s", identity.ErrBadTicket, t.GetTaskId(), t.GetSliceId(), taskID, ref.GetId())
+		}
+		for _, p := range t.GetNodes() {
+			placed[p.GetNodeId()] = true
+		}
+	}
+	return placed, nil
 }
 
 const commitMemory = 4096
@@ -330,6 +358,7 @@ func (s *Server) rememberCommit(taskID string, f *metav1.FileEntry) {
 // AbortUpload ends a task. Slices it stored are not in the index, so the
 // nodes delete them after their orphan grace.
 func (s *Server) AbortUpload(_ context.Context, req *metav1.AbortUploadRequest) (*metav1.AbortUploadResponse, error) {
+	defer s.forgetTask(req.GetTaskId())
 	_, err := s.apply(&metav1.Command{Op: &metav1.Command_EndTask{EndTask: &metav1.EndTaskCmd{TaskId: req.GetTaskId()}}})
 	if err != nil && !errors.Is(err, index.ErrNotFound) {
 		return nil, toStatus(err)

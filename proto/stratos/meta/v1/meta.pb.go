@@ -2057,9 +2057,13 @@ func (x *PlaceSliceResponse) GetPipeline() *Pipeline {
 }
 
 type UploadedSlice struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Slice         *SliceRef              `protobuf:"bytes,1,opt,name=slice,proto3" json:"slice,omitempty"`
-	Receipts      []*v1.Receipt          `protobuf:"bytes,2,rep,name=receipts,proto3" json:"receipts,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Slice    *SliceRef              `protobuf:"bytes,1,opt,name=slice,proto3" json:"slice,omitempty"`
+	Receipts []*v1.Receipt          `protobuf:"bytes,2,rep,name=receipts,proto3" json:"receipts,omitempty"`
+	// The tickets of the pipelines the slice went through: a receipt counts
+	// only from a node one of them names, so replicas land where the meta
+	// node placed them (whitepaper §3.2.2: random placement).
+	Tickets       []*v1.Ticket `protobuf:"bytes,3,rep,name=tickets,proto3" json:"tickets,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2104,6 +2108,13 @@ func (x *UploadedSlice) GetSlice() *SliceRef {
 func (x *UploadedSlice) GetReceipts() []*v1.Receipt {
 	if x != nil {
 		return x.Receipts
+	}
+	return nil
+}
+
+func (x *UploadedSlice) GetTickets() []*v1.Ticket {
+	if x != nil {
+		return x.Tickets
 	}
 	return nil
 }
@@ -3324,10 +3335,11 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x05count\x18\x04 \x01(\rR\x05count\x12#\n" +
 	"\rclient_region\x18\x05 \x01(\tR\fclientRegion\"K\n" +
 	"\x12PlaceSliceResponse\x125\n" +
-	"\bpipeline\x18\x01 \x01(\v2\x19.stratos.meta.v1.PipelineR\bpipeline\"y\n" +
+	"\bpipeline\x18\x01 \x01(\v2\x19.stratos.meta.v1.PipelineR\bpipeline\"\xaf\x01\n" +
 	"\rUploadedSlice\x12/\n" +
 	"\x05slice\x18\x01 \x01(\v2\x19.stratos.meta.v1.SliceRefR\x05slice\x127\n" +
-	"\breceipts\x18\x02 \x03(\v2\x1b.stratos.storage.v1.ReceiptR\breceipts\"\x7f\n" +
+	"\breceipts\x18\x02 \x03(\v2\x1b.stratos.storage.v1.ReceiptR\breceipts\x124\n" +
+	"\atickets\x18\x03 \x03(\v2\x1a.stratos.storage.v1.TicketR\atickets\"\x7f\n" +
 	"\x13CommitUploadRequest\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x17\n" +
 	"\afile_id\x18\x02 \x01(\tR\x06fileId\x126\n" +
@@ -3520,53 +3532,54 @@ var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	27, // 27: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
 	2,  // 28: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
 	53, // 29: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
-	31, // 30: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
-	3,  // 31: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
-	2,  // 32: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	51, // 33: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
-	3,  // 34: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
-	37, // 35: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
-	3,  // 36: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
-	4,  // 37: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
-	3,  // 38: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
-	44, // 39: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
-	3,  // 40: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
-	1,  // 41: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
-	18, // 42: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
-	49, // 43: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
-	16, // 44: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
-	19, // 45: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
-	22, // 46: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
-	24, // 47: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
-	26, // 48: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
-	29, // 49: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
-	32, // 50: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
-	34, // 51: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
-	36, // 52: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
-	39, // 53: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
-	41, // 54: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
-	43, // 55: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
-	46, // 56: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
-	48, // 57: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
-	17, // 58: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
-	21, // 59: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
-	23, // 60: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
-	25, // 61: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
-	28, // 62: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
-	30, // 63: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
-	33, // 64: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
-	35, // 65: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
-	38, // 66: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
-	40, // 67: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
-	42, // 68: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
-	45, // 69: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
-	47, // 70: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
-	50, // 71: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
-	58, // [58:72] is the sub-list for method output_type
-	44, // [44:58] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	52, // 30: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
+	31, // 31: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
+	3,  // 32: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
+	2,  // 33: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	51, // 34: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
+	3,  // 35: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
+	37, // 36: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
+	3,  // 37: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
+	4,  // 38: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
+	3,  // 39: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
+	44, // 40: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
+	3,  // 41: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
+	1,  // 42: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
+	18, // 43: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
+	49, // 44: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
+	16, // 45: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
+	19, // 46: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
+	22, // 47: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
+	24, // 48: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
+	26, // 49: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
+	29, // 50: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
+	32, // 51: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
+	34, // 52: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
+	36, // 53: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
+	39, // 54: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
+	41, // 55: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
+	43, // 56: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
+	46, // 57: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
+	48, // 58: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
+	17, // 59: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
+	21, // 60: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
+	23, // 61: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
+	25, // 62: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
+	28, // 63: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
+	30, // 64: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
+	33, // 65: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
+	35, // 66: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
+	38, // 67: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
+	40, // 68: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
+	42, // 69: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
+	45, // 70: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
+	47, // 71: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
+	50, // 72: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
+	59, // [59:73] is the sub-list for method output_type
+	45, // [45:59] is the sub-list for method input_type
+	45, // [45:45] is the sub-list for extension type_name
+	45, // [45:45] is the sub-list for extension extendee
+	0,  // [0:45] is the sub-list for field type_name
 }
 
 func init() { file_stratos_meta_v1_meta_proto_init() }
