@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/stratos-net/stratos/client"
@@ -155,9 +154,8 @@ func (s *supervisor) clientConfig() client.Config {
 	return cfg
 }
 
-// start launches one node process. It gets its own process group, so a
-// Ctrl-C at the terminal reaches only the supervisor, which stops the nodes
-// in order, and it dies with the supervisor (Pdeathsig).
+// start launches one node process (see childAttrs for how it is tied to the
+// supervisor).
 func (s *supervisor) start(n node) error {
 	logPath := filepath.Join(s.cfg.Home, "logs", n.Name+".log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -167,7 +165,7 @@ func (s *supervisor) start(n node) error {
 	defer logf.Close()
 	cmd := exec.Command(s.cfg.Binary, "node", "start", "--role", n.Role, "--home", n.Home)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.SysProcAttr = childAttrs()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start node %s: %w", n.Name, err)
 	}
@@ -280,7 +278,7 @@ func (s *supervisor) stopAll() {
 	}
 	stop := func(ps []*proc) {
 		for _, p := range ps {
-			p.cmd.Process.Signal(syscall.SIGTERM)
+			terminate(p.cmd.Process)
 		}
 		deadline := time.After(s.cfg.StopTimeout)
 		for _, p := range ps {
@@ -341,7 +339,7 @@ func lockHome(dir string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockFile(f); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%w (%s): stop it first", ErrBusy, dir)
 	}

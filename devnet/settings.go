@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/stratos-net/stratos/home"
 	"github.com/stratos-net/stratos/identity"
@@ -165,11 +164,11 @@ func layout(dir string, s Settings) ([]node, error) {
 // resource nodes: on a devnet they share one disk, and each claiming all of
 // it would make the network look n times larger than it is.
 func shareOfDisk(dir string, n int) (uint64, error) {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
+	free, err := diskFree(dir)
+	if err != nil {
 		return 0, fmt.Errorf("free space of %s: %w", dir, err)
 	}
-	return st.Bavail * uint64(st.Bsize) / uint64(n), nil
+	return free / uint64(n), nil
 }
 
 // freePorts asks the kernel for n free loopback ports.
