@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -16,6 +17,7 @@ import (
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/home"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+	"github.com/stratos-net/stratos/slice"
 )
 
 // clientFlags are shared by every command that talks to the network.
@@ -40,6 +42,15 @@ func (f *clientFlags) open() (*client.Client, error) {
 	cfg.MetaAddr, cfg.MetaID, cfg.Owner, cfg.Region = cc.MetaAddr, cc.MetaID, or(f.owner, cc.Owner), cc.Region
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: dropTime}))
 	return client.New(cfg)
+}
+
+// remoteArg reads a remote path argument: names are absolute in the
+// network, so "videos/a.mp4" means "/videos/a.mp4"; a file ID stays as is.
+func remoteArg(s string) string {
+	if slice.IsFileID(s) || strings.HasPrefix(s, "/") {
+		return s
+	}
+	return "/" + s
 }
 
 // dropTime leaves the time out of a command's warnings: the person reading

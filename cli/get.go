@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stratos-net/stratos/client"
-	"github.com/stratos-net/stratos/slice"
 )
 
 func newGetCmd() *cobra.Command {
@@ -24,10 +23,7 @@ appears only once it is complete: a failed download leaves nothing behind.`,
 		Example: "  stratos get /videos/movie.mp4 ./copy.mp4\n  stratos get merkle-sha256-… - | sha256sum",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			remote, local := args[0], args[1]
-			if !slice.IsFileID(remote) && len(remote) > 0 && remote[0] != '/' {
-				remote = "/" + remote
-			}
+			remote, local := remoteArg(args[0]), args[1]
 			c, err := f.open()
 			if err != nil {
 				return err

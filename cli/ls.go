@@ -26,10 +26,7 @@ func newLsCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "/"
 			if len(args) == 1 {
-				dir = args[0]
-				if dir == "" || dir[0] != '/' {
-					dir = "/" + dir
-				}
+				dir = remoteArg(args[0])
 			}
 			c, err := f.open()
 			if err != nil {

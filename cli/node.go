@@ -34,7 +34,8 @@ func newNodeStartCmd() *cobra.Command {
 		Use:   "start --role meta|resource --home DIR",
 		Short: "Start a node with the configuration in DIR/config.toml",
 		Long: `Start a node. Its configuration is DIR/config.toml and its key DIR/node_key.pem;
-both are created on first start (the configuration from the flags) and reused after.`,
+both are created on first start (the configuration from the flags) and reused after;
+flags given later override the file for that run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := newLogger(f.logLevel)
@@ -103,7 +104,22 @@ func loadNodeConfig(f nodeFlags) (home.Node, error) {
 	if (cfg.Role == home.RoleMeta) != (cfg.Meta != nil) || (cfg.Role == home.RoleResource) != (cfg.Resource != nil) || (cfg.Meta == nil) == (cfg.Resource == nil) {
 		return cfg, fmt.Errorf("%s: role %q needs exactly its own [%s] section", path, cfg.Role, cfg.Role)
 	}
+	applyFlags(&cfg, f)
 	return cfg, nil
+}
+
+// applyFlags lets flags given on the command line override config.toml
+// (DESIGN §2) for this run, without rewriting the file.
+func applyFlags(cfg *home.Node, f nodeFlags) {
+	if m := cfg.Meta; m != nil {
+		m.Listen = or(f.listen, m.Listen)
+	}
+	if r := cfg.Resource; r != nil {
+		r.Listen = or(f.listen, r.Listen)
+		r.MetaAddr = or(f.metaAddr, r.MetaAddr)
+		r.MetaID = or(f.metaID, r.MetaID)
+		r.Region = or(f.region, r.Region)
+	}
 }
 
 func or(a, b string) string {

@@ -97,9 +97,7 @@ func openLocal(name string) (io.Reader, int64, func(), error) {
 // remotePath makes REMOTE absolute and appends the local name to a
 // directory target.
 func remotePath(remote, local string) string {
-	if !strings.HasPrefix(remote, "/") {
-		remote = "/" + remote
-	}
+	remote = remoteArg(remote)
 	if strings.HasSuffix(remote, "/") && local != "-" {
 		remote = path.Join(remote, filepath.Base(local))
 	}

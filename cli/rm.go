@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -14,10 +13,7 @@ func newRmCmd() *cobra.Command {
 		Short: "Remove a file; its slices are deleted from the nodes unless another file uses them",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p := args[0]
-			if !strings.HasPrefix(p, "/") {
-				p = "/" + p
-			}
+			p := remoteArg(args[0])
 			c, err := f.open()
 			if err != nil {
 				return err

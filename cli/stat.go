@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/stratos-net/stratos/slice"
 )
 
 func newStatCmd() *cobra.Command {
@@ -16,10 +14,7 @@ func newStatCmd() *cobra.Command {
 		Short: "Show a file: its ID, size, slices and the nodes holding each slice",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			target := args[0]
-			if !slice.IsFileID(target) && !strings.HasPrefix(target, "/") {
-				target = "/" + target
-			}
+			target := remoteArg(args[0])
 			c, err := f.open()
 			if err != nil {
 				return err

@@ -84,11 +84,14 @@ until it is ready and exits 1 if it is not ready in time.`,
 				}
 			}
 			if f.json {
-				return printJSON(cmd.OutOrStdout(), out)
+				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
+					return err
+				}
+			} else {
+				printStatus(cmd, out)
 			}
-			printStatus(cmd, out)
 			if !out.Ready {
-				return exitCode(1)
+				return exitCode(1) // the same with or without --json
 			}
 			return nil
 		},

@@ -28,7 +28,7 @@ func parseSize(s string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseFloat(t, 64)
-	if err != nil || n < 0 || n*float64(mult) > 1<<62 {
+	if err != nil || !(n >= 0 && n*float64(mult) <= 1<<62) { // also refuses NaN
 		return 0, fmt.Errorf("bad size %q: want a number with an optional unit such as 4KiB, 16MiB, 1GiB", s)
 	}
 	return int64(n * float64(mult)), nil

@@ -30,11 +30,16 @@ type repairQueue struct {
 	check map[string]bool       // slices to look at
 	jobs  map[string]*repairJob // by slice ID
 	dead  map[string]bool       // dead nodes whose slices were queued
+	lost  map[string]bool       // slices with no live replica, logged once
 	seq   uint64
 }
 
+// errNoLiveReplica: no live node holds the slice; repair waits for one to
+// come back.
+var errNoLiveReplica = errors.New("no live replica")
+
 func newRepairQueue() *repairQueue {
-	return &repairQueue{check: map[string]bool{}, jobs: map[string]*repairJob{}, dead: map[string]bool{}}
+	return &repairQueue{check: map[string]bool{}, jobs: map[string]*repairJob{}, dead: map[string]bool{}, lost: map[string]bool{}}
 }
 
 // dropRepair forgets a slice's repair, and what its job placed.
@@ -43,6 +48,7 @@ func (s *Server) dropRepair(sliceID string) {
 	j := s.repairs.jobs[sliceID]
 	delete(s.repairs.check, sliceID)
 	delete(s.repairs.jobs, sliceID)
+	delete(s.repairs.lost, sliceID)
 	s.mu.Unlock()
 	if j != nil {
 		s.forgetTask(j.taskID)
@@ -128,12 +134,32 @@ func (s *Server) planRepairs() {
 	s.mu.Unlock()
 	for _, sl := range todo {
 		done, err := s.planRepair(sl)
-		if err != nil {
+		s.noteLost(sl, errors.Is(err, errNoLiveReplica))
+		if err != nil && !errors.Is(err, errNoLiveReplica) {
 			s.log.Warn("repair: plan", "slice", sl, "err", err)
 		}
 		if done {
 			s.dropRepair(sl)
 		}
+	}
+}
+
+// noteLost logs once when a slice loses its last live replica and once when
+// it has one again, rather than at every repair tick in between.
+func (s *Server) noteLost(sliceID string, lost bool) {
+	s.mu.Lock()
+	was := s.repairs.lost[sliceID]
+	if lost {
+		s.repairs.lost[sliceID] = true
+	} else {
+		delete(s.repairs.lost, sliceID)
+	}
+	s.mu.Unlock()
+	switch {
+	case lost && !was:
+		s.log.Error("no live node holds this slice; its files cannot be read until a holder returns", "slice", sliceID)
+	case !lost && was:
+		s.log.Info("a holder of a lost slice is back", "slice", sliceID)
 	}
 }
 
@@ -168,7 +194,7 @@ func (s *Server) planRepair(sliceID string) (done bool, err error) {
 		return true, nil
 	}
 	if len(live) == 0 {
-		return false, fmt.Errorf("no live replica of %d", len(sl.GetReplicas()))
+		return false, fmt.Errorf("%w of %d", errNoLiveReplica, len(sl.GetReplicas()))
 	}
 	ref := &metav1.SliceRef{Id: sl.GetId(), Size: sl.GetSize()}
 	s.mu.Lock()
