@@ -109,6 +109,15 @@ func (v *Verifier) Write(p []byte) (int, error) {
 // Size is the number of bytes written so far.
 func (v *Verifier) Size() uint64 { return v.n }
 
+// Check reports ErrMismatch unless exactly size bytes were written and they
+// hash to the ID.
+func (v *Verifier) Check(size uint64) error {
+	if v.n != size {
+		return fmt.Errorf("%w: got %d bytes, want %d", ErrMismatch, v.n, size)
+	}
+	return v.Verify()
+}
+
 // Verify reports ErrMismatch unless the bytes written hash to the ID.
 func (v *Verifier) Verify() error {
 	var got ID

@@ -175,3 +175,15 @@ func BenchmarkSum16MiB(b *testing.B) {
 		Sum(data)
 	}
 }
+
+func TestVerifierCheck(t *testing.T) {
+	data := []byte("twelve bytes")
+	v := NewVerifier(Sum(data))
+	v.Write(data)
+	if err := v.Check(uint64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Check(uint64(len(data)) + 1); !errors.Is(err, ErrMismatch) {
+		t.Fatalf("wrong size: %v, want ErrMismatch", err)
+	}
+}

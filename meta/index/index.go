@@ -218,6 +218,11 @@ func (ix *Index) scanPaged(prefix []byte, fn func(k, v []byte) error) error {
 
 func (ix *Index) counter(key string) (uint64, error) {
 	v, err := ix.get([]byte(key))
+	return decodeCounter(key, v, err)
+}
+
+// decodeCounter reads a counter's stored value; a missing one is zero.
+func decodeCounter(key string, v []byte, err error) (uint64, error) {
 	switch {
 	case errors.Is(err, kv.ErrNotFound):
 		return 0, nil

@@ -78,15 +78,7 @@ func (t *txn) getMsg(key []byte, m proto.Message, bloom bool) (bool, error) {
 
 func (t *txn) counter(key string) (uint64, error) {
 	v, err := t.get([]byte(key), false)
-	switch {
-	case errors.Is(err, kv.ErrNotFound):
-		return 0, nil
-	case err != nil:
-		return 0, err
-	case len(v) != 8:
-		return 0, fmt.Errorf("index corrupt: counter %s is %d bytes", key, len(v))
-	}
-	return binary.BigEndian.Uint64(v), nil
+	return decodeCounter(key, v, err)
 }
 
 // addCounter adds delta to a counter; it never goes below zero.

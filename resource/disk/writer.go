@@ -47,10 +47,7 @@ func (w *writer) Commit() error {
 		return fmt.Errorf("commit slice %s: %w", w.id, resource.ErrClosed)
 	}
 	defer w.Abort()
-	if got := w.v.Size(); got != w.size {
-		return fmt.Errorf("commit slice %s: %w: got %d bytes, want %d", w.id, slice.ErrMismatch, got, w.size)
-	}
-	if err := w.v.Verify(); err != nil {
+	if err := w.v.Check(w.size); err != nil {
 		return fmt.Errorf("commit slice %s: %w", w.id, err)
 	}
 	if w.f == nil {
