@@ -44,6 +44,7 @@ type Config struct {
 	Concurrency      int           // slices in flight per transfer; default 4
 	RetryFor         time.Duration // how long meta calls retry while the meta node is Unavailable; default 30s
 	MaxAttempts      int           // pipeline attempts per slice before giving up; default 4
+	StallTimeout     time.Duration // a holder silent this long is skipped for the next; default 5s
 	Logger           *slog.Logger  // nil discards logs
 }
 
@@ -52,15 +53,17 @@ const (
 	defaultConcurrency = 4
 	defaultRetryFor    = 30 * time.Second
 	defaultMaxAttempts = 4
+	defaultStall       = 5 * time.Second
 )
 
 // DefaultConfig returns a Config with every default filled in; the caller
 // still has to set MetaAddr, MetaID and Owner.
 func DefaultConfig() Config {
 	return Config{
-		Concurrency: defaultConcurrency,
-		RetryFor:    defaultRetryFor,
-		MaxAttempts: defaultMaxAttempts,
+		Concurrency:  defaultConcurrency,
+		RetryFor:     defaultRetryFor,
+		MaxAttempts:  defaultMaxAttempts,
+		StallTimeout: defaultStall,
 	}
 }
 
@@ -79,6 +82,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: config: retry duration %v is negative", ErrInvalid, c.RetryFor)
 	case c.MaxAttempts < 0:
 		return fmt.Errorf("%w: config: max attempts %d is negative", ErrInvalid, c.MaxAttempts)
+	case c.StallTimeout < 0:
+		return fmt.Errorf("%w: config: stall timeout %v is negative", ErrInvalid, c.StallTimeout)
 	}
 	return nil
 }
@@ -93,6 +98,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxAttempts == 0 {
 		c.MaxAttempts = d.MaxAttempts
+	}
+	if c.StallTimeout == 0 {
+		c.StallTimeout = d.StallTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc/codes"
@@ -248,7 +249,11 @@ func (c *Client) fetchSlice(ctx context.Context, loc *location, i int, pool *buf
 		if ctx.Err() != nil {
 			return fetchResult{err: context.Cause(ctx)}
 		}
-		c.reportBad(ctx, ls.GetSlice().GetId(), h.GetNodeId(), err)
+		if errors.Is(err, errCorrupt) || status.Code(err) == codes.NotFound {
+			// Only what the node's copy is to blame for: a timeout or a
+			// broken connection says nothing about the bytes on its disk.
+			c.reportBad(ctx, ls.GetSlice().GetId(), h.GetNodeId(), err)
+		}
 		errs = append(errs, fmt.Sprintf("node %s: %v", h.GetNodeId(), err))
 	}
 	if len(errs) == 0 {
@@ -264,11 +269,17 @@ func (c *Client) fetchFrom(ctx context.Context, taskID string, ref *metav1.Slice
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx) // ends the stream if we stop early
-	defer cancel()
+	// The watchdog ends the stream when the holder sends nothing for
+	// StallTimeout, connecting and the first frame included: a node that
+	// hangs (paused, swapping, half cut off) costs that long, not the minutes
+	// TCP keepalives take.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	watchdog := time.AfterFunc(c.cfg.StallTimeout, func() { cancel(errStalled) })
+	defer watchdog.Stop()
 	stream, err := storagev1.NewSliceServiceClient(conn).Fetch(ctx, &storagev1.FetchRequest{SliceId: ref.GetId(), TaskId: taskID})
 	if err != nil {
-		return nil, err
+		return nil, stalled(ctx, err)
 	}
 	size := int(ref.GetSize())
 	data := buf[:0]
@@ -278,8 +289,9 @@ func (c *Client) fetchFrom(ctx context.Context, taskID string, ref *metav1.Slice
 			break
 		}
 		if err != nil {
-			return nil, err
+			return nil, stalled(ctx, err)
 		}
+		watchdog.Reset(c.cfg.StallTimeout)
 		if len(data)+len(msg.GetData()) > size {
 			return nil, fmt.Errorf("%w: more than %d bytes", errCorrupt, size)
 		}
@@ -292,6 +304,17 @@ func (c *Client) fetchFrom(ctx context.Context, taskID string, ref *metav1.Slice
 		return nil, fmt.Errorf("%w: bytes do not hash to the slice ID", errCorrupt)
 	}
 	return data, nil
+}
+
+// errStalled: a holder sent nothing for Config.StallTimeout.
+var errStalled = errors.New("holder stalled")
+
+// stalled names the watchdog as the cause of err when it fired.
+func stalled(ctx context.Context, err error) error {
+	if errors.Is(context.Cause(ctx), errStalled) {
+		return errStalled
+	}
+	return err
 }
 
 // reportBad tells the meta node about a bad replica so it can schedule a

@@ -45,19 +45,28 @@ func TestGetOrderUnderConcurrency(t *testing.T) {
 func TestGetBadReplica(t *testing.T) {
 	// DESIGN §6.3: on a bad or missing slice the client moves to the next
 	// holder and reports the bad replica (which triggers repair).
+	// Only what the holder's copy is to blame for is reported: bytes that
+	// do not hash to the ID, or a slice it does not have. A broken
+	// connection, a dead node or a stalled one says nothing about its disk,
+	// and a report would only make it re-verify.
+	hang := func(n *fakeNode) {
+		n.fetchHook = func(ctx context.Context, _ string) error { <-ctx.Done(); return ctx.Err() }
+	}
 	for _, tc := range []struct {
 		name        string
 		breakNode   func(n *fakeNode)
+		wantReports bool
 		wantMissing bool
 	}{
-		{"corrupt bytes", func(n *fakeNode) { n.corrupt = true }, false},
-		{"slice missing", func(n *fakeNode) { n.missing = true }, true},
-		{"connection dropped mid-slice", func(n *fakeNode) { n.dropFetch, n.frame = true, 16<<10 }, false},
-		{"node down", func(n *fakeNode) { n.srv.Stop() }, false},
+		{"corrupt bytes", func(n *fakeNode) { n.corrupt = true }, true, false},
+		{"slice missing", func(n *fakeNode) { n.missing = true }, true, true},
+		{"connection dropped mid-slice", func(n *fakeNode) { n.dropFetch, n.frame = true, 16<<10 }, false, false},
+		{"node down", func(n *fakeNode) { n.srv.Stop() }, false, false},
+		{"node hangs", hang, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			net := newFakeNet(t, 3, ss)
-			c := net.client(t)
+			c := net.client(t, func(c *Config) { c.StallTimeout = 100 * time.Millisecond })
 			data := randBytes(3*ss, 9) // whole slices: each spans several of the dropping frames
 			put(t, c, "/f", data)
 			bad := net.nodes[0] // first holder in the fake's Locate order
@@ -71,6 +80,12 @@ func TestGetBadReplica(t *testing.T) {
 			}
 			c.reports.Wait()
 			reports := get(net.meta, func(m *fakeMeta) []*metav1.ReportBadReplicaRequest { return m.bad })
+			if !tc.wantReports {
+				if len(reports) != 0 {
+					t.Fatalf("%d bad-replica reports for a fault of the network, not of the copy", len(reports))
+				}
+				return
+			}
 			if len(reports) != 3 {
 				t.Fatalf("%d bad-replica reports, want one per slice (3)", len(reports))
 			}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/peer"
@@ -20,6 +21,9 @@ import (
 
 // FrameSize is the size of the data frames slices travel in.
 const FrameSize = 1 << 20
+
+// connectTimeout bounds one attempt to connect, handshake included.
+const connectTimeout = 5 * time.Second
 
 // maxMsg bounds a single gRPC message: a frame plus headroom, or a large
 // metadata answer such as the location list of a big file.
@@ -97,6 +101,9 @@ func dial(addr, nodeID string, cfg *tls.Config) (*grpc.ClientConn, error) {
 		grpc.WithInitialWindowSize(streamWindow),
 		grpc.WithInitialConnWindowSize(connWindow),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
+		// A peer that accepts TCP but never finishes the TLS handshake (a
+		// paused process) fails the attempt after this, not gRPC's 20 s.
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.DefaultConfig, MinConnectTimeout: connectTimeout}),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("dial node %s at %s: %w", nodeID, addr, err)
