@@ -1,0 +1,167 @@
+package chain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	pvm "github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	"github.com/cometbft/cometbft/rpc/client/local"
+	cmttypes "github.com/cometbft/cometbft/types"
+	dbm "github.com/cosmos/cosmos-db"
+	"github.com/spf13/viper"
+	"golang.org/x/sync/errgroup"
+
+	"cosmossdk.io/log/v2"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
+	"github.com/cosmos/cosmos-sdk/server"
+	srvconfig "github.com/cosmos/cosmos-sdk/server/config"
+	servercmtlog "github.com/cosmos/cosmos-sdk/server/log"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
+
+	"github.com/stratos-net/stratos/app"
+)
+
+// Node is a running validator: CometBFT + the ABCI app in this process, plus
+// the SDK gRPC server (app.toml [grpc]) for queries and tx broadcast.
+type Node struct {
+	Home      string
+	ChainID   string
+	App       *app.StratosApp
+	Comet     *node.Node
+	CmtConfig *cmtcfg.Config
+	AppConfig srvconfig.Config
+	ClientCtx client.Context // wired to the in-process node (local RPC client)
+
+	cancel context.CancelFunc
+	g      *errgroup.Group
+}
+
+// StartValidator runs the validator in home until ctx is cancelled.
+func StartValidator(ctx context.Context, home string) error {
+	n, err := StartNode(ctx, home, log.NewLogger(newStderr(), log.LevelOption(levelInfo)))
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return n.Stop()
+}
+
+// loadConfig reads home/config/{config,app}.toml the same way the SDK's
+// server.InterceptConfigsPreRunHandler does, into one viper used as AppOptions.
+func loadConfig(home string) (*viper.Viper, *cmtcfg.Config, srvconfig.Config, error) {
+	v := viper.New()
+	v.Set(flags.FlagHome, home)
+	v.SetConfigType("toml")
+	v.SetConfigName("config")
+	v.AddConfigPath(filepath.Join(home, "config"))
+	if err := v.ReadInConfig(); err != nil {
+		return nil, nil, srvconfig.Config{}, fmt.Errorf("read config.toml: %w", err)
+	}
+	cmtCfg := cmtcfg.DefaultConfig()
+	if err := v.Unmarshal(cmtCfg); err != nil {
+		return nil, nil, srvconfig.Config{}, err
+	}
+	cmtCfg.SetRoot(home)
+	v.SetConfigName("app")
+	if err := v.MergeInConfig(); err != nil {
+		return nil, nil, srvconfig.Config{}, fmt.Errorf("read app.toml: %w", err)
+	}
+	appCfg, err := srvconfig.GetConfig(v)
+	if err != nil {
+		return nil, nil, srvconfig.Config{}, err
+	}
+	return v, cmtCfg, appCfg, appCfg.ValidateBasic()
+}
+
+// StartNode starts CometBFT in process with the Stratos ABCI app (local client,
+// no socket) and the gRPC server; it returns once both are running.
+func StartNode(ctx context.Context, home string, logger log.Logger) (*Node, error) {
+	v, cmtCfg, appCfg, err := loadConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	appGen, err := genutiltypes.AppGenesisFromFile(cmtCfg.GenesisFile())
+	if err != nil {
+		return nil, err
+	}
+
+	db, err := dbm.NewDB("application", server.GetAppDBBackend(v), filepath.Join(home, "data"))
+	if err != nil {
+		return nil, err
+	}
+	a := app.NewStratosApp(logger, db, nil, true, v, server.DefaultBaseappOptions(v)...)
+
+	nodeKey, err := p2p.LoadOrGenNodeKey(cmtCfg.NodeKeyFile())
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	cmtNode, err := node.NewNodeWithContext(ctx, cmtCfg,
+		pvm.LoadOrGenFilePV(cmtCfg.PrivValidatorKeyFile(), cmtCfg.PrivValidatorStateFile()),
+		nodeKey,
+		proxy.NewLocalClientCreator(server.NewCometABCIWrapper(a)),
+		func() (*cmttypes.GenesisDoc, error) { return appGen.ToGenesisDoc() },
+		cmtcfg.DefaultDBProvider,
+		node.DefaultMetricsProvider(cmtCfg.Instrumentation),
+		servercmtlog.CometLoggerWrapper{Logger: logger.With("module", "cometbft")},
+	)
+	if err != nil {
+		cancel()
+		_ = a.Close()
+		return nil, fmt.Errorf("new comet node: %w", err)
+	}
+	if err := cmtNode.Start(); err != nil {
+		cancel()
+		_ = a.Close()
+		return nil, fmt.Errorf("start comet node: %w", err)
+	}
+
+	enc := app.NewEncodingConfig()
+	clientCtx := client.Context{}.
+		WithCodec(a.AppCodec()).
+		WithInterfaceRegistry(a.InterfaceRegistry()).
+		WithTxConfig(a.TxConfig()).
+		WithLegacyAmino(enc.Amino).
+		WithAccountRetriever(authtypes.AccountRetriever{}).
+		WithHomeDir(home).
+		WithChainID(appGen.ChainID).
+		WithClient(local.New(cmtNode))
+	a.RegisterTxService(clientCtx)
+	a.RegisterTendermintService(clientCtx)
+	a.RegisterNodeService(clientCtx, appCfg)
+
+	g, gctx := errgroup.WithContext(ctx)
+	svrCtx := server.NewContext(v, cmtCfg, logger)
+	if _, clientCtx, err = server.StartGrpcServer(gctx, g, appCfg.GRPC, clientCtx, svrCtx, a); err != nil {
+		cancel()
+		_ = cmtNode.Stop()
+		_ = a.Close()
+		return nil, fmt.Errorf("start grpc: %w", err)
+	}
+	return &Node{Home: home, ChainID: appGen.ChainID, App: a, Comet: cmtNode, CmtConfig: cmtCfg,
+		AppConfig: appCfg, ClientCtx: clientCtx, cancel: cancel, g: g}, nil
+}
+
+// Stop shuts down gRPC, CometBFT and the app DB.
+func (n *Node) Stop() error {
+	n.cancel()
+	var errs []error
+	if n.Comet.IsRunning() {
+		errs = append(errs, n.Comet.Stop())
+		n.Comet.Wait()
+	}
+	if err := n.g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		errs = append(errs, err)
+	}
+	errs = append(errs, n.App.Close())
+	return errors.Join(errs...)
+}
