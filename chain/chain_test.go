@@ -3,7 +3,6 @@ package chain_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -51,23 +50,11 @@ func TestMain(m *testing.M) {
 }
 
 func freeBasePort(t *testing.T, n int) int {
-	// find a base port p such that p..p+10n are free-ish
-	for p := 30000 + (os.Getpid()%300)*50; p < 60000; p += 50 {
-		ok := true
-		for i := 0; i < n*10 && ok; i++ {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+i))
-			if err != nil {
-				ok = false
-				break
-			}
-			l.Close()
-		}
-		if ok {
-			return p
-		}
+	p, err := chain.FreeBasePort(n)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free ports")
-	return 0
+	return p
 }
 
 func waitHeight(t *testing.T, rpcAddr string, h int64, timeout time.Duration) int64 {

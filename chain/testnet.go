@@ -6,7 +6,9 @@ package chain
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -19,6 +21,7 @@ import (
 	sdkmath "cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/client/tx"
+	"github.com/cosmos/cosmos-sdk/codec"
 	"github.com/cosmos/cosmos-sdk/crypto/hd"
 	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
@@ -43,6 +46,10 @@ type TestnetConfig struct {
 	TimeoutCommit time.Duration // block time, default 1s
 	// Accounts are extra keyring accounts funded at genesis; "user" is always added.
 	Accounts []string
+	// ClientHome, if set, also gets every key in its test keyring and a
+	// config/client.toml pointing at validator 0, so `stratos keys|tx|query
+	// --home ClientHome` work there (the devnet's home).
+	ClientHome string
 	// DBBackend for app state and CometBFT ("" = goleveldb). "pebbledb" works for
 	// the app DB as is; CometBFT's pebbledb needs `go build -tags pebbledb`.
 	DBBackend string
@@ -294,7 +301,54 @@ func InitTestnet(cfg TestnetConfig) (*Testnet, error) {
 			return nil, err
 		}
 	}
+	if cfg.ClientHome != "" {
+		if err := writeClientHome(cfg, cdc, names, mnemonics); err != nil {
+			return nil, err
+		}
+	}
 	return tn, nil
+}
+
+// writeClientHome puts every key of the testnet in the client home's test
+// keyring and points its client.toml at validator 0.
+func writeClientHome(cfg TestnetConfig, cdc codec.Codec, names []string, mnemonics map[string]string) error {
+	if err := os.MkdirAll(filepath.Join(cfg.ClientHome, "config"), 0o755); err != nil {
+		return err
+	}
+	kb, err := keyring.New(sdk.KeyringServiceName(), keyring.BackendTest, cfg.ClientHome, nil, cdc)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if _, err := kb.NewAccount(n, mnemonics[n], keyring.DefaultBIP39Passphrase, sdk.FullFundraiserPath, hd.Secp256k1); err != nil {
+			return fmt.Errorf("client keyring: %w", err)
+		}
+	}
+	_, rpcPort, _ := cfg.Ports(0)
+	writeClientToml(cfg.ClientHome, cfg.ChainID, rpcPort)
+	return nil
+}
+
+// FreeBasePort finds a base port from which the ports of n validators
+// (Ports(0) .. Ports(n-1)) are free on loopback now.
+func FreeBasePort(n int) (int, error) {
+	for p := 30000 + (os.Getpid()%300)*50; p < 60000; p += 10*n + 10 {
+		if portsFree(p, 10*n) {
+			return p, nil
+		}
+	}
+	return 0, errors.New("no free range of loopback ports for the validators")
+}
+
+func portsFree(from, n int) bool {
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", from+i))
+		if err != nil {
+			return false
+		}
+		l.Close()
+	}
+	return true
 }
 
 func denomMeta(base, display, symbol, name string) banktypes.Metadata {

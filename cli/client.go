@@ -33,7 +33,7 @@ func addClientFlags(cmd *cobra.Command, f *clientFlags) {
 	cmd.Flags().StringVar(&f.owner, "owner", "", "account whose files to use (default: owner in <home>/client.toml)")
 }
 
-func (f *clientFlags) open() (*client.Client, error) {
+func (f *clientFlags) open(edit ...func(*client.Config)) (*client.Client, error) {
 	cc, err := home.LoadClient(f.home)
 	if err != nil {
 		return nil, err
@@ -41,6 +41,9 @@ func (f *clientFlags) open() (*client.Client, error) {
 	cfg := client.DefaultConfig()
 	cfg.MetaAddr, cfg.MetaID, cfg.Owner, cfg.Region = cc.MetaAddr, cc.MetaID, or(f.owner, cc.Owner), cc.Region
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: dropTime}))
+	for _, e := range edit {
+		e(&cfg)
+	}
 	return client.New(cfg)
 }
 

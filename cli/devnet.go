@@ -17,7 +17,10 @@ func newDevnetCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "devnet",
 		Short: "Run a complete local network: a meta node and resource nodes on loopback",
-		Long: `Run a complete local Stratos network, each node its own process, all state in --home.
+		Long: `Run a complete local Stratos network, each node its own process, all state in --home:
+chain validators (CometBFT in process), a meta node and resource nodes.
+The home also holds a test keyring with funded accounts (user, node0, ...) and
+config/client.toml, so keys, tx and query work with the same --home.
 Prints where every node listens, then "devnet ready" once uploads are accepted.
 Ctrl-C stops every node; running it again on the same --home resumes with every file.
 Node addresses, IDs and PIDs are in <home>/devnet.json; logs in <home>/logs.`,
@@ -40,6 +43,7 @@ Node addresses, IDs and PIDs are in <home>/devnet.json; logs in <home>/logs.`,
 	}
 	addHomeFlag(cmd, &dir)
 	fl := cmd.Flags()
+	fl.IntVar(&s.Validators, "validators", s.Validators, "number of chain validators (4 shows BFT with one down)")
 	fl.IntVar(&s.Resources, "resource", s.Resources, "number of resource nodes")
 	fl.IntVar(&s.Replicas, "replicas", s.Replicas, "replicas of every slice (R)")
 	fl.IntVar(&s.MinReplicas, "min-replicas", s.MinReplicas, "an upload fails below this many replicas of a slice")
@@ -59,6 +63,7 @@ func sameSettings(cmd *cobra.Command, saved, asked devnet.Settings) error {
 		flag       string
 		have, want int
 	}{
+		{"validators", saved.Validators, asked.Validators},
 		{"resource", saved.Resources, asked.Resources},
 		{"replicas", saved.Replicas, asked.Replicas},
 		{"min-replicas", saved.MinReplicas, asked.MinReplicas},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stratos-net/stratos/chain"
 	"github.com/stratos-net/stratos/home"
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/meta"
@@ -31,13 +32,18 @@ type nodeFlags struct {
 func newNodeStartCmd() *cobra.Command {
 	var f nodeFlags
 	cmd := &cobra.Command{
-		Use:   "start --role meta|resource --home DIR",
+		Use:   "start --role validator|meta|resource --home DIR",
 		Short: "Start a node with the configuration in DIR/config.toml",
 		Long: `Start a node. Its configuration is DIR/config.toml and its key DIR/node_key.pem;
 both are created on first start (the configuration from the flags) and reused after;
 flags given later override the file for that run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.role == roleValidator {
+				// A validator's home is a CometBFT/Cosmos home: config/,
+				// data/ and the keys, as chain.InitTestnet writes them.
+				return chain.StartValidator(cmd.Context(), f.home)
+			}
 			log, err := newLogger(f.logLevel)
 			if err != nil {
 				return err
@@ -61,7 +67,7 @@ flags given later override the file for that run.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.home, "home", home.Default(), "node home directory (env STRATOS_HOME)")
-	fl.StringVar(&f.role, "role", "", "meta or resource (must match config.toml if it exists)")
+	fl.StringVar(&f.role, "role", "", "validator, meta or resource (must match config.toml if it exists)")
 	fl.StringVar(&f.listen, "listen", "", "address to listen on, for a new config (default 127.0.0.1:7100 for meta, 127.0.0.1:0 for resource)")
 	fl.StringVar(&f.metaAddr, "meta-addr", "", "meta node address, for a new resource config")
 	fl.StringVar(&f.metaID, "meta-id", "", "meta node ID, for a new resource config")
@@ -70,7 +76,9 @@ flags given later override the file for that run.`,
 	return cmd
 }
 
-var errRole = errors.New("--role must be meta or resource")
+var errRole = errors.New("--role must be validator, meta or resource")
+
+const roleValidator = "validator"
 
 // loadNodeConfig reads DIR/config.toml, or writes one from the flags.
 func loadNodeConfig(f nodeFlags) (home.Node, error) {

@@ -14,7 +14,11 @@ import (
 
 // Run executes the command line args and returns the process exit code.
 func Run(ctx context.Context, args []string) int {
-	root := newRoot()
+	root, err := newRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "Error:", err)
+		return 1
+	}
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
 		var ec exitCode
@@ -32,7 +36,7 @@ type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
-func newRoot() *cobra.Command {
+func newRoot() (*cobra.Command, error) {
 	root := &cobra.Command{
 		Use:           "stratos",
 		Short:         "Stratos: a decentralized data mesh",
@@ -44,5 +48,8 @@ func newRoot() *cobra.Command {
 		newPutCmd(), newGetCmd(), newLsCmd(), newStatCmd(), newRmCmd(),
 		newBenchCmd(),
 	)
-	return root
+	if err := addChainCommands(root); err != nil {
+		return nil, fmt.Errorf("chain commands: %w", err)
+	}
+	return root, nil
 }

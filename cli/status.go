@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/stratos-net/stratos/chain"
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/home"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
@@ -25,6 +28,8 @@ type statusJSON struct {
 	UnderReplicated uint64           `json:"under_replicated"`
 	PendingRepairs  uint64           `json:"pending_repairs"`
 	Nodes           []nodeStatusJSON `json:"nodes"`
+	Chain           *chain.Info      `json:"chain,omitempty"`
+	ChainError      string           `json:"chain_error,omitempty"`
 }
 
 type nodeStatusJSON struct {
@@ -83,6 +88,7 @@ until it is ready and exits 1 if it is not ready in time.`,
 				case <-time.After(250 * time.Millisecond):
 				}
 			}
+			addChain(ctx, f.home, &out)
 			if f.json {
 				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
 					return err
@@ -102,10 +108,15 @@ until it is ready and exits 1 if it is not ready in time.`,
 }
 
 // openWaiting opens a client; with wait, a home whose network is still being
-// created (no client.toml yet) is retried until ctx ends.
+// created (no client.toml yet) is retried until ctx ends, and the client
+// does not warn while the meta node is not up yet: waiting is the point.
 func openWaiting(ctx context.Context, f *clientFlags, wait bool) (*client.Client, error) {
 	for {
-		c, err := f.open()
+		c, err := f.open(func(cfg *client.Config) {
+			if wait {
+				cfg.Logger, cfg.RetryFor = slog.New(slog.DiscardHandler), time.Second
+			}
+		})
 		if err == nil || !wait || !errors.Is(err, home.ErrNoNetwork) {
 			return c, err
 		}
@@ -115,6 +126,23 @@ func openWaiting(ctx context.Context, f *clientFlags, wait bool) (*client.Client
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// addChain adds the chain's state when the home has a chain client config
+// (config/client.toml, as a devnet writes it).
+func addChain(ctx context.Context, dir string, out *statusJSON) {
+	var cc struct {
+		Node string `toml:"node"`
+	}
+	if err := home.ReadTOMLLoose(filepath.Join(dir, "config", "client.toml"), &cc); err != nil || cc.Node == "" {
+		return
+	}
+	info, err := chain.Status(ctx, cc.Node)
+	if err != nil {
+		out.ChainError = err.Error()
+		return
+	}
+	out.Chain = info
 }
 
 func toStatusJSON(st *metav1.StatusResponse) statusJSON {
@@ -156,4 +184,10 @@ func printStatus(cmd *cobra.Command, s statusJSON) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", n.ID, n.Addr, n.Region, n.State, humanBytes(int64(n.Free)), n.Slices)
 	}
 	tw.Flush()
+	switch {
+	case s.Chain != nil:
+		fmt.Fprintf(w, "\nchain %s: height %d, %d validators\n", s.Chain.ChainID, s.Chain.Height, len(s.Chain.Validators))
+	case s.ChainError != "":
+		fmt.Fprintf(w, "\nchain: %s\n", s.ChainError)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stratos-net/stratos/chain"
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/home"
 )
@@ -84,11 +85,14 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	if !ok {
-		s = cfg.Settings
-		if err := create(cfg.Home, s); err != nil {
+		if err := create(cfg.Home, cfg.Settings); err != nil {
 			return fmt.Errorf("create devnet in %s: %w", cfg.Home, err)
 		}
-		fmt.Fprintf(cfg.Out, "created devnet in %s: %d resource nodes, %d replicas, %d MiB slices\n", cfg.Home, s.Resources, s.Replicas, s.SliceSize>>20)
+		// Read back what creating fixed, such as the chain's ports.
+		if s, _, err = LoadSettings(cfg.Home); err != nil {
+			return err
+		}
+		fmt.Fprintf(cfg.Out, "created devnet in %s: %d validators (chain %s), %d resource nodes, %d replicas, %d MiB slices\n", cfg.Home, s.Validators, s.ChainID, s.Resources, s.Replicas, s.SliceSize>>20)
 	} else {
 		fmt.Fprintf(cfg.Out, "resuming devnet in %s\n", cfg.Home)
 	}
@@ -129,21 +133,54 @@ func (s *supervisor) startAll(ctx context.Context, nodes []node) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadyTimeout)
 	defer cancel()
-	meta := nodes[0]
-	if err := s.start(meta); err != nil {
-		return err
+	byRole := map[string][]node{}
+	for _, n := range nodes {
+		byRole[n.Role] = append(byRole[n.Role], n)
+	}
+	for _, v := range byRole[roleValidator] {
+		if err := s.start(v); err != nil {
+			return err
+		}
+	}
+	if vals := byRole[roleValidator]; len(vals) > 0 {
+		if err := s.waitChain(ctx, vals[0]); err != nil {
+			return err
+		}
+	}
+	for _, n := range append(byRole[home.RoleMeta], byRole[home.RoleResource]...) {
+		if err := s.start(n); err != nil {
+			return err
+		}
 	}
 	c, err := client.New(s.clientConfig())
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	for _, n := range nodes[1:] {
-		if err := s.start(n); err != nil {
-			return err
+	return s.waitReady(ctx, c, byRole[home.RoleResource])
+}
+
+// waitChain waits until the chain has made its first block.
+func (s *supervisor) waitChain(ctx context.Context, v node) error {
+	var last error
+	for {
+		if p := s.exited(); p != nil {
+			return fmt.Errorf("node %s exited while starting (%v); see %s", p.info.Name, p.err, p.info.Log)
+		}
+		info, err := chain.Status(ctx, "tcp://"+v.Addr)
+		if err == nil && info.Height >= 1 {
+			return nil
+		}
+		last = err
+		if err == nil {
+			last = errors.New("no block yet")
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("chain not producing blocks after %s: %v (logs in %s)", s.cfg.ReadyTimeout, last, filepath.Join(s.cfg.Home, "logs"))
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	return s.waitReady(ctx, c, nodes[1:])
 }
 
 func (s *supervisor) clientConfig() client.Config {
@@ -267,8 +304,9 @@ func exitText(err error) string {
 	return err.Error()
 }
 
-// stopAll stops resource nodes first, then the meta node: SIGTERM, then
-// SIGKILL for a node that has not stopped within StopTimeout.
+// stopAll stops resource nodes first, then the meta node, then the
+// validators: SIGTERM, then SIGKILL for a node that has not stopped within
+// StopTimeout.
 func (s *supervisor) stopAll() {
 	s.mu.Lock()
 	procs := append([]*proc(nil), s.procs...)
@@ -290,8 +328,15 @@ func (s *supervisor) stopAll() {
 			}
 		}
 	}
-	stop(procs[1:])
-	stop(procs[:1])
+	for _, role := range []string{home.RoleResource, home.RoleMeta, roleValidator} {
+		var group []*proc
+		for _, p := range procs {
+			if p.info.Role == role {
+				group = append(group, p)
+			}
+		}
+		stop(group)
+	}
 	s.mu.Lock()
 	for _, p := range procs {
 		p.info.Running = false

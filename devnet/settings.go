@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/stratos-net/stratos/chain"
 	"github.com/stratos-net/stratos/home"
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/slice"
@@ -24,6 +25,11 @@ type Settings struct {
 	SliceSize   int      `toml:"slice_size"`
 	Regions     []string `toml:"regions"`
 	Owner       string   `toml:"owner"`
+	// The chain (DESIGN §4): validators, each its own process. Zero means a
+	// storage network without a chain (homes made before the chain existed).
+	Validators    int    `toml:"validators"`
+	ChainID       string `toml:"chain_id,omitempty"`
+	ChainBasePort int    `toml:"chain_base_port,omitempty"` // see chain.TestnetConfig.Ports
 }
 
 // DefaultSettings are what `stratos devnet` starts with. Slices of 16 MiB:
@@ -36,6 +42,7 @@ func DefaultSettings() Settings {
 	return Settings{
 		Resources: 6, Replicas: 3, MinReplicas: 2, SliceSize: slice.DefaultSize,
 		Regions: []string{"region-a", "region-b", "region-c"}, Owner: "user",
+		Validators: 1, ChainID: "stratos-devnet-1",
 	}
 }
 
@@ -56,6 +63,9 @@ func (s Settings) Validate() error {
 	}
 	if err := slice.CheckSize(s.SliceSize); err != nil {
 		errs = append(errs, fmt.Errorf("--slice-size: %w", err))
+	}
+	if s.Validators < 0 || s.Validators > 16 {
+		errs = append(errs, fmt.Errorf("--validators %d: want 0..16", s.Validators))
 	}
 	if len(s.Regions) == 0 || s.Owner == "" {
 		errs = append(errs, errors.New("regions and owner must be set"))
@@ -99,6 +109,9 @@ func create(dir string, s Settings) error {
 	if err != nil {
 		return err
 	}
+	if err := createChain(dir, &s); err != nil {
+		return err
+	}
 	capacity, err := shareOfDisk(dir, s.Resources)
 	if err != nil {
 		return err
@@ -131,13 +144,59 @@ func create(dir string, s Settings) error {
 	return home.WriteTOML(filepath.Join(dir, SettingsFile), s)
 }
 
-// layout reads the nodes of an existing devnet home.
+// createChain writes the validators' homes and genesis under dir/chain and
+// puts every test account in the devnet home's keyring, so `stratos keys`,
+// `tx` and `query` work with --home dir.
+func createChain(dir string, s *Settings) error {
+	if s.Validators == 0 {
+		return nil
+	}
+	base, err := chain.FreeBasePort(s.Validators)
+	if err != nil {
+		return err
+	}
+	s.ChainBasePort = base
+	_, err = chain.InitTestnet(chain.TestnetConfig{
+		Dir: filepath.Join(dir, "chain"), ChainID: s.ChainID, NumValidators: s.Validators,
+		BasePort: base, ClientHome: dir,
+	})
+	if err != nil {
+		return fmt.Errorf("chain genesis: %w", err)
+	}
+	return nil
+}
+
+func validatorName(i int) string { return fmt.Sprintf("validator-%d", i) }
+
+// validators lays out the validator nodes of a devnet.
+func validators(dir string, s Settings) ([]node, error) {
+	ports := chain.TestnetConfig{BasePort: s.ChainBasePort}
+	var out []node
+	for i := range s.Validators {
+		h := filepath.Join(dir, "chain", fmt.Sprintf("node%d", i))
+		id, err := chain.NodeID(h)
+		if err != nil {
+			return nil, fmt.Errorf("devnet node %s: %w", validatorName(i), err)
+		}
+		_, rpc, _ := ports.Ports(i)
+		out = append(out, node{Name: validatorName(i), Role: roleValidator, ID: id, Home: h, Addr: fmt.Sprintf("127.0.0.1:%d", rpc)})
+	}
+	return out, nil
+}
+
+const roleValidator = "validator"
+
+// layout reads the nodes of an existing devnet home: validators first, then
+// the meta node, then resource nodes, the order they start in.
 func layout(dir string, s Settings) ([]node, error) {
+	out, err := validators(dir, s)
+	if err != nil {
+		return nil, err
+	}
 	names := []string{metaName()}
 	for i := 0; i < s.Resources; i++ {
 		names = append(names, resourceName(i))
 	}
-	var out []node
 	for _, n := range names {
 		h := nodeHome(dir, n)
 		var cfg home.Node

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -196,6 +197,20 @@ func TestDevnetProcess(t *testing.T) {
 	stratos(t, bin, "put", "--home", home, src, "/videos/second.mp4")
 	stratos(t, bin, "rm", "--home", home, "/videos/second.mp4")
 
+	// The chain, through the same binary and home (issue 3's tour).
+	user := strings.TrimSpace(string(stratos(t, bin, "keys", "show", "user", "-a", "--home", home)))
+	node0 := strings.TrimSpace(string(stratos(t, bin, "keys", "show", "node0", "-a", "--home", home)))
+	if !strings.HasPrefix(user, "st1") {
+		t.Fatalf("user address %q lacks the st prefix", user)
+	}
+	before := balanceOf(t, bin, home, node0, "ustos")
+	stratos(t, bin, "tx", "bank", "send", "user", node0, "5000000ustos", "--home", home, "--yes", "--fees", "3000ustos")
+	waitFor(t, "the transfer lands", func() bool { return balanceOf(t, bin, home, node0, "ustos") == before+5_000_000 })
+	if balanceOf(t, bin, home, user, "ustb") == 0 {
+		t.Fatal("no ustb at genesis")
+	}
+	heightBefore := chainHeight(t, bin, home)
+
 	d.stop(t)
 	d = startDevnet(t, bin, home)
 	defer d.stop(t)
@@ -211,6 +226,59 @@ func TestDevnetProcess(t *testing.T) {
 	}
 	if got := stratos(t, bin, "get", "--home", home, "/videos/movie.mp4", "-"); !bytes.Equal(got, data) {
 		t.Fatal("download after devnet restart differs")
+	}
+	// Chain state survives the restart, and blocks come again.
+	if got := balanceOf(t, bin, home, node0, "ustos"); got != before+5_000_000 {
+		t.Fatalf("balance after restart %d, want %d", got, before+5_000_000)
+	}
+	waitFor(t, "blocks after the restart", func() bool { return chainHeight(t, bin, home) > heightBefore })
+}
+
+func balanceOf(t *testing.T, bin, home, addr, denom string) int64 {
+	t.Helper()
+	var out struct {
+		Balances []struct{ Denom, Amount string } `json:"balances"`
+	}
+	if err := json.Unmarshal(stratos(t, bin, "query", "bank", "balances", addr, "--home", home, "-o", "json"), &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range out.Balances {
+		if b.Denom == denom {
+			n, err := strconv.ParseInt(b.Amount, 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	return 0
+}
+
+func chainHeight(t *testing.T, bin, home string) int64 {
+	t.Helper()
+	var st struct {
+		Chain *struct {
+			ChainID string `json:"chain_id"`
+			Height  int64  `json:"height"`
+		} `json:"chain"`
+	}
+	if err := json.Unmarshal(stratos(t, bin, "status", "--home", home, "--json"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Chain == nil || st.Chain.ChainID == "" {
+		t.Fatal("status --json has no chain")
+	}
+	return st.Chain.Height
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }
 

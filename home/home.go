@@ -114,6 +114,19 @@ func ReadTOML(path string, v any) error {
 	return nil
 }
 
+// ReadTOMLLoose is ReadTOML for files other programs also write (the Cosmos
+// SDK's client.toml): keys this program does not know are ignored.
+func ReadTOMLLoose(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := toml.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("parse %s: %w", path, err)
+	}
+	return nil
+}
+
 // WriteTOML writes v to path atomically.
 func WriteTOML(path string, v any) error {
 	b, err := toml.Marshal(v)

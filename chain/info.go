@@ -1,0 +1,55 @@
+package chain
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+
+	"github.com/cometbft/cometbft/p2p"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+)
+
+// NodeID is the CometBFT node ID of the validator home.
+func NodeID(home string) (string, error) {
+	k, err := p2p.LoadNodeKey(filepath.Join(home, "config", "node_key.json"))
+	if err != nil {
+		return "", fmt.Errorf("validator node key: %w", err)
+	}
+	return string(k.ID()), nil
+}
+
+// Validator is one member of the validator set.
+type Validator struct {
+	Address     string `json:"address"` // consensus address, hex
+	VotingPower int64  `json:"voting_power"`
+}
+
+// Info is what `stratos status` shows of the chain.
+type Info struct {
+	ChainID    string      `json:"chain_id"`
+	Height     int64       `json:"height"`
+	CatchingUp bool        `json:"catching_up"`
+	Validators []Validator `json:"validators"`
+}
+
+// Status asks the node at rpcAddr ("tcp://host:port") for the chain's state.
+func Status(ctx context.Context, rpcAddr string) (*Info, error) {
+	c, err := rpchttp.New(rpcAddr, "/websocket")
+	if err != nil {
+		return nil, fmt.Errorf("chain node %s: %w", rpcAddr, err)
+	}
+	st, err := c.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("chain node %s: %w", rpcAddr, err)
+	}
+	info := &Info{ChainID: st.NodeInfo.Network, Height: st.SyncInfo.LatestBlockHeight, CatchingUp: st.SyncInfo.CatchingUp, Validators: []Validator{}}
+	vals, err := c.Validators(ctx, nil, nil, nil)
+	if err != nil {
+		return info, nil // height is known; the set is best effort
+	}
+	for _, v := range vals.Validators {
+		info.Validators = append(info.Validators, Validator{Address: hex.EncodeToString(v.Address), VotingPower: v.VotingPower})
+	}
+	return info, nil
+}
