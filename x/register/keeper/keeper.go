@@ -1,0 +1,432 @@
+// Package keeper holds the register module's state: resource nodes, meta
+// nodes (the PoA authorities) and their deposits (DESIGN §4, §5.2).
+package keeper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/core/address"
+	"cosmossdk.io/core/store"
+	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
+	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/stratos-net/stratos/x/register/types"
+)
+
+// Keeper stores nodes in collections keyed by node ID.
+type Keeper struct {
+	cdc          codec.BinaryCodec
+	addressCodec address.Codec
+	bank         types.BankKeeper
+	authority    string
+
+	Schema        collections.Schema
+	Params        collections.Item[types.Params]
+	ResourceNodes collections.Map[string, types.ResourceNode]
+	MetaNodes     collections.Map[string, types.MetaNode]
+}
+
+// NewKeeper builds the keeper. authority is the account allowed to change
+// the parameters (the gov module account).
+func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, addressCodec address.Codec,
+	bank types.BankKeeper, authority string,
+) Keeper {
+	if _, err := addressCodec.StringToBytes(authority); err != nil {
+		panic(fmt.Sprintf("register: invalid authority %q: %v", authority, err))
+	}
+	sb := collections.NewSchemaBuilder(storeService)
+	k := Keeper{
+		cdc:           cdc,
+		addressCodec:  addressCodec,
+		bank:          bank,
+		authority:     authority,
+		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		ResourceNodes: collections.NewMap(sb, types.ResourceNodesKey, "resource_nodes", collections.StringKey, codec.CollValue[types.ResourceNode](cdc)),
+		MetaNodes:     collections.NewMap(sb, types.MetaNodesKey, "meta_nodes", collections.StringKey, codec.CollValue[types.MetaNode](cdc)),
+	}
+	schema, err := sb.Build()
+	if err != nil {
+		panic(err)
+	}
+	k.Schema = schema
+	return k
+}
+
+// Authority returns the address allowed to update the parameters.
+func (k Keeper) Authority() string { return k.authority }
+
+// AddressCodec returns the account address codec ("st" prefix).
+func (k Keeper) AddressCodec() address.Codec { return k.addressCodec }
+
+// GetParams returns the parameters (defaults if none were stored).
+func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
+	p, err := k.Params.Get(ctx)
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.DefaultParams(), nil
+	}
+	return p, err
+}
+
+// UpdateParams replaces the parameters; only the authority may.
+func (k Keeper) UpdateParams(ctx context.Context, authority string, p types.Params) error {
+	if authority != k.authority {
+		return errorsmod.Wrapf(types.ErrUnauthorized, "expected %s, got %s", k.authority, authority)
+	}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return k.Params.Set(ctx, p)
+}
+
+func (k Keeper) resourceNode(ctx context.Context, id string) (types.ResourceNode, error) {
+	n, err := k.ResourceNodes.Get(ctx, id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return n, errorsmod.Wrapf(types.ErrNodeNotFound, "resource node %s", id)
+	}
+	return n, err
+}
+
+func (k Keeper) metaNode(ctx context.Context, id string) (types.MetaNode, error) {
+	n, err := k.MetaNodes.Get(ctx, id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return n, errorsmod.Wrapf(types.ErrNodeNotFound, "meta node %s", id)
+	}
+	return n, err
+}
+
+// registered reports whether id is a resource or a meta node: a node key has
+// one role in the network.
+func (k Keeper) registered(ctx context.Context, id string) (bool, error) {
+	if ok, err := k.ResourceNodes.Has(ctx, id); err != nil || ok {
+		return ok, err
+	}
+	return k.MetaNodes.Has(ctx, id)
+}
+
+// operatorIs reports whether the stored bech32 operator is addr.
+func (k Keeper) operatorIs(stored string, addr sdk.AccAddress) bool {
+	bz, err := k.addressCodec.StringToBytes(stored)
+	return err == nil && sdk.AccAddress(bz).Equals(addr)
+}
+
+func emit(ctx context.Context, typ string, attrs ...string) {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	ev := sdk.NewEvent(typ, sdk.NewAttribute(sdk.AttributeKeyModule, types.ModuleName))
+	for i := 0; i+1 < len(attrs); i += 2 {
+		ev = ev.AppendAttributes(sdk.NewAttribute(attrs[i], attrs[i+1]))
+	}
+	sdkCtx.EventManager().EmitEvent(ev)
+}
+
+// lockDeposit moves a deposit from operator to the module account.
+func (k Keeper) lockDeposit(ctx context.Context, operator sdk.AccAddress, c sdk.Coin) error {
+	if c.IsZero() {
+		return nil
+	}
+	return k.bank.SendCoinsFromAccountToModule(ctx, operator, types.ModuleName, sdk.NewCoins(c))
+}
+
+// RegisterResourceNode registers the node whose key is pub, locks its
+// deposit and makes it ACTIVE (DESIGN §4). It returns the derived node ID.
+// A key that is already registered is rejected, except an INACTIVE resource
+// node re-registered by its own operator, which becomes ACTIVE again.
+func (k Keeper) RegisterResourceNode(ctx context.Context, operator sdk.AccAddress, pub []byte,
+	networkAddress string, capacity uint64, region string, deposit sdk.Coin,
+) (string, error) {
+	id, err := types.NodeIDFromPublicKey(pub)
+	if err != nil {
+		return "", err
+	}
+	params, err := k.GetParams(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := types.ValidateDeposit(deposit, params.MinResourceDeposit); err != nil {
+		return "", err
+	}
+	operatorStr, err := k.addressCodec.BytesToString(operator)
+	if err != nil {
+		return "", errorsmod.Wrap(types.ErrInvalidAddress, err.Error())
+	}
+	old, err := k.ResourceNodes.Get(ctx, id)
+	switch {
+	case err == nil:
+		if old.Status != types.NodeStatus_NODE_STATUS_INACTIVE || old.Operator != operatorStr {
+			return "", errorsmod.Wrapf(types.ErrNodeExists, "resource node %s", id)
+		}
+	case errors.Is(err, collections.ErrNotFound):
+		if ok, err := k.MetaNodes.Has(ctx, id); err != nil {
+			return "", err
+		} else if ok {
+			return "", errorsmod.Wrapf(types.ErrNodeExists, "%s is a meta node", id)
+		}
+	default:
+		return "", err
+	}
+	if err := k.lockDeposit(ctx, operator, deposit); err != nil {
+		return "", err
+	}
+	node := types.ResourceNode{
+		NodeId:           id,
+		PublicKey:        append([]byte(nil), pub...),
+		Operator:         operatorStr,
+		NetworkAddress:   networkAddress,
+		Capacity:         capacity,
+		Region:           region,
+		Deposit:          deposit,
+		Status:           types.NodeStatus_NODE_STATUS_ACTIVE,
+		RegisteredHeight: sdk.UnwrapSDKContext(ctx).BlockHeight(),
+	}
+	if err := k.ResourceNodes.Set(ctx, id, node); err != nil {
+		return "", err
+	}
+	emit(ctx, "register_resource_node", "node_id", id, "operator", operatorStr, "deposit", deposit.String())
+	return id, nil
+}
+
+// UpdateResourceNode changes a node's network address, capacity or region;
+// empty values (capacity 0) leave a field unchanged. Only the operator may.
+func (k Keeper) UpdateResourceNode(ctx context.Context, operator sdk.AccAddress, nodeID, networkAddress string,
+	capacity uint64, region string,
+) error {
+	n, err := k.resourceNode(ctx, nodeID)
+	if err != nil {
+		return err
+	}
+	if !k.operatorIs(n.Operator, operator) {
+		return errorsmod.Wrapf(types.ErrUnauthorized, "%s does not operate resource node %s", operator, nodeID)
+	}
+	if networkAddress != "" {
+		n.NetworkAddress = networkAddress
+	}
+	if capacity != 0 {
+		n.Capacity = capacity
+	}
+	if region != "" {
+		n.Region = region
+	}
+	if err := k.ResourceNodes.Set(ctx, nodeID, n); err != nil {
+		return err
+	}
+	emit(ctx, "update_resource_node", "node_id", nodeID)
+	return nil
+}
+
+// DeactivateResourceNode makes an ACTIVE node INACTIVE and returns its
+// deposit to the operator. Only the operator may.
+func (k Keeper) DeactivateResourceNode(ctx context.Context, operator sdk.AccAddress, nodeID string) (sdk.Coin, error) {
+	n, err := k.resourceNode(ctx, nodeID)
+	if err != nil {
+		return sdk.Coin{}, err
+	}
+	if !k.operatorIs(n.Operator, operator) {
+		return sdk.Coin{}, errorsmod.Wrapf(types.ErrUnauthorized, "%s does not operate resource node %s", operator, nodeID)
+	}
+	if n.Status != types.NodeStatus_NODE_STATUS_ACTIVE {
+		return sdk.Coin{}, errorsmod.Wrapf(types.ErrInvalidStatus, "resource node %s is %s", nodeID, n.Status)
+	}
+	refund := n.Deposit
+	if refund.IsPositive() {
+		if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, operator, sdk.NewCoins(refund)); err != nil {
+			return sdk.Coin{}, err
+		}
+	}
+	n.Status = types.NodeStatus_NODE_STATUS_INACTIVE
+	n.Deposit = sdk.NewCoin(refund.Denom, math.ZeroInt())
+	if err := k.ResourceNodes.Set(ctx, nodeID, n); err != nil {
+		return sdk.Coin{}, err
+	}
+	emit(ctx, "deactivate_resource_node", "node_id", nodeID, "refund", refund.String())
+	return refund, nil
+}
+
+// activeMetaNodes returns the IDs of the ACTIVE meta nodes.
+func (k Keeper) activeMetaNodes(ctx context.Context) (map[string]bool, error) {
+	active := make(map[string]bool)
+	err := k.MetaNodes.Walk(ctx, nil, func(id string, n types.MetaNode) (bool, error) {
+		if n.Status == types.NodeStatus_NODE_STATUS_ACTIVE {
+			active[id] = true
+		}
+		return false, nil
+	})
+	return active, err
+}
+
+// RegisterMetaNode applies for admission as a meta node: the deposit is
+// locked and the node is PENDING until the active meta nodes admit it
+// (MsgApproveMetaNode). When there is no active meta node at all the
+// network is bootstrapping and the node is ACTIVE at once (DESIGN §4, §5.2).
+func (k Keeper) RegisterMetaNode(ctx context.Context, operator sdk.AccAddress, pub []byte, networkAddress string,
+	deposit sdk.Coin,
+) (string, types.NodeStatus, error) {
+	id, err := types.NodeIDFromPublicKey(pub)
+	if err != nil {
+		return "", 0, err
+	}
+	params, err := k.GetParams(ctx)
+	if err != nil {
+		return "", 0, err
+	}
+	if err := types.ValidateDeposit(deposit, params.MinMetaDeposit); err != nil {
+		return "", 0, err
+	}
+	operatorStr, err := k.addressCodec.BytesToString(operator)
+	if err != nil {
+		return "", 0, errorsmod.Wrap(types.ErrInvalidAddress, err.Error())
+	}
+	if ok, err := k.registered(ctx, id); err != nil {
+		return "", 0, err
+	} else if ok {
+		return "", 0, errorsmod.Wrapf(types.ErrNodeExists, "node %s", id)
+	}
+	active, err := k.activeMetaNodes(ctx)
+	if err != nil {
+		return "", 0, err
+	}
+	status := types.NodeStatus_NODE_STATUS_PENDING
+	if len(active) == 0 {
+		status = types.NodeStatus_NODE_STATUS_ACTIVE
+	}
+	if err := k.lockDeposit(ctx, operator, deposit); err != nil {
+		return "", 0, err
+	}
+	node := types.MetaNode{
+		NodeId:         id,
+		PublicKey:      append([]byte(nil), pub...),
+		Operator:       operatorStr,
+		NetworkAddress: networkAddress,
+		Deposit:        deposit,
+		Status:         status,
+	}
+	if err := k.MetaNodes.Set(ctx, id, node); err != nil {
+		return "", 0, err
+	}
+	emit(ctx, "register_meta_node", "node_id", id, "operator", operatorStr, "status", status.String())
+	return id, status, nil
+}
+
+// ApproveMetaNode records the vote of the active meta node voterNodeID,
+// operated by voter, to admit the PENDING candidate. Each active meta node
+// votes once; the candidate becomes ACTIVE when the approvals of currently
+// active meta nodes are more than half of them (DESIGN §4: "admitted by a
+// vote of existing meta nodes"). It returns the candidate's status.
+func (k Keeper) ApproveMetaNode(ctx context.Context, voter sdk.AccAddress, voterNodeID, candidateID string) (types.NodeStatus, error) {
+	if !k.IsActiveMetaNodeOperator(ctx, voter, voterNodeID) {
+		return 0, errorsmod.Wrapf(types.ErrUnauthorized, "%s does not operate an active meta node %s", voter, voterNodeID)
+	}
+	c, err := k.metaNode(ctx, candidateID)
+	if err != nil {
+		return 0, err
+	}
+	if c.Status != types.NodeStatus_NODE_STATUS_PENDING {
+		return 0, errorsmod.Wrapf(types.ErrInvalidStatus, "meta node %s is %s, not pending", candidateID, c.Status)
+	}
+	for _, a := range c.Approvals {
+		if a == voterNodeID {
+			return 0, errorsmod.Wrapf(types.ErrAlreadyApproved, "%s already approved %s", voterNodeID, candidateID)
+		}
+	}
+	c.Approvals = append(c.Approvals, voterNodeID)
+	active, err := k.activeMetaNodes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if HasMajority(c.Approvals, active) {
+		c.Status = types.NodeStatus_NODE_STATUS_ACTIVE
+	}
+	if err := k.MetaNodes.Set(ctx, candidateID, c); err != nil {
+		return 0, err
+	}
+	emit(ctx, "approve_meta_node", "voter_node_id", voterNodeID, "candidate_node_id", candidateID, "status", c.Status.String())
+	return c.Status, nil
+}
+
+// HasMajority reports whether the approvals that come from active meta
+// nodes are more than half of the active meta nodes.
+func HasMajority(approvals []string, active map[string]bool) bool {
+	n := 0
+	for _, a := range approvals {
+		if active[a] {
+			n++
+		}
+	}
+	return 2*n > len(active)
+}
+
+// IsResourceNodeActive reports whether nodeID is a registered ACTIVE
+// resource node.
+func (k Keeper) IsResourceNodeActive(ctx context.Context, nodeID string) bool {
+	n, err := k.ResourceNodes.Get(ctx, nodeID)
+	return err == nil && n.Status == types.NodeStatus_NODE_STATUS_ACTIVE
+}
+
+// ResourceNodeOperator returns the operator account of a resource node
+// (ErrNodeNotFound if there is none).
+func (k Keeper) ResourceNodeOperator(ctx context.Context, nodeID string) (sdk.AccAddress, error) {
+	n, err := k.resourceNode(ctx, nodeID)
+	if err != nil {
+		return nil, err
+	}
+	bz, err := k.addressCodec.StringToBytes(n.Operator)
+	if err != nil {
+		return nil, errorsmod.Wrap(types.ErrInvalidAddress, err.Error())
+	}
+	return bz, nil
+}
+
+// ActiveMetaNodeKeys maps the ID of every ACTIVE meta node to its ed25519
+// public key: the PoA authorities (DESIGN §5.2).
+func (k Keeper) ActiveMetaNodeKeys(ctx context.Context) (map[string][]byte, error) {
+	keys := make(map[string][]byte)
+	err := k.MetaNodes.Walk(ctx, nil, func(id string, n types.MetaNode) (bool, error) {
+		if n.Status == types.NodeStatus_NODE_STATUS_ACTIVE {
+			keys[id] = append([]byte(nil), n.PublicKey...)
+		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return keys, nil
+}
+
+// IsActiveMetaNodeOperator reports whether operator operates the ACTIVE meta
+// node metaNodeID.
+func (k Keeper) IsActiveMetaNodeOperator(ctx context.Context, operator sdk.AccAddress, metaNodeID string) bool {
+	n, err := k.MetaNodes.Get(ctx, metaNodeID)
+	return err == nil && n.Status == types.NodeStatus_NODE_STATUS_ACTIVE && k.operatorIs(n.Operator, operator)
+}
+
+// SlashResourceNode burns fraction (in (0,1]) of a resource node's deposit
+// from the module account, lowers the stored deposit by as much and returns
+// the burned amount (rounded down, so never more than the deposit).
+func (k Keeper) SlashResourceNode(ctx context.Context, nodeID string, fraction math.LegacyDec) (sdk.Coin, error) {
+	if fraction.IsNil() || !fraction.IsPositive() || fraction.GT(math.LegacyOneDec()) {
+		return sdk.Coin{}, errorsmod.Wrapf(types.ErrInvalidFraction, "%v is not in (0,1]", fraction)
+	}
+	n, err := k.resourceNode(ctx, nodeID)
+	if err != nil {
+		return sdk.Coin{}, err
+	}
+	burn := sdk.NewCoin(n.Deposit.Denom, fraction.MulInt(n.Deposit.Amount).TruncateInt())
+	if burn.Denom == "" {
+		burn.Denom = types.Denom
+	}
+	if !burn.IsPositive() {
+		return burn, nil
+	}
+	if err := k.bank.BurnCoins(ctx, types.ModuleName, sdk.NewCoins(burn)); err != nil {
+		return sdk.Coin{}, err
+	}
+	n.Deposit = n.Deposit.Sub(burn)
+	if err := k.ResourceNodes.Set(ctx, nodeID, n); err != nil {
+		return sdk.Coin{}, err
+	}
+	emit(ctx, "slash_resource_node", "node_id", nodeID, "burned", burn.String(), "fraction", fraction.String())
+	return burn, nil
+}
