@@ -1,0 +1,125 @@
+package keeper
+
+import (
+	"context"
+	"math/big"
+
+	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/stratos-net/stratos/x/sds/types"
+)
+
+// Event types and attributes emitted by x/sds.
+const (
+	EventTypePrepay        = "sds_prepay"
+	EventTypeChargeTraffic = "sds_charge_traffic"
+	EventTypeAnchorIndex   = "sds_anchor_index"
+	AttributeKeyUser       = "user"
+	AttributeKeyAmount     = "amount"
+	AttributeKeyPrepaid    = "prepaid"
+	AttributeKeyBytes      = "bytes"
+	AttributeKeyMetaNode   = "meta_node_id"
+	AttributeKeyPeriod     = "period"
+	AttributeKeyRoot       = "root"
+)
+
+// Prepay locks amount (ustos only) from sender in the sds module account and
+// adds it to sender's prepaid balance (DESIGN §4). It returns the new balance.
+func (k Keeper) Prepay(ctx context.Context, sender sdk.AccAddress, amount sdk.Coins) (sdk.Coin, error) {
+	coin, err := k.checkPrepay(ctx, amount)
+	if err != nil {
+		return sdk.Coin{}, err
+	}
+	old, err := k.PrepaidOf(ctx, sender)
+	if err != nil {
+		return sdk.Coin{}, err
+	}
+	// Checked before any coins move: a balance beyond 256 bits cannot be stored.
+	total, err := old.SafeAdd(coin.Amount)
+	if err != nil {
+		return sdk.Coin{}, errorsmod.Wrapf(types.ErrInvalidPrepay, "prepaid balance would overflow: %s", err)
+	}
+	if err := k.bank.SendCoinsFromAccountToModule(ctx, sender, types.ModuleName, sdk.NewCoins(coin)); err != nil {
+		return sdk.Coin{}, errorsmod.Wrapf(err, "prepay %s from %s", coin, sender)
+	}
+	if err := k.setPrepaid(ctx, sender, total); err != nil {
+		return sdk.Coin{}, err
+	}
+	emit(ctx, sdk.NewEvent(EventTypePrepay,
+		sdk.NewAttribute(AttributeKeyUser, sender.String()),
+		sdk.NewAttribute(AttributeKeyAmount, coin.String()),
+		sdk.NewAttribute(AttributeKeyPrepaid, total.String()),
+	))
+	return sdk.NewCoin(types.Denom, total), nil
+}
+
+// checkPrepay accepts exactly one positive ustos coin of at least min_prepay.
+func (k Keeper) checkPrepay(ctx context.Context, amount sdk.Coins) (sdk.Coin, error) {
+	if len(amount) != 1 {
+		return sdk.Coin{}, errorsmod.Wrapf(types.ErrInvalidPrepay, "want exactly one %s coin, got %d coins", types.Denom, len(amount))
+	}
+	coin := amount[0]
+	if err := types.ValidatePrepayCoin(coin); err != nil {
+		return sdk.Coin{}, errorsmod.Wrap(types.ErrInvalidPrepay, err.Error())
+	}
+	params, err := k.GetParams(ctx)
+	if err != nil {
+		return sdk.Coin{}, err
+	}
+	if coin.Amount.LT(params.MinPrepay.Amount) {
+		return sdk.Coin{}, errorsmod.Wrapf(types.ErrInvalidPrepay, "%s is below the minimum prepay %s", coin, params.MinPrepay)
+	}
+	return coin, nil
+}
+
+// gib is 2^30 bytes, the unit of traffic_price.
+var gib = math.NewIntFromBigInt(new(big.Int).Lsh(big.NewInt(1), 30))
+
+// TrafficFee is ceil(bytes × price / 2^30) in ustos. Both factors are below
+// 2^64, so the product fits in math.Int's 256 bits for every input.
+func TrafficFee(bytes, price uint64) math.Int {
+	prod := math.NewIntFromUint64(bytes).Mul(math.NewIntFromUint64(price))
+	return prod.Add(gib).SubRaw(1).Quo(gib)
+}
+
+// ChargeTraffic charges user for bytes of audited traffic at traffic_price,
+// up to the user's prepaid balance, moves the charged coins from the sds
+// module account to the community pool (the "network support" fund,
+// DESIGN §4), and returns what was charged (zero if nothing prepaid).
+func (k Keeper) ChargeTraffic(ctx context.Context, user sdk.AccAddress, bytes uint64) (sdk.Coin, error) {
+	zero := sdk.NewCoin(types.Denom, math.ZeroInt())
+	if len(user) == 0 {
+		return zero, errorsmod.Wrap(types.ErrInvalidAddress, "empty user address")
+	}
+	params, err := k.GetParams(ctx)
+	if err != nil {
+		return zero, err
+	}
+	prepaid, err := k.PrepaidOf(ctx, user)
+	if err != nil {
+		return zero, err
+	}
+	charged := math.MinInt(TrafficFee(bytes, params.TrafficPrice), prepaid)
+	if !charged.IsPositive() {
+		return zero, nil
+	}
+	coin := sdk.NewCoin(types.Denom, charged)
+	// Fund first: if the transfer fails, the prepaid balance is untouched.
+	if err := k.distr.FundCommunityPool(ctx, sdk.NewCoins(coin), k.moduleAddr); err != nil {
+		return zero, errorsmod.Wrapf(err, "move traffic fee %s of %s to the community pool", coin, user)
+	}
+	rest := prepaid.Sub(charged)
+	if err := k.setPrepaid(ctx, user, rest); err != nil {
+		return zero, err
+	}
+	emit(ctx, sdk.NewEvent(EventTypeChargeTraffic,
+		sdk.NewAttribute(AttributeKeyUser, user.String()),
+		sdk.NewAttribute(AttributeKeyBytes, math.NewIntFromUint64(bytes).String()),
+		sdk.NewAttribute(AttributeKeyAmount, coin.String()),
+		sdk.NewAttribute(AttributeKeyPrepaid, rest.String()),
+	))
+	return coin, nil
+}

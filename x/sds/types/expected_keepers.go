@@ -1,0 +1,27 @@
+package types
+
+import (
+	"context"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+)
+
+// BankKeeper is the part of x/bank that x/sds uses.
+type BankKeeper interface {
+	// SendCoinsFromAccountToModule locks a user's prepay in the sds module account.
+	SendCoinsFromAccountToModule(ctx context.Context, sender sdk.AccAddress, recipientModule string, amt sdk.Coins) error
+	// GetBalance lets InitGenesis check that the module account covers every prepayment.
+	GetBalance(ctx context.Context, addr sdk.AccAddress, denom string) sdk.Coin
+}
+
+// DistrKeeper is the part of x/distribution that x/sds uses: charged traffic
+// fees go to the community pool, the "network support" fund (DESIGN §4).
+type DistrKeeper interface {
+	FundCommunityPool(ctx context.Context, amount sdk.Coins, depositor sdk.AccAddress) error
+}
+
+// RegisterKeeper is the part of x/register that x/sds uses to authorise
+// index anchors (DESIGN §5.2).
+type RegisterKeeper interface {
+	IsActiveMetaNodeOperator(ctx context.Context, operator sdk.AccAddress, metaNodeID string) bool
+}
