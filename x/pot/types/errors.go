@@ -1,0 +1,20 @@
+package types
+
+import errorsmod "cosmossdk.io/errors"
+
+// x/pot errors; codes start at 2 (1 is reserved by the SDK).
+var (
+	ErrPeriodReported      = errorsmod.Register(ModuleName, 2, "period already reported")
+	ErrNodeNotRegistered   = errorsmod.Register(ModuleName, 3, "resource node not registered or not active")
+	ErrNotEnoughSignatures = errorsmod.Register(ModuleName, 4, "not enough meta node signatures")
+	ErrBadSignature        = errorsmod.Register(ModuleName, 5, "bad meta node signature")
+	ErrNoRewards           = errorsmod.Register(ModuleName, 6, "no rewards to withdraw")
+	ErrInvalidReport       = errorsmod.Register(ModuleName, 7, "invalid volume report")
+	ErrTooManyNodes        = errorsmod.Register(ModuleName, 8, "too many nodes in volume report")
+	ErrZeroBytes           = errorsmod.Register(ModuleName, 9, "zero traffic in volume report")
+	ErrDuplicateNode       = errorsmod.Register(ModuleName, 10, "duplicate node in volume report")
+	ErrNotOperator         = errorsmod.Register(ModuleName, 11, "signer is not the node's operator")
+	ErrInvalidAuthority    = errorsmod.Register(ModuleName, 12, "invalid authority")
+	ErrInvalidParams       = errorsmod.Register(ModuleName, 13, "invalid params")
+	ErrInvalidGenesis      = errorsmod.Register(ModuleName, 14, "invalid genesis state")
+)

@@ -1,0 +1,31 @@
+package types
+
+import (
+	"context"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+)
+
+// RegisterKeeper is what x/pot needs from x/register.
+type RegisterKeeper interface {
+	IsResourceNodeActive(ctx context.Context, nodeID string) bool
+	ResourceNodeOperator(ctx context.Context, nodeID string) (sdk.AccAddress, error)
+	ActiveMetaNodeKeys(ctx context.Context) (map[string][]byte, error) // meta node ID -> ed25519 public key
+}
+
+// SdsKeeper is what x/pot needs from x/sds.
+type SdsKeeper interface {
+	ChargeTraffic(ctx context.Context, user sdk.AccAddress, bytes uint64) (sdk.Coin, error)
+}
+
+// BankKeeper is what x/pot needs from x/bank.
+type BankKeeper interface {
+	MintCoins(ctx context.Context, moduleName string, amt sdk.Coins) error
+	SendCoinsFromModuleToAccount(ctx context.Context, senderModule string, recipientAddr sdk.AccAddress, amt sdk.Coins) error
+}
+
+// DistrKeeper is what x/pot needs from x/distribution (the community pool is
+// the network support fund, DESIGN §4).
+type DistrKeeper interface {
+	FundCommunityPool(ctx context.Context, amount sdk.Coins, depositor sdk.AccAddress) error
+}
