@@ -64,6 +64,16 @@ import (
 
 	autocliv1 "cosmossdk.io/api/cosmos/autocli/v1"
 	reflectionv1 "cosmossdk.io/api/cosmos/reflection/v1"
+
+	potmodule "github.com/stratos-net/stratos/x/pot"
+	potkeeper "github.com/stratos-net/stratos/x/pot/keeper"
+	pottypes "github.com/stratos-net/stratos/x/pot/types"
+	registermodule "github.com/stratos-net/stratos/x/register"
+	registerkeeper "github.com/stratos-net/stratos/x/register/keeper"
+	registertypes "github.com/stratos-net/stratos/x/register/types"
+	sdsmodule "github.com/stratos-net/stratos/x/sds"
+	sdskeeper "github.com/stratos-net/stratos/x/sds/keeper"
+	sdstypes "github.com/stratos-net/stratos/x/sds/types"
 )
 
 // maccPerms: module accounts and their permissions. v0.55: staking panics at
@@ -76,6 +86,9 @@ var maccPerms = map[string][]string{
 	stakingtypes.NotBondedPoolName:      {authtypes.Burner, authtypes.Staking},
 	stakingtypes.KeyRotationFeePoolName: {authtypes.Burner},
 	govtypes.ModuleName:                 {authtypes.Burner},
+	registertypes.ModuleName:            {authtypes.Burner}, // node deposits; slashing burns them
+	sdstypes.ModuleName:                 nil,                // prepaid STOS
+	pottypes.ModuleName:                 {authtypes.Minter}, // traffic rewards until withdrawn
 }
 
 var (
@@ -100,6 +113,9 @@ type StratosApp struct {
 	GovKeeper       *govkeeper.Keeper
 	ConsensusKeeper consensuskeeper.Keeper
 	AuthzKeeper     authzkeeper.Keeper
+	RegisterKeeper  registerkeeper.Keeper
+	SdsKeeper       sdskeeper.Keeper
+	PotKeeper       potkeeper.Keeper
 
 	ModuleManager *module.Manager
 	BasicManager  module.BasicManager
@@ -120,7 +136,7 @@ func NewStratosApp(logger log.Logger, db dbm.DB, _ io.Writer, loadLatest bool,
 	keys := storetypes.NewKVStoreKeys(
 		authtypes.StoreKey, banktypes.StoreKey, stakingtypes.StoreKey, slashingtypes.StoreKey,
 		minttypes.StoreKey, distrtypes.StoreKey, govtypes.StoreKey, consensustypes.StoreKey,
-		authzkeeper.StoreKey,
+		authzkeeper.StoreKey, registertypes.StoreKey, sdstypes.StoreKey, pottypes.StoreKey,
 	)
 
 	app := &StratosApp{BaseApp: bApp, cdc: cdc, amino: enc.Amino, txConfig: txConfig, interfaceRegistry: ir, keys: keys}
@@ -146,6 +162,14 @@ func NewStratosApp(logger log.Logger, db dbm.DB, _ io.Writer, loadLatest bool,
 		app.StakingKeeper, govAuthority)
 	app.StakingKeeper.SetHooks(stakingtypes.NewMultiStakingHooks(app.DistrKeeper.Hooks(), app.SlashingKeeper.Hooks()))
 	app.AuthzKeeper = authzkeeper.NewKeeper(runtime.NewKVStoreService(keys[authzkeeper.StoreKey]), cdc, app.MsgServiceRouter(), app.AccountKeeper)
+	// The Stratos modules (DESIGN §4): the node registry, prepay and index
+	// anchors, Proof-of-Traffic rewards.
+	app.RegisterKeeper = registerkeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[registertypes.StoreKey]),
+		accCodec, app.BankKeeper, govAuthority)
+	app.SdsKeeper = sdskeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[sdstypes.StoreKey]), accCodec,
+		app.BankKeeper, app.DistrKeeper, app.RegisterKeeper, govAuthority)
+	app.PotKeeper = potkeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[pottypes.StoreKey]), accCodec,
+		app.BankKeeper, app.DistrKeeper, app.RegisterKeeper, app.SdsKeeper, govAuthority)
 	govConfig := govtypes.DefaultConfig()
 	app.GovKeeper = govkeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[govtypes.StoreKey]),
 		app.AccountKeeper, app.BankKeeper, app.DistrKeeper, app.MsgServiceRouter(), govConfig, govAuthority,
@@ -162,6 +186,9 @@ func NewStratosApp(logger log.Logger, db dbm.DB, _ io.Writer, loadLatest bool,
 		gov.NewAppModule(cdc, app.GovKeeper, app.AccountKeeper, app.BankKeeper),
 		consensus.NewAppModule(cdc, app.ConsensusKeeper),
 		authzmodule.NewAppModule(cdc, app.AuthzKeeper, app.AccountKeeper, app.BankKeeper, ir),
+		registermodule.NewAppModule(cdc, app.RegisterKeeper),
+		sdsmodule.NewAppModule(app.SdsKeeper),
+		potmodule.NewAppModule(cdc, app.PotKeeper),
 	)
 	app.BasicManager = module.NewBasicManagerFromManager(app.ModuleManager, map[string]module.AppModuleBasic{
 		genutiltypes.ModuleName: genutil.NewAppModuleBasic(genutiltypes.DefaultMessageValidator),
@@ -178,6 +205,7 @@ func NewStratosApp(logger log.Logger, db dbm.DB, _ io.Writer, loadLatest bool,
 	genesisOrder := []string{
 		consensustypes.ModuleName, authtypes.ModuleName, banktypes.ModuleName, distrtypes.ModuleName,
 		stakingtypes.ModuleName, slashingtypes.ModuleName, govtypes.ModuleName, minttypes.ModuleName,
+		registertypes.ModuleName, sdstypes.ModuleName, pottypes.ModuleName,
 		genutiltypes.ModuleName, authz.ModuleName,
 	}
 	app.ModuleManager.SetOrderInitGenesis(genesisOrder...)

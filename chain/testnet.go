@@ -50,6 +50,9 @@ type TestnetConfig struct {
 	// config/client.toml pointing at validator 0, so `stratos keys|tx|query
 	// --home ClientHome` work there (the devnet's home).
 	ClientHome string
+	// Genesis, if set, may change any module's genesis state before the
+	// validators sign theirs; accounts holds every key's address by name.
+	Genesis func(accounts map[string]sdk.AccAddress, state map[string]json.RawMessage, cdc codec.JSONCodec) error
 	// DBBackend for app state and CometBFT ("" = goleveldb). "pebbledb" works for
 	// the app DB as is; CometBFT's pebbledb needs `go build -tags pebbledb`.
 	DBBackend string
@@ -237,6 +240,11 @@ func InitTestnet(cfg TestnetConfig) (*Testnet, error) {
 	govGen.Params.VotingPeriod = &vp
 	govGen.Params.ExpeditedVotingPeriod = &evp
 	genState["gov"] = cdc.MustMarshalJSON(&govGen)
+	if cfg.Genesis != nil {
+		if err := cfg.Genesis(tn.Accounts, genState, cdc); err != nil {
+			return nil, fmt.Errorf("genesis: %w", err)
+		}
+	}
 
 	appStateJSON, err := json.MarshalIndent(genState, "", "  ")
 	if err != nil {

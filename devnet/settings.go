@@ -109,11 +109,19 @@ func create(dir string, s Settings) error {
 	if err != nil {
 		return err
 	}
-	if err := createChain(dir, &s); err != nil {
-		return err
-	}
 	capacity, err := shareOfDisk(dir, s.Resources)
 	if err != nil {
+		return err
+	}
+	reg := registry{meta: registryEntry{key: meta, addr: ports[0]}}
+	for i := 0; i < s.Resources; i++ {
+		k, err := identity.LoadOrGenerate(filepath.Join(nodeHome(dir, resourceName(i)), home.NodeKeyFile), rand.Reader)
+		if err != nil {
+			return err
+		}
+		reg.resources = append(reg.resources, registryEntry{key: k, addr: ports[1+i], region: s.Regions[i%len(s.Regions)], capacity: capacity})
+	}
+	if err := createChain(dir, &s, reg); err != nil {
 		return err
 	}
 	metaAddr := ports[0]
@@ -147,7 +155,7 @@ func create(dir string, s Settings) error {
 // createChain writes the validators' homes and genesis under dir/chain and
 // puts every test account in the devnet home's keyring, so `stratos keys`,
 // `tx` and `query` work with --home dir.
-func createChain(dir string, s *Settings) error {
+func createChain(dir string, s *Settings, reg registry) error {
 	if s.Validators == 0 {
 		return nil
 	}
@@ -158,7 +166,7 @@ func createChain(dir string, s *Settings) error {
 	s.ChainBasePort = base
 	_, err = chain.InitTestnet(chain.TestnetConfig{
 		Dir: filepath.Join(dir, "chain"), ChainID: s.ChainID, NumValidators: s.Validators,
-		BasePort: base, ClientHome: dir,
+		BasePort: base, ClientHome: dir, Accounts: []string{operatorAccount}, Genesis: reg.genesis,
 	})
 	if err != nil {
 		return fmt.Errorf("chain genesis: %w", err)

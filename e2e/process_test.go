@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -158,6 +157,17 @@ func TestDevnetProcess(t *testing.T) {
 		t.Fatalf("slice %s not found as a file under %s", digest, holder.DataDir)
 	}
 
+	// A holder that hangs (SIGSTOP: its connections stay open, it answers
+	// nothing) is skipped for the next one after the client's stall timeout.
+	hung := byID[stat.Slices[0].Replicas[2]].PID
+	if err := syscall.Kill(hung, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	if got := stratos(t, bin, "get", "--home", home, "/videos/movie.mp4", "-"); !bytes.Equal(got, data) {
+		t.Fatal("download with a hung holder differs")
+	}
+	syscall.Kill(hung, syscall.SIGCONT)
+
 	// kill -9 two of the three holders of slice 0.
 	for _, id := range stat.Slices[0].Replicas[:2] {
 		if err := syscall.Kill(byID[id].PID, syscall.SIGKILL); err != nil {
@@ -168,27 +178,6 @@ func TestDevnetProcess(t *testing.T) {
 	stratos(t, bin, "get", "--home", home, "/videos/movie.mp4", dst)
 	if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
 		t.Fatal("download after kill -9 of two holders differs")
-	}
-	// A holder that hangs (SIGSTOP: its connections stay open, it answers
-	// nothing) is skipped for the next one after the client's stall timeout.
-	// It is the one node of four that does not hold slice 0, whose last
-	// live holder must stay up.
-	var hung int
-	for id, n := range byID {
-		if n.Role == "resource" && !slices.Contains(stat.Slices[0].Replicas, id) && holdsAny(stat.Slices, id) {
-			hung = n.PID
-		}
-	}
-	if hung == 0 {
-		t.Log("the fourth node holds no slice of the file; the hung-holder step has nothing to show")
-	} else {
-		if err := syscall.Kill(hung, syscall.SIGSTOP); err != nil {
-			t.Fatal(err)
-		}
-		if got := stratos(t, bin, "get", "--home", home, "/videos/movie.mp4", "-"); !bytes.Equal(got, data) {
-			t.Fatal("download with a hung holder differs")
-		}
-		syscall.Kill(hung, syscall.SIGCONT)
 	}
 	// By file ID, to standard output.
 	if got := stratos(t, bin, "get", "--home", home, stat.FileID, "-"); !bytes.Equal(got, data) {
@@ -210,6 +199,37 @@ func TestDevnetProcess(t *testing.T) {
 		t.Fatal("no ustb at genesis")
 	}
 	heightBefore := chainHeight(t, bin, home)
+
+	// Every devnet resource node is in the chain's registry, under the node
+	// ID the storage network uses.
+	var reg struct {
+		Nodes []struct {
+			NodeID string `json:"node_id"`
+			Status string `json:"status"`
+		} `json:"nodes"`
+	}
+	if err := json.Unmarshal(stratos(t, bin, "query", "register", "resource-nodes", "--home", home, "-o", "json"), &reg); err != nil {
+		t.Fatal(err)
+	}
+	registered := map[string]bool{}
+	for _, n := range reg.Nodes {
+		registered[n.NodeID] = n.Status == "NODE_STATUS_ACTIVE"
+	}
+	for _, n := range m.Nodes {
+		if n.Role == "resource" && !registered[n.ID] {
+			t.Fatalf("resource node %s (%s) is not registered and active on chain: %v", n.Name, n.ID, registered)
+		}
+	}
+	// Prepay (x/sds) through the CLI.
+	stratos(t, bin, "tx", "sds", "prepay", "10000000ustos", "--from", "user", "--home", home, "--yes", "--fees", "3000ustos")
+	waitFor(t, "the prepay lands", func() bool {
+		var p struct {
+			Prepaid struct{ Amount string } `json:"prepaid"`
+		}
+		json.Unmarshal(stratos(t, bin, "query", "sds", "prepaid", user, "--home", home, "-o", "json"), &p)
+		return p.Prepaid.Amount == "10000000"
+	})
+	stratos(t, bin, "query", "pot", "rewards", m.Nodes[len(m.Nodes)-1].ID, "--home", home, "-o", "json")
 
 	d.stop(t)
 	d = startDevnet(t, bin, home)
@@ -280,18 +300,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-}
-
-func holdsAny(sl []struct {
-	ID       string   `json:"id"`
-	Replicas []string `json:"replicas"`
-}, node string) bool {
-	for _, s := range sl {
-		if slices.Contains(s.Replicas, node) {
-			return true
-		}
-	}
-	return false
 }
 
 // A second devnet on the same home is refused; bad flags give clear errors.
