@@ -15,6 +15,7 @@ import (
 	"github.com/stratos-net/stratos/home"
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/meta"
+	"github.com/stratos-net/stratos/meta/chainview"
 	"github.com/stratos-net/stratos/resource"
 	"github.com/stratos-net/stratos/resource/disk"
 )
@@ -161,6 +162,14 @@ func runMeta(cmd *cobra.Command, m *home.Meta, key *identity.Key, dataDir string
 	setDur(&cfg.Health.SuspectAfter, m.SuspectAfter)
 	setDur(&cfg.Health.DeadAfter, m.DeadAfter)
 	setDur(&cfg.RepairTimeout, m.RepairTimeout)
+	if m.ChainGRPC != "" {
+		view, err := chainview.Dial(m.ChainGRPC)
+		if err != nil {
+			return err
+		}
+		defer view.Close()
+		cfg.Chain = view
+	}
 	srv, err := meta.New(cfg, key)
 	if err != nil {
 		return err

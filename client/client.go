@@ -33,6 +33,9 @@ var (
 	// ErrMetaUnavailable is returned when the meta node kept answering
 	// Unavailable (or could not be reached) for Config.RetryFor.
 	ErrMetaUnavailable = errors.New("meta node unavailable")
+	// ErrDenied: the network's rules refuse the request, e.g. nothing
+	// prepaid on chain; the message says what to do.
+	ErrDenied = errors.New("not allowed")
 )
 
 // Config configures a Client. Zero values of Concurrency, RetryFor and
@@ -218,6 +221,8 @@ func metaErr(ctx context.Context, err error) error {
 		sentinel = ErrTaskExpired
 	case codes.Unavailable:
 		sentinel = ErrMetaUnavailable
+	case codes.PermissionDenied:
+		sentinel = ErrDenied
 	default:
 		return fmt.Errorf("meta node: %w", err)
 	}

@@ -58,7 +58,7 @@ func TestErrorMapping(t *testing.T) {
 		{codes.FailedPrecondition, ErrTaskExpired},
 		{codes.Unavailable, ErrMetaUnavailable},
 		{codes.Internal, nil},
-		{codes.PermissionDenied, nil},
+		{codes.PermissionDenied, ErrDenied},
 	} {
 		t.Run(tc.code.String(), func(t *testing.T) {
 			msg := "the meta node says " + tc.code.String()

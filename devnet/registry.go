@@ -2,15 +2,19 @@ package devnet
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/cosmos/cosmos-sdk/codec"
 	"github.com/cosmos/cosmos-sdk/codec/address"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	"github.com/stratos-net/stratos/app"
 	"github.com/stratos-net/stratos/identity"
 	registertypes "github.com/stratos-net/stratos/x/register/types"
+	sdstypes "github.com/stratos-net/stratos/x/sds/types"
 )
 
 // operatorAccount is the funded test account that operates every devnet
@@ -18,11 +22,16 @@ import (
 const operatorAccount = "operator"
 
 // registry is what the devnet registers in x/register at genesis
-// (DESIGN §3: "devnet registers its nodes at genesis").
+// (DESIGN §3: "devnet registers its nodes at genesis"), and the prepay it
+// gives the user account so the first upload works.
 type registry struct {
 	meta      registryEntry
 	resources []registryEntry
+	user      sdk.AccAddress // set by genesis: the owner of the devnet's files
 }
+
+// devnetPrepay is what the user account has prepaid at genesis: 1,000 STOS.
+var devnetPrepay = sdk.NewInt64Coin(app.BondDenom, 1_000_000_000)
 
 type registryEntry struct {
 	key      *identity.Key
@@ -33,10 +42,16 @@ type registryEntry struct {
 
 // genesis adds the devnet's meta node and resource nodes, active, with no
 // deposit (genesis moves no coins), to x/register's genesis state.
-func (r registry) genesis(accounts map[string]sdk.AccAddress, state map[string]json.RawMessage, cdc codec.JSONCodec) error {
+func (r *registry) genesis(accounts map[string]sdk.AccAddress, state map[string]json.RawMessage, cdc codec.JSONCodec) error {
 	op, ok := accounts[operatorAccount]
 	if !ok {
 		return fmt.Errorf("no %q account in the genesis", operatorAccount)
+	}
+	if r.user, ok = accounts["user"]; !ok {
+		return errors.New("no user account in the genesis")
+	}
+	if err := prepayAtGenesis(state, cdc, r.user); err != nil {
+		return err
 	}
 	var gen registertypes.GenesisState
 	if err := cdc.UnmarshalJSON(state[registertypes.ModuleName], &gen); err != nil {
@@ -62,4 +77,27 @@ func (r registry) genesis(accounts map[string]sdk.AccAddress, state map[string]j
 	}
 	state[registertypes.ModuleName] = b
 	return nil
+}
+
+// prepayAtGenesis gives user devnetPrepay in x/sds, backed by the same
+// amount in the sds module account (its genesis checks the backing).
+func prepayAtGenesis(state map[string]json.RawMessage, cdc codec.JSONCodec, user sdk.AccAddress) error {
+	var sds sdstypes.GenesisState
+	if err := cdc.UnmarshalJSON(state[sdstypes.ModuleName], &sds); err != nil {
+		return fmt.Errorf("sds genesis: %w", err)
+	}
+	sds.Prepaid = append(sds.Prepaid, sdstypes.Prepayment{Address: user.String(), Amount: devnetPrepay})
+	var bank banktypes.GenesisState
+	if err := cdc.UnmarshalJSON(state[banktypes.ModuleName], &bank); err != nil {
+		return fmt.Errorf("bank genesis: %w", err)
+	}
+	bank.Balances = append(bank.Balances, banktypes.Balance{
+		Address: authtypes.NewModuleAddress(sdstypes.ModuleName).String(), Coins: sdk.NewCoins(devnetPrepay),
+	})
+	var err error
+	if state[sdstypes.ModuleName], err = cdc.MarshalJSON(&sds); err != nil {
+		return err
+	}
+	state[banktypes.ModuleName], err = cdc.MarshalJSON(&bank)
+	return err
 }

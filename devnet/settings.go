@@ -121,13 +121,21 @@ func create(dir string, s Settings) error {
 		}
 		reg.resources = append(reg.resources, registryEntry{key: k, addr: ports[1+i], region: s.Regions[i%len(s.Regions)], capacity: capacity})
 	}
-	if err := createChain(dir, &s, reg); err != nil {
+	if err := createChain(dir, &s, &reg); err != nil {
 		return err
+	}
+	owner, chainGRPC := s.Owner, ""
+	if s.Validators > 0 {
+		// With a chain the namespace owner is the user's account, whose
+		// prepay pays for its traffic (DESIGN §5.1, §7).
+		owner = reg.user.String()
+		_, _, grpcPort := chain.TestnetConfig{BasePort: s.ChainBasePort}.Ports(0)
+		chainGRPC = fmt.Sprintf("127.0.0.1:%d", grpcPort)
 	}
 	metaAddr := ports[0]
 	if err := home.WriteTOML(filepath.Join(nodeHome(dir, metaName()), home.NodeConfigFile), home.Node{
 		Role: home.RoleMeta,
-		Meta: &home.Meta{Listen: metaAddr, SliceSize: s.SliceSize, Replicas: s.Replicas, MinReplicas: s.MinReplicas},
+		Meta: &home.Meta{Listen: metaAddr, SliceSize: s.SliceSize, Replicas: s.Replicas, MinReplicas: s.MinReplicas, ChainGRPC: chainGRPC},
 	}); err != nil {
 		return err
 	}
@@ -144,7 +152,7 @@ func create(dir string, s Settings) error {
 		}
 	}
 	if err := home.WriteTOML(filepath.Join(dir, home.ClientConfigFile), home.Client{
-		MetaAddr: metaAddr, MetaID: meta.ID(), Owner: s.Owner, Region: s.Regions[0],
+		MetaAddr: metaAddr, MetaID: meta.ID(), Owner: owner, Region: s.Regions[0],
 	}); err != nil {
 		return err
 	}
@@ -155,7 +163,7 @@ func create(dir string, s Settings) error {
 // createChain writes the validators' homes and genesis under dir/chain and
 // puts every test account in the devnet home's keyring, so `stratos keys`,
 // `tx` and `query` work with --home dir.
-func createChain(dir string, s *Settings, reg registry) error {
+func createChain(dir string, s *Settings, reg *registry) error {
 	if s.Validators == 0 {
 		return nil
 	}

@@ -77,6 +77,10 @@ type Meta struct {
 	SuspectAfter  Duration `toml:"suspect_after,omitempty"`
 	DeadAfter     Duration `toml:"dead_after,omitempty"`
 	RepairTimeout Duration `toml:"repair_timeout,omitempty"`
+	// ChainGRPC is a validator's gRPC endpoint (app.toml [grpc]): with it
+	// the meta node admits only nodes registered on chain and uploads need
+	// a prepaid balance.
+	ChainGRPC string `toml:"chain_grpc,omitempty"`
 }
 
 // Resource configures a resource node.

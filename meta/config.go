@@ -30,9 +30,13 @@ type Config struct {
 	Index         index.Options
 	// Seed makes placement and holder order reproducible; 0 picks one at
 	// random.
-	Seed   uint64
-	Logger *slog.Logger
-	Now    func() time.Time
+	Seed uint64
+	// Chain, if set, is the value layer: only nodes registered and active
+	// there are admitted and placed on, and uploads need a prepaid balance.
+	Chain        Chain
+	ChainRefresh time.Duration // how often the node registry is read again
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // DefaultConfig returns the configuration of a devnet meta node.
@@ -48,6 +52,7 @@ func DefaultConfig() Config {
 		Health:         health.DefaultConfig(),
 		Placement:      placement.DefaultConfig(),
 		Index:          index.DefaultOptions(),
+		ChainRefresh:   5 * time.Second,
 	}
 }
 
@@ -66,8 +71,8 @@ func (c Config) Validate() error {
 	if c.MinReplicas < 1 || c.Replicas < c.MinReplicas {
 		errs = append(errs, fmt.Errorf("replicas %d, min replicas %d: want 1 <= min <= replicas", c.Replicas, c.MinReplicas))
 	}
-	if c.TaskTTL <= 0 || c.RepairInterval <= 0 || c.RepairTimeout <= 0 {
-		errs = append(errs, errors.New("task TTL, repair interval and repair timeout must be positive"))
+	if c.TaskTTL <= 0 || c.RepairInterval <= 0 || c.RepairTimeout <= 0 || c.ChainRefresh <= 0 {
+		errs = append(errs, errors.New("task TTL, repair interval, repair timeout and chain refresh must be positive"))
 	}
 	errs = append(errs, c.Health.Validate(), c.Placement.Validate(), c.Index.Validate())
 	if err := errors.Join(errs...); err != nil {

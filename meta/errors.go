@@ -43,8 +43,10 @@ func codeOf(err error) codes.Code {
 		errors.Is(err, slice.ErrBadID), errors.Is(err, identity.ErrBadSignature),
 		errors.Is(err, identity.ErrBadKey), errors.Is(err, ErrUnderReplica):
 		return codes.InvalidArgument
-	case errors.Is(err, ErrNotNode):
+	case errors.Is(err, ErrNotNode), errors.Is(err, ErrNotRegistered), errors.Is(err, ErrNoPrepay):
 		return codes.PermissionDenied
+	case errors.Is(err, ErrChainDown):
+		return codes.Unavailable
 	case errors.Is(err, ErrNoSpace), errors.Is(err, placement.ErrNotEnoughNodes):
 		return codes.ResourceExhausted
 	case errors.Is(err, index.ErrTaskExpired), errors.Is(err, ErrUnknownNode), errors.Is(err, ErrTaskGone):

@@ -24,6 +24,9 @@ func (s *Server) RegisterNode(ctx context.Context, req *metav1.RegisterNodeReque
 	if err := identity.VerifyRegistration(rec, req.GetSignature()); err != nil {
 		return nil, toStatus(fmt.Errorf("register node %s: %w", rec.GetNodeId(), err))
 	}
+	if err := s.onChain(ctx, rec.GetNodeId(), rec.GetPublicKey()); err != nil {
+		return nil, toStatus(err)
+	}
 	if _, err := s.apply(&metav1.Command{Op: &metav1.Command_RegisterNode{RegisterNode: &metav1.RegisterNodeCmd{Node: rec}}}); err != nil {
 		return nil, toStatus(err)
 	}

@@ -42,6 +42,7 @@ type Server struct {
 	rng       *rand.Rand
 	repairs   *repairQueue
 	orders    *orders
+	chain     chainState
 	missing   map[string]map[string]bool   // node ID → slices absent from its last report
 	committed map[string]*metav1.FileEntry // recently committed tasks, for repeated commits
 	commitLRU []string
@@ -88,6 +89,7 @@ func New(cfg Config, key *identity.Key) (*Server, error) {
 		rng:       rand.New(rand.NewPCG(seed+1, seed)),
 		repairs:   newRepairQueue(),
 		orders:    newOrders(),
+		chain:     chainState{prepaid: map[string]prepaidEntry{}},
 		missing:   make(map[string]map[string]bool),
 		committed: make(map[string]*metav1.FileEntry),
 	}
@@ -139,6 +141,10 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); s.repairLoop(ctx) }()
+	if s.cfg.Chain != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.chainLoop(ctx) }()
+	}
 	defer wg.Wait() // before the deferred Close: the loop applies commands
 	defer cancel()
 	s.log.Info("meta node serving", "addr", ln.Addr().String(), "node_id", s.ID())

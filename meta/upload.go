@@ -19,8 +19,11 @@ var ErrTaskGone = errors.New("upload task is unknown: it expired or already ende
 
 // BeginUpload checks the namespace and the network's free space and opens an
 // upload task (whitepaper §4.2.4 steps 1–2).
-func (s *Server) BeginUpload(_ context.Context, req *metav1.BeginUploadRequest) (*metav1.BeginUploadResponse, error) {
+func (s *Server) BeginUpload(ctx context.Context, req *metav1.BeginUploadRequest) (*metav1.BeginUploadResponse, error) {
 	if _, err := index.CleanPath(req.GetPath()); err != nil {
+		return nil, toStatus(err)
+	}
+	if err := s.checkPrepaid(ctx, req.GetOwner()); err != nil {
 		return nil, toStatus(err)
 	}
 	if n := slice.Count(req.GetSize(), s.cfg.SliceSize); len(req.GetSlices()) > n {
@@ -78,8 +81,8 @@ func (s *Server) candidates() ([]placement.Node, error) {
 	out := make([]placement.Node, 0, len(recs))
 	for _, r := range recs {
 		id := r.GetNodeId()
-		if s.health.State(id) != health.Alive {
-			continue
+		if s.health.State(id) != health.Alive || (s.cfg.Chain != nil && !s.chainHas(id, nil)) {
+			continue // down, or no longer active on chain
 		}
 		l, _ := s.health.Load(id)
 		out = append(out, placement.Node{
