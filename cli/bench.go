@@ -45,7 +45,8 @@ Throughput is in MB/s (10^6 bytes/s), latency in milliseconds.`,
 				return printJSON(cmd.OutOrStdout(), res)
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "disk write+fsync   %8.1f MB/s\n", res.DiskFsyncMBps)
+			fmt.Fprintf(w, "disk write+fsync   %8.1f MB/s (dd-style, one fsync)\n", res.DiskFsyncMBps)
+			fmt.Fprintf(w, "disk fsync/slice   %8.1f MB/s (an fsync per %s slice, as nodes do)\n", res.DiskSliceMBps, humanBytes(int64(res.SliceSize)))
 			fmt.Fprintf(w, "upload   %s %8.1f MB/s  (%.0f%% of disk/%d replicas; target 50%%)\n", humanBytes(res.SizeBytes), res.UploadMBps, 100*res.UploadVsDiskPR, res.Replicas)
 			fmt.Fprintf(w, "download %s %8.1f MB/s\n", humanBytes(res.SizeBytes), res.DownloadMBps)
 			fmt.Fprintf(w, "put %s  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms\n", humanBytes(res.SmallFileBytes), res.SmallPutMs.P50, res.SmallPutMs.P90, res.SmallPutMs.P99)
