@@ -327,3 +327,49 @@ func TestDevnetErrors(t *testing.T) {
 		t.Fatalf("put with no network should say how to start one: %v\n%s", err, out)
 	}
 }
+
+// Issue 3: with four validators, one down keeps blocks coming, two down
+// halt the chain, and bringing one back resumes it. "Down" is SIGSTOP: the
+// process keeps its state and sockets, as a machine that hangs would.
+func TestDevnetFourValidators(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a devnet with four validators")
+	}
+	bin := buildBinary(t)
+	home := t.TempDir()
+	d := startDevnet(t, bin, home, "--validators", "4", "--resource", "2", "--replicas", "2", "--min-replicas", "1")
+	defer d.stop(t)
+	m, err := devnet.ReadManifest(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vals []int
+	for _, n := range m.Nodes {
+		if n.Role == "validator" {
+			vals = append(vals, n.PID)
+		}
+	}
+	if len(vals) != 4 {
+		t.Fatalf("%d validators in devnet.json, want 4", len(vals))
+	}
+	pause := func(pid int) { syscall.Kill(pid, syscall.SIGSTOP) }
+	resume := func(pid int) { syscall.Kill(pid, syscall.SIGCONT) }
+	defer func() {
+		for _, pid := range vals {
+			resume(pid)
+		}
+	}()
+	// validator-0 answers status; the others are the ones stopped.
+	pause(vals[3])
+	h := chainHeight(t, bin, home)
+	waitFor(t, "blocks with one validator of four down", func() bool { return chainHeight(t, bin, home) >= h+3 })
+	pause(vals[2])
+	time.Sleep(3 * time.Second) // a block already being decided may still land
+	halted := chainHeight(t, bin, home)
+	time.Sleep(5 * time.Second) // five block times
+	if got := chainHeight(t, bin, home); got > halted+1 {
+		t.Fatalf("two of four validators down, yet the height moved from %d to %d", halted, got)
+	}
+	resume(vals[3])
+	waitFor(t, "blocks once a third validator is back", func() bool { return chainHeight(t, bin, home) >= halted+3 })
+}
