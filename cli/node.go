@@ -12,10 +12,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stratos-net/stratos/chain"
+	"github.com/stratos-net/stratos/chainview"
 	"github.com/stratos-net/stratos/home"
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/meta"
-	"github.com/stratos-net/stratos/meta/chainview"
 	"github.com/stratos-net/stratos/resource"
 	"github.com/stratos-net/stratos/resource/disk"
 )
@@ -184,6 +184,14 @@ func runResource(cmd *cobra.Command, r *home.Resource, key *identity.Key, dataDi
 	setDur(&cfg.HeartbeatInterval, r.Heartbeat)
 	setDur(&cfg.ReportInterval, r.ReportEvery)
 	setDur(&cfg.OrphanGrace, r.OrphanGrace)
+	if r.ChainGRPC != "" {
+		view, err := chainview.Dial(r.ChainGRPC)
+		if err != nil {
+			return err
+		}
+		defer view.Close()
+		cfg.Registry = view
+	}
 	opts := disk.DefaultOptions()
 	opts.Capacity, opts.Logger = r.Capacity, log
 	store, err := disk.Open(dataDir, opts)

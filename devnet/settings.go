@@ -146,7 +146,7 @@ func create(dir string, s Settings) error {
 		}
 		if err := home.WriteTOML(filepath.Join(h, home.NodeConfigFile), home.Node{
 			Role:     home.RoleResource,
-			Resource: &home.Resource{Listen: ports[1+i], MetaAddr: metaAddr, MetaID: meta.ID(), Region: s.Regions[i%len(s.Regions)], Capacity: capacity},
+			Resource: &home.Resource{Listen: ports[1+i], MetaAddr: metaAddr, MetaID: meta.ID(), Region: s.Regions[i%len(s.Regions)], Capacity: capacity, ChainGRPC: chainGRPC},
 		}); err != nil {
 			return err
 		}

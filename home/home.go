@@ -93,6 +93,9 @@ type Resource struct {
 	Heartbeat   Duration `toml:"heartbeat_interval,omitempty"`
 	ReportEvery Duration `toml:"report_interval,omitempty"`
 	OrphanGrace Duration `toml:"orphan_grace,omitempty"`
+	// ChainGRPC is a validator's gRPC endpoint: with it the node takes no
+	// store from, and forwards none to, a node not active on chain.
+	ChainGRPC string `toml:"chain_grpc,omitempty"`
 }
 
 // Client is <home>/client.toml: how client commands reach the network.

@@ -30,6 +30,11 @@ type Config struct {
 	// OrphanGrace protects slices younger than this from deletion as
 	// unreferenced: an upload in flight is not in the index yet (default 2h).
 	OrphanGrace time.Duration
+	// Registry, if set, is the chain's node registry: stores forwarded by,
+	// or to be forwarded to, nodes not active there are refused.
+	Registry Registry
+	// RegistryRefresh is how often the registry is read again (default 5s).
+	RegistryRefresh time.Duration
 	// StoreIdleTimeout aborts a Store stream that delivers no frame for
 	// this long, so a silent client holds no capacity or temporary file
 	// (default 30s).
@@ -54,6 +59,7 @@ func DefaultConfig() Config {
 		ReportInterval:    time.Minute,
 		OrphanGrace:       2 * time.Hour,
 		StoreIdleTimeout:  30 * time.Second,
+		RegistryRefresh:   5 * time.Second,
 		MaxStores:         64,
 		Repairs:           2,
 	}
@@ -74,7 +80,7 @@ func (c Config) Validate() error {
 		return bad("meta node address and ID are both required")
 	case c.Capacity == 0 && c.DataDir == "":
 		return bad("capacity 0 means the data directory's free space, but there is no data directory")
-	case c.HeartbeatInterval < 0, c.ReportInterval < 0, c.OrphanGrace < 0, c.StoreIdleTimeout < 0:
+	case c.HeartbeatInterval < 0, c.ReportInterval < 0, c.OrphanGrace < 0, c.StoreIdleTimeout < 0, c.RegistryRefresh < 0:
 		return bad("negative interval")
 	case c.Repairs < 0:
 		return bad("negative repair concurrency %d", c.Repairs)
@@ -95,6 +101,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.OrphanGrace == 0 {
 		c.OrphanGrace = d.OrphanGrace
+	}
+	if c.RegistryRefresh == 0 {
+		c.RegistryRefresh = d.RegistryRefresh
 	}
 	if c.StoreIdleTimeout == 0 {
 		c.StoreIdleTimeout = d.StoreIdleTimeout

@@ -46,6 +46,9 @@ type Node struct {
 	repairs   map[string]bool   // task IDs of repairs in flight
 	repairSem chan struct{}     // bounds the repairs running at once
 	verifying map[slice.ID]bool // queued or being verified
+
+	registered map[string][]byte // the chain's active resource nodes (soft state)
+	registryAt time.Time
 }
 
 // New returns a node with key serving the slices of store.
@@ -134,6 +137,9 @@ func (n *Node) Run(ctx context.Context, ready func(addr string)) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { n.metaLoop(runCtx, metav1.NewMetaServiceClient(metaConn), advertise) })
+	if n.cfg.Registry != nil {
+		wg.Go(func() { n.registryLoop(runCtx) })
+	}
 
 	select {
 	case <-ctx.Done():

@@ -47,7 +47,7 @@ func (s service) Store(stream storagev1.SliceService_StoreServer) error {
 
 // storeSlice serves a Store stream whose messages arrive through in.
 func (n *Node) storeSlice(stream storagev1.SliceService_StoreServer, in *idleRecv) error {
-	h, id, err := n.readHeader(in)
+	h, id, err := n.readHeader(stream.Context(), in)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (n *Node) storeSlice(stream storagev1.SliceService_StoreServer, in *idleRec
 
 // readHeader receives the header of a Store stream and checks it and its
 // ticket.
-func (n *Node) readHeader(in *idleRecv) (*storagev1.StoreHeader, slice.ID, error) {
+func (n *Node) readHeader(ctx context.Context, in *idleRecv) (*storagev1.StoreHeader, slice.ID, error) {
 	first, err := in.Recv()
 	if err == io.EOF {
 		return nil, slice.ID{}, status.Error(codes.InvalidArgument, "store: no header")
@@ -98,6 +98,9 @@ func (n *Node) readHeader(in *idleRecv) (*storagev1.StoreHeader, slice.ID, error
 		return nil, id, status.Error(codes.InvalidArgument, err.Error())
 	}
 	if err := checkTicket(h, n.ID(), n.cfg.MetaID, n.cfg.Now()); err != nil {
+		return nil, id, status.Error(codes.PermissionDenied, err.Error())
+	}
+	if err := n.checkPeers(ctx, h); err != nil {
 		return nil, id, status.Error(codes.PermissionDenied, err.Error())
 	}
 	return h, id, nil
