@@ -14,6 +14,11 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/stratos-net/stratos/account"
+	"github.com/stratos-net/stratos/app"
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/home"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
@@ -25,12 +30,14 @@ type clientFlags struct {
 	home  string
 	json  bool
 	owner string
+	from  string
 }
 
 func addClientFlags(cmd *cobra.Command, f *clientFlags) {
 	addHomeFlag(cmd, &f.home)
 	cmd.Flags().BoolVar(&f.json, "json", false, "print JSON")
-	cmd.Flags().StringVar(&f.owner, "owner", "", "account whose files to use (default: owner in <home>/client.toml)")
+	cmd.Flags().StringVar(&f.owner, "owner", "", "account whose files to use (default: the --from key's address, or owner in <home>/client.toml)")
+	cmd.Flags().StringVar(&f.from, "from", "", "account key in the home's keyring that signs requests (default: key in <home>/client.toml)")
 }
 
 func (f *clientFlags) open(edit ...func(*client.Config)) (*client.Client, error) {
@@ -40,11 +47,29 @@ func (f *clientFlags) open(edit ...func(*client.Config)) (*client.Client, error)
 	}
 	cfg := client.DefaultConfig()
 	cfg.MetaAddr, cfg.MetaID, cfg.Owner, cfg.Region = cc.MetaAddr, cc.MetaID, or(f.owner, cc.Owner), cc.Region
+	if key := or(f.from, cc.Key); key != "" {
+		signer, addr, err := keyringSigner(f.home, key)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Signer, cfg.Owner = signer, or(f.owner, addr)
+	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: dropTime}))
 	for _, e := range edit {
 		e(&cfg)
 	}
 	return client.New(cfg)
+}
+
+// keyringSigner loads the account key name from the home's test keyring,
+// the one `stratos keys` manages.
+func keyringSigner(dir, name string) (account.Signer, string, error) {
+	enc := app.NewEncodingConfig()
+	kr, err := keyring.New(sdk.KeyringServiceName(), keyring.BackendTest, dir, nil, enc.Codec)
+	if err != nil {
+		return nil, "", fmt.Errorf("keyring in %s: %w", dir, err)
+	}
+	return account.FromKeyring(kr, name)
 }
 
 // remoteArg reads a remote path argument: names are absolute in the

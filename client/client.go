@@ -12,7 +12,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/stratos-net/stratos/account"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	"github.com/stratos-net/stratos/slice"
 	"github.com/stratos-net/stratos/wire"
@@ -48,7 +50,10 @@ type Config struct {
 	RetryFor         time.Duration // how long meta calls retry while the meta node is Unavailable; default 30s
 	MaxAttempts      int           // pipeline attempts per slice before giving up; default 4
 	StallTimeout     time.Duration // a holder silent this long is skipped for the next; default 5s
-	Logger           *slog.Logger  // nil discards logs
+	// Signer, if set, is Owner's account key: it signs every request on the
+	// namespace (DESIGN §3). A network with a chain refuses unsigned ones.
+	Signer account.Signer
+	Logger *slog.Logger // nil discards logs
 }
 
 // Defaults.
@@ -177,6 +182,10 @@ func retry[Req, Resp any](ctx context.Context, c *Client, f metaCall[Req, Resp],
 	start := time.Now()
 	wait := c.retryBase
 	for {
+		if err := c.sign(req); err != nil {
+			var zero Resp
+			return zero, err
+		}
 		resp, err := f(ctx, req)
 		if err == nil {
 			return resp, nil
@@ -196,6 +205,19 @@ func retry[Req, Resp any](ctx context.Context, c *Client, f metaCall[Req, Resp],
 		}
 		wait = min(2*wait, c.retryMax)
 	}
+}
+
+// sign signs req with the account key, if there is one and req carries
+// an auth field; each attempt is signed afresh, so a retry is never stale.
+func (c *Client) sign(req any) error {
+	m, ok := req.(proto.Message)
+	if !ok || c.cfg.Signer == nil || !account.Signable(m) {
+		return nil
+	}
+	if err := account.Sign(m, c.cfg.Signer, time.Now()); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return nil
 }
 
 // metaErr maps a meta node's gRPC status to a sentinel, keeping its message.

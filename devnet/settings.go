@@ -124,11 +124,11 @@ func create(dir string, s Settings) error {
 	if err := createChain(dir, &s, &reg); err != nil {
 		return err
 	}
-	owner, chainGRPC := s.Owner, ""
+	owner, chainGRPC, key := s.Owner, "", ""
 	if s.Validators > 0 {
 		// With a chain the namespace owner is the user's account, whose
 		// prepay pays for its traffic (DESIGN §5.1, §7).
-		owner = reg.user.String()
+		owner, key = reg.user.String(), "user"
 		_, _, grpcPort := chain.TestnetConfig{BasePort: s.ChainBasePort}.Ports(0)
 		chainGRPC = fmt.Sprintf("127.0.0.1:%d", grpcPort)
 	}
@@ -152,7 +152,7 @@ func create(dir string, s Settings) error {
 		}
 	}
 	if err := home.WriteTOML(filepath.Join(dir, home.ClientConfigFile), home.Client{
-		MetaAddr: metaAddr, MetaID: meta.ID(), Owner: owner, Region: s.Regions[0],
+		MetaAddr: metaAddr, MetaID: meta.ID(), Owner: owner, Region: s.Regions[0], Key: key,
 	}); err != nil {
 		return err
 	}

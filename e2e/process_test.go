@@ -223,9 +223,18 @@ func TestDevnetProcess(t *testing.T) {
 	// Uploads are paid from prepay (x/sds): node0 has prepaid nothing and
 	// is refused with the command that fixes it; once it prepays through
 	// the CLI, its upload goes through.
-	out, err := exec.Command(bin, "put", "--home", home, "--owner", node0, src, "/node0.mp4").CombinedOutput()
+	out, err := exec.Command(bin, "put", "--home", home, "--from", "node0", src, "/node0.mp4").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "stratos tx sds prepay") {
 		t.Fatalf("upload with nothing prepaid: %v\n%s", err, out)
+	}
+	// node0's key cannot act in user's namespace (DESIGN §3: the account
+	// key signs requests), neither to read nor to spend user's prepay.
+	for _, args := range [][]string{{"ls", "/videos"}, {"put", src, "/videos/intruder.mp4"}, {"rm", "/videos/movie.mp4"}} {
+		cmd := append([]string{args[0], "--home", home, "--from", "node0", "--owner", user}, args[1:]...)
+		out, err := exec.Command(bin, cmd...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "not signed by the owner") {
+			t.Fatalf("stratos %s as node0 in user's namespace: %v\n%s", strings.Join(args, " "), err, out)
+		}
 	}
 	stratos(t, bin, "tx", "sds", "prepay", "10000000ustos", "--from", "node0", "--home", home, "--yes", "--fees", "3000ustos")
 	waitFor(t, "the prepay lands", func() bool {
@@ -236,7 +245,7 @@ func TestDevnetProcess(t *testing.T) {
 		return p.Prepaid.Amount == "10000000"
 	})
 	waitFor(t, "node0's upload is accepted", func() bool {
-		return exec.Command(bin, "put", "--home", home, "--owner", node0, src, "/node0.mp4").Run() == nil
+		return exec.Command(bin, "put", "--home", home, "--from", "node0", src, "/node0.mp4").Run() == nil
 	})
 	stratos(t, bin, "query", "pot", "rewards", m.Nodes[len(m.Nodes)-1].ID, "--home", home, "-o", "json")
 	node0Balance := balanceOf(t, bin, home, node0, "ustos")

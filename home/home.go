@@ -104,6 +104,9 @@ type Client struct {
 	MetaID   string `toml:"meta_id"`
 	Owner    string `toml:"owner"`
 	Region   string `toml:"region,omitempty"`
+	// Key names the account key in the home's test keyring that signs
+	// requests (with a chain); its address is then the owner.
+	Key string `toml:"key,omitempty"`
 }
 
 // ReadTOML decodes the TOML file at path into v, refusing unknown keys so a

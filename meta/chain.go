@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/stratos-net/stratos/account"
 )
 
 // Chain is what the meta node asks of the value layer (DESIGN §3, §4). With
@@ -23,7 +27,25 @@ var (
 	ErrNotRegistered = errors.New("not registered and active on chain")
 	ErrNoPrepay      = errors.New("no prepaid balance")
 	ErrChainDown     = errors.New("chain unreachable")
+	ErrNotOwner      = errors.New("request not signed by the owner's account")
 )
+
+// authorize checks, when there is a chain (and so accounts), that the
+// account owning what req touches signed it (DESIGN §3): nobody writes into
+// another's namespace or spends another's prepay.
+func (s *Server) authorize(req proto.Message, owner string) error {
+	if s.cfg.Chain == nil {
+		return nil
+	}
+	signer, err := account.Verify(req, s.now())
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNotOwner, err)
+	}
+	if signer != owner {
+		return fmt.Errorf("%w: signed by %s, for the namespace of %s", ErrNotOwner, signer, owner)
+	}
+	return nil
+}
 
 // chainState is the meta node's soft copy of the chain's registry,
 // refreshed in the background so placement never waits for the chain.

@@ -11,6 +11,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/stratos-net/stratos/account"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 )
 
@@ -56,6 +60,33 @@ func chainHarness(t *testing.T) (*harness, *fakeChain) {
 	return h, fc
 }
 
+// user is an account: its key signs its requests.
+type user struct {
+	key  *secp256k1.PrivKey
+	addr string
+}
+
+func newUser(t *testing.T) user {
+	k := secp256k1.GenPrivKey()
+	addr, err := account.Address(k.PubKey().Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return user{k, addr}
+}
+
+func (u user) PubKey() []byte                  { return u.key.PubKey().Bytes() }
+func (u user) Sign(msg []byte) ([]byte, error) { return u.key.Sign(msg) }
+
+// signed signs req as u, now by the harness clock.
+func signed[M proto.Message](t *testing.T, h *harness, u user, req M) M {
+	t.Helper()
+	if err := account.Sign(req, u, h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
 // DESIGN §3: "a peer is accepted only if its key is registered and active"
 // on chain; the meta node admits and places on such nodes only.
 func TestChainAdmitsOnlyRegisteredNodes(t *testing.T) {
@@ -84,15 +115,19 @@ func TestChainAdmitsOnlyRegisteredNodes(t *testing.T) {
 		h.nodes = append(h.nodes, m)
 		h.heartbeat(m)
 	}
-	fc.set(func(f *fakeChain) { f.prepaid[testOwner] = 1 })
+	alice := newUser(t)
+	fc.set(func(f *fakeChain) { f.prepaid[alice.addr] = 1 })
 	fc.set(func(f *fakeChain) { delete(f.nodes, n.id) })
 	if err := h.s.refreshChain(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	f := newFile("x")
-	task := h.begin("/x", f.size)
+	begin, err := h.s.BeginUpload(ctx, signed(t, h, alice, &metav1.BeginUploadRequest{Owner: alice.addr, Path: "/x", Size: f.size}))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for range 20 {
-		resp, err := h.s.PlaceSlice(ctx, &metav1.PlaceSliceRequest{TaskId: task, Slice: f.slices[0], Count: 1})
+		resp, err := h.s.PlaceSlice(ctx, signed(t, h, alice, &metav1.PlaceSliceRequest{TaskId: begin.GetTaskId(), Slice: f.slices[0], Count: 1}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,19 +151,79 @@ func TestChainUploadNeedsPrepay(t *testing.T) {
 		h.nodes = append(h.nodes, n)
 		h.heartbeat(n)
 	}
-	req := &metav1.BeginUploadRequest{Owner: testOwner, Path: "/paid", Size: 10}
-	_, err := h.s.BeginUpload(ctx, req)
+	alice := newUser(t)
+	begin := func(path string) error {
+		_, err := h.s.BeginUpload(ctx, signed(t, h, alice, &metav1.BeginUploadRequest{Owner: alice.addr, Path: path, Size: 10}))
+		return err
+	}
+	err := begin("/paid")
 	if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "stratos tx sds prepay") {
 		t.Fatalf("upload without prepay: %v, want PermissionDenied saying how to prepay", err)
 	}
-	fc.set(func(f *fakeChain) { f.prepaid[testOwner] = 10_000_000 })
+	fc.set(func(f *fakeChain) { f.prepaid[alice.addr] = 10_000_000 })
 	h.pass(prepaidTTL + time.Second) // the cached zero expires
-	if _, err := h.s.BeginUpload(ctx, req); err != nil {
+	if err := begin("/paid"); err != nil {
 		t.Fatalf("upload with prepay: %v", err)
 	}
 	fc.set(func(f *fakeChain) { f.down = true })
 	h.pass(prepaidTTL + time.Second)
-	if _, err := h.s.BeginUpload(ctx, &metav1.BeginUploadRequest{Owner: testOwner, Path: "/later", Size: 10}); status.Code(err) != codes.Unavailable {
+	if err := begin("/later"); status.Code(err) != codes.Unavailable {
 		t.Fatalf("chain down: %v, want Unavailable (the client retries)", err)
+	}
+}
+
+// DESIGN §3: a user's account key signs its requests. With accounts (a
+// chain), nobody writes into, reads, lists or deletes another's namespace,
+// nor uses another's upload task.
+func TestChainRequestsSignedByOwner(t *testing.T) {
+	h, fc := chainHarness(t)
+	for range 3 {
+		k := h.newKey()
+		fc.set(func(f *fakeChain) { f.nodes[k.ID()] = k.Public() })
+		n := newTestNode(t, k)
+		if _, err := h.s.RegisterNode(n.ctx, registerReq(n.key)); err != nil {
+			t.Fatal(err)
+		}
+		h.nodes = append(h.nodes, n)
+		h.heartbeat(n)
+	}
+	alice, mallory := newUser(t), newUser(t)
+	fc.set(func(f *fakeChain) { f.prepaid[alice.addr], f.prepaid[mallory.addr] = 1, 1 })
+	denied := func(what string, err error) {
+		t.Helper()
+		if status.Code(err) != codes.PermissionDenied {
+			t.Errorf("%s: %v, want PermissionDenied", what, err)
+		}
+	}
+	_, err := h.s.BeginUpload(ctx, &metav1.BeginUploadRequest{Owner: alice.addr, Path: "/a", Size: 10})
+	denied("unsigned upload", err)
+	_, err = h.s.BeginUpload(ctx, signed(t, h, mallory, &metav1.BeginUploadRequest{Owner: alice.addr, Path: "/a", Size: 10}))
+	denied("upload into another's namespace", err)
+	_, err = h.s.List(ctx, signed(t, h, mallory, &metav1.ListRequest{Owner: alice.addr, Dir: "/"}))
+	denied("listing another's namespace", err)
+	_, err = h.s.Delete(ctx, signed(t, h, mallory, &metav1.DeleteRequest{Owner: alice.addr, Path: "/a"}))
+	denied("deleting in another's namespace", err)
+	_, err = h.s.Stat(ctx, signed(t, h, mallory, &metav1.StatRequest{Owner: alice.addr, Path: "/a"}))
+	denied("stat in another's namespace", err)
+	_, err = h.s.Locate(ctx, signed(t, h, mallory, &metav1.LocateRequest{Owner: alice.addr, Path: "/a"}))
+	denied("download from another's namespace", err)
+
+	f := newFile("a")
+	begin, err := h.s.BeginUpload(ctx, signed(t, h, alice, &metav1.BeginUploadRequest{Owner: alice.addr, Path: "/a", Size: f.size}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := begin.GetTaskId()
+	_, err = h.s.PlaceSlice(ctx, signed(t, h, mallory, &metav1.PlaceSliceRequest{TaskId: task, Slice: f.slices[0]}))
+	denied("placing in another's task", err)
+	_, err = h.s.CommitUpload(ctx, signed(t, h, mallory, &metav1.CommitUploadRequest{TaskId: task, FileId: f.id}))
+	denied("committing another's task", err)
+	_, err = h.s.AbortUpload(ctx, signed(t, h, mallory, &metav1.AbortUploadRequest{TaskId: task}))
+	denied("aborting another's task", err)
+	if _, err := h.s.PlaceSlice(ctx, signed(t, h, alice, &metav1.PlaceSliceRequest{TaskId: task, Slice: f.slices[0]})); err != nil {
+		t.Fatalf("the owner's own task: %v", err)
+	}
+	if _, err := h.s.List(ctx, signed(t, h, alice, &metav1.ListRequest{Owner: alice.addr, Dir: "/"})); err != nil {
+		t.Fatalf("the owner's own listing: %v", err)
 	}
 }

@@ -43,7 +43,7 @@ func codeOf(err error) codes.Code {
 		errors.Is(err, slice.ErrBadID), errors.Is(err, identity.ErrBadSignature),
 		errors.Is(err, identity.ErrBadKey), errors.Is(err, ErrUnderReplica):
 		return codes.InvalidArgument
-	case errors.Is(err, ErrNotNode), errors.Is(err, ErrNotRegistered), errors.Is(err, ErrNoPrepay):
+	case errors.Is(err, ErrNotNode), errors.Is(err, ErrNotRegistered), errors.Is(err, ErrNoPrepay), errors.Is(err, ErrNotOwner):
 		return codes.PermissionDenied
 	case errors.Is(err, ErrChainDown):
 		return codes.Unavailable

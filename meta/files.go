@@ -50,6 +50,9 @@ func (s *Server) resolve(owner, path, fileID string) (*metav1.FileEntry, error) 
 // Locate returns a file's slices with their holders in the order a client
 // should try them (whitepaper §4.2.5).
 func (s *Server) Locate(_ context.Context, req *metav1.LocateRequest) (*metav1.LocateResponse, error) {
+	if err := s.authorize(req, req.GetOwner()); err != nil {
+		return nil, toStatus(err)
+	}
 	f, err := s.resolve(req.GetOwner(), req.GetPath(), req.GetFileId())
 	if err != nil {
 		return nil, toStatus(err)
@@ -127,6 +130,9 @@ func (s *Server) ReportBadReplica(ctx context.Context, req *metav1.ReportBadRepl
 
 // Stat returns a file entry and the index records of its slices.
 func (s *Server) Stat(_ context.Context, req *metav1.StatRequest) (*metav1.StatResponse, error) {
+	if err := s.authorize(req, req.GetOwner()); err != nil {
+		return nil, toStatus(err)
+	}
 	f, err := s.resolve(req.GetOwner(), req.GetPath(), req.GetFileId())
 	if err != nil {
 		return nil, toStatus(err)
@@ -144,6 +150,9 @@ func (s *Server) Stat(_ context.Context, req *metav1.StatRequest) (*metav1.StatR
 
 // List returns one page of a directory.
 func (s *Server) List(_ context.Context, req *metav1.ListRequest) (*metav1.ListResponse, error) {
+	if err := s.authorize(req, req.GetOwner()); err != nil {
+		return nil, toStatus(err)
+	}
 	limit := int(min(req.GetLimit(), index.DefaultListLimit)) // bounds one answer
 	entries, more, err := s.ix.List(req.GetOwner(), req.GetDir(), req.GetAfter(), limit)
 	if err != nil {
@@ -155,6 +164,9 @@ func (s *Server) List(_ context.Context, req *metav1.ListRequest) (*metav1.ListR
 // Delete removes a file; slices no other file uses are deleted on their
 // holders at the holders' next heartbeat.
 func (s *Server) Delete(_ context.Context, req *metav1.DeleteRequest) (*metav1.DeleteResponse, error) {
+	if err := s.authorize(req, req.GetOwner()); err != nil {
+		return nil, toStatus(err)
+	}
 	p, err := index.CleanPath(req.GetPath())
 	if err != nil {
 		return nil, toStatus(err)

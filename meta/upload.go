@@ -23,6 +23,9 @@ func (s *Server) BeginUpload(ctx context.Context, req *metav1.BeginUploadRequest
 	if _, err := index.CleanPath(req.GetPath()); err != nil {
 		return nil, toStatus(err)
 	}
+	if err := s.authorize(req, req.GetOwner()); err != nil {
+		return nil, toStatus(err)
+	}
 	if err := s.checkPrepaid(ctx, req.GetOwner()); err != nil {
 		return nil, toStatus(err)
 	}
@@ -98,6 +101,9 @@ func (s *Server) candidates() ([]placement.Node, error) {
 func (s *Server) PlaceSlice(_ context.Context, req *metav1.PlaceSliceRequest) (*metav1.PlaceSliceResponse, error) {
 	task, err := s.uploadTask(req.GetTaskId())
 	if err != nil {
+		return nil, toStatus(err)
+	}
+	if err := s.authorize(req, task.GetOwner()); err != nil {
 		return nil, toStatus(err)
 	}
 	if len(req.GetExclude()) > maxExclude {
@@ -226,10 +232,16 @@ func (s *Server) nodeRecords() (map[string]*metav1.NodeRecord, error) {
 // answer it lost.
 func (s *Server) CommitUpload(_ context.Context, req *metav1.CommitUploadRequest) (*metav1.CommitUploadResponse, error) {
 	if f := s.recentCommit(req.GetTaskId(), req.GetFileId()); f != nil {
+		if err := s.authorize(req, f.GetOwner()); err != nil {
+			return nil, toStatus(err)
+		}
 		return &metav1.CommitUploadResponse{File: f}, nil
 	}
 	task, err := s.uploadTask(req.GetTaskId())
 	if err != nil {
+		return nil, toStatus(err)
+	}
+	if err := s.authorize(req, task.GetOwner()); err != nil {
 		return nil, toStatus(err)
 	}
 	if n := slice.Count(task.GetSize(), s.cfg.SliceSize); len(req.GetSlices()) != n {
@@ -361,8 +373,18 @@ func (s *Server) rememberCommit(taskID string, f *metav1.FileEntry) {
 // AbortUpload ends a task. Slices it stored are not in the index, so the
 // nodes delete them after their orphan grace.
 func (s *Server) AbortUpload(_ context.Context, req *metav1.AbortUploadRequest) (*metav1.AbortUploadResponse, error) {
+	t, err := s.ix.Task(req.GetTaskId())
+	if errors.Is(err, index.ErrNotFound) {
+		return &metav1.AbortUploadResponse{}, nil
+	}
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if err := s.authorize(req, t.GetOwner()); err != nil {
+		return nil, toStatus(err)
+	}
 	defer s.forgetTask(req.GetTaskId())
-	_, err := s.apply(&metav1.Command{Op: &metav1.Command_EndTask{EndTask: &metav1.EndTaskCmd{TaskId: req.GetTaskId()}}})
+	_, err = s.apply(&metav1.Command{Op: &metav1.Command_EndTask{EndTask: &metav1.EndTaskCmd{TaskId: req.GetTaskId()}}})
 	if err != nil && !errors.Is(err, index.ErrNotFound) {
 		return nil, toStatus(err)
 	}

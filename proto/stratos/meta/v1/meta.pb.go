@@ -1703,6 +1703,69 @@ func (*ConfirmRepairResponse) Descriptor() ([]byte, []int) {
 	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{24}
 }
 
+// RequestAuth proves that a request comes from the account that owns the
+// namespace it touches (DESIGN §3: a user's account key signs upload and
+// download requests).
+type RequestAuth struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PublicKey     []byte                 `protobuf:"bytes,1,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"` // secp256k1, compressed (33 bytes): the account key
+	UnixNano      int64                  `protobuf:"varint,2,opt,name=unix_nano,json=unixNano,proto3" json:"unix_nano,omitempty"`   // when it was signed; the meta node allows some skew
+	Signature     []byte                 `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`                  // over account.SignBytes: type, time, request without auth
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestAuth) Reset() {
+	*x = RequestAuth{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestAuth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestAuth) ProtoMessage() {}
+
+func (x *RequestAuth) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestAuth.ProtoReflect.Descriptor instead.
+func (*RequestAuth) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *RequestAuth) GetPublicKey() []byte {
+	if x != nil {
+		return x.PublicKey
+	}
+	return nil
+}
+
+func (x *RequestAuth) GetUnixNano() int64 {
+	if x != nil {
+		return x.UnixNano
+	}
+	return 0
+}
+
+func (x *RequestAuth) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 type BeginUploadRequest struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	Owner        string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
@@ -1711,14 +1774,15 @@ type BeginUploadRequest struct {
 	Overwrite    bool                   `protobuf:"varint,4,opt,name=overwrite,proto3" json:"overwrite,omitempty"`
 	ClientRegion string                 `protobuf:"bytes,5,opt,name=client_region,json=clientRegion,proto3" json:"client_region,omitempty"`
 	// Slices already known to the client (small files): placed at once.
-	Slices        []*SliceRef `protobuf:"bytes,6,rep,name=slices,proto3" json:"slices,omitempty"`
+	Slices        []*SliceRef  `protobuf:"bytes,6,rep,name=slices,proto3" json:"slices,omitempty"`
+	Auth          *RequestAuth `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BeginUploadRequest) Reset() {
 	*x = BeginUploadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1730,7 +1794,7 @@ func (x *BeginUploadRequest) String() string {
 func (*BeginUploadRequest) ProtoMessage() {}
 
 func (x *BeginUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1743,7 +1807,7 @@ func (x *BeginUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginUploadRequest.ProtoReflect.Descriptor instead.
 func (*BeginUploadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{25}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *BeginUploadRequest) GetOwner() string {
@@ -1788,6 +1852,13 @@ func (x *BeginUploadRequest) GetSlices() []*SliceRef {
 	return nil
 }
 
+func (x *BeginUploadRequest) GetAuth() *RequestAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
 // Pipeline is where one slice goes: nodes[0] first, forwarding down the list.
 // done is set when the network already holds enough replicas of the slice.
 type Pipeline struct {
@@ -1802,7 +1873,7 @@ type Pipeline struct {
 
 func (x *Pipeline) Reset() {
 	*x = Pipeline{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1814,7 +1885,7 @@ func (x *Pipeline) String() string {
 func (*Pipeline) ProtoMessage() {}
 
 func (x *Pipeline) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1827,7 +1898,7 @@ func (x *Pipeline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pipeline.ProtoReflect.Descriptor instead.
 func (*Pipeline) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{26}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Pipeline) GetSliceId() string {
@@ -1871,7 +1942,7 @@ type BeginUploadResponse struct {
 
 func (x *BeginUploadResponse) Reset() {
 	*x = BeginUploadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1883,7 +1954,7 @@ func (x *BeginUploadResponse) String() string {
 func (*BeginUploadResponse) ProtoMessage() {}
 
 func (x *BeginUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1896,7 +1967,7 @@ func (x *BeginUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginUploadResponse.ProtoReflect.Descriptor instead.
 func (*BeginUploadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{27}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *BeginUploadResponse) GetTaskId() string {
@@ -1941,15 +2012,16 @@ type PlaceSliceRequest struct {
 	// Nodes that must not be chosen: they failed or already hold the slice.
 	Exclude []string `protobuf:"bytes,3,rep,name=exclude,proto3" json:"exclude,omitempty"`
 	// How many nodes to place; 0 means the replica target.
-	Count         uint32 `protobuf:"varint,4,opt,name=count,proto3" json:"count,omitempty"`
-	ClientRegion  string `protobuf:"bytes,5,opt,name=client_region,json=clientRegion,proto3" json:"client_region,omitempty"`
+	Count         uint32       `protobuf:"varint,4,opt,name=count,proto3" json:"count,omitempty"`
+	ClientRegion  string       `protobuf:"bytes,5,opt,name=client_region,json=clientRegion,proto3" json:"client_region,omitempty"`
+	Auth          *RequestAuth `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PlaceSliceRequest) Reset() {
 	*x = PlaceSliceRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1961,7 +2033,7 @@ func (x *PlaceSliceRequest) String() string {
 func (*PlaceSliceRequest) ProtoMessage() {}
 
 func (x *PlaceSliceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1974,7 +2046,7 @@ func (x *PlaceSliceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaceSliceRequest.ProtoReflect.Descriptor instead.
 func (*PlaceSliceRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{28}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *PlaceSliceRequest) GetTaskId() string {
@@ -2012,6 +2084,13 @@ func (x *PlaceSliceRequest) GetClientRegion() string {
 	return ""
 }
 
+func (x *PlaceSliceRequest) GetAuth() *RequestAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
 type PlaceSliceResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Pipeline      *Pipeline              `protobuf:"bytes,1,opt,name=pipeline,proto3" json:"pipeline,omitempty"`
@@ -2021,7 +2100,7 @@ type PlaceSliceResponse struct {
 
 func (x *PlaceSliceResponse) Reset() {
 	*x = PlaceSliceResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2033,7 +2112,7 @@ func (x *PlaceSliceResponse) String() string {
 func (*PlaceSliceResponse) ProtoMessage() {}
 
 func (x *PlaceSliceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2046,7 +2125,7 @@ func (x *PlaceSliceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaceSliceResponse.ProtoReflect.Descriptor instead.
 func (*PlaceSliceResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{29}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *PlaceSliceResponse) GetPipeline() *Pipeline {
@@ -2070,7 +2149,7 @@ type UploadedSlice struct {
 
 func (x *UploadedSlice) Reset() {
 	*x = UploadedSlice{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2082,7 +2161,7 @@ func (x *UploadedSlice) String() string {
 func (*UploadedSlice) ProtoMessage() {}
 
 func (x *UploadedSlice) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2095,7 +2174,7 @@ func (x *UploadedSlice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadedSlice.ProtoReflect.Descriptor instead.
 func (*UploadedSlice) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{30}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *UploadedSlice) GetSlice() *SliceRef {
@@ -2124,13 +2203,14 @@ type CommitUploadRequest struct {
 	TaskId        string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
 	FileId        string                 `protobuf:"bytes,2,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
 	Slices        []*UploadedSlice       `protobuf:"bytes,3,rep,name=slices,proto3" json:"slices,omitempty"`
+	Auth          *RequestAuth           `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CommitUploadRequest) Reset() {
 	*x = CommitUploadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2142,7 +2222,7 @@ func (x *CommitUploadRequest) String() string {
 func (*CommitUploadRequest) ProtoMessage() {}
 
 func (x *CommitUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2155,7 +2235,7 @@ func (x *CommitUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitUploadRequest.ProtoReflect.Descriptor instead.
 func (*CommitUploadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{31}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CommitUploadRequest) GetTaskId() string {
@@ -2179,6 +2259,13 @@ func (x *CommitUploadRequest) GetSlices() []*UploadedSlice {
 	return nil
 }
 
+func (x *CommitUploadRequest) GetAuth() *RequestAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
 type CommitUploadResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	File          *FileEntry             `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
@@ -2188,7 +2275,7 @@ type CommitUploadResponse struct {
 
 func (x *CommitUploadResponse) Reset() {
 	*x = CommitUploadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2200,7 +2287,7 @@ func (x *CommitUploadResponse) String() string {
 func (*CommitUploadResponse) ProtoMessage() {}
 
 func (x *CommitUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2213,7 +2300,7 @@ func (x *CommitUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitUploadResponse.ProtoReflect.Descriptor instead.
 func (*CommitUploadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{32}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CommitUploadResponse) GetFile() *FileEntry {
@@ -2226,13 +2313,14 @@ func (x *CommitUploadResponse) GetFile() *FileEntry {
 type AbortUploadRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TaskId        string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Auth          *RequestAuth           `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AbortUploadRequest) Reset() {
 	*x = AbortUploadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2244,7 +2332,7 @@ func (x *AbortUploadRequest) String() string {
 func (*AbortUploadRequest) ProtoMessage() {}
 
 func (x *AbortUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2257,7 +2345,7 @@ func (x *AbortUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortUploadRequest.ProtoReflect.Descriptor instead.
 func (*AbortUploadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{33}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *AbortUploadRequest) GetTaskId() string {
@@ -2265,6 +2353,13 @@ func (x *AbortUploadRequest) GetTaskId() string {
 		return x.TaskId
 	}
 	return ""
+}
+
+func (x *AbortUploadRequest) GetAuth() *RequestAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
 }
 
 type AbortUploadResponse struct {
@@ -2275,7 +2370,7 @@ type AbortUploadResponse struct {
 
 func (x *AbortUploadResponse) Reset() {
 	*x = AbortUploadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2287,7 +2382,7 @@ func (x *AbortUploadResponse) String() string {
 func (*AbortUploadResponse) ProtoMessage() {}
 
 func (x *AbortUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2300,22 +2395,23 @@ func (x *AbortUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortUploadResponse.ProtoReflect.Descriptor instead.
 func (*AbortUploadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{34}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{35}
 }
 
 type LocateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Owner string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
 	// Exactly one of path and file_id.
-	Path          string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
-	FileId        string `protobuf:"bytes,3,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	Path          string       `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	FileId        string       `protobuf:"bytes,3,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	Auth          *RequestAuth `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *LocateRequest) Reset() {
 	*x = LocateRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2327,7 +2423,7 @@ func (x *LocateRequest) String() string {
 func (*LocateRequest) ProtoMessage() {}
 
 func (x *LocateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2340,7 +2436,7 @@ func (x *LocateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocateRequest.ProtoReflect.Descriptor instead.
 func (*LocateRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{35}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *LocateRequest) GetOwner() string {
@@ -2364,6 +2460,13 @@ func (x *LocateRequest) GetFileId() string {
 	return ""
 }
 
+func (x *LocateRequest) GetAuth() *RequestAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
 type LocatedSlice struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Slice *SliceRef              `protobuf:"bytes,1,opt,name=slice,proto3" json:"slice,omitempty"`
@@ -2376,7 +2479,7 @@ type LocatedSlice struct {
 
 func (x *LocatedSlice) Reset() {
 	*x = LocatedSlice{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2388,7 +2491,7 @@ func (x *LocatedSlice) String() string {
 func (*LocatedSlice) ProtoMessage() {}
 
 func (x *LocatedSlice) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2401,7 +2504,7 @@ func (x *LocatedSlice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocatedSlice.ProtoReflect.Descriptor instead.
 func (*LocatedSlice) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{36}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *LocatedSlice) GetSlice() *SliceRef {
@@ -2429,7 +2532,7 @@ type LocateResponse struct {
 
 func (x *LocateResponse) Reset() {
 	*x = LocateResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2441,7 +2544,7 @@ func (x *LocateResponse) String() string {
 func (*LocateResponse) ProtoMessage() {}
 
 func (x *LocateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2454,7 +2557,7 @@ func (x *LocateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocateResponse.ProtoReflect.Descriptor instead.
 func (*LocateResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{37}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *LocateResponse) GetFile() *FileEntry {
@@ -2493,7 +2596,7 @@ type ReportBadReplicaRequest struct {
 
 func (x *ReportBadReplicaRequest) Reset() {
 	*x = ReportBadReplicaRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2505,7 +2608,7 @@ func (x *ReportBadReplicaRequest) String() string {
 func (*ReportBadReplicaRequest) ProtoMessage() {}
 
 func (x *ReportBadReplicaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2518,7 +2621,7 @@ func (x *ReportBadReplicaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportBadReplicaRequest.ProtoReflect.Descriptor instead.
 func (*ReportBadReplicaRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{38}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ReportBadReplicaRequest) GetSliceId() string {
@@ -2557,7 +2660,7 @@ type ReportBadReplicaResponse struct {
 
 func (x *ReportBadReplicaResponse) Reset() {
 	*x = ReportBadReplicaResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2569,7 +2672,7 @@ func (x *ReportBadReplicaResponse) String() string {
 func (*ReportBadReplicaResponse) ProtoMessage() {}
 
 func (x *ReportBadReplicaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2582,7 +2685,7 @@ func (x *ReportBadReplicaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportBadReplicaResponse.ProtoReflect.Descriptor instead.
 func (*ReportBadReplicaResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{39}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{40}
 }
 
 type StatRequest struct {
@@ -2590,13 +2693,14 @@ type StatRequest struct {
 	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
 	Path          string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
 	FileId        string                 `protobuf:"bytes,3,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	Auth          *RequestAuth           `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StatRequest) Reset() {
 	*x = StatRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2608,7 +2712,7 @@ func (x *StatRequest) String() string {
 func (*StatRequest) ProtoMessage() {}
 
 func (x *StatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2621,7 +2725,7 @@ func (x *StatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatRequest.ProtoReflect.Descriptor instead.
 func (*StatRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{40}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *StatRequest) GetOwner() string {
@@ -2645,6 +2749,13 @@ func (x *StatRequest) GetFileId() string {
 	return ""
 }
 
+func (x *StatRequest) GetAuth() *RequestAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
 type StatResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	File          *FileEntry             `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
@@ -2655,7 +2766,7 @@ type StatResponse struct {
 
 func (x *StatResponse) Reset() {
 	*x = StatResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2667,7 +2778,7 @@ func (x *StatResponse) String() string {
 func (*StatResponse) ProtoMessage() {}
 
 func (x *StatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2680,7 +2791,7 @@ func (x *StatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatResponse.ProtoReflect.Descriptor instead.
 func (*StatResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{41}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *StatResponse) GetFile() *FileEntry {
@@ -2702,15 +2813,16 @@ type ListRequest struct {
 	Owner string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
 	Dir   string                 `protobuf:"bytes,2,opt,name=dir,proto3" json:"dir,omitempty"`
 	// Resume after this name (for paging); limit 0 means a server default.
-	After         string `protobuf:"bytes,3,opt,name=after,proto3" json:"after,omitempty"`
-	Limit         uint32 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
+	After         string       `protobuf:"bytes,3,opt,name=after,proto3" json:"after,omitempty"`
+	Limit         uint32       `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
+	Auth          *RequestAuth `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListRequest) Reset() {
 	*x = ListRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2722,7 +2834,7 @@ func (x *ListRequest) String() string {
 func (*ListRequest) ProtoMessage() {}
 
 func (x *ListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2735,7 +2847,7 @@ func (x *ListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequest.ProtoReflect.Descriptor instead.
 func (*ListRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{42}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListRequest) GetOwner() string {
@@ -2766,6 +2878,13 @@ func (x *ListRequest) GetLimit() uint32 {
 	return 0
 }
 
+func (x *ListRequest) GetAuth() *RequestAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
 type DirEntry struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -2777,7 +2896,7 @@ type DirEntry struct {
 
 func (x *DirEntry) Reset() {
 	*x = DirEntry{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2789,7 +2908,7 @@ func (x *DirEntry) String() string {
 func (*DirEntry) ProtoMessage() {}
 
 func (x *DirEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2802,7 +2921,7 @@ func (x *DirEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirEntry.ProtoReflect.Descriptor instead.
 func (*DirEntry) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{43}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *DirEntry) GetName() string {
@@ -2836,7 +2955,7 @@ type ListResponse struct {
 
 func (x *ListResponse) Reset() {
 	*x = ListResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2848,7 +2967,7 @@ func (x *ListResponse) String() string {
 func (*ListResponse) ProtoMessage() {}
 
 func (x *ListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2861,7 +2980,7 @@ func (x *ListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResponse.ProtoReflect.Descriptor instead.
 func (*ListResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{44}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListResponse) GetEntries() []*DirEntry {
@@ -2882,13 +3001,14 @@ type DeleteRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
 	Path          string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	Auth          *RequestAuth           `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DeleteRequest) Reset() {
 	*x = DeleteRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2900,7 +3020,7 @@ func (x *DeleteRequest) String() string {
 func (*DeleteRequest) ProtoMessage() {}
 
 func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2913,7 +3033,7 @@ func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{45}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DeleteRequest) GetOwner() string {
@@ -2930,6 +3050,13 @@ func (x *DeleteRequest) GetPath() string {
 	return ""
 }
 
+func (x *DeleteRequest) GetAuth() *RequestAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
 type DeleteResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	File          *FileEntry             `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
@@ -2939,7 +3066,7 @@ type DeleteResponse struct {
 
 func (x *DeleteResponse) Reset() {
 	*x = DeleteResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2951,7 +3078,7 @@ func (x *DeleteResponse) String() string {
 func (*DeleteResponse) ProtoMessage() {}
 
 func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2964,7 +3091,7 @@ func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteResponse.ProtoReflect.Descriptor instead.
 func (*DeleteResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{46}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *DeleteResponse) GetFile() *FileEntry {
@@ -2982,7 +3109,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2994,7 +3121,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3007,7 +3134,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{47}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{48}
 }
 
 type NodeStatus struct {
@@ -3022,7 +3149,7 @@ type NodeStatus struct {
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3034,7 +3161,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3047,7 +3174,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{48}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *NodeStatus) GetNode() *NodeRecord {
@@ -3095,7 +3222,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3107,7 +3234,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3120,7 +3247,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{49}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *StatusResponse) GetMetaNodeId() string {
@@ -3308,14 +3435,20 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x14ConfirmRepairRequest\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x127\n" +
 	"\breceipts\x18\x02 \x03(\v2\x1b.stratos.storage.v1.ReceiptR\breceipts\"\x17\n" +
-	"\x15ConfirmRepairResponse\"\xc8\x01\n" +
+	"\x15ConfirmRepairResponse\"g\n" +
+	"\vRequestAuth\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x1b\n" +
+	"\tunix_nano\x18\x02 \x01(\x03R\bunixNano\x12\x1c\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignature\"\xfa\x01\n" +
 	"\x12BeginUploadRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x12\n" +
 	"\x04size\x18\x03 \x01(\x04R\x04size\x12\x1c\n" +
 	"\toverwrite\x18\x04 \x01(\bR\toverwrite\x12#\n" +
 	"\rclient_region\x18\x05 \x01(\tR\fclientRegion\x121\n" +
-	"\x06slices\x18\x06 \x03(\v2\x19.stratos.meta.v1.SliceRefR\x06slices\"\x9d\x01\n" +
+	"\x06slices\x18\x06 \x03(\v2\x19.stratos.meta.v1.SliceRefR\x06slices\x120\n" +
+	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"\x9d\x01\n" +
 	"\bPipeline\x12\x19\n" +
 	"\bslice_id\x18\x01 \x01(\tR\asliceId\x12.\n" +
 	"\x05nodes\x18\x02 \x03(\v2\x18.stratos.storage.v1.PeerR\x05nodes\x12\x12\n" +
@@ -3327,32 +3460,36 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"slice_size\x18\x02 \x01(\x04R\tsliceSize\x12\x1a\n" +
 	"\breplicas\x18\x03 \x01(\rR\breplicas\x12!\n" +
 	"\fmin_replicas\x18\x04 \x01(\rR\vminReplicas\x127\n" +
-	"\tpipelines\x18\x05 \x03(\v2\x19.stratos.meta.v1.PipelineR\tpipelines\"\xb2\x01\n" +
+	"\tpipelines\x18\x05 \x03(\v2\x19.stratos.meta.v1.PipelineR\tpipelines\"\xe4\x01\n" +
 	"\x11PlaceSliceRequest\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12/\n" +
 	"\x05slice\x18\x02 \x01(\v2\x19.stratos.meta.v1.SliceRefR\x05slice\x12\x18\n" +
 	"\aexclude\x18\x03 \x03(\tR\aexclude\x12\x14\n" +
 	"\x05count\x18\x04 \x01(\rR\x05count\x12#\n" +
-	"\rclient_region\x18\x05 \x01(\tR\fclientRegion\"K\n" +
+	"\rclient_region\x18\x05 \x01(\tR\fclientRegion\x120\n" +
+	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"K\n" +
 	"\x12PlaceSliceResponse\x125\n" +
 	"\bpipeline\x18\x01 \x01(\v2\x19.stratos.meta.v1.PipelineR\bpipeline\"\xaf\x01\n" +
 	"\rUploadedSlice\x12/\n" +
 	"\x05slice\x18\x01 \x01(\v2\x19.stratos.meta.v1.SliceRefR\x05slice\x127\n" +
 	"\breceipts\x18\x02 \x03(\v2\x1b.stratos.storage.v1.ReceiptR\breceipts\x124\n" +
-	"\atickets\x18\x03 \x03(\v2\x1a.stratos.storage.v1.TicketR\atickets\"\x7f\n" +
+	"\atickets\x18\x03 \x03(\v2\x1a.stratos.storage.v1.TicketR\atickets\"\xb1\x01\n" +
 	"\x13CommitUploadRequest\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x17\n" +
 	"\afile_id\x18\x02 \x01(\tR\x06fileId\x126\n" +
-	"\x06slices\x18\x03 \x03(\v2\x1e.stratos.meta.v1.UploadedSliceR\x06slices\"F\n" +
+	"\x06slices\x18\x03 \x03(\v2\x1e.stratos.meta.v1.UploadedSliceR\x06slices\x120\n" +
+	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"F\n" +
 	"\x14CommitUploadResponse\x12.\n" +
-	"\x04file\x18\x01 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\"-\n" +
+	"\x04file\x18\x01 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\"_\n" +
 	"\x12AbortUploadRequest\x12\x17\n" +
-	"\atask_id\x18\x01 \x01(\tR\x06taskId\"\x15\n" +
-	"\x13AbortUploadResponse\"R\n" +
+	"\atask_id\x18\x01 \x01(\tR\x06taskId\x120\n" +
+	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"\x15\n" +
+	"\x13AbortUploadResponse\"\x84\x01\n" +
 	"\rLocateRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x17\n" +
-	"\afile_id\x18\x03 \x01(\tR\x06fileId\"s\n" +
+	"\afile_id\x18\x03 \x01(\tR\x06fileId\x120\n" +
+	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"s\n" +
 	"\fLocatedSlice\x12/\n" +
 	"\x05slice\x18\x01 \x01(\v2\x19.stratos.meta.v1.SliceRefR\x05slice\x122\n" +
 	"\aholders\x18\x02 \x03(\v2\x18.stratos.storage.v1.PeerR\aholders\"\x90\x01\n" +
@@ -3365,29 +3502,32 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\anode_id\x18\x02 \x01(\tR\x06nodeId\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x18\n" +
 	"\amissing\x18\x04 \x01(\bR\amissing\"\x1a\n" +
-	"\x18ReportBadReplicaResponse\"P\n" +
+	"\x18ReportBadReplicaResponse\"\x82\x01\n" +
 	"\vStatRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x17\n" +
-	"\afile_id\x18\x03 \x01(\tR\x06fileId\"s\n" +
+	"\afile_id\x18\x03 \x01(\tR\x06fileId\x120\n" +
+	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"s\n" +
 	"\fStatResponse\x12.\n" +
 	"\x04file\x18\x01 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\x123\n" +
-	"\x06slices\x18\x02 \x03(\v2\x1b.stratos.meta.v1.SliceEntryR\x06slices\"a\n" +
+	"\x06slices\x18\x02 \x03(\v2\x1b.stratos.meta.v1.SliceEntryR\x06slices\"\x93\x01\n" +
 	"\vListRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x10\n" +
 	"\x03dir\x18\x02 \x01(\tR\x03dir\x12\x14\n" +
 	"\x05after\x18\x03 \x01(\tR\x05after\x12\x14\n" +
-	"\x05limit\x18\x04 \x01(\rR\x05limit\"`\n" +
+	"\x05limit\x18\x04 \x01(\rR\x05limit\x120\n" +
+	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"`\n" +
 	"\bDirEntry\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
 	"\x03dir\x18\x02 \x01(\bR\x03dir\x12.\n" +
 	"\x04file\x18\x03 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\"W\n" +
 	"\fListResponse\x123\n" +
 	"\aentries\x18\x01 \x03(\v2\x19.stratos.meta.v1.DirEntryR\aentries\x12\x12\n" +
-	"\x04more\x18\x02 \x01(\bR\x04more\"9\n" +
+	"\x04more\x18\x02 \x01(\bR\x04more\"k\n" +
 	"\rDeleteRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
-	"\x04path\x18\x02 \x01(\tR\x04path\"@\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x120\n" +
+	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"@\n" +
 	"\x0eDeleteResponse\x12.\n" +
 	"\x04file\x18\x01 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\"\x0f\n" +
 	"\rStatusRequest\"\xb1\x01\n" +
@@ -3444,7 +3584,7 @@ func file_stratos_meta_v1_meta_proto_rawDescGZIP() []byte {
 }
 
 var file_stratos_meta_v1_meta_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_stratos_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_stratos_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(TaskKind)(0),                    // 0: stratos.meta.v1.TaskKind
 	(*NodeRecord)(nil),               // 1: stratos.meta.v1.NodeRecord
@@ -3472,34 +3612,35 @@ var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(*ReportSlicesResponse)(nil),     // 23: stratos.meta.v1.ReportSlicesResponse
 	(*ConfirmRepairRequest)(nil),     // 24: stratos.meta.v1.ConfirmRepairRequest
 	(*ConfirmRepairResponse)(nil),    // 25: stratos.meta.v1.ConfirmRepairResponse
-	(*BeginUploadRequest)(nil),       // 26: stratos.meta.v1.BeginUploadRequest
-	(*Pipeline)(nil),                 // 27: stratos.meta.v1.Pipeline
-	(*BeginUploadResponse)(nil),      // 28: stratos.meta.v1.BeginUploadResponse
-	(*PlaceSliceRequest)(nil),        // 29: stratos.meta.v1.PlaceSliceRequest
-	(*PlaceSliceResponse)(nil),       // 30: stratos.meta.v1.PlaceSliceResponse
-	(*UploadedSlice)(nil),            // 31: stratos.meta.v1.UploadedSlice
-	(*CommitUploadRequest)(nil),      // 32: stratos.meta.v1.CommitUploadRequest
-	(*CommitUploadResponse)(nil),     // 33: stratos.meta.v1.CommitUploadResponse
-	(*AbortUploadRequest)(nil),       // 34: stratos.meta.v1.AbortUploadRequest
-	(*AbortUploadResponse)(nil),      // 35: stratos.meta.v1.AbortUploadResponse
-	(*LocateRequest)(nil),            // 36: stratos.meta.v1.LocateRequest
-	(*LocatedSlice)(nil),             // 37: stratos.meta.v1.LocatedSlice
-	(*LocateResponse)(nil),           // 38: stratos.meta.v1.LocateResponse
-	(*ReportBadReplicaRequest)(nil),  // 39: stratos.meta.v1.ReportBadReplicaRequest
-	(*ReportBadReplicaResponse)(nil), // 40: stratos.meta.v1.ReportBadReplicaResponse
-	(*StatRequest)(nil),              // 41: stratos.meta.v1.StatRequest
-	(*StatResponse)(nil),             // 42: stratos.meta.v1.StatResponse
-	(*ListRequest)(nil),              // 43: stratos.meta.v1.ListRequest
-	(*DirEntry)(nil),                 // 44: stratos.meta.v1.DirEntry
-	(*ListResponse)(nil),             // 45: stratos.meta.v1.ListResponse
-	(*DeleteRequest)(nil),            // 46: stratos.meta.v1.DeleteRequest
-	(*DeleteResponse)(nil),           // 47: stratos.meta.v1.DeleteResponse
-	(*StatusRequest)(nil),            // 48: stratos.meta.v1.StatusRequest
-	(*NodeStatus)(nil),               // 49: stratos.meta.v1.NodeStatus
-	(*StatusResponse)(nil),           // 50: stratos.meta.v1.StatusResponse
-	(*v1.Peer)(nil),                  // 51: stratos.storage.v1.Peer
-	(*v1.Ticket)(nil),                // 52: stratos.storage.v1.Ticket
-	(*v1.Receipt)(nil),               // 53: stratos.storage.v1.Receipt
+	(*RequestAuth)(nil),              // 26: stratos.meta.v1.RequestAuth
+	(*BeginUploadRequest)(nil),       // 27: stratos.meta.v1.BeginUploadRequest
+	(*Pipeline)(nil),                 // 28: stratos.meta.v1.Pipeline
+	(*BeginUploadResponse)(nil),      // 29: stratos.meta.v1.BeginUploadResponse
+	(*PlaceSliceRequest)(nil),        // 30: stratos.meta.v1.PlaceSliceRequest
+	(*PlaceSliceResponse)(nil),       // 31: stratos.meta.v1.PlaceSliceResponse
+	(*UploadedSlice)(nil),            // 32: stratos.meta.v1.UploadedSlice
+	(*CommitUploadRequest)(nil),      // 33: stratos.meta.v1.CommitUploadRequest
+	(*CommitUploadResponse)(nil),     // 34: stratos.meta.v1.CommitUploadResponse
+	(*AbortUploadRequest)(nil),       // 35: stratos.meta.v1.AbortUploadRequest
+	(*AbortUploadResponse)(nil),      // 36: stratos.meta.v1.AbortUploadResponse
+	(*LocateRequest)(nil),            // 37: stratos.meta.v1.LocateRequest
+	(*LocatedSlice)(nil),             // 38: stratos.meta.v1.LocatedSlice
+	(*LocateResponse)(nil),           // 39: stratos.meta.v1.LocateResponse
+	(*ReportBadReplicaRequest)(nil),  // 40: stratos.meta.v1.ReportBadReplicaRequest
+	(*ReportBadReplicaResponse)(nil), // 41: stratos.meta.v1.ReportBadReplicaResponse
+	(*StatRequest)(nil),              // 42: stratos.meta.v1.StatRequest
+	(*StatResponse)(nil),             // 43: stratos.meta.v1.StatResponse
+	(*ListRequest)(nil),              // 44: stratos.meta.v1.ListRequest
+	(*DirEntry)(nil),                 // 45: stratos.meta.v1.DirEntry
+	(*ListResponse)(nil),             // 46: stratos.meta.v1.ListResponse
+	(*DeleteRequest)(nil),            // 47: stratos.meta.v1.DeleteRequest
+	(*DeleteResponse)(nil),           // 48: stratos.meta.v1.DeleteResponse
+	(*StatusRequest)(nil),            // 49: stratos.meta.v1.StatusRequest
+	(*NodeStatus)(nil),               // 50: stratos.meta.v1.NodeStatus
+	(*StatusResponse)(nil),           // 51: stratos.meta.v1.StatusResponse
+	(*v1.Peer)(nil),                  // 52: stratos.storage.v1.Peer
+	(*v1.Ticket)(nil),                // 53: stratos.storage.v1.Ticket
+	(*v1.Receipt)(nil),               // 54: stratos.storage.v1.Receipt
 }
 var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	2,  // 0: stratos.meta.v1.FileEntry.slices:type_name -> stratos.meta.v1.SliceRef
@@ -3520,66 +3661,74 @@ var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	4,  // 15: stratos.meta.v1.CommandResult.released:type_name -> stratos.meta.v1.SliceEntry
 	1,  // 16: stratos.meta.v1.RegisterNodeRequest.node:type_name -> stratos.meta.v1.NodeRecord
 	18, // 17: stratos.meta.v1.HeartbeatRequest.load:type_name -> stratos.meta.v1.NodeLoad
-	51, // 18: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
-	52, // 19: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
+	52, // 18: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
+	53, // 19: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
 	20, // 20: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
-	53, // 21: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	54, // 21: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
 	2,  // 22: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
-	51, // 23: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
-	52, // 24: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
-	27, // 25: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
-	2,  // 26: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
-	27, // 27: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
-	2,  // 28: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	53, // 29: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
-	52, // 30: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
-	31, // 31: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
-	3,  // 32: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
-	2,  // 33: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	51, // 34: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
-	3,  // 35: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
-	37, // 36: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
-	3,  // 37: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
-	4,  // 38: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
-	3,  // 39: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
-	44, // 40: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
-	3,  // 41: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
-	1,  // 42: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
-	18, // 43: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
-	49, // 44: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
-	16, // 45: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
-	19, // 46: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
-	22, // 47: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
-	24, // 48: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
-	26, // 49: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
-	29, // 50: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
-	32, // 51: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
-	34, // 52: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
-	36, // 53: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
-	39, // 54: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
-	41, // 55: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
-	43, // 56: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
-	46, // 57: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
-	48, // 58: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
-	17, // 59: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
-	21, // 60: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
-	23, // 61: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
-	25, // 62: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
-	28, // 63: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
-	30, // 64: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
-	33, // 65: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
-	35, // 66: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
-	38, // 67: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
-	40, // 68: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
-	42, // 69: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
-	45, // 70: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
-	47, // 71: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
-	50, // 72: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
-	59, // [59:73] is the sub-list for method output_type
-	45, // [45:59] is the sub-list for method input_type
-	45, // [45:45] is the sub-list for extension type_name
-	45, // [45:45] is the sub-list for extension extendee
-	0,  // [0:45] is the sub-list for field type_name
+	26, // 23: stratos.meta.v1.BeginUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	52, // 24: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
+	53, // 25: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
+	28, // 26: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
+	2,  // 27: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
+	26, // 28: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	28, // 29: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
+	2,  // 30: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	54, // 31: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
+	53, // 32: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
+	32, // 33: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
+	26, // 34: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 35: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
+	26, // 36: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	26, // 37: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	2,  // 38: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	52, // 39: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
+	3,  // 40: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
+	38, // 41: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
+	26, // 42: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 43: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
+	4,  // 44: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
+	26, // 45: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 46: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
+	45, // 47: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
+	26, // 48: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 49: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
+	1,  // 50: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
+	18, // 51: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
+	50, // 52: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
+	16, // 53: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
+	19, // 54: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
+	22, // 55: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
+	24, // 56: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
+	27, // 57: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
+	30, // 58: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
+	33, // 59: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
+	35, // 60: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
+	37, // 61: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
+	40, // 62: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
+	42, // 63: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
+	44, // 64: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
+	47, // 65: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
+	49, // 66: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
+	17, // 67: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
+	21, // 68: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
+	23, // 69: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
+	25, // 70: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
+	29, // 71: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
+	31, // 72: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
+	34, // 73: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
+	36, // 74: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
+	39, // 75: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
+	41, // 76: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
+	43, // 77: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
+	46, // 78: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
+	48, // 79: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
+	51, // 80: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
+	67, // [67:81] is the sub-list for method output_type
+	53, // [53:67] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_stratos_meta_v1_meta_proto_init() }
@@ -3602,7 +3751,7 @@ func file_stratos_meta_v1_meta_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stratos_meta_v1_meta_proto_rawDesc), len(file_stratos_meta_v1_meta_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   50,
+			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
