@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stratos-net/stratos/chain"
+	"github.com/stratos-net/stratos/chaintx"
 	"github.com/stratos-net/stratos/chainview"
 	"github.com/stratos-net/stratos/home"
 	"github.com/stratos-net/stratos/identity"
@@ -169,6 +170,14 @@ func runMeta(cmd *cobra.Command, m *home.Meta, key *identity.Key, dataDir string
 		}
 		defer view.Close()
 		cfg.Chain = view
+	}
+	if m.AnchorKey != "" {
+		sender, err := chaintx.New(chaintx.Config{KeyringDir: m.KeyringDir, Key: m.AnchorKey, ChainID: m.ChainID, RPC: m.ChainRPC})
+		if err != nil {
+			return fmt.Errorf("index anchors: %w", err)
+		}
+		cfg.Anchors = sender
+		setDur(&cfg.AnchorEvery, m.AnchorEvery)
 	}
 	srv, err := meta.New(cfg, key)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/stratos-net/stratos/chain"
 	"github.com/stratos-net/stratos/home"
@@ -125,17 +126,23 @@ func create(dir string, s Settings) error {
 		return err
 	}
 	owner, chainGRPC, key := s.Owner, "", ""
+	metaCfg := &home.Meta{Listen: ports[0], SliceSize: s.SliceSize, Replicas: s.Replicas, MinReplicas: s.MinReplicas}
 	if s.Validators > 0 {
 		// With a chain the namespace owner is the user's account, whose
 		// prepay pays for its traffic (DESIGN §5.1, §7).
 		owner, key = reg.user.String(), "user"
-		_, _, grpcPort := chain.TestnetConfig{BasePort: s.ChainBasePort}.Ports(0)
+		_, rpcPort, grpcPort := chain.TestnetConfig{BasePort: s.ChainBasePort}.Ports(0)
 		chainGRPC = fmt.Sprintf("127.0.0.1:%d", grpcPort)
+		// The meta node anchors its index as the operator of its
+		// registration, with the devnet's short ledger period.
+		metaCfg.ChainGRPC, metaCfg.AnchorKey, metaCfg.KeyringDir = chainGRPC, operatorAccount, dir
+		metaCfg.ChainID, metaCfg.ChainRPC = s.ChainID, fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort)
+		metaCfg.AnchorEvery = home.Duration(devnetLedgerPeriod)
 	}
 	metaAddr := ports[0]
 	if err := home.WriteTOML(filepath.Join(nodeHome(dir, metaName()), home.NodeConfigFile), home.Node{
 		Role: home.RoleMeta,
-		Meta: &home.Meta{Listen: metaAddr, SliceSize: s.SliceSize, Replicas: s.Replicas, MinReplicas: s.MinReplicas, ChainGRPC: chainGRPC},
+		Meta: metaCfg,
 	}); err != nil {
 		return err
 	}
@@ -181,6 +188,10 @@ func createChain(dir string, s *Settings, reg *registry) error {
 	}
 	return nil
 }
+
+// devnetLedgerPeriod is the devnet's traffic and anchor period: the
+// whitepaper's 10 minutes would leave a short session with nothing on chain.
+const devnetLedgerPeriod = 10 * time.Second
 
 func validatorName(i int) string { return fmt.Sprintf("validator-%d", i) }
 

@@ -250,6 +250,29 @@ func TestDevnetProcess(t *testing.T) {
 	stratos(t, bin, "query", "pot", "rewards", m.Nodes[len(m.Nodes)-1].ID, "--home", home, "-o", "json")
 	node0Balance := balanceOf(t, bin, home, node0, "ustos")
 
+	// The meta node anchors its index root on chain every ledger period.
+	var metaID string
+	for _, n := range m.Nodes {
+		if n.Role == "meta" {
+			metaID = n.ID
+		}
+	}
+	waitFor(t, "an index anchor from the meta node", func() bool {
+		var a struct {
+			Anchors []struct {
+				MetaNodeID string `json:"meta_node_id"`
+				Root       string `json:"root"`
+			} `json:"anchors"`
+		}
+		json.Unmarshal(stratos(t, bin, "query", "sds", "anchors", "--home", home, "-o", "json"), &a)
+		for _, x := range a.Anchors {
+			if x.MetaNodeID == metaID && x.Root != "" {
+				return true
+			}
+		}
+		return false
+	})
+
 	d.stop(t)
 	d = startDevnet(t, bin, home)
 	defer d.stop(t)

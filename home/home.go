@@ -81,6 +81,14 @@ type Meta struct {
 	// the meta node admits only nodes registered on chain and uploads need
 	// a prepaid balance.
 	ChainGRPC string `toml:"chain_grpc,omitempty"`
+	// With AnchorKey set, the meta node anchors its index root on chain
+	// every AnchorEvery, signing with that key of the test keyring in
+	// KeyringDir (its operator account) through the node at ChainRPC.
+	AnchorKey   string   `toml:"anchor_key,omitempty"`
+	KeyringDir  string   `toml:"keyring_dir,omitempty"`
+	ChainID     string   `toml:"chain_id,omitempty"`
+	ChainRPC    string   `toml:"chain_rpc,omitempty"`
+	AnchorEvery Duration `toml:"anchor_every,omitempty"`
 }
 
 // Resource configures a resource node.

@@ -145,6 +145,10 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.chainLoop(ctx) }()
 	}
+	if s.cfg.Anchors != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.anchorLoop(ctx) }()
+	}
 	defer wg.Wait() // before the deferred Close: the loop applies commands
 	defer cancel()
 	s.log.Info("meta node serving", "addr", ln.Addr().String(), "node_id", s.ID())

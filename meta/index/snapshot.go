@@ -245,3 +245,15 @@ func checkRecord(k, v []byte) error {
 	}
 	return nil
 }
+
+// Root is the SHA-256 of the index's snapshot. The snapshot is a function
+// of the logical state alone, so every replica that applied the same
+// commands has the same root: the meta node anchors it on chain, where a
+// later tampering with the index shows (DESIGN §4, x/sds).
+func (ix *Index) Root() ([]byte, error) {
+	h := sha256.New()
+	if err := ix.Snapshot(h); err != nil {
+		return nil, fmt.Errorf("index root: %w", err)
+	}
+	return h.Sum(nil), nil
+}

@@ -1,0 +1,129 @@
+// Package chaintx signs and broadcasts the storage network's own
+// transactions: the meta node's index anchors (x/sds, DESIGN §4). It uses
+// the Cosmos SDK's client with a key from a test keyring, as the devnet
+// provides; a production meta node would hold its operator key the same way.
+package chaintx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"cosmossdk.io/log/v2"
+	dbm "github.com/cosmos/cosmos-db"
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
+	"github.com/cosmos/cosmos-sdk/client/tx"
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/tx/signing"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+
+	"github.com/stratos-net/stratos/app"
+	sdstypes "github.com/stratos-net/stratos/x/sds/types"
+)
+
+// Config says which key signs and which node takes the transactions.
+type Config struct {
+	KeyringDir string // a test-backend keyring (keyring-test/ inside)
+	Key        string // the key's name: the meta node's operator account
+	ChainID    string
+	RPC        string // a validator's CometBFT RPC, tcp://host:port
+	Fees       string // e.g. 3000ustos
+}
+
+// Validate reports a config that cannot work.
+func (c Config) Validate() error {
+	if c.KeyringDir == "" || c.Key == "" || c.ChainID == "" || c.RPC == "" {
+		return errors.New("chain transactions need a keyring dir, a key, a chain ID and an RPC address")
+	}
+	return nil
+}
+
+// ErrRejected is returned when the chain refuses a transaction.
+var ErrRejected = errors.New("transaction rejected")
+
+// Sender signs with one key and broadcasts to one node.
+type Sender struct {
+	cctx    client.Context
+	factory tx.Factory
+	from    sdk.AccAddress
+	key     string
+}
+
+// New opens the keyring and the RPC connection.
+func New(cfg Config) (*Sender, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	tmp := app.NewStratosApp(log.NewNopLogger(), dbm.NewMemDB(), nil, false, noOptions{})
+	kr, err := keyring.New(sdk.KeyringServiceName(), keyring.BackendTest, cfg.KeyringDir, nil, tmp.AppCodec())
+	if err != nil {
+		return nil, fmt.Errorf("keyring %s: %w", cfg.KeyringDir, err)
+	}
+	rec, err := kr.Key(cfg.Key)
+	if err != nil {
+		return nil, fmt.Errorf("key %q in %s: %w", cfg.Key, cfg.KeyringDir, err)
+	}
+	from, err := rec.GetAddress()
+	if err != nil {
+		return nil, err
+	}
+	rpc, err := client.NewClientFromNode(cfg.RPC)
+	if err != nil {
+		return nil, fmt.Errorf("chain node %s: %w", cfg.RPC, err)
+	}
+	fees := cfg.Fees
+	if fees == "" {
+		fees = "3000" + app.BondDenom
+	}
+	cctx := client.Context{}.
+		WithCodec(tmp.AppCodec()).WithInterfaceRegistry(tmp.InterfaceRegistry()).
+		WithTxConfig(tmp.TxConfig()).WithAccountRetriever(authtypes.AccountRetriever{}).
+		WithKeyring(kr).WithChainID(cfg.ChainID).WithNodeURI(cfg.RPC).WithClient(rpc).
+		WithFromName(cfg.Key).WithFromAddress(from).WithBroadcastMode(flags.BroadcastSync).
+		WithSkipConfirmation(true).WithOutput(io.Discard)
+	f := tx.Factory{}.WithChainID(cfg.ChainID).WithKeybase(kr).WithTxConfig(tmp.TxConfig()).
+		WithAccountRetriever(authtypes.AccountRetriever{}).WithGas(300_000).WithFees(fees).
+		WithSignMode(signing.SignMode_SIGN_MODE_DIRECT)
+	return &Sender{cctx: cctx, factory: f, from: from, key: cfg.Key}, nil
+}
+
+type noOptions struct{}
+
+func (noOptions) Get(string) any { return nil }
+
+// AnchorIndex posts a meta node's index root for a period.
+func (s *Sender) AnchorIndex(ctx context.Context, metaNodeID string, period uint64, root []byte) error {
+	return s.send(ctx, &sdstypes.MsgAnchorIndex{Sender: s.from.String(), MetaNodeId: metaNodeID, Period: period, Root: root})
+}
+
+// send signs msg with a fresh account sequence and broadcasts it; a
+// transaction the node refuses at CheckTx is an error.
+func (s *Sender) send(ctx context.Context, msg sdk.Msg) error {
+	cctx := s.cctx.WithCmdContext(ctx)
+	f, err := s.factory.Prepare(cctx)
+	if err != nil {
+		return fmt.Errorf("prepare transaction: %w", err)
+	}
+	b, err := f.BuildUnsignedTx(msg)
+	if err != nil {
+		return err
+	}
+	if err := tx.Sign(ctx, f, s.key, b, true); err != nil {
+		return fmt.Errorf("sign transaction: %w", err)
+	}
+	bz, err := cctx.TxConfig.TxEncoder()(b.GetTx())
+	if err != nil {
+		return err
+	}
+	res, err := cctx.BroadcastTx(bz)
+	if err != nil {
+		return fmt.Errorf("broadcast: %w", err)
+	}
+	if res.Code != 0 {
+		return fmt.Errorf("%w: code %d: %s", ErrRejected, res.Code, res.RawLog)
+	}
+	return nil
+}
