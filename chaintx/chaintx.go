@@ -1,5 +1,6 @@
 // Package chaintx signs and broadcasts the storage network's own
-// transactions: the meta node's index anchors (x/sds, DESIGN §4). It uses
+// transactions: the meta node's index anchors (x/sds) and volume reports
+// (x/pot), DESIGN §4, §7. It uses
 // the Cosmos SDK's client with a key from a test keyring, as the devnet
 // provides; a production meta node would hold its operator key the same way.
 package chaintx
@@ -21,6 +22,8 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
 	"github.com/stratos-net/stratos/app"
+	"github.com/stratos-net/stratos/traffic"
+	pottypes "github.com/stratos-net/stratos/x/pot/types"
 	sdstypes "github.com/stratos-net/stratos/x/sds/types"
 )
 
@@ -46,6 +49,7 @@ var ErrRejected = errors.New("transaction rejected")
 
 // Sender signs with one key and broadcasts to one node.
 type Sender struct {
+	chainID string
 	cctx    client.Context
 	factory tx.Factory
 	from    sdk.AccAddress
@@ -87,7 +91,7 @@ func New(cfg Config) (*Sender, error) {
 	f := tx.Factory{}.WithChainID(cfg.ChainID).WithKeybase(kr).WithTxConfig(tmp.TxConfig()).
 		WithAccountRetriever(authtypes.AccountRetriever{}).WithGas(300_000).WithFees(fees).
 		WithSignMode(signing.SignMode_SIGN_MODE_DIRECT)
-	return &Sender{cctx: cctx, factory: f, from: from, key: cfg.Key}, nil
+	return &Sender{chainID: cfg.ChainID, cctx: cctx, factory: f, from: from, key: cfg.Key}, nil
 }
 
 type noOptions struct{}
@@ -97,6 +101,23 @@ func (noOptions) Get(string) any { return nil }
 // AnchorIndex posts a meta node's index root for a period.
 func (s *Sender) AnchorIndex(ctx context.Context, metaNodeID string, period uint64, root []byte) error {
 	return s.send(ctx, &sdstypes.MsgAnchorIndex{Sender: s.from.String(), MetaNodeId: metaNodeID, Period: period, Root: root})
+}
+
+// ReportVolume submits a period's volume report to x/pot, signed by the
+// meta node (sign is its node key's signature) over the chain's sign bytes.
+// With several meta nodes the signatures of the others would be gathered
+// first; a devnet has one.
+func (s *Sender) ReportVolume(ctx context.Context, period uint64, r traffic.Report, metaNodeID string, sign func([]byte) []byte) error {
+	msg := &pottypes.MsgVolumeReport{Reporter: s.from.String(), Period: period}
+	for _, v := range r.Nodes {
+		msg.Nodes = append(msg.Nodes, pottypes.NodeVolume{NodeId: v.ID, Bytes: v.Bytes})
+	}
+	for _, v := range r.Users {
+		msg.Users = append(msg.Users, pottypes.UserVolume{Address: v.ID, Bytes: v.Bytes})
+	}
+	sig := sign(pottypes.VolumeReportSignBytes(s.chainID, period, msg.Nodes, msg.Users))
+	msg.Signatures = []pottypes.MetaSignature{{MetaNodeId: metaNodeID, Signature: sig}}
+	return s.send(ctx, msg)
 }
 
 // send signs msg with a fresh account sequence and broadcasts it; a

@@ -176,8 +176,8 @@ func runMeta(cmd *cobra.Command, m *home.Meta, key *identity.Key, dataDir string
 		if err != nil {
 			return fmt.Errorf("index anchors: %w", err)
 		}
-		cfg.Anchors = sender
-		setDur(&cfg.AnchorEvery, m.AnchorEvery)
+		cfg.Anchors, cfg.Reporter = sender, sender
+		setDur(&cfg.LedgerPeriod, m.LedgerPeriod)
 	}
 	srv, err := meta.New(cfg, key)
 	if err != nil {

@@ -137,7 +137,7 @@ func create(dir string, s Settings) error {
 		// registration, with the devnet's short ledger period.
 		metaCfg.ChainGRPC, metaCfg.AnchorKey, metaCfg.KeyringDir = chainGRPC, operatorAccount, dir
 		metaCfg.ChainID, metaCfg.ChainRPC = s.ChainID, fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort)
-		metaCfg.AnchorEvery = home.Duration(devnetLedgerPeriod)
+		metaCfg.LedgerPeriod = home.Duration(devnetLedgerPeriod)
 	}
 	metaAddr := ports[0]
 	if err := home.WriteTOML(filepath.Join(nodeHome(dir, metaName()), home.NodeConfigFile), home.Node{

@@ -247,7 +247,26 @@ func TestDevnetProcess(t *testing.T) {
 	waitFor(t, "node0's upload is accepted", func() bool {
 		return exec.Command(bin, "put", "--home", home, "--from", "node0", src, "/node0.mp4").Run() == nil
 	})
-	stratos(t, bin, "query", "pot", "rewards", m.Nodes[len(m.Nodes)-1].ID, "--home", home, "-o", "json")
+	// Proof-of-Traffic (DESIGN §7): the meta node reports each period's
+	// audited upload traffic to x/pot; the holders of movie.mp4 earn part of
+	// the period's issuance, and their operator withdraws it.
+	holder0 := stat.Slices[0].Replicas[2] // the holder of slice 0 that was never killed
+	rewards := func(node string) int64 {
+		var r struct {
+			Total string `json:"total"`
+		}
+		json.Unmarshal(stratos(t, bin, "query", "pot", "rewards", node, "--home", home, "-o", "json"), &r)
+		n, _ := strconv.ParseInt(r.Total, 10, 64)
+		return n
+	}
+	waitFor(t, "traffic rewards for a holder", func() bool { return rewards(holder0) > 0 })
+	operator := strings.TrimSpace(string(stratos(t, bin, "keys", "show", "operator", "-a", "--home", home)))
+	opBefore := balanceOf(t, bin, home, operator, "ustos")
+	earned := rewards(holder0)
+	stratos(t, bin, "tx", "pot", "withdraw-rewards", holder0, "--from", "operator", "--home", home, "--yes", "--fees", "3000ustos")
+	waitFor(t, "the operator withdraws the rewards", func() bool {
+		return balanceOf(t, bin, home, operator, "ustos") >= opBefore+earned-3000
+	})
 	node0Balance := balanceOf(t, bin, home, node0, "ustos")
 
 	// The meta node anchors its index root on chain every ledger period.

@@ -82,13 +82,13 @@ type Meta struct {
 	// a prepaid balance.
 	ChainGRPC string `toml:"chain_grpc,omitempty"`
 	// With AnchorKey set, the meta node anchors its index root on chain
-	// every AnchorEvery, signing with that key of the test keyring in
+	// every LedgerPeriod, signing with that key of the test keyring in
 	// KeyringDir (its operator account) through the node at ChainRPC.
-	AnchorKey   string   `toml:"anchor_key,omitempty"`
-	KeyringDir  string   `toml:"keyring_dir,omitempty"`
-	ChainID     string   `toml:"chain_id,omitempty"`
-	ChainRPC    string   `toml:"chain_rpc,omitempty"`
-	AnchorEvery Duration `toml:"anchor_every,omitempty"`
+	AnchorKey    string   `toml:"anchor_key,omitempty"`
+	KeyringDir   string   `toml:"keyring_dir,omitempty"`
+	ChainID      string   `toml:"chain_id,omitempty"`
+	ChainRPC     string   `toml:"chain_rpc,omitempty"`
+	LedgerPeriod Duration `toml:"ledger_period,omitempty"`
 }
 
 // Resource configures a resource node.

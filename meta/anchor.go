@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/hex"
 	"time"
+
+	"github.com/stratos-net/stratos/traffic"
 )
 
 // Anchorer posts the index root of a period on chain (x/sds; DESIGN §4,
@@ -13,29 +15,60 @@ type Anchorer interface {
 	AnchorIndex(ctx context.Context, metaNodeID string, period uint64, root []byte) error
 }
 
-// anchorLoop posts the index root once per AnchorEvery period. The period
-// number is the time divided by the period length, so every meta node of a
-// cluster numbers periods alike.
-func (s *Server) anchorLoop(ctx context.Context) {
-	t := time.NewTicker(s.cfg.AnchorEvery / 4)
+// Reporter submits a period's volume report to x/pot (DESIGN §7), with the
+// meta node's signature made by sign over the chain's sign bytes.
+type Reporter interface {
+	ReportVolume(ctx context.Context, period uint64, r traffic.Report, metaNodeID string, sign func([]byte) []byte) error
+}
+
+// periodLoop runs the work of each ledger period once it ends: the volume
+// report of its traffic and the anchor of the index. Periods are numbered
+// by time divided by their length, so every meta node of a cluster numbers
+// them alike.
+func (s *Server) periodLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.LedgerPeriod / 4)
 	defer t.Stop()
-	var last uint64
+	current := s.period()
+	anchored := uint64(0)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		period := uint64(s.now().UnixNano() / int64(s.cfg.AnchorEvery))
-		if period == last {
-			continue
+		now := s.period()
+		if now != current {
+			s.report(ctx, current)
+			current = now
 		}
-		if err := s.anchor(ctx, period); err != nil {
-			s.log.Warn("cannot anchor the index on chain", "period", period, "err", err)
-			continue // try again at the next tick
+		if s.cfg.Anchors != nil && anchored != now {
+			if err := s.anchor(ctx, now); err != nil {
+				s.log.Warn("cannot anchor the index on chain", "period", now, "err", err)
+				continue // again at the next tick
+			}
+			anchored = now
 		}
-		last = period
 	}
+}
+
+func (s *Server) period() uint64 { return uint64(s.now().UnixNano() / int64(s.cfg.LedgerPeriod)) }
+
+// report submits the traffic of a period that ended; if the chain does not
+// take it, the traffic goes back to the ledger for the next report.
+func (s *Server) report(ctx context.Context, period uint64) {
+	if s.cfg.Reporter == nil {
+		return
+	}
+	r := s.traffic.Take(s.cfg.TopN)
+	if r.Empty() {
+		return
+	}
+	if err := s.cfg.Reporter.ReportVolume(ctx, period, r, s.ID(), s.key.Sign); err != nil {
+		s.log.Warn("volume report not accepted; its traffic rolls into the next period", "period", period, "err", err)
+		s.traffic.Restore(r)
+		return
+	}
+	s.log.Info("volume report accepted", "period", period, "nodes", len(r.Nodes), "users", len(r.Users))
 }
 
 func (s *Server) anchor(ctx context.Context, period uint64) error {

@@ -3,7 +3,10 @@ package meta
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
+
+	"github.com/stratos-net/stratos/traffic"
 )
 
 type fakeAnchors struct {
@@ -38,5 +41,53 @@ func TestAnchorPostsIndexRoot(t *testing.T) {
 	}
 	if bytes.Equal(fa.roots[0], fa.roots[1]) {
 		t.Fatal("the anchored root did not change after a file was committed")
+	}
+}
+
+type fakeReporter struct {
+	period  uint64
+	report  traffic.Report
+	node    string
+	signed  bool
+	refuse  bool
+	reports int
+}
+
+func (f *fakeReporter) ReportVolume(_ context.Context, period uint64, r traffic.Report, node string, sign func([]byte) []byte) error {
+	f.reports++
+	if f.refuse {
+		return errors.New("chain said no")
+	}
+	f.period, f.report, f.node, f.signed = period, r, node, len(sign([]byte("x"))) == 64
+	return nil
+}
+
+// DESIGN §7: the meta node counts the traffic both sides signed for (a
+// node's receipt in the owner's commit) and reports it per period; a
+// report the chain refuses rolls over to the next one.
+func TestVolumeReportFromCommits(t *testing.T) {
+	h := newHarness(t, 3)
+	fr := &fakeReporter{refuse: true}
+	h.s.cfg.Reporter = fr
+	f := newFile("t")
+	h.upload("/t", f, h.nodes...)
+	h.s.report(context.Background(), 41)
+	if fr.reports != 1 {
+		t.Fatalf("%d reports, want 1", fr.reports)
+	}
+	fr.refuse = false
+	h.s.report(context.Background(), 42)
+	if fr.period != 42 || fr.node != h.s.ID() || !fr.signed {
+		t.Fatalf("report %+v", fr)
+	}
+	if len(fr.report.Nodes) != 3 || fr.report.Nodes[0].Bytes != f.size {
+		t.Fatalf("nodes %+v, want each holder with the file's %d bytes (the refused report rolled over)", fr.report.Nodes, f.size)
+	}
+	if len(fr.report.Users) != 1 || fr.report.Users[0].ID != testOwner || fr.report.Users[0].Bytes != 3*f.size {
+		t.Fatalf("users %+v", fr.report.Users)
+	}
+	h.s.report(context.Background(), 43)
+	if fr.reports != 2 {
+		t.Fatal("an empty period was reported")
 	}
 }

@@ -35,11 +35,14 @@ type Config struct {
 	// there are admitted and placed on, and uploads need a prepaid balance.
 	Chain        Chain
 	ChainRefresh time.Duration // how often the node registry is read again
-	// Anchors, if set, receives the index root once per AnchorEvery.
-	Anchors     Anchorer
-	AnchorEvery time.Duration // the ledger period: 10 minutes (whitepaper)
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// Anchors, if set, receives the index root once per LedgerPeriod, and
+	// Reporter the period's volume report of its TopN nodes.
+	Anchors      Anchorer
+	Reporter     Reporter
+	TopN         int
+	LedgerPeriod time.Duration // the whitepaper's ledger period: 10 minutes
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // DefaultConfig returns the configuration of a devnet meta node.
@@ -56,7 +59,8 @@ func DefaultConfig() Config {
 		Placement:      placement.DefaultConfig(),
 		Index:          index.DefaultOptions(),
 		ChainRefresh:   5 * time.Second,
-		AnchorEvery:    10 * time.Minute,
+		LedgerPeriod:   10 * time.Minute,
+		TopN:           100,
 	}
 }
 
@@ -75,7 +79,7 @@ func (c Config) Validate() error {
 	if c.MinReplicas < 1 || c.Replicas < c.MinReplicas {
 		errs = append(errs, fmt.Errorf("replicas %d, min replicas %d: want 1 <= min <= replicas", c.Replicas, c.MinReplicas))
 	}
-	if c.TaskTTL <= 0 || c.RepairInterval <= 0 || c.RepairTimeout <= 0 || c.ChainRefresh <= 0 || c.AnchorEvery <= 0 {
+	if c.TaskTTL <= 0 || c.RepairInterval <= 0 || c.RepairTimeout <= 0 || c.ChainRefresh <= 0 || c.LedgerPeriod <= 0 || c.TopN < 1 {
 		errs = append(errs, errors.New("task TTL, repair interval, repair timeout and chain refresh must be positive"))
 	}
 	errs = append(errs, c.Health.Validate(), c.Placement.Validate(), c.Index.Validate())

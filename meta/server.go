@@ -17,6 +17,7 @@ import (
 	"github.com/stratos-net/stratos/meta/index"
 	"github.com/stratos-net/stratos/meta/placement"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+	"github.com/stratos-net/stratos/traffic"
 	"github.com/stratos-net/stratos/wire"
 )
 
@@ -42,6 +43,7 @@ type Server struct {
 	rng       *rand.Rand
 	repairs   *repairQueue
 	orders    *orders
+	traffic   *traffic.Ledger // audited traffic of the current period (soft state)
 	chain     chainState
 	missing   map[string]map[string]bool   // node ID → slices absent from its last report
 	committed map[string]*metav1.FileEntry // recently committed tasks, for repeated commits
@@ -89,6 +91,7 @@ func New(cfg Config, key *identity.Key) (*Server, error) {
 		rng:       rand.New(rand.NewPCG(seed+1, seed)),
 		repairs:   newRepairQueue(),
 		orders:    newOrders(),
+		traffic:   traffic.NewLedger(),
 		chain:     chainState{prepaid: map[string]prepaidEntry{}},
 		missing:   make(map[string]map[string]bool),
 		committed: make(map[string]*metav1.FileEntry),
@@ -145,9 +148,9 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.chainLoop(ctx) }()
 	}
-	if s.cfg.Anchors != nil {
+	if s.cfg.Anchors != nil || s.cfg.Reporter != nil {
 		wg.Add(1)
-		go func() { defer wg.Done(); s.anchorLoop(ctx) }()
+		go func() { defer wg.Done(); s.periodLoop(ctx) }()
 	}
 	defer wg.Wait() // before the deferred Close: the loop applies commands
 	defer cancel()

@@ -273,6 +273,7 @@ func (s *Server) CommitUpload(_ context.Context, req *metav1.CommitUploadRequest
 	}
 	s.rememberCommit(task.GetId(), res.GetFile())
 	s.forgetTask(task.GetId())
+	s.countTraffic(file, sets)
 	s.queueDeletes(res.GetReleased())
 	for _, id := range thin {
 		s.enqueueRepair(id)
@@ -346,6 +347,17 @@ func (s *Server) placedBy(tickets []*storagev1.Ticket, taskID string, ref *metav
 		}
 	}
 	return placed, nil
+}
+
+// countTraffic adds a committed upload to the traffic ledger: each holder
+// received each of its slices, proved by its signed receipt inside the
+// owner's request (DESIGN §7: traffic both sides signed for).
+func (s *Server) countTraffic(f *metav1.FileEntry, sets []*metav1.ReplicaSet) {
+	for i, ref := range f.GetSlices() {
+		for _, node := range sets[i].GetNodeIds() {
+			s.traffic.Add(node, f.GetOwner(), ref.GetSize())
+		}
+	}
 }
 
 const commitMemory = 4096
