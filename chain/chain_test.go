@@ -170,7 +170,7 @@ func sendAndWait(t *testing.T, cctx client.Context, f tx.Factory, conn *grpc.Cli
 func TestSingleValidatorInProcess(t *testing.T) {
 	dir := t.TempDir()
 	base := freeBasePort(t, 1)
-	tn, err := chain.InitTestnet(chain.TestnetConfig{Dir: dir, NumValidators: 1, BasePort: base, Accounts: []string{"alice"},
+	tn, err := chain.InitTestnet(chain.TestnetConfig{Dir: dir, NumValidators: 1, BasePort: base, Accounts: []string{"alice"}, TimeoutCommit: chain.DevnetBlockTime,
 		DBBackend: os.Getenv("STRATOS_TEST_DB")})
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +213,7 @@ func TestFourValidatorsMultiProcess(t *testing.T) {
 	}
 	dir := t.TempDir()
 	base := freeBasePort(t, 4)
-	tn, err := chain.InitTestnet(chain.TestnetConfig{Dir: dir, NumValidators: 4, BasePort: base})
+	tn, err := chain.InitTestnet(chain.TestnetConfig{Dir: dir, NumValidators: 4, BasePort: base, TimeoutCommit: chain.DevnetBlockTime})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ type TestnetConfig struct {
 	ChainID       string        // default "stratos-devnet-1"
 	NumValidators int           // default 1
 	BasePort      int           // node i: p2p BasePort+10i, rpc +1, grpc +2 (default 36600)
-	TimeoutCommit time.Duration // block time, default 1s
+	TimeoutCommit time.Duration // block time, default DefaultBlockTime (10 s)
 	// Accounts are extra keyring accounts funded at genesis; "user" is always added.
 	Accounts []string
 	// ClientHome, if set, also gets every key in its test keyring and a
@@ -76,9 +76,16 @@ func (c *TestnetConfig) defaults() {
 		c.BasePort = 36600
 	}
 	if c.TimeoutCommit == 0 {
-		c.TimeoutCommit = time.Second
+		c.TimeoutCommit = DefaultBlockTime
 	}
 }
+
+// DefaultBlockTime is the whitepaper's block time for a real network; a
+// devnet asks for DevnetBlockTime.
+const (
+	DefaultBlockTime = 10 * time.Second
+	DevnetBlockTime  = time.Second
+)
 
 // Ports returns (p2p, rpc, grpc) ports of validator i.
 func (c TestnetConfig) Ports(i int) (int, int, int) {

@@ -182,6 +182,7 @@ func createChain(dir string, s *Settings, reg *registry) error {
 	_, err = chain.InitTestnet(chain.TestnetConfig{
 		Dir: filepath.Join(dir, "chain"), ChainID: s.ChainID, NumValidators: s.Validators,
 		BasePort: base, ClientHome: dir, Accounts: []string{operatorAccount}, Genesis: reg.genesis,
+		TimeoutCommit: chain.DevnetBlockTime,
 	})
 	if err != nil {
 		return fmt.Errorf("chain genesis: %w", err)
