@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -52,7 +53,29 @@ func (c *Client) Get(ctx context.Context, pathOrID string, w io.Writer, opts Get
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", pathOrID, ctxOr(ctx, err))
 	}
+	c.reportDownload(ctx, loc)
 	return loc.file, nil
+}
+
+// reportDownload sends the holders' receipts of a finished download to the
+// meta node, under the owner's signature: the client's side of the proof of
+// traffic (DESIGN §7). It does not wait; a lost report only costs the
+// holders that period's credit.
+func (c *Client) reportDownload(ctx context.Context, loc *location) {
+	loc.mu.Lock()
+	receipts := loc.receipts
+	loc.mu.Unlock()
+	if len(receipts) == 0 || loc.taskID == "" {
+		return
+	}
+	req := &metav1.ReportDownloadRequest{Owner: c.cfg.Owner, TaskId: loc.taskID, Receipts: receipts}
+	c.reports.Go(func() {
+		ctx, cancel := detached(ctx)
+		defer cancel()
+		if _, err := retry(ctx, c, c.meta.ReportDownload, req); err != nil {
+			c.log.Debug("report download", "task", loc.taskID, "err", err)
+		}
+	})
 }
 
 // GetRange writes length bytes of the file starting at offset to w. It
@@ -87,6 +110,7 @@ func (c *Client) GetRange(ctx context.Context, pathOrID string, offset, length i
 	if err != nil {
 		return fmt.Errorf("get %s: %w", pathOrID, ctxOr(ctx, err))
 	}
+	c.reportDownload(ctx, loc)
 	return nil
 }
 
@@ -106,6 +130,18 @@ type location struct {
 	slices []*metav1.LocatedSlice
 	ids    []slice.ID
 	starts []int64 // offset of each slice in the file
+
+	mu       sync.Mutex
+	receipts []*storagev1.Receipt // the holders' receipts for verified slices
+}
+
+func (l *location) keep(r *storagev1.Receipt) {
+	if r == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.receipts = append(l.receipts, r)
 }
 
 func (c *Client) locate(ctx context.Context, pathOrID string) (*location, error) {
@@ -242,8 +278,9 @@ func (c *Client) fetchSlice(ctx context.Context, loc *location, i int, pool *buf
 	ls := loc.slices[i]
 	var errs []string
 	for _, h := range ls.GetHolders() {
-		data, err := c.fetchFrom(ctx, loc.taskID, ls.GetSlice(), loc.ids[i], h, buf)
+		data, receipt, err := c.fetchFrom(ctx, loc.taskID, ls.GetSlice(), loc.ids[i], h, buf)
 		if err == nil {
+			loc.keep(receipt)
 			return fetchResult{buf: buf, data: data}
 		}
 		if ctx.Err() != nil {
@@ -262,12 +299,12 @@ func (c *Client) fetchSlice(ctx context.Context, loc *location, i int, pool *buf
 	return fetchResult{err: fmt.Errorf("%w: slice %d (%s): %s", ErrUnavailable, i, ls.GetSlice().GetId(), strings.Join(errs, "; "))}
 }
 
-// fetchFrom reads one replica into buf, which has room for it, and checks
-// its length and hash.
-func (c *Client) fetchFrom(ctx context.Context, taskID string, ref *metav1.SliceRef, id slice.ID, h *storagev1.Peer, buf []byte) ([]byte, error) {
+// fetchFrom reads one replica into buf, which has room for it, checks its
+// length and hash, and returns it with the holder's receipt, if it sent one.
+func (c *Client) fetchFrom(ctx context.Context, taskID string, ref *metav1.SliceRef, id slice.ID, h *storagev1.Peer, buf []byte) ([]byte, *storagev1.Receipt, error) {
 	conn, err := c.nodes.Get(h.GetAddr(), h.GetNodeId())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// The watchdog ends the stream when the holder sends nothing for
 	// StallTimeout, connecting and the first frame included: a node that
@@ -279,31 +316,35 @@ func (c *Client) fetchFrom(ctx context.Context, taskID string, ref *metav1.Slice
 	defer watchdog.Stop()
 	stream, err := storagev1.NewSliceServiceClient(conn).Fetch(ctx, &storagev1.FetchRequest{SliceId: ref.GetId(), TaskId: taskID})
 	if err != nil {
-		return nil, stalled(ctx, err)
+		return nil, nil, stalled(ctx, err)
 	}
 	size := int(ref.GetSize())
 	data := buf[:0]
+	var receipt *storagev1.Receipt
 	for {
 		msg, err := stream.Recv()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, stalled(ctx, err)
+			return nil, nil, stalled(ctx, err)
 		}
 		watchdog.Reset(c.cfg.StallTimeout)
 		if len(data)+len(msg.GetData()) > size {
-			return nil, fmt.Errorf("%w: more than %d bytes", errCorrupt, size)
+			return nil, nil, fmt.Errorf("%w: more than %d bytes", errCorrupt, size)
 		}
 		data = append(data, msg.GetData()...)
+		if r := msg.GetReceipt(); r != nil {
+			receipt = r
+		}
 	}
 	if len(data) != size {
-		return nil, fmt.Errorf("%w: %d bytes, want %d", errCorrupt, len(data), size)
+		return nil, nil, fmt.Errorf("%w: %d bytes, want %d", errCorrupt, len(data), size)
 	}
 	if slice.Sum(data) != id {
-		return nil, fmt.Errorf("%w: bytes do not hash to the slice ID", errCorrupt)
+		return nil, nil, fmt.Errorf("%w: bytes do not hash to the slice ID", errCorrupt)
 	}
-	return data, nil
+	return data, receipt, nil
 }
 
 // errStalled: a holder sent nothing for Config.StallTimeout.

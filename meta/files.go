@@ -69,6 +69,7 @@ func (s *Server) Locate(_ context.Context, req *metav1.LocateRequest) (*metav1.L
 		}
 		resp.Slices = append(resp.Slices, &metav1.LocatedSlice{Slice: ref, Holders: s.orderHolders(sl.GetReplicas(), recs)})
 	}
+	s.rememberDownload(resp.TaskId, f.GetOwner(), resp.Slices)
 	return resp, nil
 }
 

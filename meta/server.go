@@ -44,6 +44,7 @@ type Server struct {
 	repairs   *repairQueue
 	orders    *orders
 	traffic   *traffic.Ledger // audited traffic of the current period (soft state)
+	downloads map[string]*downloadTask
 	chain     chainState
 	missing   map[string]map[string]bool   // node ID → slices absent from its last report
 	committed map[string]*metav1.FileEntry // recently committed tasks, for repeated commits
@@ -92,6 +93,7 @@ func New(cfg Config, key *identity.Key) (*Server, error) {
 		repairs:   newRepairQueue(),
 		orders:    newOrders(),
 		traffic:   traffic.NewLedger(),
+		downloads: map[string]*downloadTask{},
 		chain:     chainState{prepaid: map[string]prepaidEntry{}},
 		missing:   make(map[string]map[string]bool),
 		committed: make(map[string]*metav1.FileEntry),

@@ -36,6 +36,7 @@ func (s service) Fetch(req *storagev1.FetchRequest, stream storagev1.SliceServic
 	if length == 0 {
 		length = size - off
 	}
+	served := length
 	buf := make([]byte, min(length, wire.FrameSize))
 	for length > 0 {
 		p := buf[:min(length, uint64(len(buf)))]
@@ -51,6 +52,13 @@ func (s service) Fetch(req *storagev1.FetchRequest, stream storagev1.SliceServic
 		length -= uint64(len(p))
 	}
 	n.log.Debug("served slice", "slice", id, "task", req.GetTaskId(), "offset", req.GetOffset(), "length", req.GetLength())
+	// The node's side of the traffic (DESIGN §7): a signed receipt for the
+	// bytes served, which the downloader reports with its own signature.
+	if t := req.GetTaskId(); t != "" && len(t) <= maxTaskID {
+		receipt := &storagev1.Receipt{TaskId: t, SliceId: id.String(), Size: served}
+		n.key.SignReceipt(receipt)
+		return stream.Send(&storagev1.FetchResponse{Receipt: receipt})
+	}
 	return nil
 }
 

@@ -2688,6 +2688,122 @@ func (*ReportBadReplicaResponse) Descriptor() ([]byte, []int) {
 	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{40}
 }
 
+// ReportDownload is the downloader's side of a download's traffic: the
+// receipts the holders signed, sent under the owner's signature. The meta
+// node counts each (task, slice, node) once, and only for holders of the
+// slices of a download task it created for this owner.
+type ReportDownloadRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	TaskId        string                 `protobuf:"bytes,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Receipts      []*v1.Receipt          `protobuf:"bytes,3,rep,name=receipts,proto3" json:"receipts,omitempty"`
+	Auth          *RequestAuth           `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportDownloadRequest) Reset() {
+	*x = ReportDownloadRequest{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportDownloadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportDownloadRequest) ProtoMessage() {}
+
+func (x *ReportDownloadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportDownloadRequest.ProtoReflect.Descriptor instead.
+func (*ReportDownloadRequest) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *ReportDownloadRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *ReportDownloadRequest) GetTaskId() string {
+	if x != nil {
+		return x.TaskId
+	}
+	return ""
+}
+
+func (x *ReportDownloadRequest) GetReceipts() []*v1.Receipt {
+	if x != nil {
+		return x.Receipts
+	}
+	return nil
+}
+
+func (x *ReportDownloadRequest) GetAuth() *RequestAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
+type ReportDownloadResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CountedBytes  uint64                 `protobuf:"varint,1,opt,name=counted_bytes,json=countedBytes,proto3" json:"counted_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportDownloadResponse) Reset() {
+	*x = ReportDownloadResponse{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportDownloadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportDownloadResponse) ProtoMessage() {}
+
+func (x *ReportDownloadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportDownloadResponse.ProtoReflect.Descriptor instead.
+func (*ReportDownloadResponse) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *ReportDownloadResponse) GetCountedBytes() uint64 {
+	if x != nil {
+		return x.CountedBytes
+	}
+	return 0
+}
+
 type StatRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
@@ -2700,7 +2816,7 @@ type StatRequest struct {
 
 func (x *StatRequest) Reset() {
 	*x = StatRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2712,7 +2828,7 @@ func (x *StatRequest) String() string {
 func (*StatRequest) ProtoMessage() {}
 
 func (x *StatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2725,7 +2841,7 @@ func (x *StatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatRequest.ProtoReflect.Descriptor instead.
 func (*StatRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{41}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *StatRequest) GetOwner() string {
@@ -2766,7 +2882,7 @@ type StatResponse struct {
 
 func (x *StatResponse) Reset() {
 	*x = StatResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2778,7 +2894,7 @@ func (x *StatResponse) String() string {
 func (*StatResponse) ProtoMessage() {}
 
 func (x *StatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2791,7 +2907,7 @@ func (x *StatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatResponse.ProtoReflect.Descriptor instead.
 func (*StatResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{42}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *StatResponse) GetFile() *FileEntry {
@@ -2822,7 +2938,7 @@ type ListRequest struct {
 
 func (x *ListRequest) Reset() {
 	*x = ListRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2834,7 +2950,7 @@ func (x *ListRequest) String() string {
 func (*ListRequest) ProtoMessage() {}
 
 func (x *ListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2847,7 +2963,7 @@ func (x *ListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequest.ProtoReflect.Descriptor instead.
 func (*ListRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{43}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListRequest) GetOwner() string {
@@ -2896,7 +3012,7 @@ type DirEntry struct {
 
 func (x *DirEntry) Reset() {
 	*x = DirEntry{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2908,7 +3024,7 @@ func (x *DirEntry) String() string {
 func (*DirEntry) ProtoMessage() {}
 
 func (x *DirEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2921,7 +3037,7 @@ func (x *DirEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirEntry.ProtoReflect.Descriptor instead.
 func (*DirEntry) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{44}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DirEntry) GetName() string {
@@ -2955,7 +3071,7 @@ type ListResponse struct {
 
 func (x *ListResponse) Reset() {
 	*x = ListResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2967,7 +3083,7 @@ func (x *ListResponse) String() string {
 func (*ListResponse) ProtoMessage() {}
 
 func (x *ListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2980,7 +3096,7 @@ func (x *ListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResponse.ProtoReflect.Descriptor instead.
 func (*ListResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{45}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ListResponse) GetEntries() []*DirEntry {
@@ -3008,7 +3124,7 @@ type DeleteRequest struct {
 
 func (x *DeleteRequest) Reset() {
 	*x = DeleteRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3020,7 +3136,7 @@ func (x *DeleteRequest) String() string {
 func (*DeleteRequest) ProtoMessage() {}
 
 func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3033,7 +3149,7 @@ func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{46}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *DeleteRequest) GetOwner() string {
@@ -3066,7 +3182,7 @@ type DeleteResponse struct {
 
 func (x *DeleteResponse) Reset() {
 	*x = DeleteResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3078,7 +3194,7 @@ func (x *DeleteResponse) String() string {
 func (*DeleteResponse) ProtoMessage() {}
 
 func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3091,7 +3207,7 @@ func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteResponse.ProtoReflect.Descriptor instead.
 func (*DeleteResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{47}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *DeleteResponse) GetFile() *FileEntry {
@@ -3109,7 +3225,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3121,7 +3237,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3134,7 +3250,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{48}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{50}
 }
 
 type NodeStatus struct {
@@ -3149,7 +3265,7 @@ type NodeStatus struct {
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3161,7 +3277,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3174,7 +3290,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{49}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *NodeStatus) GetNode() *NodeRecord {
@@ -3222,7 +3338,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3234,7 +3350,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3247,7 +3363,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{50}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *StatusResponse) GetMetaNodeId() string {
@@ -3502,7 +3618,14 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\anode_id\x18\x02 \x01(\tR\x06nodeId\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x18\n" +
 	"\amissing\x18\x04 \x01(\bR\amissing\"\x1a\n" +
-	"\x18ReportBadReplicaResponse\"\x82\x01\n" +
+	"\x18ReportBadReplicaResponse\"\xb1\x01\n" +
+	"\x15ReportDownloadRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x17\n" +
+	"\atask_id\x18\x02 \x01(\tR\x06taskId\x127\n" +
+	"\breceipts\x18\x03 \x03(\v2\x1b.stratos.storage.v1.ReceiptR\breceipts\x120\n" +
+	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"=\n" +
+	"\x16ReportDownloadResponse\x12#\n" +
+	"\rcounted_bytes\x18\x01 \x01(\x04R\fcountedBytes\"\x82\x01\n" +
 	"\vStatRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x17\n" +
@@ -3553,7 +3676,8 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x15TASK_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10TASK_KIND_UPLOAD\x10\x01\x12\x16\n" +
 	"\x12TASK_KIND_DOWNLOAD\x10\x02\x12\x14\n" +
-	"\x10TASK_KIND_REPAIR\x10\x032\xb7\t\n" +
+	"\x10TASK_KIND_REPAIR\x10\x032\x9a\n" +
+	"\n" +
 	"\vMetaService\x12[\n" +
 	"\fRegisterNode\x12$.stratos.meta.v1.RegisterNodeRequest\x1a%.stratos.meta.v1.RegisterNodeResponse\x12R\n" +
 	"\tHeartbeat\x12!.stratos.meta.v1.HeartbeatRequest\x1a\".stratos.meta.v1.HeartbeatResponse\x12[\n" +
@@ -3565,7 +3689,8 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\fCommitUpload\x12$.stratos.meta.v1.CommitUploadRequest\x1a%.stratos.meta.v1.CommitUploadResponse\x12X\n" +
 	"\vAbortUpload\x12#.stratos.meta.v1.AbortUploadRequest\x1a$.stratos.meta.v1.AbortUploadResponse\x12I\n" +
 	"\x06Locate\x12\x1e.stratos.meta.v1.LocateRequest\x1a\x1f.stratos.meta.v1.LocateResponse\x12g\n" +
-	"\x10ReportBadReplica\x12(.stratos.meta.v1.ReportBadReplicaRequest\x1a).stratos.meta.v1.ReportBadReplicaResponse\x12C\n" +
+	"\x10ReportBadReplica\x12(.stratos.meta.v1.ReportBadReplicaRequest\x1a).stratos.meta.v1.ReportBadReplicaResponse\x12a\n" +
+	"\x0eReportDownload\x12&.stratos.meta.v1.ReportDownloadRequest\x1a'.stratos.meta.v1.ReportDownloadResponse\x12C\n" +
 	"\x04Stat\x12\x1c.stratos.meta.v1.StatRequest\x1a\x1d.stratos.meta.v1.StatResponse\x12C\n" +
 	"\x04List\x12\x1c.stratos.meta.v1.ListRequest\x1a\x1d.stratos.meta.v1.ListResponse\x12I\n" +
 	"\x06Delete\x12\x1e.stratos.meta.v1.DeleteRequest\x1a\x1f.stratos.meta.v1.DeleteResponse\x12I\n" +
@@ -3584,7 +3709,7 @@ func file_stratos_meta_v1_meta_proto_rawDescGZIP() []byte {
 }
 
 var file_stratos_meta_v1_meta_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_stratos_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_stratos_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
 var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(TaskKind)(0),                    // 0: stratos.meta.v1.TaskKind
 	(*NodeRecord)(nil),               // 1: stratos.meta.v1.NodeRecord
@@ -3628,19 +3753,21 @@ var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(*LocateResponse)(nil),           // 39: stratos.meta.v1.LocateResponse
 	(*ReportBadReplicaRequest)(nil),  // 40: stratos.meta.v1.ReportBadReplicaRequest
 	(*ReportBadReplicaResponse)(nil), // 41: stratos.meta.v1.ReportBadReplicaResponse
-	(*StatRequest)(nil),              // 42: stratos.meta.v1.StatRequest
-	(*StatResponse)(nil),             // 43: stratos.meta.v1.StatResponse
-	(*ListRequest)(nil),              // 44: stratos.meta.v1.ListRequest
-	(*DirEntry)(nil),                 // 45: stratos.meta.v1.DirEntry
-	(*ListResponse)(nil),             // 46: stratos.meta.v1.ListResponse
-	(*DeleteRequest)(nil),            // 47: stratos.meta.v1.DeleteRequest
-	(*DeleteResponse)(nil),           // 48: stratos.meta.v1.DeleteResponse
-	(*StatusRequest)(nil),            // 49: stratos.meta.v1.StatusRequest
-	(*NodeStatus)(nil),               // 50: stratos.meta.v1.NodeStatus
-	(*StatusResponse)(nil),           // 51: stratos.meta.v1.StatusResponse
-	(*v1.Peer)(nil),                  // 52: stratos.storage.v1.Peer
-	(*v1.Ticket)(nil),                // 53: stratos.storage.v1.Ticket
-	(*v1.Receipt)(nil),               // 54: stratos.storage.v1.Receipt
+	(*ReportDownloadRequest)(nil),    // 42: stratos.meta.v1.ReportDownloadRequest
+	(*ReportDownloadResponse)(nil),   // 43: stratos.meta.v1.ReportDownloadResponse
+	(*StatRequest)(nil),              // 44: stratos.meta.v1.StatRequest
+	(*StatResponse)(nil),             // 45: stratos.meta.v1.StatResponse
+	(*ListRequest)(nil),              // 46: stratos.meta.v1.ListRequest
+	(*DirEntry)(nil),                 // 47: stratos.meta.v1.DirEntry
+	(*ListResponse)(nil),             // 48: stratos.meta.v1.ListResponse
+	(*DeleteRequest)(nil),            // 49: stratos.meta.v1.DeleteRequest
+	(*DeleteResponse)(nil),           // 50: stratos.meta.v1.DeleteResponse
+	(*StatusRequest)(nil),            // 51: stratos.meta.v1.StatusRequest
+	(*NodeStatus)(nil),               // 52: stratos.meta.v1.NodeStatus
+	(*StatusResponse)(nil),           // 53: stratos.meta.v1.StatusResponse
+	(*v1.Peer)(nil),                  // 54: stratos.storage.v1.Peer
+	(*v1.Ticket)(nil),                // 55: stratos.storage.v1.Ticket
+	(*v1.Receipt)(nil),               // 56: stratos.storage.v1.Receipt
 }
 var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	2,  // 0: stratos.meta.v1.FileEntry.slices:type_name -> stratos.meta.v1.SliceRef
@@ -3661,74 +3788,78 @@ var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	4,  // 15: stratos.meta.v1.CommandResult.released:type_name -> stratos.meta.v1.SliceEntry
 	1,  // 16: stratos.meta.v1.RegisterNodeRequest.node:type_name -> stratos.meta.v1.NodeRecord
 	18, // 17: stratos.meta.v1.HeartbeatRequest.load:type_name -> stratos.meta.v1.NodeLoad
-	52, // 18: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
-	53, // 19: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
+	54, // 18: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
+	55, // 19: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
 	20, // 20: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
-	54, // 21: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	56, // 21: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
 	2,  // 22: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
 	26, // 23: stratos.meta.v1.BeginUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	52, // 24: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
-	53, // 25: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
+	54, // 24: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
+	55, // 25: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
 	28, // 26: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
 	2,  // 27: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
 	26, // 28: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
 	28, // 29: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
 	2,  // 30: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	54, // 31: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
-	53, // 32: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
+	56, // 31: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
+	55, // 32: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
 	32, // 33: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
 	26, // 34: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
 	3,  // 35: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
 	26, // 36: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
 	26, // 37: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
 	2,  // 38: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	52, // 39: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
+	54, // 39: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
 	3,  // 40: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
 	38, // 41: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
-	26, // 42: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 43: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
-	4,  // 44: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
-	26, // 45: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 46: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
-	45, // 47: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
-	26, // 48: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 49: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
-	1,  // 50: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
-	18, // 51: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
-	50, // 52: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
-	16, // 53: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
-	19, // 54: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
-	22, // 55: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
-	24, // 56: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
-	27, // 57: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
-	30, // 58: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
-	33, // 59: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
-	35, // 60: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
-	37, // 61: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
-	40, // 62: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
-	42, // 63: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
-	44, // 64: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
-	47, // 65: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
-	49, // 66: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
-	17, // 67: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
-	21, // 68: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
-	23, // 69: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
-	25, // 70: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
-	29, // 71: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
-	31, // 72: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
-	34, // 73: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
-	36, // 74: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
-	39, // 75: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
-	41, // 76: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
-	43, // 77: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
-	46, // 78: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
-	48, // 79: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
-	51, // 80: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
-	67, // [67:81] is the sub-list for method output_type
-	53, // [53:67] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	56, // 42: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	26, // 43: stratos.meta.v1.ReportDownloadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	26, // 44: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 45: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
+	4,  // 46: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
+	26, // 47: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 48: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
+	47, // 49: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
+	26, // 50: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 51: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
+	1,  // 52: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
+	18, // 53: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
+	52, // 54: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
+	16, // 55: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
+	19, // 56: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
+	22, // 57: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
+	24, // 58: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
+	27, // 59: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
+	30, // 60: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
+	33, // 61: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
+	35, // 62: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
+	37, // 63: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
+	40, // 64: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
+	42, // 65: stratos.meta.v1.MetaService.ReportDownload:input_type -> stratos.meta.v1.ReportDownloadRequest
+	44, // 66: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
+	46, // 67: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
+	49, // 68: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
+	51, // 69: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
+	17, // 70: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
+	21, // 71: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
+	23, // 72: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
+	25, // 73: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
+	29, // 74: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
+	31, // 75: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
+	34, // 76: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
+	36, // 77: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
+	39, // 78: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
+	41, // 79: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
+	43, // 80: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
+	45, // 81: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
+	48, // 82: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
+	50, // 83: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
+	53, // 84: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
+	70, // [70:85] is the sub-list for method output_type
+	55, // [55:70] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_stratos_meta_v1_meta_proto_init() }
@@ -3751,7 +3882,7 @@ func file_stratos_meta_v1_meta_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stratos_meta_v1_meta_proto_rawDesc), len(file_stratos_meta_v1_meta_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   51,
+			NumMessages:   53,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -33,6 +33,7 @@ const (
 	MetaService_AbortUpload_FullMethodName      = "/stratos.meta.v1.MetaService/AbortUpload"
 	MetaService_Locate_FullMethodName           = "/stratos.meta.v1.MetaService/Locate"
 	MetaService_ReportBadReplica_FullMethodName = "/stratos.meta.v1.MetaService/ReportBadReplica"
+	MetaService_ReportDownload_FullMethodName   = "/stratos.meta.v1.MetaService/ReportDownload"
 	MetaService_Stat_FullMethodName             = "/stratos.meta.v1.MetaService/Stat"
 	MetaService_List_FullMethodName             = "/stratos.meta.v1.MetaService/List"
 	MetaService_Delete_FullMethodName           = "/stratos.meta.v1.MetaService/Delete"
@@ -56,6 +57,7 @@ type MetaServiceClient interface {
 	// Clients: download and the namespace.
 	Locate(ctx context.Context, in *LocateRequest, opts ...grpc.CallOption) (*LocateResponse, error)
 	ReportBadReplica(ctx context.Context, in *ReportBadReplicaRequest, opts ...grpc.CallOption) (*ReportBadReplicaResponse, error)
+	ReportDownload(ctx context.Context, in *ReportDownloadRequest, opts ...grpc.CallOption) (*ReportDownloadResponse, error)
 	Stat(ctx context.Context, in *StatRequest, opts ...grpc.CallOption) (*StatResponse, error)
 	List(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (*ListResponse, error)
 	Delete(ctx context.Context, in *DeleteRequest, opts ...grpc.CallOption) (*DeleteResponse, error)
@@ -171,6 +173,16 @@ func (c *metaServiceClient) ReportBadReplica(ctx context.Context, in *ReportBadR
 	return out, nil
 }
 
+func (c *metaServiceClient) ReportDownload(ctx context.Context, in *ReportDownloadRequest, opts ...grpc.CallOption) (*ReportDownloadResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReportDownloadResponse)
+	err := c.cc.Invoke(ctx, MetaService_ReportDownload_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *metaServiceClient) Stat(ctx context.Context, in *StatRequest, opts ...grpc.CallOption) (*StatResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(StatResponse)
@@ -228,6 +240,7 @@ type MetaServiceServer interface {
 	// Clients: download and the namespace.
 	Locate(context.Context, *LocateRequest) (*LocateResponse, error)
 	ReportBadReplica(context.Context, *ReportBadReplicaRequest) (*ReportBadReplicaResponse, error)
+	ReportDownload(context.Context, *ReportDownloadRequest) (*ReportDownloadResponse, error)
 	Stat(context.Context, *StatRequest) (*StatResponse, error)
 	List(context.Context, *ListRequest) (*ListResponse, error)
 	Delete(context.Context, *DeleteRequest) (*DeleteResponse, error)
@@ -272,6 +285,9 @@ func (UnimplementedMetaServiceServer) Locate(context.Context, *LocateRequest) (*
 }
 func (UnimplementedMetaServiceServer) ReportBadReplica(context.Context, *ReportBadReplicaRequest) (*ReportBadReplicaResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReportBadReplica not implemented")
+}
+func (UnimplementedMetaServiceServer) ReportDownload(context.Context, *ReportDownloadRequest) (*ReportDownloadResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReportDownload not implemented")
 }
 func (UnimplementedMetaServiceServer) Stat(context.Context, *StatRequest) (*StatResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Stat not implemented")
@@ -486,6 +502,24 @@ func _MetaService_ReportBadReplica_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MetaService_ReportDownload_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReportDownloadRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetaServiceServer).ReportDownload(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetaService_ReportDownload_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetaServiceServer).ReportDownload(ctx, req.(*ReportDownloadRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _MetaService_Stat_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(StatRequest)
 	if err := dec(in); err != nil {
@@ -604,6 +638,10 @@ var MetaService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReportBadReplica",
 			Handler:    _MetaService_ReportBadReplica_Handler,
+		},
+		{
+			MethodName: "ReportDownload",
+			Handler:    _MetaService_ReportDownload_Handler,
 		},
 		{
 			MethodName: "Stat",

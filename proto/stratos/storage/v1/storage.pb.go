@@ -592,8 +592,12 @@ func (x *FetchRequest) GetLength() uint64 {
 }
 
 type FetchResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Data  []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	// The last message carries the node's signed receipt for the bytes it
+	// served (task_id from the request), which the downloader reports to the
+	// meta node as proof of traffic (DESIGN §7).
+	Receipt       *Receipt `protobuf:"bytes,2,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -631,6 +635,13 @@ func (*FetchResponse) Descriptor() ([]byte, []int) {
 func (x *FetchResponse) GetData() []byte {
 	if x != nil {
 		return x.Data
+	}
+	return nil
+}
+
+func (x *FetchResponse) GetReceipt() *Receipt {
+	if x != nil {
+		return x.Receipt
 	}
 	return nil
 }
@@ -679,9 +690,10 @@ const file_stratos_storage_v1_storage_proto_rawDesc = "" +
 	"\bslice_id\x18\x01 \x01(\tR\asliceId\x12\x17\n" +
 	"\atask_id\x18\x02 \x01(\tR\x06taskId\x12\x16\n" +
 	"\x06offset\x18\x03 \x01(\x04R\x06offset\x12\x16\n" +
-	"\x06length\x18\x04 \x01(\x04R\x06length\"#\n" +
+	"\x06length\x18\x04 \x01(\x04R\x06length\"Z\n" +
 	"\rFetchResponse\x12\x12\n" +
-	"\x04data\x18\x01 \x01(\fR\x04data2\xae\x01\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\x125\n" +
+	"\areceipt\x18\x02 \x01(\v2\x1b.stratos.storage.v1.ReceiptR\areceipt2\xae\x01\n" +
 	"\fSliceService\x12N\n" +
 	"\x05Store\x12 .stratos.storage.v1.StoreRequest\x1a!.stratos.storage.v1.StoreResponse(\x01\x12N\n" +
 	"\x05Fetch\x12 .stratos.storage.v1.FetchRequest\x1a!.stratos.storage.v1.FetchResponse0\x01BCZAgithub.com/stratos-net/stratos/proto/stratos/storage/v1;storagev1b\x06proto3"
@@ -717,15 +729,16 @@ var file_stratos_storage_v1_storage_proto_depIdxs = []int32{
 	0, // 3: stratos.storage.v1.Ticket.nodes:type_name -> stratos.storage.v1.Peer
 	4, // 4: stratos.storage.v1.StoreResponse.receipts:type_name -> stratos.storage.v1.Receipt
 	5, // 5: stratos.storage.v1.StoreResponse.failures:type_name -> stratos.storage.v1.Failure
-	1, // 6: stratos.storage.v1.SliceService.Store:input_type -> stratos.storage.v1.StoreRequest
-	7, // 7: stratos.storage.v1.SliceService.Fetch:input_type -> stratos.storage.v1.FetchRequest
-	6, // 8: stratos.storage.v1.SliceService.Store:output_type -> stratos.storage.v1.StoreResponse
-	8, // 9: stratos.storage.v1.SliceService.Fetch:output_type -> stratos.storage.v1.FetchResponse
-	8, // [8:10] is the sub-list for method output_type
-	6, // [6:8] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	4, // 6: stratos.storage.v1.FetchResponse.receipt:type_name -> stratos.storage.v1.Receipt
+	1, // 7: stratos.storage.v1.SliceService.Store:input_type -> stratos.storage.v1.StoreRequest
+	7, // 8: stratos.storage.v1.SliceService.Fetch:input_type -> stratos.storage.v1.FetchRequest
+	6, // 9: stratos.storage.v1.SliceService.Store:output_type -> stratos.storage.v1.StoreResponse
+	8, // 10: stratos.storage.v1.SliceService.Fetch:output_type -> stratos.storage.v1.FetchResponse
+	9, // [9:11] is the sub-list for method output_type
+	7, // [7:9] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_stratos_storage_v1_storage_proto_init() }
