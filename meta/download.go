@@ -3,11 +3,9 @@ package meta
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
-	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
 )
 
 // downloadTask is what a Locate handed out, kept so the downloader's
@@ -46,8 +44,11 @@ func (s *Server) rememberDownload(id, owner string, located []*metav1.LocatedSli
 
 // ReportDownload counts the traffic of a download (DESIGN §7): each
 // receipt was signed by the holder that served the bytes, and the request
-// by the owner who received them. Only holders the Locate named count,
-// each (slice, node) once, for at most the slice's size.
+// by the owner who received them. Only the holder the Locate assigned to a
+// slice (the first of its random order) counts, once, for at most the
+// slice's size: a client that fetches from another holder, a friend of its
+// choosing, earns that holder nothing (whitepaper §3.2.2, condition 3: the
+// download holder is assigned at random by the leader).
 func (s *Server) ReportDownload(_ context.Context, req *metav1.ReportDownloadRequest) (*metav1.ReportDownloadResponse, error) {
 	if err := s.authorize(req, req.GetOwner()); err != nil {
 		return nil, toStatus(err)
@@ -62,8 +63,8 @@ func (s *Server) ReportDownload(_ context.Context, req *metav1.ReportDownloadReq
 	for _, r := range req.GetReceipts() {
 		ls := t.slices[r.GetSliceId()]
 		if ls == nil || r.GetSize() > ls.GetSlice().GetSize() ||
-			!slices.ContainsFunc(ls.GetHolders(), func(p *storagev1.Peer) bool { return p.GetNodeId() == r.GetNodeId() }) {
-			continue // not part of this download
+			len(ls.GetHolders()) == 0 || ls.GetHolders()[0].GetNodeId() != r.GetNodeId() {
+			continue // not this download's assigned holder
 		}
 		if err := s.verifyReceipt(r, req.GetTaskId(), &metav1.SliceRef{Id: r.GetSliceId(), Size: r.GetSize()}); err != nil {
 			return nil, toStatus(err)

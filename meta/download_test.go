@@ -11,7 +11,7 @@ import (
 
 // DESIGN §7: download traffic counts when both sides signed for it: the
 // holder's receipt inside the owner's report, for a download the meta node
-// located; each (slice, holder) once, holders of the task's slices only.
+// located; once, and only for the holder the meta node assigned.
 func TestReportDownload(t *testing.T) {
 	h := newHarness(t, 4)
 	f := newFile("d")
@@ -43,6 +43,12 @@ func TestReportDownload(t *testing.T) {
 	}
 	if resp, _ := report(receipt(h.nodes[3], ref.GetSize())); resp.GetCountedBytes() != 0 {
 		t.Fatal("a node that does not hold the slice was counted")
+	}
+	// whitepaper §3.2.2: the leader assigns the download holder; another
+	// holder the client picked instead earns nothing.
+	other := byID[loc.GetSlices()[0].GetHolders()[1].GetNodeId()]
+	if resp, _ := report(receipt(other, ref.GetSize())); resp.GetCountedBytes() != 0 {
+		t.Fatal("a holder the meta node did not assign was counted")
 	}
 	forged := receipt(holder, ref.GetSize())
 	forged.Size-- // signed for another size
