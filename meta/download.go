@@ -2,53 +2,95 @@ package meta
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/stratos-net/stratos/identity"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
 )
 
-// downloadTask is what a Locate handed out, kept so the downloader's
-// report can be checked against it (soft state: a restart forgets it, and
-// its traffic goes uncounted).
+// downloadTask is what a Locate assigned, kept so the downloader's report
+// can be checked against it (soft state: a restart forgets it, and its
+// traffic goes uncounted).
 type downloadTask struct {
-	owner   string
-	slices  map[string]*metav1.LocatedSlice
-	expires time.Time
-	counted map[[2]string]bool // (slice, node) already counted
+	owner    string
+	assigned map[string]assignment // slice ID → its assigned holder
+	expires  time.Time
+	counted  map[string]bool // slices already counted
 }
 
-// maxDownloads bounds the download tasks remembered at once.
-const maxDownloads = 10_000
+type assignment struct {
+	node string
+	size uint64
+}
+
+// Bounds on the download tasks remembered: in all, and per owner, so one
+// account's Locates cannot crowd out everyone else's traffic.
+const (
+	maxDownloads         = 10_000
+	maxDownloadsPerOwner = 64
+)
+
+// assignHolder picks the holder a download of a slice is assigned to
+// (whitepaper §3.2.2, condition 3): among the live holders, by a hash of
+// the ledger period, the owner and the slice, so it is random to the owner
+// yet the same for every Locate in a period; asking again cannot pick a
+// friend. It returns holders with the assigned one first.
+func (s *Server) assignHolder(owner, sliceID string, holders []*storagev1.Peer, live int) []*storagev1.Peer {
+	if live == 0 {
+		return holders
+	}
+	first := slices.Clone(holders[:live])
+	slices.SortFunc(first, func(a, b *storagev1.Peer) int { return strings.Compare(a.GetNodeId(), b.GetNodeId()) })
+	var b []byte
+	b = binary.BigEndian.AppendUint64(b, s.period())
+	b = append(b, owner...)
+	b = append(b, 0)
+	b = append(b, sliceID...)
+	sum := sha256.Sum256(b)
+	pick := first[binary.BigEndian.Uint64(sum[:8])%uint64(len(first))]
+	out := []*storagev1.Peer{pick}
+	for _, h := range holders {
+		if h != pick {
+			out = append(out, h)
+		}
+	}
+	return out
+}
 
 func (s *Server) rememberDownload(id, owner string, located []*metav1.LocatedSlice) {
-	t := &downloadTask{owner: owner, slices: map[string]*metav1.LocatedSlice{}, expires: s.now().Add(s.cfg.TaskTTL), counted: map[[2]string]bool{}}
+	t := &downloadTask{owner: owner, assigned: map[string]assignment{}, expires: s.now().Add(s.cfg.TaskTTL), counted: map[string]bool{}}
 	for _, ls := range located {
-		t.slices[ls.GetSlice().GetId()] = ls
+		if len(ls.GetHolders()) > 0 {
+			t.assigned[ls.GetSlice().GetId()] = assignment{ls.GetHolders()[0].GetNodeId(), ls.GetSlice().GetSize()}
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.downloads) >= maxDownloads {
-		now := s.now()
-		for k, d := range s.downloads {
-			if now.After(d.expires) {
-				delete(s.downloads, k)
-			}
+	now, mine := s.now(), 0
+	for k, d := range s.downloads {
+		if now.After(d.expires) {
+			delete(s.downloads, k)
+		} else if d.owner == owner {
+			mine++
 		}
-		if len(s.downloads) >= maxDownloads {
-			return // too many open downloads: this one's traffic goes uncounted
-		}
+	}
+	if len(s.downloads) >= maxDownloads || mine >= maxDownloadsPerOwner {
+		return // this download's traffic goes uncounted
 	}
 	s.downloads[id] = t
 }
 
 // ReportDownload counts the traffic of a download (DESIGN §7): each
-// receipt was signed by the holder that served the bytes, and the request
-// by the owner who received them. Only the holder the Locate assigned to a
-// slice (the first of its random order) counts, once, for at most the
-// slice's size: a client that fetches from another holder, a friend of its
-// choosing, earns that holder nothing (whitepaper §3.2.2, condition 3: the
-// download holder is assigned at random by the leader).
+// receipt was signed by the holder that served the bytes (as a fetch, not
+// a store), and the request by the owner who received them. Only the
+// holder assigned to a slice counts, once per download, for at most the
+// slice's size. Receipts that do not qualify are skipped.
 func (s *Server) ReportDownload(_ context.Context, req *metav1.ReportDownloadRequest) (*metav1.ReportDownloadResponse, error) {
 	if err := s.authorize(req, req.GetOwner()); err != nil {
 		return nil, toStatus(err)
@@ -61,18 +103,12 @@ func (s *Server) ReportDownload(_ context.Context, req *metav1.ReportDownloadReq
 	}
 	var counted uint64
 	for _, r := range req.GetReceipts() {
-		ls := t.slices[r.GetSliceId()]
-		if ls == nil || r.GetSize() > ls.GetSlice().GetSize() ||
-			len(ls.GetHolders()) == 0 || ls.GetHolders()[0].GetNodeId() != r.GetNodeId() {
-			continue // not this download's assigned holder
+		if !s.downloadReceiptOK(t, req.GetTaskId(), r) {
+			continue
 		}
-		if err := s.verifyReceipt(r, req.GetTaskId(), &metav1.SliceRef{Id: r.GetSliceId(), Size: r.GetSize()}); err != nil {
-			return nil, toStatus(err)
-		}
-		key := [2]string{r.GetSliceId(), r.GetNodeId()}
 		s.mu.Lock()
-		dup := t.counted[key]
-		t.counted[key] = true
+		dup := t.counted[r.GetSliceId()]
+		t.counted[r.GetSliceId()] = true
 		s.mu.Unlock()
 		if !dup {
 			s.traffic.Add(r.GetNodeId(), t.owner, r.GetSize())
@@ -80,4 +116,14 @@ func (s *Server) ReportDownload(_ context.Context, req *metav1.ReportDownloadReq
 		}
 	}
 	return &metav1.ReportDownloadResponse{CountedBytes: counted}, nil
+}
+
+// downloadReceiptOK checks one receipt against the download task.
+func (s *Server) downloadReceiptOK(t *downloadTask, taskID string, r *storagev1.Receipt) bool {
+	a, ok := t.assigned[r.GetSliceId()]
+	if !ok || a.node != r.GetNodeId() || r.GetTaskId() != taskID || r.GetSize() == 0 || r.GetSize() > a.size {
+		return false
+	}
+	rec, err := s.ix.Node(r.GetNodeId())
+	return err == nil && identity.VerifyFetchReceipt(rec.GetPublicKey(), r) == nil
 }

@@ -28,7 +28,7 @@ func TestReportDownload(t *testing.T) {
 	holder := byID[loc.GetSlices()[0].GetHolders()[0].GetNodeId()]
 	receipt := func(n *testNode, size uint64) *storagev1.Receipt {
 		r := &storagev1.Receipt{TaskId: loc.GetTaskId(), SliceId: ref.GetId(), Size: size}
-		n.key.SignReceipt(r)
+		n.key.SignFetchReceipt(r)
 		return r
 	}
 	report := func(rs ...*storagev1.Receipt) (*metav1.ReportDownloadResponse, error) {
@@ -52,8 +52,13 @@ func TestReportDownload(t *testing.T) {
 	}
 	forged := receipt(holder, ref.GetSize())
 	forged.Size-- // signed for another size
-	if _, err := report(forged); err == nil {
-		t.Fatal("a receipt whose signature does not match was accepted")
+	if resp, _ := report(forged); resp.GetCountedBytes() != 0 {
+		t.Fatal("a receipt whose signature does not match was counted")
+	}
+	asStore := &storagev1.Receipt{TaskId: loc.GetTaskId(), SliceId: ref.GetId(), Size: ref.GetSize()}
+	holder.key.SignReceipt(asStore) // a store receipt is not a fetch receipt
+	if resp, _ := report(asStore); resp.GetCountedBytes() != 0 {
+		t.Fatal("a store receipt was counted as download traffic")
 	}
 	_, err = h.s.ReportDownload(ctx, &metav1.ReportDownloadRequest{Owner: testOwner, TaskId: "dnope", Receipts: []*storagev1.Receipt{receipt(holder, 1)}})
 	wantCode(t, err, codes.FailedPrecondition)

@@ -67,7 +67,9 @@ func (s *Server) Locate(_ context.Context, req *metav1.LocateRequest) (*metav1.L
 		if err != nil {
 			return nil, toStatus(fmt.Errorf("slice %s of %s: %w", ref.GetId(), f.GetPath(), err))
 		}
-		resp.Slices = append(resp.Slices, &metav1.LocatedSlice{Slice: ref, Holders: s.orderHolders(sl.GetReplicas(), recs)})
+		holders, live := s.orderHolders(sl.GetReplicas(), recs)
+		holders = s.assignHolder(f.GetOwner(), ref.GetId(), holders, live)
+		resp.Slices = append(resp.Slices, &metav1.LocatedSlice{Slice: ref, Holders: holders})
 	}
 	s.rememberDownload(resp.TaskId, f.GetOwner(), resp.Slices)
 	return resp, nil
@@ -75,7 +77,8 @@ func (s *Server) Locate(_ context.Context, req *metav1.LocateRequest) (*metav1.L
 
 // orderHolders puts live holders first in random order, then suspect ones,
 // then the rest: a holder the meta node thinks dead may be back already.
-func (s *Server) orderHolders(replicas []string, recs map[string]*metav1.NodeRecord) []*storagev1.Peer {
+// It also returns how many are live.
+func (s *Server) orderHolders(replicas []string, recs map[string]*metav1.NodeRecord) ([]*storagev1.Peer, int) {
 	tiers := make([][]*storagev1.Peer, 3)
 	for _, id := range replicas {
 		r, ok := recs[id]
@@ -96,7 +99,7 @@ func (s *Server) orderHolders(replicas []string, recs map[string]*metav1.NodeRec
 		s.shuffle(len(t), func(i, j int) { t[i], t[j] = t[j], t[i] })
 		out = append(out, t...)
 	}
-	return out
+	return out, len(tiers[0])
 }
 
 // ReportBadReplica handles word that a holder lacks a slice or serves bytes

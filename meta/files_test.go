@@ -2,6 +2,7 @@ package meta
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -21,8 +22,8 @@ func TestLocateOrdersHolders(t *testing.T) {
 	h.pass(8*time.Second, dead)
 	h.pass(4*time.Second, dead, sus) // dead silent 12s, sus 4s
 
-	firsts := map[string]bool{}
-	for range 32 {
+	locate := func() []string {
+		t.Helper()
 		loc, err := h.s.Locate(ctx, &metav1.LocateRequest{Owner: testOwner, Path: "/f"})
 		if err != nil {
 			t.Fatal(err)
@@ -31,10 +32,31 @@ func TestLocateOrdersHolders(t *testing.T) {
 		if len(got) != 4 || !slices.Equal(ids(a1, a2), slices.Sorted(slices.Values(got[:2]))) || got[2] != sus.id || got[3] != dead.id {
 			t.Fatalf("holders %v, want {%s %s} then %s then %s", got, a1.id, a2.id, sus.id, dead.id)
 		}
-		firsts[got[0]] = true
+		return got
 	}
-	if len(firsts) != 2 {
-		t.Errorf("the first holder was always %v: live holders are not shuffled", firsts)
+	// whitepaper §3.2.2: the assigned holder (first) is random, but asking
+	// again in the same period does not change it: a client cannot re-roll
+	// until a friend is assigned.
+	first := locate()[0]
+	for range 16 {
+		if got := locate()[0]; got != first {
+			t.Fatalf("the assigned holder changed within a period: %s then %s", first, got)
+		}
+	}
+	// Over periods, both live holders get assigned (the others stay
+	// silent, so they are dead by now and never assigned).
+	h.s.cfg.LedgerPeriod = 2 * time.Second
+	firsts := map[string]bool{}
+	for range 32 {
+		h.pass(h.s.cfg.LedgerPeriod, sus, dead)
+		loc, err := h.s.Locate(ctx, &metav1.LocateRequest{Owner: testOwner, Path: "/f"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		firsts[loc.GetSlices()[0].GetHolders()[0].GetNodeId()] = true
+	}
+	if !slices.Equal(slices.Sorted(maps.Keys(firsts)), ids(a1, a2)) {
+		t.Errorf("assigned holders across periods %v, want both live holders %v", firsts, ids(a1, a2))
 	}
 }
 

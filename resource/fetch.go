@@ -56,7 +56,7 @@ func (s service) Fetch(req *storagev1.FetchRequest, stream storagev1.SliceServic
 	// bytes served, which the downloader reports with its own signature.
 	if t := req.GetTaskId(); t != "" && len(t) <= maxTaskID {
 		receipt := &storagev1.Receipt{TaskId: t, SliceId: id.String(), Size: served}
-		n.key.SignReceipt(receipt)
+		n.key.SignFetchReceipt(receipt)
 		return stream.Send(&storagev1.FetchResponse{Receipt: receipt})
 	}
 	return nil

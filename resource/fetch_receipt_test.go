@@ -54,8 +54,11 @@ func TestFetchEndsWithReceipt(t *testing.T) {
 		if receipt == nil || receipt.GetTaskId() != tc.task || receipt.GetSize() != uint64(got) || receipt.GetSliceId() != id.String() {
 			t.Fatalf("task %s: receipt %+v for %d bytes served", tc.task, receipt, got)
 		}
-		if err := identity.VerifyReceipt(n.key.Public(), receipt); err != nil {
+		if err := identity.VerifyFetchReceipt(n.key.Public(), receipt); err != nil {
 			t.Fatal(err)
+		}
+		if identity.VerifyReceipt(n.key.Public(), receipt) == nil {
+			t.Fatal("a fetch receipt passes as a store receipt: a client could commit a file it never uploaded")
 		}
 	}
 }
