@@ -18,8 +18,14 @@ import (
 )
 
 // operatorAccount is the funded test account that operates every devnet
-// node in the chain's registry, and so may withdraw their rewards.
-const operatorAccount = "operator"
+// resource node in the chain's registry, and so may withdraw their rewards.
+// The meta node has its own operator, metaOperatorAccount, whose key signs
+// its anchors and volume reports: two signers sharing one account race for
+// its sequence number and drop each other's transactions.
+const (
+	operatorAccount     = "operator"
+	metaOperatorAccount = "meta-operator"
+)
 
 // registry is what the devnet registers in x/register at genesis
 // (DESIGN §3: "devnet registers its nodes at genesis"), and the prepay it
@@ -44,8 +50,9 @@ type registryEntry struct {
 // deposit (genesis moves no coins), to x/register's genesis state.
 func (r *registry) genesis(accounts map[string]sdk.AccAddress, state map[string]json.RawMessage, cdc codec.JSONCodec) error {
 	op, ok := accounts[operatorAccount]
-	if !ok {
-		return fmt.Errorf("no %q account in the genesis", operatorAccount)
+	metaOp, ok2 := accounts[metaOperatorAccount]
+	if !ok || !ok2 {
+		return fmt.Errorf("no %q or %q account in the genesis", operatorAccount, metaOperatorAccount)
 	}
 	if r.user, ok = accounts["user"]; !ok {
 		return errors.New("no user account in the genesis")
@@ -59,7 +66,7 @@ func (r *registry) genesis(accounts map[string]sdk.AccAddress, state map[string]
 	}
 	zero := sdk.NewInt64Coin(app.BondDenom, 0)
 	gen.MetaNodes = append(gen.MetaNodes, registertypes.MetaNode{
-		NodeId: r.meta.key.ID(), PublicKey: r.meta.key.Public(), Operator: op.String(),
+		NodeId: r.meta.key.ID(), PublicKey: r.meta.key.Public(), Operator: metaOp.String(),
 		NetworkAddress: r.meta.addr, Deposit: zero, Status: registertypes.NodeStatus_NODE_STATUS_ACTIVE,
 	})
 	for _, e := range r.resources {

@@ -135,7 +135,7 @@ func create(dir string, s Settings) error {
 		chainGRPC = fmt.Sprintf("127.0.0.1:%d", grpcPort)
 		// The meta node anchors its index as the operator of its
 		// registration, with the devnet's short ledger period.
-		metaCfg.ChainGRPC, metaCfg.AnchorKey, metaCfg.KeyringDir = chainGRPC, operatorAccount, dir
+		metaCfg.ChainGRPC, metaCfg.AnchorKey, metaCfg.KeyringDir = chainGRPC, metaOperatorAccount, dir
 		metaCfg.ChainID, metaCfg.ChainRPC = s.ChainID, fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort)
 		metaCfg.LedgerPeriod = home.Duration(devnetLedgerPeriod)
 	}
@@ -181,7 +181,7 @@ func createChain(dir string, s *Settings, reg *registry) error {
 	s.ChainBasePort = base
 	_, err = chain.InitTestnet(chain.TestnetConfig{
 		Dir: filepath.Join(dir, "chain"), ChainID: s.ChainID, NumValidators: s.Validators,
-		BasePort: base, ClientHome: dir, Accounts: []string{operatorAccount}, Genesis: reg.genesis,
+		BasePort: base, ClientHome: dir, Accounts: []string{operatorAccount, metaOperatorAccount}, Genesis: reg.genesis,
 		TimeoutCommit: chain.DevnetBlockTime,
 	})
 	if err != nil {

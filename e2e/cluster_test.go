@@ -13,6 +13,7 @@ import (
 
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/internal/cluster"
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	"github.com/stratos-net/stratos/slice"
 )
 
@@ -151,7 +152,14 @@ func TestCorruptReplicaRepaired(t *testing.T) {
 	put(t, c, "/c.bin", data)
 	st, _ := c.Stat(context.Background(), "/c.bin")
 	victim := st.GetSlices()[0]
-	node := cl.NodeIndex(victim.GetReplicas()[0])
+	// Corrupt the copy of the holder the meta node assigns to downloads of
+	// this slice in this period (whitepaper §3.2.2), so the next read hits it.
+	loc, err := cl.Meta().Locate(context.Background(), &metav1.LocateRequest{Owner: cluster.Owner, Path: "/c.bin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assigned := loc.GetSlices()[0].GetHolders()[0].GetNodeId()
+	node := cl.NodeIndex(assigned)
 	corrupted := 0
 	for _, f := range cl.SliceFiles(node) {
 		if bytes.Contains([]byte(f), []byte(victim.GetId()[len("sha256-"):])) {
@@ -177,7 +185,7 @@ func TestCorruptReplicaRepaired(t *testing.T) {
 		}
 		reps := st.GetSlices()[0].GetReplicas()
 		for _, r := range reps {
-			if r == victim.GetReplicas()[0] {
+			if r == assigned {
 				return fmt.Errorf("corrupt holder still listed: %v", reps)
 			}
 		}

@@ -17,8 +17,10 @@ import (
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/meta"
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	"github.com/stratos-net/stratos/resource"
 	"github.com/stratos-net/stratos/resource/disk"
+	"github.com/stratos-net/stratos/wire"
 )
 
 // Options shape a cluster.
@@ -190,10 +192,24 @@ func (c *Cluster) NodeIndex(id string) int {
 	return -1
 }
 
+// Meta returns a raw connection to the meta node's service, for tests that
+// need what the SDK does not show (such as the order of a Locate).
+func (c *Cluster) Meta() metav1.MetaServiceClient {
+	conn, err := wire.Dial(c.MetaAddr, c.metaKey.ID())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { conn.Close() })
+	return metav1.NewMetaServiceClient(conn)
+}
+
+// Owner is the account the cluster's clients use.
+const Owner = "alice"
+
 // Client returns a client of the cluster, closed when the test ends.
 func (c *Cluster) Client() *client.Client {
 	cfg := client.DefaultConfig()
-	cfg.MetaAddr, cfg.MetaID, cfg.Owner, cfg.Region = c.MetaAddr, c.metaKey.ID(), "alice", c.opts.Regions[0]
+	cfg.MetaAddr, cfg.MetaID, cfg.Owner, cfg.Region = c.MetaAddr, c.metaKey.ID(), Owner, c.opts.Regions[0]
 	cfg.RetryFor = 20 * time.Second
 	cfg.Logger = c.log.With("node", "client")
 	cl, err := client.New(cfg)
