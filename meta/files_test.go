@@ -234,11 +234,11 @@ func TestDeleteOrderDoesNotHitAReuploadedSlice(t *testing.T) {
 		t.Fatal(err)
 	}
 	task := h.begin("/g", f.size)
-	place, err := h.s.PlaceSlice(ctx, &metav1.PlaceSliceRequest{TaskId: task, Slice: f.slices[0], Exclude: []string{a.id}})
+	pipe, err := h.s.place(task, f.slices[0], []string{a.id}, 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	placed := peerIDs(place.GetPipeline().GetNodes())
+	placed := peerIDs(pipe.GetNodes())
 	for _, n := range h.nodes {
 		held := slices.Contains(ids(a, b, c), n.id)
 		got := slices.Contains(h.heartbeat(n).GetDeleteSlices(), f.slices[0].GetId())

@@ -109,6 +109,9 @@ func (s *Server) PlaceSlice(_ context.Context, req *metav1.PlaceSliceRequest) (*
 	if len(req.GetExclude()) > maxExclude {
 		return nil, toStatus(fmt.Errorf("%w: %d nodes excluded, at most %d", index.ErrBadCommand, len(req.GetExclude()), maxExclude))
 	}
+	if err := s.checkReplacement(task.GetId(), req.GetSlice().GetId(), req.GetExclude()); err != nil {
+		return nil, toStatus(err)
+	}
 	p, err := s.place(task.GetId(), req.GetSlice(), req.GetExclude(), int(req.GetCount()), req.GetClientRegion())
 	if err != nil {
 		return nil, toStatus(fmt.Errorf("task %s: %w", task.GetId(), err))
@@ -201,6 +204,34 @@ func (s *Server) place(taskID string, ref *metav1.SliceRef, exclude []string, co
 
 // maxExclude bounds the nodes a client may exclude from one placement.
 const maxExclude = 64
+
+// maxPlacements bounds how many nodes one task may have placed for one
+// slice: R, then replacements for failed members.
+func (s *Server) maxPlacements() int { return 4 * s.cfg.Replicas }
+
+// checkReplacement keeps a client from steering placement (whitepaper
+// §3.2.2: replicas are placed at random): it may exclude only nodes this
+// task already placed the slice on (members that failed or hold it), and
+// only so many times.
+func (s *Server) checkReplacement(taskID, sliceID string, exclude []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	placed := map[string]bool{}
+	for _, p := range s.orders.byTask[taskID] {
+		if p.slice == sliceID {
+			placed[p.node] = true
+		}
+	}
+	for _, n := range exclude {
+		if !placed[n] {
+			return fmt.Errorf("%w: node %.16s was never placed for slice %s in this task; only failed pipeline members may be excluded", index.ErrBadCommand, n, sliceID)
+		}
+	}
+	if len(placed) >= s.maxPlacements() {
+		return fmt.Errorf("%w: slice %s was placed on %d nodes already, at most %d", ErrNoSpace, sliceID, len(placed), s.maxPlacements())
+	}
+	return nil
+}
 
 // ticket signs the permission for nodes to store one slice of a task; it
 // lasts as long as an upload task may.

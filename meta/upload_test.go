@@ -370,18 +370,33 @@ func TestBeginUploadNeedsMinReplicasAliveNodes(t *testing.T) {
 
 // DESIGN §6.2 step 4: a failed pipeline member is replaced by the leader.
 func TestPlaceSliceReplacement(t *testing.T) {
-	h := newHarness(t, 4)
+	h := newHarness(t, 5) // R = 3, one replacement, and one node never placed
 	f := newFile("data")
 	task := h.begin("/f", f.size)
-	failed := h.nodes[0].id
-	resp, err := h.s.PlaceSlice(ctx, &metav1.PlaceSliceRequest{TaskId: task, Slice: f.slices[0], Exclude: []string{failed, h.nodes[1].id}, Count: 1})
+	first, err := h.s.PlaceSlice(ctx, &metav1.PlaceSliceRequest{TaskId: task, Slice: f.slices[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipeline := peerIDs(first.GetPipeline().GetNodes())
+	failed, held := pipeline[0], pipeline[1:]
+	resp, err := h.s.PlaceSlice(ctx, &metav1.PlaceSliceRequest{TaskId: task, Slice: f.slices[0], Exclude: append([]string{failed}, held...), Count: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := peerIDs(resp.GetPipeline().GetNodes())
-	if len(got) != 1 || got[0] == failed || got[0] == h.nodes[1].id {
-		t.Fatalf("replacement %v", got)
+	if len(got) != 1 || slices.Contains(pipeline, got[0]) {
+		t.Fatalf("replacement %v for pipeline %v", got, pipeline)
 	}
+	// whitepaper §3.2.2: placement is random; a client may exclude only
+	// members of its own pipelines, not steer the slice to nodes it likes.
+	var outsider string
+	for _, n := range h.nodes {
+		if !slices.Contains(pipeline, n.id) && n.id != got[0] {
+			outsider = n.id
+		}
+	}
+	_, err = h.s.PlaceSlice(ctx, &metav1.PlaceSliceRequest{TaskId: task, Slice: f.slices[0], Exclude: []string{outsider}, Count: 1})
+	wantCode(t, err, codes.InvalidArgument)
 	_, err = h.s.PlaceSlice(ctx, &metav1.PlaceSliceRequest{TaskId: "t999", Slice: f.slices[0]})
 	wantCode(t, err, codes.FailedPrecondition)
 	_, err = h.s.PlaceSlice(ctx, &metav1.PlaceSliceRequest{TaskId: task, Slice: &metav1.SliceRef{Id: "nope", Size: 1}})
