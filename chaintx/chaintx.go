@@ -7,9 +7,11 @@ package chaintx
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"cosmossdk.io/log/v2"
 	dbm "github.com/cosmos/cosmos-db"
@@ -146,5 +148,35 @@ func (s *Sender) send(ctx context.Context, msg sdk.Msg) error {
 	if res.Code != 0 {
 		return fmt.Errorf("%w: code %d: %s", ErrRejected, res.Code, res.RawLog)
 	}
-	return nil
+	return s.included(ctx, res.TxHash)
+}
+
+// inclusionWait bounds how long send waits for a transaction to land: six
+// of the whitepaper's 10 s blocks.
+const inclusionWait = time.Minute
+
+// included waits until the transaction is in a block and checks that its
+// messages succeeded: passing the mempool's check (BroadcastSync) runs no
+// message handler, and x/pot may still refuse a report in the block.
+func (s *Sender) included(ctx context.Context, txHash string) error {
+	hash, err := hex.DecodeString(txHash)
+	if err != nil {
+		return fmt.Errorf("transaction hash %q: %w", txHash, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, inclusionWait)
+	defer cancel()
+	for {
+		res, err := s.cctx.Client.Tx(ctx, hash, false)
+		if err == nil {
+			if res.TxResult.Code != 0 {
+				return fmt.Errorf("%w in block %d: code %d: %s", ErrRejected, res.Height, res.TxResult.Code, res.TxResult.Log)
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("transaction %s not in a block after %s: %w", txHash, inclusionWait, ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }

@@ -60,6 +60,7 @@ func (s *Server) report(ctx context.Context, period uint64) {
 		return
 	}
 	r := s.traffic.Take(s.cfg.TopN)
+	r = s.activeOnly(r)
 	if r.Empty() {
 		return
 	}
@@ -69,6 +70,24 @@ func (s *Server) report(ctx context.Context, period uint64) {
 		return
 	}
 	s.log.Info("volume report accepted", "period", period, "nodes", len(r.Nodes), "users", len(r.Users))
+}
+
+// activeOnly leaves out nodes no longer active on chain: x/pot refuses a
+// whole report that names one, and a deactivated node earns nothing.
+func (s *Server) activeOnly(r traffic.Report) traffic.Report {
+	if s.cfg.Chain == nil {
+		return r
+	}
+	kept := r.Nodes[:0]
+	for _, v := range r.Nodes {
+		if s.chainHas(v.ID, nil) {
+			kept = append(kept, v)
+		} else {
+			s.log.Info("traffic of a node no longer active on chain not reported", "node_id", v.ID, "bytes", v.Bytes)
+		}
+	}
+	r.Nodes = kept
+	return r
 }
 
 func (s *Server) anchor(ctx context.Context, period uint64) error {

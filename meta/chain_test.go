@@ -227,3 +227,21 @@ func TestChainRequestsSignedByOwner(t *testing.T) {
 		t.Fatalf("the owner's own listing: %v", err)
 	}
 }
+
+// x/pot refuses a whole report that names a node not active on chain; the
+// meta node leaves such nodes out, so the others are still paid.
+func TestReportLeavesOutInactiveNodes(t *testing.T) {
+	h, fc := chainHarness(t)
+	fc.set(func(f *fakeChain) { f.nodes["active"] = []byte("k") })
+	if err := h.s.refreshChain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	fr := &fakeReporter{}
+	h.s.cfg.Reporter = fr
+	h.s.traffic.Add("active", "st1user", 10)
+	h.s.traffic.Add("deactivated", "st1user", 20)
+	h.s.report(context.Background(), 5)
+	if len(fr.report.Nodes) != 1 || fr.report.Nodes[0].ID != "active" {
+		t.Fatalf("reported nodes %+v, want only the active one", fr.report.Nodes)
+	}
+}
