@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cosmos/cosmos-sdk/codec"
 	"github.com/cosmos/cosmos-sdk/codec/address"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/stratos-net/stratos/app"
 	"github.com/stratos-net/stratos/identity"
+	pottypes "github.com/stratos-net/stratos/x/pot/types"
 	registertypes "github.com/stratos-net/stratos/x/register/types"
 	sdstypes "github.com/stratos-net/stratos/x/sds/types"
 )
@@ -58,6 +60,9 @@ func (r *registry) genesis(accounts map[string]sdk.AccAddress, state map[string]
 		return errors.New("no user account in the genesis")
 	}
 	if err := prepayAtGenesis(state, cdc, r.user); err != nil {
+		return err
+	}
+	if err := scaleIssuance(state, cdc); err != nil {
 		return err
 	}
 	var gen registertypes.GenesisState
@@ -107,4 +112,24 @@ func prepayAtGenesis(state map[string]json.RawMessage, cdc codec.JSONCodec, user
 	}
 	state[banktypes.ModuleName], err = cdc.MarshalJSON(&bank)
 	return err
+}
+
+// scaleIssuance gives the devnet's short ledger period the share of the
+// whitepaper's issuance (100,000 STOS per 10-minute period) its length
+// deserves, so a devnet left running does not mint a real period's
+// issuance every few seconds.
+func scaleIssuance(state map[string]json.RawMessage, cdc codec.JSONCodec) error {
+	var pot pottypes.GenesisState
+	if err := cdc.UnmarshalJSON(state[pottypes.ModuleName], &pot); err != nil {
+		return fmt.Errorf("pot genesis: %w", err)
+	}
+	for i, e := range pot.Params.Issuance {
+		pot.Params.Issuance[i].Amount = e.Amount.MulRaw(int64(devnetLedgerPeriod)).QuoRaw(int64(10 * time.Minute))
+	}
+	b, err := cdc.MarshalJSON(&pot)
+	if err != nil {
+		return err
+	}
+	state[pottypes.ModuleName] = b
+	return nil
 }
