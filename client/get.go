@@ -286,7 +286,7 @@ func (c *Client) fetchSlice(ctx context.Context, loc *location, i int, pool *buf
 		if ctx.Err() != nil {
 			return fetchResult{err: context.Cause(ctx)}
 		}
-		if errors.Is(err, errCorrupt) || status.Code(err) == codes.NotFound {
+		if errors.Is(err, errCorrupt) || status.Code(err) == codes.NotFound || status.Code(err) == codes.DataLoss {
 			// Only what the node's copy is to blame for: a timeout or a
 			// broken connection says nothing about the bytes on its disk.
 			c.reportBad(ctx, ls.GetSlice().GetId(), h.GetNodeId(), err)

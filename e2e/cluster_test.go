@@ -163,7 +163,13 @@ func TestCorruptReplicaRepaired(t *testing.T) {
 	corrupted := 0
 	for _, f := range cl.SliceFiles(node) {
 		if bytes.Contains([]byte(f), []byte(victim.GetId()[len("sha256-"):])) {
-			if err := os.WriteFile(f, bytes.Repeat([]byte{0xEE}, int(victim.GetSize())), 0o644); err != nil {
+			// Rot the bytes in one step (same size, renamed over), as a bad
+			// disk would: a truncate-then-write could be caught half done.
+			tmp := f + ".rot"
+			if err := os.WriteFile(tmp, bytes.Repeat([]byte{0xEE}, int(victim.GetSize())), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(tmp, f); err != nil {
 				t.Fatal(err)
 			}
 			corrupted++
