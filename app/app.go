@@ -306,3 +306,14 @@ func BlockedAddresses() map[string]bool {
 	}
 	return m
 }
+
+// NewCodecApp returns an app on an in-memory database that is never started:
+// clients use it for the codecs, the interface registry and the module list
+// (autocli, keyrings, transactions, default genesis).
+func NewCodecApp() *StratosApp {
+	return NewStratosApp(log.NewNopLogger(), dbm.NewMemDB(), nil, false, noOptions{})
+}
+
+type noOptions struct{}
+
+func (noOptions) Get(string) any { return nil }

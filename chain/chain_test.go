@@ -13,6 +13,7 @@ import (
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -84,7 +85,7 @@ func waitHeight(t *testing.T, rpcAddr string, h int64, timeout time.Duration) in
 func clientFor(t *testing.T, home, chainID, rpcAddr, from string) (client.Context, tx.Factory) {
 	t.Helper()
 	enc := app.NewEncodingConfig()
-	tmp := newTempApp()
+	tmp := app.NewCodecApp()
 	kr, err := keyring.New(sdk.KeyringServiceName(), keyring.BackendTest, home, nil, tmp.AppCodec())
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +129,7 @@ func clientFor(t *testing.T, home, chainID, rpcAddr, from string) (client.Contex
 
 func grpcConn(t *testing.T, addr string) *grpc.ClientConn {
 	t.Helper()
-	tmp := newTempApp()
+	tmp := app.NewCodecApp()
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.ForceCodec(codec.NewProtoCodec(tmp.InterfaceRegistry()).GRPCCodec())))
@@ -177,7 +178,7 @@ func TestSingleValidatorInProcess(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	logger := log.NewLogger(os.Stderr, log.LevelOption(levelError))
+	logger := log.NewLogger(os.Stderr, log.LevelOption(zerolog.ErrorLevel))
 	n, err := chain.StartNode(ctx, tn.Homes[0], logger)
 	if err != nil {
 		t.Fatal(err)

@@ -15,9 +15,7 @@ import (
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	cmttypes "github.com/cometbft/cometbft/types"
-	dbm "github.com/cosmos/cosmos-db"
 
-	"cosmossdk.io/log/v2"
 	sdkmath "cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/client/tx"
@@ -107,7 +105,7 @@ func InitTestnet(cfg TestnetConfig) (*Testnet, error) {
 	cfg.defaults()
 	enc := app.NewEncodingConfig()
 	// A throw-away app instance gives us every module's default genesis.
-	tmpApp := app.NewStratosApp(log.NewNopLogger(), dbm.NewMemDB(), nil, false, emptyAppOpts{})
+	tmpApp := app.NewCodecApp()
 	enc.InterfaceRegistry = tmpApp.InterfaceRegistry()
 	enc.Codec = tmpApp.AppCodec()
 	enc.TxConfig = tmpApp.TxConfig()
@@ -390,7 +388,3 @@ broadcast-mode = "sync"
 `, chainID, rpcPort)
 	_ = os.WriteFile(filepath.Join(home, "config", "client.toml"), []byte(s), 0o644)
 }
-
-type emptyAppOpts struct{}
-
-func (emptyAppOpts) Get(string) any { return nil }

@@ -13,8 +13,6 @@ import (
 	"io"
 	"time"
 
-	"cosmossdk.io/log/v2"
-	dbm "github.com/cosmos/cosmos-db"
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/client/tx"
@@ -63,7 +61,7 @@ func New(cfg Config) (*Sender, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	tmp := app.NewStratosApp(log.NewNopLogger(), dbm.NewMemDB(), nil, false, noOptions{})
+	tmp := app.NewCodecApp()
 	kr, err := keyring.New(sdk.KeyringServiceName(), keyring.BackendTest, cfg.KeyringDir, nil, tmp.AppCodec())
 	if err != nil {
 		return nil, fmt.Errorf("keyring %s: %w", cfg.KeyringDir, err)
@@ -96,9 +94,6 @@ func New(cfg Config) (*Sender, error) {
 	return &Sender{chainID: cfg.ChainID, cctx: cctx, factory: f, from: from, key: cfg.Key}, nil
 }
 
-type noOptions struct{}
-
-func (noOptions) Get(string) any { return nil }
 
 // AnchorIndex posts a meta node's index root for a period.
 func (s *Sender) AnchorIndex(ctx context.Context, metaNodeID string, period uint64, root []byte) error {

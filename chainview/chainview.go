@@ -12,8 +12,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"cosmossdk.io/log/v2"
-	dbm "github.com/cosmos/cosmos-db"
 	"github.com/cosmos/cosmos-sdk/codec"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
@@ -33,7 +31,7 @@ type View struct {
 // The endpoint is the operator's own validator, on loopback or a private
 // network; queries carry no secret.
 func Dial(addr string) (*View, error) {
-	tmp := app.NewStratosApp(log.NewNopLogger(), dbm.NewMemDB(), nil, false, noOptions{})
+	tmp := app.NewCodecApp()
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.ForceCodec(codec.NewProtoCodec(tmp.InterfaceRegistry()).GRPCCodec())))
@@ -43,9 +41,6 @@ func Dial(addr string) (*View, error) {
 	return &View{conn: conn, reg: registertypes.NewQueryClient(conn), sds: sdstypes.NewQueryClient(conn)}, nil
 }
 
-type noOptions struct{}
-
-func (noOptions) Get(string) any { return nil }
 
 // Close closes the connection.
 func (v *View) Close() error { return v.conn.Close() }

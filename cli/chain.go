@@ -7,8 +7,6 @@ import (
 
 	"cosmossdk.io/client/v2/autocli"
 	"cosmossdk.io/core/appmodule"
-	"cosmossdk.io/log/v2"
-	dbm "github.com/cosmos/cosmos-db"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/config"
@@ -33,7 +31,7 @@ import (
 func addChainCommands(root *cobra.Command) error {
 	// A throw-away app (in-memory database) gives the codecs and the module
 	// list autocli builds its commands from.
-	tempApp := app.NewStratosApp(log.NewNopLogger(), dbm.NewMemDB(), nil, false, noAppOptions{})
+	tempApp := app.NewCodecApp()
 	enc := app.NewEncodingConfig()
 	initCtx := client.Context{}.
 		WithCodec(tempApp.AppCodec()).
@@ -86,9 +84,6 @@ func addChainCommands(root *cobra.Command) error {
 	return opts.EnhanceRootCommand(root)
 }
 
-type noAppOptions struct{}
-
-func (noAppOptions) Get(string) any { return nil }
 
 func queryCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "query", Aliases: []string{"q"}, Short: "Query the chain", RunE: client.ValidateCmd}

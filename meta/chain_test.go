@@ -87,6 +87,22 @@ func signed[M proto.Message](t *testing.T, h *harness, u user, req M) M {
 	return req
 }
 
+// registerOnChain adds n resource nodes registered on the fake chain, then
+// registered with the meta node and alive.
+func registerOnChain(t *testing.T, h *harness, fc *fakeChain, n int) {
+	t.Helper()
+	for range n {
+		k := h.newKey()
+		fc.set(func(f *fakeChain) { f.nodes[k.ID()] = k.Public() })
+		node := newTestNode(t, k)
+		if _, err := h.s.RegisterNode(node.ctx, registerReq(node.key)); err != nil {
+			t.Fatal(err)
+		}
+		h.nodes = append(h.nodes, node)
+		h.heartbeat(node)
+	}
+}
+
 // DESIGN §3: "a peer is accepted only if its key is registered and active"
 // on chain; the meta node admits and places on such nodes only.
 func TestChainAdmitsOnlyRegisteredNodes(t *testing.T) {
@@ -141,16 +157,7 @@ func TestChainAdmitsOnlyRegisteredNodes(t *testing.T) {
 // prepaid the meta node refuses to open the upload, and says how to prepay.
 func TestChainUploadNeedsPrepay(t *testing.T) {
 	h, fc := chainHarness(t)
-	for range 3 {
-		k := h.newKey()
-		fc.set(func(f *fakeChain) { f.nodes[k.ID()] = k.Public() })
-		n := newTestNode(t, k)
-		if _, err := h.s.RegisterNode(n.ctx, registerReq(n.key)); err != nil {
-			t.Fatal(err)
-		}
-		h.nodes = append(h.nodes, n)
-		h.heartbeat(n)
-	}
+	registerOnChain(t, h, fc, 3)
 	alice := newUser(t)
 	begin := func(path string) error {
 		_, err := h.s.BeginUpload(ctx, signed(t, h, alice, &metav1.BeginUploadRequest{Owner: alice.addr, Path: path, Size: 10}))
@@ -177,16 +184,7 @@ func TestChainUploadNeedsPrepay(t *testing.T) {
 // nor uses another's upload task.
 func TestChainRequestsSignedByOwner(t *testing.T) {
 	h, fc := chainHarness(t)
-	for range 3 {
-		k := h.newKey()
-		fc.set(func(f *fakeChain) { f.nodes[k.ID()] = k.Public() })
-		n := newTestNode(t, k)
-		if _, err := h.s.RegisterNode(n.ctx, registerReq(n.key)); err != nil {
-			t.Fatal(err)
-		}
-		h.nodes = append(h.nodes, n)
-		h.heartbeat(n)
-	}
+	registerOnChain(t, h, fc, 3)
 	alice, mallory := newUser(t), newUser(t)
 	fc.set(func(f *fakeChain) { f.prepaid[alice.addr], f.prepaid[mallory.addr] = 1, 1 })
 	denied := func(what string, err error) {
