@@ -94,7 +94,6 @@ func New(cfg Config) (*Sender, error) {
 	return &Sender{chainID: cfg.ChainID, cctx: cctx, factory: f, from: from, key: cfg.Key}, nil
 }
 
-
 // AnchorIndex posts a meta node's index root for a period.
 func (s *Sender) AnchorIndex(ctx context.Context, metaNodeID string, period uint64, root []byte) error {
 	return s.send(ctx, &sdstypes.MsgAnchorIndex{Sender: s.from.String(), MetaNodeId: metaNodeID, Period: period, Root: root})

@@ -41,7 +41,6 @@ func Dial(addr string) (*View, error) {
 	return &View{conn: conn, reg: registertypes.NewQueryClient(conn), sds: sdstypes.NewQueryClient(conn)}, nil
 }
 
-
 // Close closes the connection.
 func (v *View) Close() error { return v.conn.Close() }
 

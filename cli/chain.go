@@ -84,7 +84,6 @@ func addChainCommands(root *cobra.Command) error {
 	return opts.EnhanceRootCommand(root)
 }
 
-
 func queryCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "query", Aliases: []string{"q"}, Short: "Query the chain", RunE: client.ValidateCmd}
 	cmd.AddCommand(
