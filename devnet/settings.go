@@ -102,10 +102,13 @@ func create(dir string, s Settings) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	ports, err := freePorts(1 + s.Resources)
+	// The storage nodes' ports stay held until the chain has picked its
+	// range, which would otherwise be free to land on them.
+	ports, release, err := reservePorts(1 + s.Resources)
 	if err != nil {
 		return err
 	}
+	defer release()
 	meta, err := identity.LoadOrGenerate(filepath.Join(nodeHome(dir, metaName()), home.NodeKeyFile), rand.Reader)
 	if err != nil {
 		return err
@@ -258,22 +261,23 @@ func shareOfDisk(dir string, n int) (uint64, error) {
 	return free / uint64(n), nil
 }
 
-// freePorts asks the kernel for n free loopback ports.
-func freePorts(n int) ([]string, error) {
+// reservePorts asks the kernel for n free loopback ports and holds them
+// until release is called.
+func reservePorts(n int) (ports []string, release func(), err error) {
 	var lns []net.Listener
-	defer func() {
+	release = func() {
 		for _, l := range lns {
 			l.Close()
 		}
-	}()
-	var out []string
+	}
 	for range n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
+			release()
+			return nil, nil, fmt.Errorf("find a free port: %w", err)
 		}
 		lns = append(lns, l)
-		out = append(out, l.Addr().String())
+		ports = append(ports, l.Addr().String())
 	}
-	return out, nil
+	return ports, release, nil
 }
