@@ -4,11 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/signal"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -34,21 +30,6 @@ import (
 
 	"cosmossdk.io/log/v2"
 )
-
-// TestMain doubles as the validator process for the multi-process test:
-// STRATOS_CHILD_HOME=<home> <test binary>  ==> runs chain.StartValidator.
-func TestMain(m *testing.M) {
-	if home := os.Getenv("STRATOS_CHILD_HOME"); home != "" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		if err := chain.StartValidator(ctx, home); err != nil {
-			fmt.Fprintln(os.Stderr, "validator:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
 
 func freeBasePort(t *testing.T, n int) int {
 	p, err := chain.FreeBasePort(n)
@@ -206,81 +187,6 @@ func TestSingleValidatorInProcess(t *testing.T) {
 	}
 }
 
-// TestFourValidatorsMultiProcess starts 4 validators as separate OS processes
-// (this test binary re-executed), sends a tx to node2 and reads it on node0.
-func TestFourValidatorsMultiProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short")
-	}
-	dir := t.TempDir()
-	base := freeBasePort(t, 4)
-	tn, err := chain.InitTestnet(chain.TestnetConfig{Dir: dir, NumValidators: 4, BasePort: base, TimeoutCommit: chain.DevnetBlockTime})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var procs []*exec.Cmd
-	for i, home := range tn.Homes {
-		procs = append(procs, startChild(t, dir, home, i))
-	}
-	defer func() {
-		for _, p := range procs {
-			if p.ProcessState == nil {
-				_ = p.Process.Signal(syscall.SIGTERM)
-			}
-		}
-		for _, p := range procs {
-			if p.ProcessState == nil {
-				_ = p.Wait()
-			}
-		}
-		if t.Failed() {
-			for i := range procs {
-				b, _ := os.ReadFile(filepath.Join(dir, fmt.Sprintf("node%d.log", i)))
-				if len(b) > 3000 {
-					b = b[len(b)-3000:]
-				}
-				t.Logf("node%d log tail:\n%s", i, b)
-			}
-		}
-	}()
-	for i := range tn.Homes {
-		_, rpcPort, _ := tn.Cfg.Ports(i)
-		h := waitHeight(t, fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort), 3, 120*time.Second)
-		t.Logf("node%d at height %d", i, h)
-	}
-	_, rpc2, _ := tn.Cfg.Ports(2)
-	_, _, grpc0 := tn.Cfg.Ports(0)
-	conn0 := grpcConn(t, fmt.Sprintf("127.0.0.1:%d", grpc0))
-	cctx, f := clientFor(t, tn.Homes[2], tn.Cfg.ChainID, fmt.Sprintf("tcp://127.0.0.1:%d", rpc2), "user")
-	sendAndWait(t, cctx, f, conn0, tn.Accounts["node3"], sdk.NewInt64Coin(app.StableDenom, 777))
-
-	// Tendermint BFT with four equal validators tolerates one fault: with
-	// node3 stopped, blocks keep coming; with node2 stopped as well, 2 of 4
-	// is not more than 2/3 of the power and the chain halts; bringing node3
-	// back resumes it, and the state survived the restart.
-	_, rpc0, _ := tn.Cfg.Ports(0)
-	rpc0Addr := fmt.Sprintf("tcp://127.0.0.1:%d", rpc0)
-	stop := func(i int) {
-		_ = procs[i].Process.Signal(syscall.SIGTERM)
-		_ = procs[i].Wait()
-	}
-	stop(3)
-	h := height(t, rpc0Addr)
-	waitHeight(t, rpc0Addr, h+3, 60*time.Second)
-	stop(2)
-	time.Sleep(3 * time.Second) // let a block in flight finish
-	halted := height(t, rpc0Addr)
-	time.Sleep(5 * time.Second) // five block times
-	if got := height(t, rpc0Addr); got > halted+1 {
-		t.Fatalf("two of four validators down, yet height moved from %d to %d", halted, got)
-	}
-	procs[3] = startChild(t, dir, tn.Homes[3], 3)
-	waitHeight(t, rpc0Addr, halted+3, 120*time.Second)
-	if b := balance(t, conn0, tn.Accounts["node3"], app.StableDenom); b.IsZero() {
-		t.Fatal("transfer lost across the halt and restart")
-	}
-}
-
 func height(t *testing.T, rpcAddr string) int64 {
 	t.Helper()
 	c, err := rpchttp.New(rpcAddr, "/websocket")
@@ -294,15 +200,75 @@ func height(t *testing.T, rpcAddr string) int64 {
 	return st.SyncInfo.LatestBlockHeight
 }
 
-// startChild runs this test binary as validator i (see TestMain).
-func startChild(t *testing.T, dir, home string, i int) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "STRATOS_CHILD_HOME="+home)
-	logf, _ := os.OpenFile(filepath.Join(dir, fmt.Sprintf("node%d.log", i)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
+// TestFourValidatorsInProcess runs four validators in this one process (four
+// homes, four CometBFT nodes, four apps) and checks BFT liveness: one of four
+// down keeps blocks coming, two down halts the chain (2 of 4 is not more than
+// 2/3 of the voting power), and restarting one resumes it with the state
+// intact.
+func TestFourValidatorsInProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	dir := t.TempDir()
+	base := freeBasePort(t, 4)
+	tn, err := chain.InitTestnet(chain.TestnetConfig{Dir: dir, NumValidators: 4, BasePort: base, TimeoutCommit: chain.DevnetBlockTime})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return cmd
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logger := log.NewLogger(os.Stderr, log.LevelOption(zerolog.ErrorLevel))
+	nodes := make([]*chain.Node, 4)
+	start := func(i int) {
+		t.Helper()
+		n, err := chain.StartNode(ctx, tn.Homes[i], logger.With("validator", i))
+		if err != nil {
+			t.Fatalf("start validator %d: %v", i, err)
+		}
+		nodes[i] = n
+	}
+	stop := func(i int) {
+		t.Helper()
+		if err := nodes[i].Stop(); err != nil {
+			t.Logf("stop validator %d: %v", i, err)
+		}
+		nodes[i] = nil
+	}
+	for i := range nodes {
+		start(i)
+	}
+	defer func() {
+		for i, n := range nodes {
+			if n != nil {
+				stop(i)
+			}
+		}
+	}()
+	rpc := func(i int) string {
+		_, p, _ := tn.Cfg.Ports(i)
+		return fmt.Sprintf("tcp://127.0.0.1:%d", p)
+	}
+	for i := range nodes {
+		t.Logf("validator %d at height %d", i, waitHeight(t, rpc(i), 3, 120*time.Second))
+	}
+	_, _, grpc0 := tn.Cfg.Ports(0)
+	conn0 := grpcConn(t, fmt.Sprintf("127.0.0.1:%d", grpc0))
+	cctx, f := clientFor(t, tn.Homes[1], tn.Cfg.ChainID, rpc(1), "user")
+	sendAndWait(t, cctx, f, conn0, tn.Accounts["node3"], sdk.NewInt64Coin(app.StableDenom, 4242))
+
+	stop(3)
+	h := height(t, rpc(0))
+	waitHeight(t, rpc(0), h+3, 60*time.Second)
+	stop(2)
+	time.Sleep(3 * time.Second) // let a block in flight finish
+	halted := height(t, rpc(0))
+	time.Sleep(5 * time.Second) // five block times
+	if got := height(t, rpc(0)); got > halted+1 {
+		t.Fatalf("two of four validators down, yet height moved from %d to %d", halted, got)
+	}
+	start(3)
+	waitHeight(t, rpc(0), halted+3, 120*time.Second)
+	if b := balance(t, conn0, tn.Accounts["node3"], app.StableDenom); b.IsZero() {
+		t.Fatal("transfer lost across the halt and restart")
+	}
 }

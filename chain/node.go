@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 
+	cmtdb "github.com/cometbft/cometbft-db"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
@@ -43,6 +45,35 @@ type Node struct {
 
 	cancel context.CancelFunc
 	g      *errgroup.Group
+	dbs    *dbTracker
+}
+
+// dbTracker opens CometBFT's databases and remembers them: Node.Stop closes
+// the block and state stores but not the indexers' databases, whose file
+// locks would then stop the same home from starting again in this process.
+type dbTracker struct {
+	mu  sync.Mutex
+	dbs []cmtdb.DB
+}
+
+func (t *dbTracker) provide(ctx *cmtcfg.DBContext) (cmtdb.DB, error) {
+	db, err := cmtcfg.DefaultDBProvider(ctx)
+	if err == nil {
+		t.mu.Lock()
+		t.dbs = append(t.dbs, db)
+		t.mu.Unlock()
+	}
+	return db, err
+}
+
+// closeAll closes every database; one CometBFT closed already is not an error.
+func (t *dbTracker) closeAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, db := range t.dbs {
+		_ = db.Close()
+	}
+	t.dbs = nil
 }
 
 // StartValidator runs the validator in home until ctx is cancelled.
@@ -105,22 +136,25 @@ func StartNode(ctx context.Context, home string, logger log.Logger) (*Node, erro
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
+	dbs := &dbTracker{}
 	cmtNode, err := node.NewNodeWithContext(ctx, cmtCfg,
 		pvm.LoadOrGenFilePV(cmtCfg.PrivValidatorKeyFile(), cmtCfg.PrivValidatorStateFile()),
 		nodeKey,
 		proxy.NewLocalClientCreator(server.NewCometABCIWrapper(a)),
 		func() (*cmttypes.GenesisDoc, error) { return appGen.ToGenesisDoc() },
-		cmtcfg.DefaultDBProvider,
+		dbs.provide,
 		node.DefaultMetricsProvider(cmtCfg.Instrumentation),
 		servercmtlog.CometLoggerWrapper{Logger: logger.With("module", "cometbft")},
 	)
 	if err != nil {
 		cancel()
+		dbs.closeAll()
 		_ = a.Close()
 		return nil, fmt.Errorf("new comet node: %w", err)
 	}
 	if err := cmtNode.Start(); err != nil {
 		cancel()
+		dbs.closeAll()
 		_ = a.Close()
 		return nil, fmt.Errorf("start comet node: %w", err)
 	}
@@ -144,11 +178,12 @@ func StartNode(ctx context.Context, home string, logger log.Logger) (*Node, erro
 	if _, clientCtx, err = server.StartGrpcServer(gctx, g, appCfg.GRPC, clientCtx, svrCtx, a); err != nil {
 		cancel()
 		_ = cmtNode.Stop()
+		dbs.closeAll()
 		_ = a.Close()
 		return nil, fmt.Errorf("start grpc: %w", err)
 	}
 	return &Node{Home: home, ChainID: appGen.ChainID, App: a, Comet: cmtNode, CmtConfig: cmtCfg,
-		AppConfig: appCfg, ClientCtx: clientCtx, cancel: cancel, g: g}, nil
+		AppConfig: appCfg, ClientCtx: clientCtx, cancel: cancel, g: g, dbs: dbs}, nil
 }
 
 // Stop shuts down gRPC, CometBFT and the app DB.
@@ -162,6 +197,7 @@ func (n *Node) Stop() error {
 	if err := n.g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
 		errs = append(errs, err)
 	}
+	n.dbs.closeAll()
 	errs = append(errs, n.App.Close())
 	return errors.Join(errs...)
 }
