@@ -165,7 +165,7 @@ func NewStratosApp(logger log.Logger, db dbm.DB, _ io.Writer, loadLatest bool,
 	// The Stratos modules (DESIGN §4): the node registry, prepay and index
 	// anchors, Proof-of-Traffic rewards.
 	app.RegisterKeeper = registerkeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[registertypes.StoreKey]),
-		accCodec, app.BankKeeper, govAuthority)
+		accCodec, app.BankKeeper, app.DistrKeeper, govAuthority)
 	app.SdsKeeper = sdskeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[sdstypes.StoreKey]), accCodec,
 		app.BankKeeper, app.DistrKeeper, app.RegisterKeeper, govAuthority)
 	app.PotKeeper = potkeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[pottypes.StoreKey]), accCodec,

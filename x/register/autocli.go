@@ -69,6 +69,15 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 						{ProtoField: "voter_node_id"}, {ProtoField: "candidate_node_id"},
 					},
 				},
+				{
+					RpcMethod: "VoteRemoveMetaNode",
+					Use:       "vote-remove-meta-node [voter-node-id] [target-node-id]",
+					Short:     "Vote, as the operator of an active meta node, to remove another active meta node; a majority of the others removes it and its deposit goes to the community pool",
+					Example:   "stratos tx register vote-remove-meta-node <voter-node-id> <target-node-id> --from op",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{
+						{ProtoField: "voter_node_id"}, {ProtoField: "target_node_id"},
+					},
+				},
 				// Governance only: submitted inside a gov proposal.
 				{RpcMethod: "UpdateParams", Skip: true},
 			},

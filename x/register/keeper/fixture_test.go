@@ -19,6 +19,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/testutil"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/x/register/keeper"
@@ -70,6 +71,32 @@ func (b *fakeBank) BurnCoins(_ context.Context, module string, amt sdk.Coins) er
 	return nil
 }
 
+// fakeDistr is x/distribution's community pool on top of fakeBank: like the
+// real FundCommunityPool it moves coins from the depositor's account (here
+// the register module account, by its address) to the distribution module
+// account and books them in the pool.
+type fakeDistr struct {
+	bank *fakeBank
+	pool sdk.Coins
+}
+
+func (d *fakeDistr) FundCommunityPool(_ context.Context, amt sdk.Coins, depositor sdk.AccAddress) error {
+	if !depositor.Equals(authtypes.NewModuleAddress(types.ModuleName)) {
+		return fmt.Errorf("fake distr: unexpected depositor %s", depositor)
+	}
+	bal := d.bank.modules[types.ModuleName]
+	rest, neg := bal.SafeSub(amt...)
+	if neg {
+		return errorsmod.Wrapf(sdkerrors.ErrInsufficientFunds, "fund pool from %s: %s < %s", types.ModuleName, bal, amt)
+	}
+	d.bank.modules[types.ModuleName] = rest
+	d.bank.modules[distrModule] = d.bank.modules[distrModule].Add(amt...)
+	d.pool = d.pool.Add(amt...)
+	return nil
+}
+
+const distrModule = "distribution"
+
 func (b *fakeBank) balance(a sdk.AccAddress) math.Int {
 	return b.accounts[string(a)].AmountOf(types.Denom)
 }
@@ -93,6 +120,7 @@ type fixture struct {
 	ms        types.MsgServer
 	qs        types.QueryServer
 	bank      *fakeBank
+	distr     *fakeDistr
 	ac        address.Codec
 	authority string
 }
@@ -110,9 +138,10 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	bank := newFakeBank()
-	k := keeper.NewKeeper(cdc, runtime.NewKVStoreService(key), ac, bank, authority)
+	distr := &fakeDistr{bank: bank}
+	k := keeper.NewKeeper(cdc, runtime.NewKVStoreService(key), ac, bank, distr, authority)
 	f := &fixture{ctx: tctx.Ctx.WithBlockHeight(7), k: k, ms: keeper.NewMsgServer(k), qs: keeper.NewQueryServer(k),
-		bank: bank, ac: ac, authority: authority}
+		bank: bank, distr: distr, ac: ac, authority: authority}
 	if err := k.Params.Set(f.ctx, types.DefaultParams()); err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,8 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	return nil
 }
 
-// ExportGenesis returns the params and every node, ordered by node ID.
+// ExportGenesis returns the params and every node, ordered by node ID. A
+// meta node carries its pending approvals and removal votes (DESIGN §5.2).
 func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
 	p, err := k.GetParams(ctx)
 	if err != nil {

@@ -50,6 +50,15 @@ func pending(g *types.GenesisState) *types.MetaNode {
 	panic("no pending meta node")
 }
 
+func activeMeta(g *types.GenesisState) *types.MetaNode {
+	for i := range g.MetaNodes {
+		if g.MetaNodes[i].Status == types.NodeStatus_NODE_STATUS_ACTIVE {
+			return &g.MetaNodes[i]
+		}
+	}
+	panic("no active meta node")
+}
+
 // DESIGN §3: InitGenesis stores the nodes as given (zero deposits allowed,
 // no coins moved); ExportGenesis gives back the same state.
 func TestGenesisRoundTrip(t *testing.T) {
@@ -124,6 +133,20 @@ func TestValidateGenesis(t *testing.T) {
 		{"meta status unknown", func(g *types.GenesisState) { g.MetaNodes[0].Status = 42 }},
 		{"approval by a resource node", func(g *types.GenesisState) { pending(g).Approvals = []string{g.ResourceNodes[0].NodeId} }},
 		{"approval twice", func(g *types.GenesisState) { p := pending(g); p.Approvals = append(p.Approvals, p.Approvals...) }},
+		// DESIGN §5.2: pending removal votes and removed meta nodes.
+		{"resource status removed", func(g *types.GenesisState) { g.ResourceNodes[0].Status = types.NodeStatus_NODE_STATUS_REMOVED }},
+		{"removal vote by a resource node", func(g *types.GenesisState) { activeMeta(g).RemovalVotes = []string{g.ResourceNodes[0].NodeId} }},
+		{"removal vote by itself", func(g *types.GenesisState) { a := activeMeta(g); a.RemovalVotes = []string{a.NodeId} }},
+		{"removal vote twice", func(g *types.GenesisState) {
+			p := pending(g)
+			activeMeta(g).RemovalVotes = []string{p.NodeId, p.NodeId}
+		}},
+		{"removal votes on a pending node", func(g *types.GenesisState) { pending(g).RemovalVotes = []string{activeMeta(g).NodeId} }},
+		{"removal votes on a removed node", func(g *types.GenesisState) {
+			p := pending(g)
+			activeMeta(g).RemovalVotes = []string{p.NodeId}
+			activeMeta(g).Status = types.NodeStatus_NODE_STATUS_REMOVED
+		}},
 		{"params in ustb", func(g *types.GenesisState) { g.Params.MinResourceDeposit = ustosB(1) }},
 		{"params invalid coin", func(g *types.GenesisState) {
 			g.Params.MinMetaDeposit = sdk.Coin{Denom: "ustos", Amount: math.NewInt(-1)}
@@ -141,6 +164,13 @@ func TestValidateGenesis(t *testing.T) {
 	gs := devnetGenesis(t, f)
 	if err := gs.Validate(f.ac); err != nil {
 		t.Fatal(err)
+	}
+	// A removal vote by another meta node (even one no longer active: its
+	// vote is kept but does not count) and a removed meta node are valid.
+	activeMeta(&gs).RemovalVotes = []string{pending(&gs).NodeId}
+	pending(&gs).Status = types.NodeStatus_NODE_STATUS_REMOVED
+	if err := gs.Validate(f.ac); err != nil {
+		t.Fatalf("removal state rejected: %v", err)
 	}
 	if err := types.DefaultGenesis().Validate(f.ac); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"cosmossdk.io/math"
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
 	"github.com/stratos-net/stratos/x/register/types"
 )
@@ -23,7 +24,9 @@ type Keeper struct {
 	cdc          codec.BinaryCodec
 	addressCodec address.Codec
 	bank         types.BankKeeper
+	distr        types.DistrKeeper
 	authority    string
+	moduleAddr   sdk.AccAddress
 
 	Schema        collections.Schema
 	Params        collections.Item[types.Params]
@@ -31,10 +34,11 @@ type Keeper struct {
 	MetaNodes     collections.Map[string, types.MetaNode]
 }
 
-// NewKeeper builds the keeper. authority is the account allowed to change
-// the parameters (the gov module account).
+// NewKeeper builds the keeper. distr funds the community pool with the
+// deposit of a meta node voted out; authority is the account allowed to
+// change the parameters (the gov module account).
 func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, addressCodec address.Codec,
-	bank types.BankKeeper, authority string,
+	bank types.BankKeeper, distr types.DistrKeeper, authority string,
 ) Keeper {
 	if _, err := addressCodec.StringToBytes(authority); err != nil {
 		panic(fmt.Sprintf("register: invalid authority %q: %v", authority, err))
@@ -44,7 +48,9 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		cdc:           cdc,
 		addressCodec:  addressCodec,
 		bank:          bank,
+		distr:         distr,
 		authority:     authority,
+		moduleAddr:    authtypes.NewModuleAddress(types.ModuleName),
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		ResourceNodes: collections.NewMap(sb, types.ResourceNodesKey, "resource_nodes", collections.StringKey, codec.CollValue[types.ResourceNode](cdc)),
 		MetaNodes:     collections.NewMap(sb, types.MetaNodesKey, "meta_nodes", collections.StringKey, codec.CollValue[types.MetaNode](cdc)),
@@ -349,13 +355,92 @@ func (k Keeper) ApproveMetaNode(ctx context.Context, voter sdk.AccAddress, voter
 // HasMajority reports whether the approvals that come from active meta
 // nodes are more than half of the active meta nodes.
 func HasMajority(approvals []string, active map[string]bool) bool {
+	return 2*countIn(approvals, active) > len(active)
+}
+
+// VoteRemoveMetaNode records the vote of the active meta node voterNodeID,
+// operated by voter, to remove the ACTIVE meta node targetID (DESIGN §5.2:
+// "the authorities can vote a misbehaving meta node out on chain"). Each
+// active meta node other than the target votes once. Votes are counted
+// against the active set as it is when each vote arrives: only the votes of
+// nodes that are still active count, and the target is removed when they are
+// more than half of the active meta nodes other than the target. A removed
+// target becomes REMOVED (it leaves ActiveMetaNodeKeys and
+// IsActiveMetaNodeOperator), its whole deposit goes to the community pool
+// and its pending removal votes are deleted. The last active meta node
+// cannot be voted out: nobody would be left to run the index.
+func (k Keeper) VoteRemoveMetaNode(ctx context.Context, voter sdk.AccAddress, voterNodeID, targetID string,
+) (*types.MsgVoteRemoveMetaNodeResponse, error) {
+	if voterNodeID == targetID {
+		return nil, errorsmod.Wrapf(types.ErrUnauthorized, "meta node %s cannot vote on its own removal", voterNodeID)
+	}
+	t, err := k.metaNode(ctx, targetID)
+	if err != nil {
+		return nil, err
+	}
+	if t.Status != types.NodeStatus_NODE_STATUS_ACTIVE {
+		return nil, errorsmod.Wrapf(types.ErrInvalidStatus, "meta node %s is %s; only an active meta node can be voted out", targetID, t.Status)
+	}
+	others, err := k.activeMetaNodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	delete(others, targetID)
+	if len(others) == 0 {
+		return nil, errorsmod.Wrapf(types.ErrLastMetaNode, "meta node %s is the only active meta node", targetID)
+	}
+	if !k.IsActiveMetaNodeOperator(ctx, voter, voterNodeID) {
+		return nil, errorsmod.Wrapf(types.ErrUnauthorized, "%s does not operate an active meta node %s", voter, voterNodeID)
+	}
+	for _, v := range t.RemovalVotes {
+		if v == voterNodeID {
+			return nil, errorsmod.Wrapf(types.ErrAlreadyVoted, "%s already voted to remove %s", voterNodeID, targetID)
+		}
+	}
+	t.RemovalVotes = append(t.RemovalVotes, voterNodeID)
+	res := &types.MsgVoteRemoveMetaNodeResponse{
+		Votes:   uint32(countIn(t.RemovalVotes, others)),
+		Needed:  uint32(len(others)/2 + 1),
+		Slashed: sdk.NewCoin(types.Denom, math.ZeroInt()),
+	}
+	if HasMajority(t.RemovalVotes, others) {
+		slashed := t.Deposit
+		if slashed.Denom == "" {
+			slashed.Denom = types.Denom
+		}
+		if slashed.IsPositive() {
+			if err := k.distr.FundCommunityPool(ctx, sdk.NewCoins(slashed), k.moduleAddr); err != nil {
+				return nil, err
+			}
+		}
+		t.Status = types.NodeStatus_NODE_STATUS_REMOVED
+		t.Deposit = sdk.NewCoin(slashed.Denom, math.ZeroInt())
+		t.RemovalVotes = nil
+		res.Slashed = slashed
+	}
+	res.Status = t.Status
+	if err := k.MetaNodes.Set(ctx, targetID, t); err != nil {
+		return nil, err
+	}
+	votes, needed := fmt.Sprint(res.Votes), fmt.Sprint(res.Needed)
+	emit(ctx, "vote_remove_meta_node", "voter_node_id", voterNodeID, "target_node_id", targetID,
+		"votes", votes, "needed", needed, "status", t.Status.String())
+	if t.Status == types.NodeStatus_NODE_STATUS_REMOVED {
+		emit(ctx, "remove_meta_node", "node_id", targetID, "operator", t.Operator,
+			"slashed", res.Slashed.String(), "votes", votes, "needed", needed)
+	}
+	return res, nil
+}
+
+// countIn counts the node IDs in votes that are in active.
+func countIn(votes []string, active map[string]bool) int {
 	n := 0
-	for _, a := range approvals {
-		if active[a] {
+	for _, v := range votes {
+		if active[v] {
 			n++
 		}
 	}
-	return 2*n > len(active)
+	return n
 }
 
 // IsResourceNodeActive reports whether nodeID is a registered ACTIVE

@@ -136,6 +136,17 @@ func (s msgServer) ApproveMetaNode(ctx context.Context, msg *types.MsgApproveMet
 	return &types.MsgApproveMetaNodeResponse{Status: status}, nil
 }
 
+func (s msgServer) VoteRemoveMetaNode(ctx context.Context, msg *types.MsgVoteRemoveMetaNode) (*types.MsgVoteRemoveMetaNodeResponse, error) {
+	voter, err := s.address("voter", msg.Voter)
+	if err != nil {
+		return nil, err
+	}
+	if err := types.ValidateRemovalVote(msg.VoterNodeId, msg.TargetNodeId); err != nil {
+		return nil, err
+	}
+	return s.k.VoteRemoveMetaNode(ctx, voter, msg.VoterNodeId, msg.TargetNodeId)
+}
+
 func (s msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams) (*types.MsgUpdateParamsResponse, error) {
 	if _, err := s.address("authority", msg.Authority); err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 		&MsgDeactivateResourceNode{},
 		&MsgRegisterMetaNode{},
 		&MsgApproveMetaNode{},
+		&MsgVoteRemoveMetaNode{},
 		&MsgUpdateParams{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
@@ -27,6 +28,7 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	cdc.RegisterConcrete(&MsgDeactivateResourceNode{}, "stratos/register/MsgDeactivateResourceNode", nil)
 	cdc.RegisterConcrete(&MsgRegisterMetaNode{}, "stratos/register/MsgRegisterMetaNode", nil)
 	cdc.RegisterConcrete(&MsgApproveMetaNode{}, "stratos/register/MsgApproveMetaNode", nil)
+	cdc.RegisterConcrete(&MsgVoteRemoveMetaNode{}, "stratos/register/MsgVoteRemoveMetaNode", nil)
 	cdc.RegisterConcrete(&MsgUpdateParams{}, "stratos/register/MsgUpdateParams", nil)
 	cdc.RegisterConcrete(&Params{}, "stratos/x/register/Params", nil)
 }

@@ -16,4 +16,6 @@ var (
 	ErrInvalidParams    = errorsmod.Register(ModuleName, 11, "invalid params")
 	ErrInvalidFraction  = errorsmod.Register(ModuleName, 12, "invalid slash fraction")
 	ErrInvalidGenesis   = errorsmod.Register(ModuleName, 13, "invalid genesis")
+	ErrAlreadyVoted     = errorsmod.Register(ModuleName, 14, "this meta node already voted to remove the target meta node")
+	ErrLastMetaNode     = errorsmod.Register(ModuleName, 15, "the last active meta node cannot be voted out")
 )

@@ -4,7 +4,8 @@ import "cosmossdk.io/collections"
 
 const (
 	// ModuleName is the module's name; its module account holds the node
-	// deposits and needs the Burner permission for slashing.
+	// deposits and needs the Burner permission for slashing resource nodes
+	// (the deposit of a meta node voted out goes to the community pool).
 	ModuleName = "register"
 	// StoreKey is the module's KV store key.
 	StoreKey = ModuleName

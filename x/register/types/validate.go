@@ -32,6 +32,22 @@ func ValidateNodeID(id string) error {
 	return nil
 }
 
+// ValidateRemovalVote checks the node IDs of a vote to remove a meta node:
+// both well formed, and a meta node never votes on its own removal
+// (DESIGN §5.2).
+func ValidateRemovalVote(voterNodeID, targetNodeID string) error {
+	if err := ValidateNodeID(voterNodeID); err != nil {
+		return errorsmod.Wrap(err, "voter node")
+	}
+	if err := ValidateNodeID(targetNodeID); err != nil {
+		return errorsmod.Wrap(err, "target node")
+	}
+	if voterNodeID == targetNodeID {
+		return errorsmod.Wrapf(ErrUnauthorized, "meta node %s cannot vote on its own removal", voterNodeID)
+	}
+	return nil
+}
+
 // ValidateNetworkAddress checks a node's network address; required is false
 // for updates, where empty means unchanged.
 func ValidateNetworkAddress(addr string, required bool) error {
@@ -100,8 +116,8 @@ type AddressValidator interface {
 
 // Validate checks the genesis state: params, 32-byte keys, node IDs derived
 // from the keys, no ID twice (across resource and meta nodes), operator
-// addresses, deposits and statuses. Deposits may be zero: devnet registers
-// its nodes at genesis without deposits (DESIGN §3).
+// addresses, deposits, statuses, approvals and removal votes. Deposits may
+// be zero: devnet registers its nodes at genesis without deposits (DESIGN §3).
 func (gs GenesisState) Validate(ac AddressValidator) error {
 	if err := gs.Params.Validate(); err != nil {
 		return err
@@ -148,9 +164,13 @@ func (gs GenesisState) Validate(ac AddressValidator) error {
 		}
 		metaIDs[n.NodeId] = true
 		switch n.Status {
-		case NodeStatus_NODE_STATUS_ACTIVE, NodeStatus_NODE_STATUS_PENDING, NodeStatus_NODE_STATUS_INACTIVE:
+		case NodeStatus_NODE_STATUS_ACTIVE, NodeStatus_NODE_STATUS_PENDING, NodeStatus_NODE_STATUS_INACTIVE,
+			NodeStatus_NODE_STATUS_REMOVED:
 		default:
 			return errorsmod.Wrapf(ErrInvalidGenesis, "meta node %s: status %s", n.NodeId, n.Status)
+		}
+		if len(n.RemovalVotes) > 0 && n.Status != NodeStatus_NODE_STATUS_ACTIVE {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "meta node %s is %s but has removal votes", n.NodeId, n.Status)
 		}
 	}
 	for _, n := range gs.MetaNodes {
@@ -162,6 +182,21 @@ func (gs GenesisState) Validate(ac AddressValidator) error {
 			voted[a] = true
 			if !metaIDs[a] {
 				return errorsmod.Wrapf(ErrInvalidGenesis, "meta node %s: approval by %s, which is not a meta node", n.NodeId, a)
+			}
+		}
+		// Pending removal votes (DESIGN §5.2). A voter may since have left the
+		// active set: its vote stays stored but no longer counts.
+		removers := make(map[string]bool)
+		for _, v := range n.RemovalVotes {
+			if removers[v] {
+				return errorsmod.Wrapf(ErrInvalidGenesis, "meta node %s: removal vote by %s twice", n.NodeId, v)
+			}
+			removers[v] = true
+			if v == n.NodeId {
+				return errorsmod.Wrapf(ErrInvalidGenesis, "meta node %s: removal vote by itself", n.NodeId)
+			}
+			if !metaIDs[v] {
+				return errorsmod.Wrapf(ErrInvalidGenesis, "meta node %s: removal vote by %s, which is not a meta node", n.NodeId, v)
 			}
 		}
 	}
