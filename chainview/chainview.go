@@ -8,6 +8,7 @@ package chainview
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -16,6 +17,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/stratos-net/stratos/app"
+	pottypes "github.com/stratos-net/stratos/x/pot/types"
 	registertypes "github.com/stratos-net/stratos/x/register/types"
 	sdstypes "github.com/stratos-net/stratos/x/sds/types"
 )
@@ -25,6 +27,7 @@ type View struct {
 	conn *grpc.ClientConn
 	reg  registertypes.QueryClient
 	sds  sdstypes.QueryClient
+	pot  pottypes.QueryClient
 }
 
 // Dial connects to a validator's gRPC endpoint (host:port, app.toml [grpc]).
@@ -38,7 +41,7 @@ func Dial(addr string) (*View, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chain endpoint %s: %w", addr, err)
 	}
-	return &View{conn: conn, reg: registertypes.NewQueryClient(conn), sds: sdstypes.NewQueryClient(conn)}, nil
+	return &View{conn: conn, reg: registertypes.NewQueryClient(conn), sds: sdstypes.NewQueryClient(conn), pot: pottypes.NewQueryClient(conn)}, nil
 }
 
 // Close closes the connection.
@@ -77,4 +80,33 @@ func (v *View) Prepaid(ctx context.Context, owner string) (uint64, error) {
 		return 0, nil
 	}
 	return amt.Uint64(), nil
+}
+
+// Period is x/pot's ledger period clock: the period the latest block falls
+// in, the last period reported, and the length of a period.
+type Period struct {
+	Current      uint64
+	LastReported uint64
+	Reported     bool
+	Length       time.Duration
+	End          time.Time // of the current period
+}
+
+// Period asks x/pot which ledger period the chain is in.
+func (v *View) Period(ctx context.Context) (Period, error) {
+	r, err := v.pot.Period(ctx, &pottypes.QueryPeriodRequest{})
+	if err != nil {
+		return Period{}, fmt.Errorf("chain: ledger period: %w", err)
+	}
+	return Period{Current: r.Current, LastReported: r.LastReported, Reported: r.Reported,
+		Length: time.Duration(r.PeriodSeconds) * time.Second, End: time.Unix(r.EndUnix, 0)}, nil
+}
+
+// TrafficPrice returns x/sds's price of traffic: ustos per GiB, rounded up.
+func (v *View) TrafficPrice(ctx context.Context) (uint64, error) {
+	r, err := v.sds.Params(ctx, &sdstypes.QueryParamsRequest{})
+	if err != nil {
+		return 0, fmt.Errorf("chain: traffic price: %w", err)
+	}
+	return r.Params.TrafficPrice, nil
 }

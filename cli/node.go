@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -178,6 +179,9 @@ func runMeta(cmd *cobra.Command, m *home.Meta, key *identity.Key, dataDir string
 		}
 		cfg.Anchors, cfg.Reporter = sender, sender
 		setDur(&cfg.LedgerPeriod, m.LedgerPeriod)
+		if view, ok := cfg.Chain.(*chainview.View); ok {
+			cfg.Periods = chainPeriods{view}
+		}
 	}
 	srv, err := meta.New(cfg, key)
 	if err != nil {
@@ -221,4 +225,12 @@ func newLogger(level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level %q: %w", level, err)
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+// chainPeriods gives the meta node x/pot's ledger periods.
+type chainPeriods struct{ v *chainview.View }
+
+func (c chainPeriods) Period(ctx context.Context) (meta.ChainPeriod, error) {
+	p, err := c.v.Period(ctx)
+	return meta.ChainPeriod{Current: p.Current, LastReported: p.LastReported, Reported: p.Reported, Length: p.Length}, err
 }

@@ -126,6 +126,7 @@ func scaleIssuance(state map[string]json.RawMessage, cdc codec.JSONCodec) error 
 	for i, e := range pot.Params.Issuance {
 		pot.Params.Issuance[i].Amount = e.Amount.MulRaw(int64(devnetLedgerPeriod)).QuoRaw(int64(10 * time.Minute))
 	}
+	pot.Params.PeriodSeconds = uint64(devnetLedgerPeriod / time.Second)
 	b, err := cdc.MarshalJSON(&pot)
 	if err != nil {
 		return err

@@ -269,6 +269,23 @@ func TestDevnetProcess(t *testing.T) {
 	})
 	node0Balance := balanceOf(t, bin, home, node0, "ustos")
 
+	// x/pot's periods come from block time (10 s on a devnet); the meta node
+	// reported a period that had ended, and the current one is not reported.
+	var period struct {
+		Current       string `json:"current"`
+		LastReported  string `json:"last_reported"`
+		Reported      bool   `json:"reported"`
+		PeriodSeconds string `json:"period_seconds"`
+	}
+	if err := json.Unmarshal(stratos(t, bin, "query", "pot", "period", "--home", home, "-o", "json"), &period); err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := strconv.ParseUint(period.Current, 10, 64)
+	last, _ := strconv.ParseUint(period.LastReported, 10, 64)
+	if !period.Reported || last >= cur || period.PeriodSeconds != "10" {
+		t.Fatalf("pot period %+v: want 10 s periods with an ended one reported", period)
+	}
+
 	// The meta node anchors its index root on chain every ledger period.
 	var metaID string
 	for _, n := range m.Nodes {

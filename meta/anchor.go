@@ -21,15 +21,32 @@ type Reporter interface {
 	ReportVolume(ctx context.Context, period uint64, r traffic.Report, metaNodeID string, sign func([]byte) []byte) error
 }
 
+// ChainPeriod is the ledger period the chain is in (x/pot numbers periods
+// from block time, so every meta node of a cluster sees the same numbers).
+type ChainPeriod struct {
+	Current      uint64        // the period the latest block falls in; not ended
+	LastReported uint64        // the latest period with an accepted report,
+	Reported     bool          // if any
+	Length       time.Duration // of a period
+}
+
+// PeriodSource tells which ledger period the chain is in.
+type PeriodSource interface {
+	Period(ctx context.Context) (ChainPeriod, error)
+}
+
 // periodLoop runs the work of each ledger period once it ends: the volume
-// report of its traffic and the anchor of the index. Periods are numbered
-// by time divided by their length, so every meta node of a cluster numbers
-// them alike.
+// report of its traffic and the anchor of the index. With a chain
+// (Config.Periods) the chain's periods are used: the period just ended is
+// reported once the chain's block time has passed its end, and x/pot takes
+// each period once, in order. Without one, periods are wall-clock time
+// divided by LedgerPeriod.
 func (s *Server) periodLoop(ctx context.Context) {
-	t := time.NewTicker(s.cfg.LedgerPeriod / 4)
+	tick := s.cfg.LedgerPeriod / 4
+	t := time.NewTicker(tick)
 	defer t.Stop()
 	current := s.period()
-	anchored := uint64(0)
+	anchored, first := uint64(0), true
 	for {
 		select {
 		case <-ctx.Done():
@@ -37,16 +54,30 @@ func (s *Server) periodLoop(ctx context.Context) {
 		case <-t.C:
 		}
 		now := s.period()
-		if now != current {
+		if s.cfg.Periods != nil {
+			cp, err := s.cfg.Periods.Period(ctx)
+			if err != nil {
+				s.log.Warn("cannot read the ledger period from the chain", "err", err)
+				continue
+			}
+			if d := cp.Length / 4; d > 0 && d != tick {
+				tick = d
+				t.Reset(tick)
+			}
+			if ended := cp.Current; ended > 0 && (!cp.Reported || ended-1 > cp.LastReported) {
+				s.report(ctx, ended-1)
+			}
+			now = cp.Current
+		} else if now != current {
 			s.report(ctx, current)
 			current = now
 		}
-		if s.cfg.Anchors != nil && anchored != now {
+		if s.cfg.Anchors != nil && (first || anchored != now) {
 			if err := s.anchor(ctx, now); err != nil {
 				s.log.Warn("cannot anchor the index on chain", "period", now, "err", err)
 				continue // again at the next tick
 			}
-			anchored = now
+			anchored, first = now, false
 		}
 	}
 }

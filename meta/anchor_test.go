@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stratos-net/stratos/traffic"
 )
@@ -89,5 +92,79 @@ func TestVolumeReportFromCommits(t *testing.T) {
 	h.s.report(context.Background(), 43)
 	if fr.reports != 2 {
 		t.Fatal("an empty period was reported")
+	}
+}
+
+type fakePeriods struct {
+	mu sync.Mutex
+	p  ChainPeriod
+}
+
+func (f *fakePeriods) Period(context.Context) (ChainPeriod, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.p, nil
+}
+
+func (f *fakePeriods) set(p ChainPeriod) { f.mu.Lock(); f.p = p; f.mu.Unlock() }
+
+// x/pot numbers the ledger periods from block time and takes a period only
+// once it has ended, once, in order (DESIGN §7). The meta node follows the
+// chain's clock: it reports the period just ended, and not again once the
+// chain has it.
+func TestPeriodLoopFollowsChainPeriods(t *testing.T) {
+	h := newHarness(t, 3)
+	fr := &syncReporter{}
+	fp := &fakePeriods{p: ChainPeriod{Current: 5, Length: 40 * time.Millisecond}}
+	h.s.cfg.Reporter, h.s.cfg.Periods, h.s.cfg.LedgerPeriod = fr, fp, 40*time.Millisecond
+	h.upload("/t", newFile("t"), h.nodes...)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.s.periodLoop(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	waitFor(t, func() bool { return len(fr.got()) == 1 })
+	if got := fr.got(); got[0] != 4 {
+		t.Fatalf("reported period %d, want 4 (the chain is in period 5)", got[0])
+	}
+	fp.set(ChainPeriod{Current: 5, LastReported: 4, Reported: true, Length: 40 * time.Millisecond})
+	h.upload("/u", newFile("u"), h.nodes...)
+	time.Sleep(200 * time.Millisecond) // several ticks
+	if n := len(fr.got()); n != 1 {
+		t.Fatalf("%d reports while the chain stayed in period 5 with 4 reported, want 1", n)
+	}
+	fp.set(ChainPeriod{Current: 6, LastReported: 4, Reported: true, Length: 40 * time.Millisecond})
+	waitFor(t, func() bool { return len(fr.got()) == 2 })
+	if got := fr.got(); got[1] != 5 {
+		t.Fatalf("reported %v, want period 5 next", got)
+	}
+}
+
+type syncReporter struct {
+	mu      sync.Mutex
+	periods []uint64
+}
+
+func (f *syncReporter) ReportVolume(_ context.Context, period uint64, _ traffic.Report, _ string, _ func([]byte) []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.periods = append(f.periods, period)
+	return nil
+}
+
+func (f *syncReporter) got() []uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.periods)
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -36,9 +36,11 @@ type Config struct {
 	Chain        Chain
 	ChainRefresh time.Duration // how often the node registry is read again
 	// Anchors, if set, receives the index root once per LedgerPeriod, and
-	// Reporter the period's volume report of its TopN nodes.
+	// Reporter the period's volume report of its TopN nodes. Periods, if
+	// set, is the chain's period clock; it replaces LedgerPeriod's.
 	Anchors      Anchorer
 	Reporter     Reporter
+	Periods      PeriodSource
 	TopN         int
 	LedgerPeriod time.Duration // the whitepaper's ledger period: 10 minutes
 	Logger       *slog.Logger

@@ -14,6 +14,7 @@ const (
 //
 //	stratos query pot params
 //	stratos query pot rewards <node-id-or-address>
+//	stratos query pot period
 //	stratos query pot report <period>
 //	stratos tx pot withdraw-rewards <node-id> --from <operator>
 //
@@ -34,6 +35,11 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Use:            "rewards [node-id-or-address]",
 					Short:          "Query the unwithdrawn rewards of a node, or of all nodes an operator address operates",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "node_id_or_address"}},
+				},
+				{
+					RpcMethod: "Period",
+					Use:       "period",
+					Short:     "Query the current ledger period, when it ends, and the last period reported",
 				},
 				{
 					RpcMethod:      "Report",

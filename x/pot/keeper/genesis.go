@@ -7,6 +7,7 @@ import (
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/math"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/stratos-net/stratos/x/pot/types"
 )
@@ -18,6 +19,13 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 		return err
 	}
 	if err := k.SetParams(ctx, gs.Params); err != nil {
+		return err
+	}
+	clock := gs.Clock
+	if clock.OriginUnix == 0 {
+		clock = types.PeriodClock{OriginPeriod: 0, OriginUnix: sdk.UnwrapSDKContext(ctx).BlockTime().Unix()}
+	}
+	if err := k.Clock.Set(ctx, clock); err != nil {
 		return err
 	}
 	for _, r := range gs.Reports {
@@ -48,7 +56,11 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	if err != nil {
 		return nil, err
 	}
-	gs := &types.GenesisState{Params: p}
+	clock, err := k.Clock.Get(ctx)
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
+		return nil, err
+	}
+	gs := &types.GenesisState{Params: p, Clock: clock}
 	err = k.Reports.Walk(ctx, nil, func(_ uint64, r types.VolumeReport) (bool, error) {
 		gs.Reports = append(gs.Reports, r)
 		return false, nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"cosmossdk.io/math"
 
@@ -195,7 +196,21 @@ func setup(t testing.TB) *fixture {
 	f.msg = keeper.NewMsgServerImpl(f.k)
 	f.query = keeper.NewQueryServerImpl(f.k)
 	f.reporter = addr(t, accAddr("reporter"))
+	// Genesis starts period 0 at genesisTime; the tests then run at a block
+	// time by which periods 0..999 have ended.
+	f.ctx = f.ctx.WithBlockTime(genesisTime)
+	if err := f.k.InitGenesis(f.ctx, *types.DefaultGenesis()); err != nil {
+		t.Fatal(err)
+	}
+	f.at(1000)
 	return f
+}
+
+var genesisTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// at sets the block time to the start of ledger period p (default params).
+func (f *fixture) at(p uint64) {
+	f.ctx = f.ctx.WithBlockTime(genesisTime.Add(time.Duration(p*types.DefaultPeriodSeconds) * time.Second))
 }
 
 func addr(t testing.TB, a sdk.AccAddress) string {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/core/address"
@@ -34,6 +35,8 @@ type Keeper struct {
 
 	Schema collections.Schema
 	Params collections.Item[types.Params]
+	// Clock numbers the ledger periods (set at genesis).
+	Clock collections.Item[types.PeriodClock]
 	// Reports: period -> accepted volume report.
 	Reports collections.Map[uint64, types.VolumeReport]
 	// Rewards: node ID -> withdrawable ustos (held by the pot module account).
@@ -66,6 +69,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		moduleAddr:   authtypes.NewModuleAddress(types.ModuleName),
 
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Clock:        collections.NewItem(sb, types.ClockKey, "clock", codec.CollValue[types.PeriodClock](cdc)),
 		Reports:      collections.NewMap(sb, types.ReportsKey, "reports", collections.Uint64Key, codec.CollValue[types.VolumeReport](cdc)),
 		Rewards:      collections.NewMap(sb, types.RewardsKey, "rewards", collections.StringKey, sdk.IntValue),
 		NodeOperator: collections.NewMap(sb, types.NodeOperatorKey, "node_operator", collections.StringKey, collections.BytesValue),
@@ -100,12 +104,66 @@ func (k Keeper) SetParams(ctx context.Context, p types.Params) error {
 	return k.Params.Set(ctx, p)
 }
 
-// UpdateParams is the governance operation.
+// UpdateParams is the governance operation. A new period length takes effect
+// from the start of the current period, which keeps its number: period
+// numbers never go back and no period is skipped.
 func (k Keeper) UpdateParams(ctx context.Context, authority string, p types.Params) error {
 	if authority != k.authority {
 		return fmt.Errorf("%w: expected %s, got %s", types.ErrInvalidAuthority, k.authority, authority)
 	}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	old, err := k.GetParams(ctx)
+	if err != nil {
+		return err
+	}
+	if old.PeriodSeconds != p.PeriodSeconds {
+		cur, err := k.CurrentPeriod(ctx)
+		if err != nil {
+			return err
+		}
+		if err := k.Clock.Set(ctx, types.PeriodClock{OriginPeriod: cur.Current, OriginUnix: cur.StartUnix}); err != nil {
+			return err
+		}
+	}
 	return k.SetParams(ctx, p)
+}
+
+// CurrentPeriod returns the ledger period the current block time falls in
+// (DESIGN §7: "a traffic period closes"; whitepaper §3.2.1 step 6), and the
+// last period reported. Period 0 starts at genesis.
+func (k Keeper) CurrentPeriod(ctx context.Context) (types.QueryPeriodResponse, error) {
+	p, err := k.GetParams(ctx)
+	if err != nil {
+		return types.QueryPeriodResponse{}, err
+	}
+	clock, err := k.Clock.Get(ctx)
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
+		return types.QueryPeriodResponse{}, err
+	}
+	now := sdk.UnwrapSDKContext(ctx).BlockTime().Unix()
+	cur, start, end := clock.PeriodAt(now, p.PeriodSeconds)
+	last, reported, err := k.lastReported(ctx)
+	if err != nil {
+		return types.QueryPeriodResponse{}, err
+	}
+	return types.QueryPeriodResponse{Current: cur, StartUnix: start, EndUnix: end, PeriodSeconds: p.PeriodSeconds,
+		LastReported: last, Reported: reported}, nil
+}
+
+// lastReported returns the largest period with an accepted report.
+func (k Keeper) lastReported(ctx context.Context) (uint64, bool, error) {
+	it, err := k.Reports.Iterate(ctx, new(collections.Range[uint64]).Descending())
+	if err != nil {
+		return 0, false, err
+	}
+	defer it.Close()
+	if !it.Valid() {
+		return 0, false, nil
+	}
+	p, err := it.Key()
+	return p, err == nil, err
 }
 
 // GetRewards returns a node's withdrawable rewards (zero if none).
@@ -189,11 +247,22 @@ func (k Keeper) SubmitVolumeReport(ctx context.Context, in VolumeReportInput) (t
 		users[i] = addr
 	}
 
-	// State checks.
-	if has, err := k.Reports.Has(ctx, in.Period); err != nil {
+	// State checks. A period is reported after it ended, once, and in
+	// order: a report for an older period than the last one would let the
+	// meta nodes mint the issuance of periods nobody reported in time.
+	clock, err := k.CurrentPeriod(ctx)
+	if err != nil {
 		return types.VolumeReport{}, err
-	} else if has {
+	}
+	if in.Period >= clock.Current {
+		return types.VolumeReport{}, fmt.Errorf("%w: period %d; the chain is in period %d, which ends at %s",
+			types.ErrPeriodNotEnded, in.Period, clock.Current, time.Unix(clock.EndUnix, 0).UTC().Format(time.RFC3339))
+	}
+	if clock.Reported && in.Period == clock.LastReported {
 		return types.VolumeReport{}, fmt.Errorf("%w: %d", types.ErrPeriodReported, in.Period)
+	}
+	if clock.Reported && in.Period < clock.LastReported {
+		return types.VolumeReport{}, fmt.Errorf("%w: period %d, last reported %d", types.ErrStalePeriod, in.Period, clock.LastReported)
 	}
 	for _, n := range in.Nodes {
 		if !k.reg.IsResourceNodeActive(ctx, n.NodeId) {

@@ -46,7 +46,7 @@ func TestWhitepaperExample(t *testing.T) {
 func TestRewardInvariantRandomReports(t *testing.T) {
 	f := setup(t)
 	f.reg.addMeta(4)
-	params := types.Params{TopN: 25, Issuance: []types.IssuanceEntry{
+	params := types.Params{TopN: 25, PeriodSeconds: types.DefaultPeriodSeconds, Issuance: []types.IssuanceEntry{
 		{FromPeriod: 0, Amount: math.NewInt(99_999_999_997)},
 		{FromPeriod: 50, Amount: math.NewInt(12_345_678_901)},
 		{FromPeriod: 120, Amount: math.NewInt(7)},
@@ -302,7 +302,7 @@ func TestIssuanceSchedule(t *testing.T) {
 	f := setup(t)
 	f.reg.addMeta(1)
 	f.addNode("n1", accAddr("op1"))
-	if err := f.k.SetParams(f.ctx, types.Params{TopN: 3, Issuance: p.Issuance[1:]}); err != nil {
+	if err := f.k.SetParams(f.ctx, types.Params{TopN: 3, PeriodSeconds: types.DefaultPeriodSeconds, Issuance: p.Issuance[1:]}); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := f.msg.VolumeReport(f.ctx, f.report(150, []types.NodeVolume{{NodeId: "n1", Bytes: 3}}, nil))
@@ -461,8 +461,11 @@ func TestGenesisRoundTrip(t *testing.T) {
 	}
 	g.reg.addMeta(1)
 	g.addNode("n1", accAddr("op1"))
-	if _, err := g.msg.VolumeReport(g.ctx, g.report(2, []types.NodeVolume{{NodeId: "n1", Bytes: 1}}, nil)); !errors.Is(err, types.ErrPeriodReported) {
+	if _, err := g.msg.VolumeReport(g.ctx, g.report(3, []types.NodeVolume{{NodeId: "n1", Bytes: 1}}, nil)); !errors.Is(err, types.ErrPeriodReported) {
 		t.Fatalf("err = %v, want ErrPeriodReported", err)
+	}
+	if _, err := g.msg.VolumeReport(g.ctx, g.report(2, []types.NodeVolume{{NodeId: "n1", Bytes: 1}}, nil)); !errors.Is(err, types.ErrStalePeriod) {
+		t.Fatalf("err = %v, want ErrStalePeriod", err)
 	}
 }
 

@@ -37,6 +37,14 @@ func (q queryServer) Rewards(ctx context.Context, req *types.QueryRewardsRequest
 	return &types.QueryRewardsResponse{Total: total, Rewards: rewards}, nil
 }
 
+func (q queryServer) Period(ctx context.Context, _ *types.QueryPeriodRequest) (*types.QueryPeriodResponse, error) {
+	r, err := q.k.CurrentPeriod(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
 func (q queryServer) Report(ctx context.Context, req *types.QueryReportRequest) (*types.QueryReportResponse, error) {
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")

@@ -17,4 +17,6 @@ var (
 	ErrInvalidAuthority    = errorsmod.Register(ModuleName, 12, "invalid authority")
 	ErrInvalidParams       = errorsmod.Register(ModuleName, 13, "invalid params")
 	ErrInvalidGenesis      = errorsmod.Register(ModuleName, 14, "invalid genesis state")
+	ErrPeriodNotEnded      = errorsmod.Register(ModuleName, 15, "ledger period has not ended")
+	ErrStalePeriod         = errorsmod.Register(ModuleName, 16, "ledger period older than the last reported one")
 )

@@ -20,4 +20,5 @@ var (
 	RewardsKey       = collections.NewPrefix(2)
 	NodeOperatorKey  = collections.NewPrefix(3)
 	OperatorNodesKey = collections.NewPrefix(4)
+	ClockKey         = collections.NewPrefix(5)
 )

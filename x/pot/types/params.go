@@ -7,25 +7,30 @@ import (
 )
 
 // Defaults: 100,000 STOS per period (the whitepaper §3.2.1 example) paid to
-// at most the top 100 nodes.
+// at most the top 100 nodes, for 10-minute ledger periods (DESIGN §7).
 var (
-	DefaultIssuance = math.NewInt(100_000_000_000) // ustos
-	DefaultTopN     = uint32(100)
+	DefaultIssuance      = math.NewInt(100_000_000_000) // ustos
+	DefaultTopN          = uint32(100)
+	DefaultPeriodSeconds = uint64(600)
 )
 
 // DefaultParams returns the default parameters.
 func DefaultParams() Params {
 	return Params{
-		Issuance: []IssuanceEntry{{FromPeriod: 0, Amount: DefaultIssuance}},
-		TopN:     DefaultTopN,
+		Issuance:      []IssuanceEntry{{FromPeriod: 0, Amount: DefaultIssuance}},
+		TopN:          DefaultTopN,
+		PeriodSeconds: DefaultPeriodSeconds,
 	}
 }
 
 // Validate checks the schedule is non-empty, strictly sorted by from_period
-// with positive amounts, and top_n >= 1.
+// with positive amounts, top_n >= 1, and a period of at least one second.
 func (p Params) Validate() error {
 	if p.TopN < 1 {
 		return fmt.Errorf("%w: top_n must be at least 1", ErrInvalidParams)
+	}
+	if p.PeriodSeconds < 1 || p.PeriodSeconds > maxPeriodSeconds {
+		return fmt.Errorf("%w: period_seconds must be between 1 and %d, got %d", ErrInvalidParams, maxPeriodSeconds, p.PeriodSeconds)
 	}
 	if len(p.Issuance) == 0 {
 		return fmt.Errorf("%w: empty issuance schedule", ErrInvalidParams)
@@ -53,4 +58,21 @@ func (p Params) IssuanceAt(period uint64) math.Int {
 		amount = e.Amount
 	}
 	return amount
+}
+
+// maxPeriodSeconds bounds a ledger period to a year, so period arithmetic on
+// unix seconds cannot overflow.
+const maxPeriodSeconds = 366 * 24 * 3600
+
+// PeriodAt returns the ledger period that block time unix (seconds) falls
+// in, with its start and end, for periods of length seconds numbered by c.
+// A time before the origin (clocks never go back on chain, but a genesis
+// time may be in the future) is in the origin period.
+func (c PeriodClock) PeriodAt(unix int64, length uint64) (period uint64, start, end int64) {
+	n := uint64(0)
+	if unix > c.OriginUnix {
+		n = uint64(unix-c.OriginUnix) / length
+	}
+	start = c.OriginUnix + int64(n*length)
+	return c.OriginPeriod + n, start, start + int64(length)
 }

@@ -290,6 +290,129 @@ func (m *QueryReportResponse) GetReport() VolumeReport {
 	return VolumeReport{}
 }
 
+type QueryPeriodRequest struct {
+}
+
+func (m *QueryPeriodRequest) Reset()         { *m = QueryPeriodRequest{} }
+func (m *QueryPeriodRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryPeriodRequest) ProtoMessage()    {}
+func (*QueryPeriodRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c09bd09df76a68e0, []int{6}
+}
+func (m *QueryPeriodRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPeriodRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPeriodRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPeriodRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPeriodRequest.Merge(m, src)
+}
+func (m *QueryPeriodRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPeriodRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPeriodRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPeriodRequest proto.InternalMessageInfo
+
+type QueryPeriodResponse struct {
+	// current is the period the latest block time falls in; it has not ended.
+	Current uint64 `protobuf:"varint,1,opt,name=current,proto3" json:"current,omitempty"`
+	// start_unix and end_unix bound the current period (seconds, block time).
+	StartUnix     int64  `protobuf:"varint,2,opt,name=start_unix,json=startUnix,proto3" json:"start_unix,omitempty"`
+	EndUnix       int64  `protobuf:"varint,3,opt,name=end_unix,json=endUnix,proto3" json:"end_unix,omitempty"`
+	PeriodSeconds uint64 `protobuf:"varint,4,opt,name=period_seconds,json=periodSeconds,proto3" json:"period_seconds,omitempty"`
+	// last_reported is the latest period with an accepted report, if reported.
+	LastReported uint64 `protobuf:"varint,5,opt,name=last_reported,json=lastReported,proto3" json:"last_reported,omitempty"`
+	Reported     bool   `protobuf:"varint,6,opt,name=reported,proto3" json:"reported,omitempty"`
+}
+
+func (m *QueryPeriodResponse) Reset()         { *m = QueryPeriodResponse{} }
+func (m *QueryPeriodResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryPeriodResponse) ProtoMessage()    {}
+func (*QueryPeriodResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c09bd09df76a68e0, []int{7}
+}
+func (m *QueryPeriodResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPeriodResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPeriodResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPeriodResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPeriodResponse.Merge(m, src)
+}
+func (m *QueryPeriodResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPeriodResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPeriodResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPeriodResponse proto.InternalMessageInfo
+
+func (m *QueryPeriodResponse) GetCurrent() uint64 {
+	if m != nil {
+		return m.Current
+	}
+	return 0
+}
+
+func (m *QueryPeriodResponse) GetStartUnix() int64 {
+	if m != nil {
+		return m.StartUnix
+	}
+	return 0
+}
+
+func (m *QueryPeriodResponse) GetEndUnix() int64 {
+	if m != nil {
+		return m.EndUnix
+	}
+	return 0
+}
+
+func (m *QueryPeriodResponse) GetPeriodSeconds() uint64 {
+	if m != nil {
+		return m.PeriodSeconds
+	}
+	return 0
+}
+
+func (m *QueryPeriodResponse) GetLastReported() uint64 {
+	if m != nil {
+		return m.LastReported
+	}
+	return 0
+}
+
+func (m *QueryPeriodResponse) GetReported() bool {
+	if m != nil {
+		return m.Reported
+	}
+	return false
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "stratos.pot.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "stratos.pot.v1.QueryParamsResponse")
@@ -297,43 +420,53 @@ func init() {
 	proto.RegisterType((*QueryRewardsResponse)(nil), "stratos.pot.v1.QueryRewardsResponse")
 	proto.RegisterType((*QueryReportRequest)(nil), "stratos.pot.v1.QueryReportRequest")
 	proto.RegisterType((*QueryReportResponse)(nil), "stratos.pot.v1.QueryReportResponse")
+	proto.RegisterType((*QueryPeriodRequest)(nil), "stratos.pot.v1.QueryPeriodRequest")
+	proto.RegisterType((*QueryPeriodResponse)(nil), "stratos.pot.v1.QueryPeriodResponse")
 }
 
 func init() { proto.RegisterFile("stratos/pot/v1/query.proto", fileDescriptor_c09bd09df76a68e0) }
 
 var fileDescriptor_c09bd09df76a68e0 = []byte{
-	// 495 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x7c, 0x53, 0x3f, 0x6f, 0xd3, 0x40,
-	0x14, 0x8f, 0x4b, 0xe3, 0xaa, 0x57, 0x09, 0xc4, 0x11, 0xaa, 0x60, 0x90, 0x5b, 0xb9, 0x0c, 0x55,
-	0xa1, 0x36, 0x0d, 0x13, 0xdd, 0xb0, 0x10, 0x52, 0x16, 0x68, 0x3d, 0xa0, 0x0a, 0x86, 0xe8, 0xda,
-	0x3b, 0xa5, 0x16, 0xb5, 0xdf, 0xf5, 0xee, 0x52, 0xe8, 0x37, 0x60, 0x64, 0x44, 0x7c, 0x02, 0x46,
-	0x06, 0x3e, 0x44, 0xc7, 0x8a, 0x09, 0x31, 0x44, 0x28, 0x19, 0xf8, 0x1a, 0xc8, 0xf7, 0x2e, 0x48,
-	0x36, 0x34, 0x8b, 0xe5, 0x7b, 0xef, 0xfd, 0xfe, 0xbc, 0xdf, 0xe9, 0x48, 0xa0, 0x8d, 0x62, 0x06,
-	0x74, 0x22, 0xc1, 0x24, 0x67, 0x3b, 0xc9, 0xe9, 0x48, 0xa8, 0xf3, 0x58, 0x2a, 0x30, 0x40, 0xaf,
-	0xbb, 0x5e, 0x2c, 0xc1, 0xc4, 0x67, 0x3b, 0xc1, 0x4d, 0x56, 0xe4, 0x25, 0x24, 0xf6, 0x8b, 0x23,
-	0xc1, 0xdd, 0x23, 0xd0, 0x05, 0x68, 0x84, 0x35, 0xf0, 0xc1, 0x1d, 0x6c, 0x0e, 0xec, 0x29, 0xc1,
-	0x83, 0x6b, 0x75, 0x86, 0x30, 0x04, 0xac, 0x57, 0x7f, 0xae, 0xda, 0x6d, 0x98, 0xa9, 0x74, 0x6d,
-	0x27, 0xea, 0x10, 0xba, 0x5f, 0x31, 0xef, 0x31, 0xc5, 0x0a, 0x9d, 0x89, 0xd3, 0x91, 0xd0, 0x26,
-	0xda, 0x23, 0xb7, 0x6a, 0x55, 0x2d, 0xa1, 0xd4, 0x82, 0x3e, 0x21, 0xbe, 0xb4, 0x95, 0xae, 0xb7,
-	0xee, 0x6d, 0xae, 0xf4, 0x56, 0xe3, 0xfa, 0x22, 0x31, 0xce, 0xa7, 0xcb, 0x17, 0xe3, 0xb5, 0xd6,
-	0x97, 0xdf, 0x5f, 0xb7, 0xbc, 0xcc, 0x01, 0xa2, 0xd4, 0x31, 0x66, 0xe2, 0x1d, 0x53, 0x7c, 0x26,
-	0x44, 0x1f, 0x10, 0x5a, 0x02, 0x17, 0x83, 0x9c, 0x0f, 0x40, 0x0d, 0x18, 0xe7, 0x4a, 0x68, 0x64,
-	0x5f, 0xce, 0x6e, 0x54, 0x9d, 0x3e, 0x7f, 0xa9, 0x9e, 0x62, 0x39, 0xfa, 0xec, 0x91, 0x4e, 0x9d,
-	0xc4, 0xf9, 0x7a, 0x4e, 0xda, 0x06, 0x0c, 0x3b, 0x41, 0x60, 0xfa, 0xa8, 0x92, 0xff, 0x39, 0x5e,
-	0xbb, 0x8d, 0xc9, 0x68, 0xfe, 0x36, 0xce, 0x21, 0x29, 0x98, 0x39, 0x8e, 0xfb, 0xa5, 0xf9, 0xfe,
-	0x6d, 0x9b, 0xb8, 0xc8, 0xfa, 0xa5, 0x41, 0x97, 0x08, 0xa7, 0xbb, 0x64, 0x49, 0x21, 0x75, 0x77,
-	0x61, 0xfd, 0xda, 0xe6, 0x4a, 0x2f, 0x68, 0x2e, 0xf8, 0x02, 0xb8, 0x40, 0xf5, 0x74, 0xb1, 0x52,
-	0xc9, 0x66, 0x80, 0xe8, 0xa1, 0x0b, 0x32, 0x13, 0x12, 0x94, 0x99, 0xed, 0xb7, 0x4a, 0x7c, 0x29,
-	0x54, 0x0e, 0xdc, 0x5a, 0x5b, 0xcc, 0xdc, 0x29, 0xda, 0xff, 0x1b, 0x07, 0x4e, 0xbb, 0x45, 0x76,
-	0x89, 0xaf, 0x6c, 0xc5, 0x05, 0x7c, 0xaf, 0xa9, 0xff, 0x0a, 0x4e, 0x46, 0x85, 0x40, 0x94, 0x73,
-	0xe0, 0x10, 0xbd, 0x4f, 0x0b, 0xa4, 0x6d, 0x39, 0xe9, 0x01, 0xf1, 0xf1, 0x22, 0x68, 0xd4, 0xc4,
-	0xff, 0x7b, 0xd7, 0xc1, 0xc6, 0xdc, 0x19, 0x34, 0x16, 0xb5, 0x3f, 0x54, 0x39, 0xd1, 0x37, 0x64,
-	0xc9, 0x65, 0x4f, 0xff, 0x0f, 0xab, 0x5f, 0x6f, 0x70, 0x7f, 0xfe, 0x50, 0x9d, 0xfc, 0x80, 0xf8,
-	0xb8, 0xd8, 0x15, 0xb6, 0x6b, 0xc9, 0x06, 0x1b, 0x73, 0x67, 0x6a, 0xcc, 0xe9, 0xb3, 0x8b, 0x49,
-	0xe8, 0x5d, 0x4e, 0x42, 0xef, 0xd7, 0x24, 0xf4, 0x3e, 0x4e, 0xc3, 0xd6, 0xe5, 0x34, 0x6c, 0xfd,
-	0x98, 0x86, 0xad, 0xd7, 0x5b, 0xc3, 0xdc, 0x1c, 0x8f, 0x0e, 0xe3, 0x23, 0x28, 0x12, 0xc7, 0xb7,
-	0x5d, 0x0a, 0x33, 0xfb, 0x4f, 0xde, 0xdb, 0x17, 0x63, 0xce, 0xa5, 0xd0, 0x87, 0xbe, 0x7d, 0x31,
-	0x8f, 0xff, 0x04, 0x00, 0x00, 0xff, 0xff, 0x5b, 0x8e, 0xd5, 0xd5, 0xda, 0x03, 0x00, 0x00,
+	// 624 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x7c, 0x54, 0xcf, 0x4f, 0xd4, 0x4e,
+	0x14, 0xdf, 0x02, 0xdb, 0x85, 0xe1, 0x0b, 0xdf, 0x38, 0x22, 0x29, 0x55, 0xcb, 0xa6, 0x68, 0xb2,
+	0x41, 0x69, 0x05, 0x4f, 0x72, 0x73, 0x63, 0x4c, 0xb8, 0x28, 0xd4, 0x68, 0x8c, 0x1e, 0x9a, 0xb2,
+	0x33, 0x81, 0x46, 0x3a, 0x53, 0x66, 0xa6, 0x08, 0xff, 0x81, 0x47, 0xcf, 0xfe, 0x05, 0x1e, 0x3d,
+	0xf8, 0x47, 0x70, 0x44, 0x4f, 0xc6, 0x03, 0x31, 0xec, 0xc1, 0xbb, 0x7f, 0x81, 0xe9, 0xbc, 0xe9,
+	0x4a, 0x57, 0x77, 0x2f, 0x4d, 0xdf, 0xe7, 0xbd, 0xf7, 0x79, 0x9f, 0xf7, 0x23, 0x83, 0x5c, 0xa9,
+	0x44, 0xa2, 0xb8, 0x0c, 0x73, 0xae, 0xc2, 0xa3, 0xf5, 0xf0, 0xb0, 0xa0, 0xe2, 0x24, 0xc8, 0x05,
+	0x57, 0x1c, 0xcf, 0x1b, 0x5f, 0x90, 0x73, 0x15, 0x1c, 0xad, 0xbb, 0x57, 0x92, 0x2c, 0x65, 0x3c,
+	0xd4, 0x5f, 0x08, 0x71, 0xaf, 0xf7, 0xb8, 0xcc, 0xb8, 0x84, 0xb4, 0xa1, 0x7c, 0x77, 0x09, 0x9c,
+	0xb1, 0xb6, 0x42, 0x30, 0x8c, 0x6b, 0x61, 0x8f, 0xef, 0x71, 0xc0, 0xcb, 0x3f, 0x83, 0x3a, 0x43,
+	0x62, 0xca, 0xba, 0xda, 0xe3, 0x2f, 0x20, 0xbc, 0x53, 0x32, 0x6f, 0x27, 0x22, 0xc9, 0x64, 0x44,
+	0x0f, 0x0b, 0x2a, 0x95, 0xbf, 0x8d, 0xae, 0xd6, 0x50, 0x99, 0x73, 0x26, 0x29, 0x7e, 0x80, 0xec,
+	0x5c, 0x23, 0x8e, 0xd5, 0xb6, 0x3a, 0xb3, 0x1b, 0x8b, 0x41, 0xbd, 0x91, 0x00, 0xe2, 0xbb, 0x33,
+	0xa7, 0xe7, 0xcb, 0x8d, 0x8f, 0x3f, 0x3f, 0xad, 0x5a, 0x91, 0x49, 0xf0, 0xbb, 0x86, 0x31, 0xa2,
+	0x6f, 0x13, 0x41, 0xaa, 0x42, 0xf8, 0x0e, 0xc2, 0x8c, 0x13, 0x1a, 0xa7, 0x24, 0xe6, 0x22, 0x4e,
+	0x08, 0x11, 0x54, 0x02, 0xfb, 0x4c, 0xf4, 0x7f, 0xe9, 0xd9, 0x22, 0x4f, 0xc5, 0x43, 0x80, 0xfd,
+	0x0f, 0x16, 0x5a, 0xa8, 0x93, 0x18, 0x5d, 0x8f, 0x51, 0x53, 0x71, 0x95, 0x1c, 0x40, 0x62, 0xf7,
+	0x5e, 0x59, 0xfe, 0xfb, 0xf9, 0xf2, 0x35, 0x98, 0x8c, 0x24, 0x6f, 0x82, 0x94, 0x87, 0x59, 0xa2,
+	0xf6, 0x83, 0x2d, 0xa6, 0xbe, 0x7e, 0x5e, 0x43, 0x66, 0x64, 0x5b, 0x4c, 0x81, 0x4a, 0x48, 0xc7,
+	0x9b, 0xa8, 0x25, 0x80, 0xda, 0x99, 0x68, 0x4f, 0x76, 0x66, 0x37, 0xdc, 0xe1, 0x06, 0x9f, 0x70,
+	0x42, 0xa1, 0x7a, 0x77, 0xaa, 0xac, 0x12, 0x55, 0x09, 0xfe, 0x5d, 0x33, 0xc8, 0x88, 0xe6, 0x5c,
+	0xa8, 0xaa, 0xbf, 0x45, 0x64, 0xe7, 0x54, 0xa4, 0x9c, 0x68, 0x69, 0x53, 0x91, 0xb1, 0xfc, 0x9d,
+	0xc1, 0x38, 0x20, 0xda, 0x34, 0xb2, 0x89, 0x6c, 0xa1, 0x11, 0x33, 0xe0, 0x1b, 0xc3, 0xf5, 0x5f,
+	0xf0, 0x83, 0x22, 0xa3, 0x90, 0x65, 0x14, 0x98, 0x8c, 0x3f, 0x9b, 0xd4, 0x15, 0xaa, 0x4d, 0x7e,
+	0xb1, 0xaa, 0x55, 0x1a, 0xd8, 0x54, 0x72, 0x50, 0xab, 0x57, 0x08, 0x41, 0x99, 0x32, 0xca, 0x2a,
+	0x13, 0xdf, 0x44, 0x48, 0xaa, 0x44, 0xa8, 0xb8, 0x60, 0xe9, 0xb1, 0x33, 0xd1, 0xb6, 0x3a, 0x93,
+	0xd1, 0x8c, 0x46, 0x9e, 0xb3, 0xf4, 0x18, 0x2f, 0xa1, 0x69, 0xca, 0x08, 0x38, 0x27, 0xb5, 0xb3,
+	0x45, 0x19, 0xd1, 0xae, 0xdb, 0x68, 0x1e, 0xda, 0x8b, 0x25, 0xed, 0x71, 0x46, 0xa4, 0x33, 0xa5,
+	0xa9, 0xe7, 0x00, 0x7d, 0x06, 0x20, 0x5e, 0x41, 0x73, 0x07, 0x89, 0x54, 0x31, 0xe8, 0xa6, 0xc4,
+	0x69, 0xea, 0xa8, 0xff, 0x4a, 0x30, 0x32, 0x18, 0x76, 0xd1, 0xf4, 0xc0, 0x6f, 0xb7, 0xad, 0xce,
+	0x74, 0x34, 0xb0, 0x37, 0x7e, 0x4d, 0xa0, 0xa6, 0xee, 0x09, 0xbf, 0x44, 0x36, 0x9c, 0x1c, 0xf6,
+	0x87, 0x27, 0xf5, 0xf7, 0x55, 0xbb, 0x2b, 0x63, 0x63, 0x60, 0x30, 0x7e, 0xf3, 0x5d, 0x79, 0x11,
+	0xf8, 0x35, 0x6a, 0x99, 0x2b, 0xc3, 0xff, 0x4e, 0xab, 0x1f, 0xb2, 0x7b, 0x6b, 0x7c, 0x50, 0x9d,
+	0xbc, 0x94, 0xad, 0x47, 0x32, 0x4a, 0xf6, 0xe5, 0x15, 0x8e, 0x92, 0x5d, 0xdb, 0xe7, 0x25, 0x66,
+	0x18, 0xe1, 0x08, 0xe6, 0xda, 0x75, 0xba, 0x2b, 0x63, 0x63, 0x6a, 0xcc, 0xdd, 0x47, 0xa7, 0x17,
+	0x9e, 0x75, 0x76, 0xe1, 0x59, 0x3f, 0x2e, 0x3c, 0xeb, 0x7d, 0xdf, 0x6b, 0x9c, 0xf5, 0xbd, 0xc6,
+	0xb7, 0xbe, 0xd7, 0x78, 0xb5, 0xba, 0x97, 0xaa, 0xfd, 0x62, 0x37, 0xe8, 0xf1, 0x2c, 0x34, 0x7c,
+	0x6b, 0x8c, 0xaa, 0xea, 0x3f, 0x3c, 0xd6, 0xaf, 0x8e, 0x3a, 0xc9, 0xa9, 0xdc, 0xb5, 0xf5, 0xab,
+	0x73, 0xff, 0x77, 0x00, 0x00, 0x00, 0xff, 0xff, 0x82, 0x74, 0x0c, 0xfa, 0x1e, 0x05, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -353,6 +486,9 @@ type QueryClient interface {
 	// Rewards returns the unwithdrawn rewards of a node, or of every node an
 	// operator address operates.
 	Rewards(ctx context.Context, in *QueryRewardsRequest, opts ...grpc.CallOption) (*QueryRewardsResponse, error)
+	// Period returns the current ledger period, when it started and ends, and
+	// the last period reported: the meta leader reports each period that ended.
+	Period(ctx context.Context, in *QueryPeriodRequest, opts ...grpc.CallOption) (*QueryPeriodResponse, error)
 	// Report returns the accepted volume report of a period.
 	Report(ctx context.Context, in *QueryReportRequest, opts ...grpc.CallOption) (*QueryReportResponse, error)
 }
@@ -383,6 +519,15 @@ func (c *queryClient) Rewards(ctx context.Context, in *QueryRewardsRequest, opts
 	return out, nil
 }
 
+func (c *queryClient) Period(ctx context.Context, in *QueryPeriodRequest, opts ...grpc.CallOption) (*QueryPeriodResponse, error) {
+	out := new(QueryPeriodResponse)
+	err := c.cc.Invoke(ctx, "/stratos.pot.v1.Query/Period", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *queryClient) Report(ctx context.Context, in *QueryReportRequest, opts ...grpc.CallOption) (*QueryReportResponse, error) {
 	out := new(QueryReportResponse)
 	err := c.cc.Invoke(ctx, "/stratos.pot.v1.Query/Report", in, out, opts...)
@@ -399,6 +544,9 @@ type QueryServer interface {
 	// Rewards returns the unwithdrawn rewards of a node, or of every node an
 	// operator address operates.
 	Rewards(context.Context, *QueryRewardsRequest) (*QueryRewardsResponse, error)
+	// Period returns the current ledger period, when it started and ends, and
+	// the last period reported: the meta leader reports each period that ended.
+	Period(context.Context, *QueryPeriodRequest) (*QueryPeriodResponse, error)
 	// Report returns the accepted volume report of a period.
 	Report(context.Context, *QueryReportRequest) (*QueryReportResponse, error)
 }
@@ -412,6 +560,9 @@ func (*UnimplementedQueryServer) Params(ctx context.Context, req *QueryParamsReq
 }
 func (*UnimplementedQueryServer) Rewards(ctx context.Context, req *QueryRewardsRequest) (*QueryRewardsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Rewards not implemented")
+}
+func (*UnimplementedQueryServer) Period(ctx context.Context, req *QueryPeriodRequest) (*QueryPeriodResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Period not implemented")
 }
 func (*UnimplementedQueryServer) Report(ctx context.Context, req *QueryReportRequest) (*QueryReportResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Report not implemented")
@@ -457,6 +608,24 @@ func _Query_Rewards_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_Period_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryPeriodRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Period(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/stratos.pot.v1.Query/Period",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Period(ctx, req.(*QueryPeriodRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Query_Report_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(QueryReportRequest)
 	if err := dec(in); err != nil {
@@ -487,6 +656,10 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Rewards",
 			Handler:    _Query_Rewards_Handler,
+		},
+		{
+			MethodName: "Period",
+			Handler:    _Query_Period_Handler,
 		},
 		{
 			MethodName: "Report",
@@ -691,6 +864,87 @@ func (m *QueryReportResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryPeriodRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPeriodRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPeriodRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryPeriodResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPeriodResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPeriodResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Reported {
+		i--
+		if m.Reported {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.LastReported != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.LastReported))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.PeriodSeconds != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.PeriodSeconds))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.EndUnix != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.EndUnix))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.StartUnix != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.StartUnix))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Current != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Current))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -772,6 +1026,42 @@ func (m *QueryReportResponse) Size() (n int) {
 	_ = l
 	l = m.Report.Size()
 	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryPeriodRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *QueryPeriodResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Current != 0 {
+		n += 1 + sovQuery(uint64(m.Current))
+	}
+	if m.StartUnix != 0 {
+		n += 1 + sovQuery(uint64(m.StartUnix))
+	}
+	if m.EndUnix != 0 {
+		n += 1 + sovQuery(uint64(m.EndUnix))
+	}
+	if m.PeriodSeconds != 0 {
+		n += 1 + sovQuery(uint64(m.PeriodSeconds))
+	}
+	if m.LastReported != 0 {
+		n += 1 + sovQuery(uint64(m.LastReported))
+	}
+	if m.Reported {
+		n += 2
+	}
 	return n
 }
 
@@ -1245,6 +1535,221 @@ func (m *QueryReportResponse) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPeriodRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPeriodRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPeriodRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPeriodResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPeriodResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPeriodResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Current", wireType)
+			}
+			m.Current = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Current |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StartUnix", wireType)
+			}
+			m.StartUnix = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StartUnix |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EndUnix", wireType)
+			}
+			m.EndUnix = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EndUnix |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PeriodSeconds", wireType)
+			}
+			m.PeriodSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PeriodSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LastReported", wireType)
+			}
+			m.LastReported = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LastReported |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reported", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Reported = bool(v != 0)
 		default:
 			iNdEx = preIndex
 			skippy, err := skipQuery(dAtA[iNdEx:])
