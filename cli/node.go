@@ -197,6 +197,10 @@ func runResource(cmd *cobra.Command, r *home.Resource, key *identity.Key, dataDi
 	setDur(&cfg.HeartbeatInterval, r.Heartbeat)
 	setDur(&cfg.ReportInterval, r.ReportEvery)
 	setDur(&cfg.OrphanGrace, r.OrphanGrace)
+	if r.ScrubRate != nil {
+		cfg.ScrubRate = *r.ScrubRate
+	}
+	setDur(&cfg.ScrubInterval, r.ScrubInterval)
 	if r.ChainGRPC != "" {
 		view, err := chainview.Dial(r.ChainGRPC)
 		if err != nil {

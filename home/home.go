@@ -101,6 +101,12 @@ type Resource struct {
 	Heartbeat   Duration `toml:"heartbeat_interval,omitempty"`
 	ReportEvery Duration `toml:"report_interval,omitempty"`
 	OrphanGrace Duration `toml:"orphan_grace,omitempty"`
+	// ScrubRate is how many bytes per second the node re-reads to find
+	// slices that rotted on disk; absent means the default (32 MiB/s), 0
+	// turns scrubbing off.
+	ScrubRate *uint64 `toml:"scrub_rate,omitempty"`
+	// ScrubInterval is the pause between scrub passes (default 24h).
+	ScrubInterval Duration `toml:"scrub_interval,omitempty"`
 	// ChainGRPC is a validator's gRPC endpoint: with it the node takes no
 	// store from, and forwards none to, a node not active on chain.
 	ChainGRPC string `toml:"chain_grpc,omitempty"`

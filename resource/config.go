@@ -44,6 +44,14 @@ type Config struct {
 	MaxStores int
 	// Repairs bounds how many repair copies run at once (default 2).
 	Repairs int
+	// ScrubRate is how many bytes per second the scrubber re-reads to find
+	// slices that rotted on disk (scrub.go); DefaultConfig sets 32 MiB/s,
+	// low enough not to compete seriously with traffic. 0 turns scrubbing
+	// off: unlike the settings above, zero is not replaced by the default.
+	ScrubRate uint64
+	// ScrubInterval is the pause between the end of one scrub pass over
+	// every slice and the start of the next (default 24h).
+	ScrubInterval time.Duration
 	// Logger receives the node's logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock for the orphan grace; nil means time.Now.
@@ -62,6 +70,8 @@ func DefaultConfig() Config {
 		RegistryRefresh:   5 * time.Second,
 		MaxStores:         64,
 		Repairs:           2,
+		ScrubRate:         32 << 20,
+		ScrubInterval:     24 * time.Hour,
 	}
 }
 
@@ -80,7 +90,7 @@ func (c Config) Validate() error {
 		return bad("meta node address and ID are both required")
 	case c.Capacity == 0 && c.DataDir == "":
 		return bad("capacity 0 means the data directory's free space, but there is no data directory")
-	case c.HeartbeatInterval < 0, c.ReportInterval < 0, c.OrphanGrace < 0, c.StoreIdleTimeout < 0, c.RegistryRefresh < 0:
+	case c.HeartbeatInterval < 0, c.ReportInterval < 0, c.OrphanGrace < 0, c.StoreIdleTimeout < 0, c.RegistryRefresh < 0, c.ScrubInterval < 0:
 		return bad("negative interval")
 	case c.Repairs < 0:
 		return bad("negative repair concurrency %d", c.Repairs)
@@ -113,6 +123,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Repairs == 0 {
 		c.Repairs = d.Repairs
+	}
+	if c.ScrubInterval == 0 {
+		c.ScrubInterval = d.ScrubInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -23,6 +23,7 @@ func TestConfigValidate(t *testing.T) {
 		"negative repairs": func(c *resource.Config) { c.Repairs = -1 },
 		"negative idle":    func(c *resource.Config) { c.StoreIdleTimeout = -1 },
 		"negative stores":  func(c *resource.Config) { c.MaxStores = -1 },
+		"negative scrub":   func(c *resource.Config) { c.ScrubInterval = -1 },
 	} {
 		c := good
 		mutate(&c)

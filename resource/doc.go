@@ -3,7 +3,9 @@
 // HDFS-style pipelines (every node writes and forwards while receiving, then
 // answers with signed receipts once its copy is verified and durable), serves
 // them back, and keeps the meta leader informed with heartbeats and slice
-// reports (DESIGN §5.4).
+// reports (DESIGN §5.4). In the background, at a bounded rate, it re-reads
+// every slice it holds against its ID (scrubbing), so a copy that rotted on
+// disk is taken out of service and repaired even if nobody downloads it.
 //
 // A Node is built from a Config, the node key and a SliceStore:
 //

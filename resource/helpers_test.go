@@ -179,7 +179,17 @@ type testNode struct {
 
 type nodeOpt func(*resource.Config, *disk.Options)
 
+// startNode starts a node with a disk store in a temporary directory. Its
+// scrubber is off unless an option sets ScrubRate: a pass at start could
+// otherwise find what a test corrupts before the test's own check does.
 func startNode(t testing.TB, meta *fakeMeta, opts ...nodeOpt) *testNode {
+	t.Helper()
+	return startNodeWith(t, meta, nil, opts...)
+}
+
+// startNodeWith is startNode calling setup, if not nil, once the store is
+// open and the node made but before it runs.
+func startNodeWith(t testing.TB, meta *fakeMeta, setup func(*testNode), opts ...nodeOpt) *testNode {
 	t.Helper()
 	tn := &testNode{key: mustKey(t), meta: meta, dir: t.TempDir()}
 	cfg := resource.DefaultConfig()
@@ -188,6 +198,7 @@ func startNode(t testing.TB, meta *fakeMeta, opts ...nodeOpt) *testNode {
 	cfg.Region = "test"
 	cfg.Capacity = 1 << 30
 	cfg.HeartbeatInterval = 10 * time.Millisecond
+	cfg.ScrubRate = 0
 	var dopts disk.Options
 	for _, o := range opts {
 		o(&cfg, &dopts)
@@ -199,6 +210,9 @@ func startNode(t testing.TB, meta *fakeMeta, opts ...nodeOpt) *testNode {
 	tn.store = store
 	if tn.Node, err = resource.New(cfg, tn.key, store); err != nil {
 		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(tn)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, done := make(chan string, 1), make(chan error, 1)

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
 	"google.golang.org/grpc"
 
 	"github.com/stratos-net/stratos/identity"
@@ -40,6 +41,12 @@ type Node struct {
 	// goroutine works through it (see verify.go).
 	verifyQ chan slice.ID
 
+	// The scrubber (scrub.go): its rate limit (nil when scrubbing is off),
+	// the clock it paces itself by, and what it has done.
+	scrubLim *rate.Limiter
+	clock    scrubClock
+	scrubbed scrubCounters
+
 	mu        sync.Mutex
 	reserved  uint64 // bytes announced by Store streams in flight
 	running   bool
@@ -69,6 +76,8 @@ func New(cfg Config, key *identity.Key, store SliceStore) (*Node, error) {
 		capacity:  cfg.Capacity,
 		stores:    make(chan struct{}, cfg.MaxStores),
 		verifyQ:   make(chan slice.ID, verifyQueue),
+		scrubLim:  newScrubLimiter(cfg.ScrubRate),
+		clock:     wallClock{},
 		repairs:   make(map[string]bool),
 		repairSem: make(chan struct{}, cfg.Repairs),
 		verifying: make(map[slice.ID]bool),
@@ -96,7 +105,8 @@ func (n *Node) Capacity() uint64 { return n.capacity }
 
 // Run serves until ctx ends: it listens, calls ready with the listening
 // address, then registers with the meta node (retrying while it is
-// unreachable; Fetch is served meanwhile) and heartbeats. It returns nil
+// unreachable; Fetch is served meanwhile) and heartbeats, and scrubs the
+// store in the background unless ScrubRate is 0. It returns nil
 // after a clean shutdown. Run may be called once.
 func (n *Node) Run(ctx context.Context, ready func(addr string)) error {
 	n.mu.Lock()
@@ -135,10 +145,14 @@ func (n *Node) Run(ctx context.Context, ready func(addr string)) error {
 		advertise = addr
 	}
 	runCtx, cancel := context.WithCancel(ctx)
+	meta := metav1.NewMetaServiceClient(metaConn)
 	var wg sync.WaitGroup
-	wg.Go(func() { n.metaLoop(runCtx, metav1.NewMetaServiceClient(metaConn), advertise) })
+	wg.Go(func() { n.metaLoop(runCtx, meta, advertise) })
 	if n.cfg.Registry != nil {
 		wg.Go(func() { n.registryLoop(runCtx) })
+	}
+	if n.scrubLim != nil {
+		wg.Go(func() { n.scrubLoop(runCtx, meta) })
 	}
 
 	select {
@@ -148,7 +162,7 @@ func (n *Node) Run(ctx context.Context, ready func(addr string)) error {
 	}
 	cancel()
 	wire.Stop(srv, shutdownGrace)
-	wg.Wait() // the meta loop waits for its repairs
+	wg.Wait() // the meta loop waits for its repairs; the scrubber stops between reads
 	n.log.Info("resource node stopped")
 	return err
 }

@@ -60,46 +60,67 @@ func (n *Node) verifyLoop(ctx context.Context, meta metav1.MetaServiceClient) {
 // answer: the client's report was wrong, or its bytes were damaged on the
 // way.
 func (n *Node) verifyOrder(ctx context.Context, meta metav1.MetaServiceClient, id slice.ID) {
-	req := &metav1.ReportBadReplicaRequest{SliceId: id.String(), NodeId: n.ID()}
-	err := n.verifySlice(id)
+	_, err := n.verifySlice(id, nil)
 	switch {
 	case err == nil:
 		n.log.Debug("slice reported bad verified", "slice", id)
-		return
 	case errors.Is(err, ErrNotFound):
-		req.Missing, req.Reason = true, "slice not held"
-	case errors.Is(err, slice.ErrMismatch), errors.Is(err, ErrCorrupt):
-		req.Reason = "verification failed: " + err.Error()
-		// Report even if removal fails: the replica is bad either way.
-		if err := n.removeBad(id, req.Reason); err != nil {
-			n.log.Error("cannot remove corrupt slice", "slice", id, "err", err)
-		}
+		n.reportBadReplica(ctx, meta, &metav1.ReportBadReplicaRequest{SliceId: id.String(), NodeId: n.ID(), Missing: true, Reason: "slice not held"})
+	case isCorrupt(err):
+		n.dropCorrupt(ctx, meta, id, err)
 	default: // e.g. an I/O error: not proof the copy is bad
 		n.log.Warn("cannot verify slice", "slice", id, "err", err)
-		return
 	}
-	n.log.Warn("reporting bad replica", "slice", id, "missing", req.Missing, "reason", req.Reason)
+}
+
+// isCorrupt reports whether err proves a stored copy bad.
+func isCorrupt(err error) bool {
+	return errors.Is(err, slice.ErrMismatch) || errors.Is(err, ErrCorrupt)
+}
+
+// dropCorrupt takes a copy found corrupt (err says how) out of service and
+// reports it, so the meta node drops the replica and repairs the slice from
+// a good holder (DESIGN §5.4). Verify orders and the scrubber both end here.
+func (n *Node) dropCorrupt(ctx context.Context, meta metav1.MetaServiceClient, id slice.ID, err error) {
+	reason := "verification failed: " + err.Error()
+	// Report even if removal fails: the replica is bad either way.
+	if err := n.removeBad(id, reason); err != nil {
+		n.log.Error("cannot remove corrupt slice", "slice", id, "err", err)
+	}
+	n.reportBadReplica(ctx, meta, &metav1.ReportBadReplicaRequest{SliceId: id.String(), NodeId: n.ID(), Reason: reason})
+}
+
+// reportBadReplica tells the meta node a replica here is lost. Coming from
+// the node itself, proved by its certificate, the report is taken as fact.
+func (n *Node) reportBadReplica(ctx context.Context, meta metav1.MetaServiceClient, req *metav1.ReportBadReplicaRequest) {
+	n.log.Warn("reporting bad replica", "slice", req.GetSliceId(), "missing", req.GetMissing(), "reason", req.GetReason())
 	cctx, cancel := context.WithTimeout(ctx, rpcTimeout)
 	defer cancel()
 	if _, err := meta.ReportBadReplica(cctx, req); err != nil {
 		// The next slice report tells the meta node the slice is gone.
-		n.log.Warn("cannot report bad replica", "slice", id, "err", err)
+		n.log.Warn("cannot report bad replica", "slice", req.GetSliceId(), "err", err)
 	}
 }
 
-// verifySlice re-hashes the stored slice against its ID. A file cut short
-// reads short and fails the hash.
-func (n *Node) verifySlice(id slice.ID) error {
+// verifySlice re-hashes the stored slice against its ID and returns the
+// bytes it read. A file cut short reads short and fails the hash. pace, if
+// not nil, is called before each read with its size and may wait, or end
+// the check with its error.
+func (n *Node) verifySlice(id slice.ID, pace func(size int) error) (uint64, error) {
 	r, err := n.store.Open(id)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer r.Close()
 	v := slice.NewVerifier(id)
-	if _, err := io.Copy(v, io.NewSectionReader(r, 0, int64(r.Size()))); err != nil {
-		return fmt.Errorf("read slice %s: %w", id, err)
+	var src io.Reader = io.NewSectionReader(r, 0, int64(r.Size()))
+	if pace != nil {
+		src = &pacedReader{r: src, left: int64(r.Size()), pace: pace}
 	}
-	return v.Verify()
+	if _, err := io.Copy(v, src); err != nil {
+		return v.Size(), fmt.Errorf("read slice %s: %w", id, err)
+	}
+	return v.Size(), v.Verify()
 }
 
 // removeBad takes a corrupt slice out of service: into quarantine if the
