@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -20,12 +23,15 @@ type Chain interface {
 	ActiveResourceNodes(ctx context.Context) (map[string][]byte, error)
 	// Prepaid returns the ustos an account has prepaid.
 	Prepaid(ctx context.Context, owner string) (uint64, error)
+	// TrafficPrice returns what a user pays, in ustos per GiB of traffic,
+	// rounded up (x/sds).
+	TrafficPrice(ctx context.Context) (uint64, error)
 }
 
 // Errors of the chain's rules.
 var (
 	ErrNotRegistered = errors.New("not registered and active on chain")
-	ErrNoPrepay      = errors.New("no prepaid balance")
+	ErrNoPrepay      = errors.New("prepaid balance too low")
 	ErrChainDown     = errors.New("chain unreachable")
 	ErrNotOwner      = errors.New("request not signed by the owner's account")
 )
@@ -52,7 +58,20 @@ func (s *Server) authorize(req proto.Message, owner string) error {
 type chainState struct {
 	nodes   map[string][]byte
 	fetched time.Time
+	price   uint64 // ustos per GiB of traffic
 	prepaid map[string]prepaidEntry
+	// reserved is the traffic open tasks may still cause, per owner and
+	// task: it is held against the owner's prepay until the task ends.
+	reserved map[string]map[string]reservation
+	// refreshing serializes reads of the registry; started counts them, so
+	// callers that waited share the read that began after they asked.
+	refreshing sync.Mutex
+	started    uint64
+}
+
+type reservation struct {
+	bytes uint64
+	until time.Time
 }
 
 type prepaidEntry struct {
@@ -64,15 +83,36 @@ type prepaidEntry struct {
 // again: uploads in a burst cost one chain query.
 const prepaidTTL = 5 * time.Second
 
-// refreshChain fetches the active resource nodes.
+// maxPrepaidCache bounds the prepaid balances remembered; past it, stale
+// entries are dropped.
+const maxPrepaidCache = 10_000
+
+// refreshChain fetches the active resource nodes and the traffic price.
 func (s *Server) refreshChain(ctx context.Context) error {
+	s.chain.refreshing.Lock()
+	defer s.chain.refreshing.Unlock()
+	return s.readChain(ctx)
+}
+
+// readChain does the read; s.chain.refreshing must be held.
+func (s *Server) readChain(ctx context.Context) error {
+	s.mu.Lock()
+	s.chain.started++
+	s.mu.Unlock()
 	nodes, err := s.cfg.Chain.ActiveResourceNodes(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrChainDown, err)
 	}
+	price, perr := s.cfg.Chain.TrafficPrice(ctx)
 	s.mu.Lock()
 	s.chain.nodes, s.chain.fetched = nodes, s.now()
+	if perr == nil {
+		s.chain.price = price
+	}
 	s.mu.Unlock()
+	if perr != nil {
+		return fmt.Errorf("%w: %w", ErrChainDown, perr)
+	}
 	return nil
 }
 
@@ -101,13 +141,33 @@ func (s *Server) onChain(ctx context.Context, id string, pub []byte) error {
 	if s.chainHas(id, pub) {
 		return nil
 	}
-	if err := s.refreshChain(ctx); err != nil {
+	if err := s.refreshChainSince(ctx); err != nil {
 		return err
 	}
 	if !s.chainHas(id, pub) {
 		return fmt.Errorf("%w: node %s; its operator registers it with `stratos tx register register-resource-node <public key hex> <address> <capacity> <deposit> --region <region> --from <operator>`", ErrNotRegistered, id)
 	}
 	return nil
+}
+
+// refreshChainSince reads the registry again unless a read that began after
+// the call did so meanwhile: a flood of unknown node IDs shares reads
+// instead of costing the chain a query each.
+func (s *Server) refreshChainSince(ctx context.Context) error {
+	s.mu.Lock()
+	asked := s.chain.started
+	s.mu.Unlock()
+	s.chain.refreshing.Lock()
+	defer s.chain.refreshing.Unlock()
+	// Reads are numbered when they begin, and none is in flight now: one
+	// numbered past asked began after the call, and has ended.
+	s.mu.Lock()
+	shared := s.chain.started > asked
+	s.mu.Unlock()
+	if shared {
+		return nil
+	}
+	return s.readChain(ctx)
 }
 
 func (s *Server) chainHas(id string, pub []byte) bool {
@@ -117,9 +177,13 @@ func (s *Server) chainHas(id string, pub []byte) bool {
 	return ok && (pub == nil || string(k) == string(pub))
 }
 
-// checkPrepaid refuses uploads from an account with nothing prepaid
-// (DESIGN §7: the client's prepay is charged for the traffic it uses).
-func (s *Server) checkPrepaid(ctx context.Context, owner string) error {
+// checkPrepaid refuses a transfer of more bytes of traffic when the
+// owner's prepay cannot pay for it on top of the traffic not yet settled:
+// audited traffic waiting for its period's report, and what open tasks may
+// still cause (DESIGN §7: the client's prepay is charged for the traffic
+// it used; x/sds charges at most the prepaid balance, so traffic beyond it
+// would be served for free).
+func (s *Server) checkPrepaid(ctx context.Context, owner string, more uint64) error {
 	if s.cfg.Chain == nil {
 		return nil
 	}
@@ -134,11 +198,98 @@ func (s *Server) checkPrepaid(ctx context.Context, owner string) error {
 		}
 		e = prepaidEntry{amount: amount, at: now}
 		s.mu.Lock()
+		if len(s.chain.prepaid) >= maxPrepaidCache {
+			for k, old := range s.chain.prepaid {
+				if now.Sub(old.at) > prepaidTTL {
+					delete(s.chain.prepaid, k)
+				}
+			}
+		}
 		s.chain.prepaid[owner] = e
 		s.mu.Unlock()
 	}
 	if e.amount == 0 {
-		return fmt.Errorf("%w for %s: prepay first, e.g. `stratos tx sds prepay 10000000ustos --from <your key>`", ErrNoPrepay, owner)
+		return fmt.Errorf("%w for %s: nothing prepaid; prepay first, e.g. `stratos tx sds prepay 10000000ustos --from <your key>`", ErrNoPrepay, owner)
+	}
+	s.mu.Lock()
+	price := s.chain.price
+	pending := s.reservedBy(owner, now)
+	s.mu.Unlock()
+	pending = addSat(pending, s.traffic.UserBytes(owner))
+	if fee := trafficFee(addSat(pending, more), price); fee > e.amount {
+		return fmt.Errorf("%w for %s: %d ustos prepaid, but %d bytes of traffic not yet settled and %d more cost %d ustos at %d ustos/GiB; prepay more, e.g. `stratos tx sds prepay %dustos --from <your key>`",
+			ErrNoPrepay, owner, e.amount, pending, more, fee, price, fee-e.amount)
 	}
 	return nil
+}
+
+// trafficFee is x/sds's fee for bytes of traffic: ceil(bytes × price / GiB).
+func trafficFee(bytes, price uint64) uint64 {
+	hi, lo := bits.Mul64(bytes, price)
+	if hi >= 1<<30 { // the fee does not fit in 64 bits
+		return math.MaxUint64
+	}
+	q, r := bits.Div64(hi, lo, 1<<30)
+	if r != 0 {
+		q++
+	}
+	return q
+}
+
+// mulSat is a × b, or the largest uint64 if that overflows.
+func mulSat(a, b uint64) uint64 {
+	if hi, lo := bits.Mul64(a, b); hi == 0 {
+		return lo
+	}
+	return math.MaxUint64
+}
+
+// addSat is a + b, or the largest uint64 if that overflows.
+func addSat(a, b uint64) uint64 {
+	if a+b < a {
+		return math.MaxUint64
+	}
+	return a + b
+}
+
+// reserve holds bytes of traffic a task may cause against its owner's
+// prepay until the task ends (release) or until its TTL passes.
+func (s *Server) reserve(owner, taskID string, bytes uint64) {
+	if s.cfg.Chain == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.chain.reserved[owner]
+	if m == nil {
+		m = map[string]reservation{}
+		s.chain.reserved[owner] = m
+	}
+	m[taskID] = reservation{bytes: bytes, until: s.now().Add(s.cfg.TaskTTL)}
+}
+
+// release ends a task's reservation: its traffic, if any, is in the ledger.
+func (s *Server) release(owner, taskID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.chain.reserved[owner]; m != nil {
+		delete(m, taskID)
+		if len(m) == 0 {
+			delete(s.chain.reserved, owner)
+		}
+	}
+}
+
+// reservedBy sums owner's live reservations and drops expired ones. s.mu
+// must be held.
+func (s *Server) reservedBy(owner string, now time.Time) uint64 {
+	var sum uint64
+	for id, r := range s.chain.reserved[owner] {
+		if now.After(r.until) {
+			delete(s.chain.reserved[owner], id)
+			continue
+		}
+		sum = addSat(sum, r.bytes)
+	}
+	return sum
 }

@@ -3,8 +3,10 @@ package meta
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,10 +25,26 @@ type fakeChain struct {
 	mu      sync.Mutex
 	nodes   map[string][]byte
 	prepaid map[string]uint64
+	price   uint64
 	down    bool
+	gate    chan struct{} // if set, registry reads wait for it
+	reads   atomic.Int64
+}
+
+func (f *fakeChain) TrafficPrice(context.Context) (uint64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return 0, errors.New("connection refused")
+	}
+	return f.price, nil
 }
 
 func (f *fakeChain) ActiveResourceNodes(context.Context) (map[string][]byte, error) {
+	if f.gate != nil {
+		<-f.gate
+	}
+	f.reads.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
@@ -241,5 +259,87 @@ func TestReportLeavesOutInactiveNodes(t *testing.T) {
 	h.s.report(context.Background(), 5)
 	if len(fr.report.Nodes) != 1 || fr.report.Nodes[0].ID != "active" {
 		t.Fatalf("reported nodes %+v, want only the active one", fr.report.Nodes)
+	}
+}
+
+// DESIGN §7: "The client's prepay is charged for the traffic it used", and
+// x/sds charges at most the prepaid balance. So the meta node opens a
+// transfer only when the prepay covers it on top of the traffic not yet
+// settled: audited traffic waiting for its period's report, and what open
+// tasks may still cause.
+func TestChainPrepayCoversTraffic(t *testing.T) {
+	h, fc := chainHarness(t)
+	registerOnChain(t, h, fc, 3)
+	alice := newUser(t)
+	fc.set(func(f *fakeChain) { f.prepaid[alice.addr], f.price = 30, 1<<30 }) // 1 ustos a byte
+	if err := h.s.refreshChain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	begin := func(path string, size uint64) (string, error) {
+		resp, err := h.s.BeginUpload(ctx, signed(t, h, alice, &metav1.BeginUploadRequest{Owner: alice.addr, Path: path, Size: size}))
+		return resp.GetTaskId(), err
+	}
+	refused := func(err error, what string) {
+		t.Helper()
+		if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "stratos tx sds prepay") {
+			t.Fatalf("%s: %v, want PermissionDenied saying to prepay more", what, err)
+		}
+	}
+	a, err := begin("/a", 10) // 3 replicas × 10 bytes = 30 ustos: exactly covered
+	if err != nil {
+		t.Fatalf("upload the prepay covers: %v", err)
+	}
+	_, err = begin("/b", 1)
+	refused(err, "a second upload while the first holds the whole prepay")
+	if _, err := h.s.AbortUpload(ctx, signed(t, h, alice, &metav1.AbortUploadRequest{TaskId: a})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := begin("/b", 1); err != nil {
+		t.Fatalf("after the first upload was aborted: %v", err)
+	}
+	// Traffic audited but not yet reported counts against the prepay too.
+	h.s.traffic.Add(h.nodes[0].id, alice.addr, 25)
+	_, err = begin("/c", 1) // 3 reserved + 25 audited + 3 = 31 > 30
+	refused(err, "an upload on top of unsettled traffic")
+	if _, err := begin("/c", 0); err != nil {
+		t.Fatalf("an empty file costs nothing: %v", err)
+	}
+}
+
+// trafficFee must agree with x/sds: ceil(bytes × price / GiB).
+func TestTrafficFee(t *testing.T) {
+	const gib = 1 << 30
+	for _, tc := range []struct{ bytes, price, want uint64 }{
+		{0, 100, 0}, {1, 100, 1}, {gib, 100, 100}, {gib + 1, 100, 101}, {3 * gib, 7, 21},
+		{math.MaxUint64, 1, math.MaxUint64/gib + 1}, {math.MaxUint64, math.MaxUint64, math.MaxUint64},
+	} {
+		if got := trafficFee(tc.bytes, tc.price); got != tc.want {
+			t.Errorf("trafficFee(%d, %d) = %d, want %d", tc.bytes, tc.price, got, tc.want)
+		}
+	}
+}
+
+// A flood of unknown node IDs (anyone can make keys) shares registry reads
+// instead of costing the chain one query each.
+func TestChainRegistryReadsShared(t *testing.T) {
+	h, fc := chainHarness(t)
+	fc.gate = make(chan struct{})
+	before := fc.reads.Load()
+	var wg sync.WaitGroup
+	for range 50 {
+		k := h.newKey()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := h.s.onChain(ctx, k.ID(), k.Public()); !errors.Is(err, ErrNotRegistered) {
+				t.Errorf("unknown node: %v, want ErrNotRegistered", err)
+			}
+		}()
+	}
+	time.Sleep(200 * time.Millisecond) // let them all ask while the first read waits
+	close(fc.gate)
+	wg.Wait()
+	if n := fc.reads.Load() - before; n > 5 {
+		t.Fatalf("%d registry reads for 50 unknown nodes asking at once, want a few", n)
 	}
 }

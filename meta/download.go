@@ -63,7 +63,8 @@ func (s *Server) assignHolder(owner, sliceID string, holders []*storagev1.Peer, 
 	return out
 }
 
-func (s *Server) rememberDownload(id, owner string, located []*metav1.LocatedSlice) {
+// rememberDownload keeps what a Locate assigned, and reports whether it did.
+func (s *Server) rememberDownload(id, owner string, located []*metav1.LocatedSlice) bool {
 	t := &downloadTask{owner: owner, assigned: map[string]assignment{}, expires: s.now().Add(s.cfg.TaskTTL), counted: map[string]bool{}}
 	for _, ls := range located {
 		if len(ls.GetHolders()) > 0 {
@@ -81,9 +82,10 @@ func (s *Server) rememberDownload(id, owner string, located []*metav1.LocatedSli
 		}
 	}
 	if len(s.downloads) >= maxDownloads || mine >= maxDownloadsPerOwner {
-		return // this download's traffic goes uncounted
+		return false // this download's traffic goes uncounted
 	}
 	s.downloads[id] = t
+	return true
 }
 
 // ReportDownload counts the traffic of a download (DESIGN §7): each
@@ -115,6 +117,7 @@ func (s *Server) ReportDownload(_ context.Context, req *metav1.ReportDownloadReq
 			counted += r.GetSize()
 		}
 	}
+	s.release(t.owner, req.GetTaskId()) // what it served is in the ledger now
 	return &metav1.ReportDownloadResponse{CountedBytes: counted}, nil
 }
 

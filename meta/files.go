@@ -49,12 +49,16 @@ func (s *Server) resolve(owner, path, fileID string) (*metav1.FileEntry, error) 
 
 // Locate returns a file's slices with their holders in the order a client
 // should try them (whitepaper §4.2.5).
-func (s *Server) Locate(_ context.Context, req *metav1.LocateRequest) (*metav1.LocateResponse, error) {
+func (s *Server) Locate(ctx context.Context, req *metav1.LocateRequest) (*metav1.LocateResponse, error) {
 	if err := s.authorize(req, req.GetOwner()); err != nil {
 		return nil, toStatus(err)
 	}
 	f, err := s.resolve(req.GetOwner(), req.GetPath(), req.GetFileId())
 	if err != nil {
+		return nil, toStatus(err)
+	}
+	// The downloader pays for the traffic from its prepay (DESIGN §7).
+	if err := s.checkPrepaid(ctx, f.GetOwner(), f.GetSize()); err != nil {
 		return nil, toStatus(err)
 	}
 	recs, err := s.nodeRecords()
@@ -71,7 +75,9 @@ func (s *Server) Locate(_ context.Context, req *metav1.LocateRequest) (*metav1.L
 		holders = s.assignHolder(f.GetOwner(), ref.GetId(), holders, live)
 		resp.Slices = append(resp.Slices, &metav1.LocatedSlice{Slice: ref, Holders: holders})
 	}
-	s.rememberDownload(resp.TaskId, f.GetOwner(), resp.Slices)
+	if s.rememberDownload(resp.TaskId, f.GetOwner(), resp.Slices) {
+		s.reserve(f.GetOwner(), resp.TaskId, f.GetSize())
+	}
 	return resp, nil
 }
 

@@ -2,6 +2,7 @@ package meta
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -17,7 +18,6 @@ import (
 	"github.com/stratos-net/stratos/meta/index"
 	"github.com/stratos-net/stratos/meta/placement"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
-	"github.com/stratos-net/stratos/traffic"
 	"github.com/stratos-net/stratos/wire"
 )
 
@@ -43,7 +43,7 @@ type Server struct {
 	rng       *rand.Rand
 	repairs   *repairQueue
 	orders    *orders
-	traffic   *traffic.Ledger // audited traffic of the current period (soft state)
+	traffic   *ledger // audited traffic of the current period, kept in the index
 	downloads map[string]*downloadTask
 	chain     chainState
 	missing   map[string]map[string]bool   // node ID → slices absent from its last report
@@ -92,12 +92,12 @@ func New(cfg Config, key *identity.Key) (*Server, error) {
 		rng:       rand.New(rand.NewPCG(seed+1, seed)),
 		repairs:   newRepairQueue(),
 		orders:    newOrders(),
-		traffic:   traffic.NewLedger(),
 		downloads: map[string]*downloadTask{},
-		chain:     chainState{prepaid: map[string]prepaidEntry{}},
+		chain:     chainState{prepaid: map[string]prepaidEntry{}, reserved: map[string]map[string]reservation{}},
 		missing:   make(map[string]map[string]bool),
 		committed: make(map[string]*metav1.FileEntry),
 	}
+	s.traffic = newLedger(s.apply, ix, cfg.Logger)
 	if err := s.seedLiveness(); err != nil {
 		store.Close()
 		return nil, err
@@ -120,8 +120,11 @@ func (s *Server) seedLiveness() error {
 	return nil
 }
 
-// Close releases the index store. Run closes it on return.
-func (s *Server) Close() error { return s.store.Close() }
+// Close logs the traffic still buffered to the index and releases the
+// index store. Run closes it on return.
+func (s *Server) Close() error {
+	return errors.Join(s.traffic.flush(), s.store.Close())
+}
 
 // ID is the meta node's node ID.
 func (s *Server) ID() string { return s.key.ID() }
@@ -146,6 +149,8 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); s.repairLoop(ctx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); s.traffic.run(ctx, trafficFlushInterval) }()
 	if s.cfg.Chain != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.chainLoop(ctx) }()

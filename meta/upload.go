@@ -26,7 +26,8 @@ func (s *Server) BeginUpload(ctx context.Context, req *metav1.BeginUploadRequest
 	if err := s.authorize(req, req.GetOwner()); err != nil {
 		return nil, toStatus(err)
 	}
-	if err := s.checkPrepaid(ctx, req.GetOwner()); err != nil {
+	traffic := mulSat(req.GetSize(), uint64(s.cfg.Replicas)) // every replica is traffic the owner pays
+	if err := s.checkPrepaid(ctx, req.GetOwner(), traffic); err != nil {
 		return nil, toStatus(err)
 	}
 	if n := slice.Count(req.GetSize(), s.cfg.SliceSize); len(req.GetSlices()) > n {
@@ -42,6 +43,7 @@ func (s *Server) BeginUpload(ctx context.Context, req *metav1.BeginUploadRequest
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	s.reserve(req.GetOwner(), res.GetTask().GetId(), traffic)
 	resp := &metav1.BeginUploadResponse{
 		TaskId: res.GetTask().GetId(), SliceSize: uint64(s.cfg.SliceSize),
 		Replicas: uint32(s.cfg.Replicas), MinReplicas: uint32(s.cfg.MinReplicas),
@@ -305,6 +307,7 @@ func (s *Server) CommitUpload(_ context.Context, req *metav1.CommitUploadRequest
 	s.rememberCommit(task.GetId(), res.GetFile())
 	s.forgetTask(task.GetId())
 	s.countTraffic(file, sets)
+	s.release(task.GetOwner(), task.GetId())
 	s.queueDeletes(res.GetReleased())
 	for _, id := range thin {
 		s.enqueueRepair(id)
@@ -427,6 +430,7 @@ func (s *Server) AbortUpload(_ context.Context, req *metav1.AbortUploadRequest) 
 		return nil, toStatus(err)
 	}
 	defer s.forgetTask(req.GetTaskId())
+	defer s.release(t.GetOwner(), req.GetTaskId())
 	_, err = s.apply(&metav1.Command{Op: &metav1.Command_EndTask{EndTask: &metav1.EndTaskCmd{TaskId: req.GetTaskId()}}})
 	if err != nil && !errors.Is(err, index.ErrNotFound) {
 		return nil, toStatus(err)

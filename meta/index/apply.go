@@ -51,6 +51,12 @@ func (t *txn) apply(cmd *metav1.Command) (*metav1.CommandResult, error) {
 		return t.changeReplicas(op.AddReplicas.GetSliceId(), op.AddReplicas.GetNodeIds(), true)
 	case *metav1.Command_RemoveReplicas:
 		return t.changeReplicas(op.RemoveReplicas.GetSliceId(), op.RemoveReplicas.GetNodeIds(), false)
+	case *metav1.Command_AddTraffic:
+		return t.addTraffic(op.AddTraffic)
+	case *metav1.Command_TakeTraffic:
+		return t.takeTraffic(op.TakeTraffic)
+	case *metav1.Command_RestoreTraffic:
+		return t.restoreTraffic(op.RestoreTraffic)
 	default:
 		return nil, fmt.Errorf("no operation: %w", ErrBadCommand)
 	}

@@ -15,7 +15,7 @@ import (
 
 // fixture: nodes n1, n2; alice's /docs/a.txt (slices "hello", "world");
 // open tasks t2 (upload /docs/new.txt, no overwrite, expires at 1100) and
-// t3 (download /docs/a.txt).
+// t3 (download /docs/a.txt); 10 bytes of traffic from each node to alice.
 func fixture(t *testing.T) *Index {
 	t.Helper()
 	ix := newIndex(t, nil)
@@ -26,6 +26,7 @@ func fixture(t *testing.T) *Index {
 	mustApply(t, ix, &metav1.Command{UnixNano: 1000, Op: &metav1.Command_CreateTask{CreateTask: &metav1.CreateTaskCmd{
 		Kind: metav1.TaskKind_TASK_KIND_DOWNLOAD, Owner: "alice", Path: "/docs/a.txt", TtlNanos: 100,
 	}}})
+	mustApply(t, ix, addTrafficCmd(entry("n1", "alice", 10), entry("n2", "alice", 10)))
 	return ix
 }
 
@@ -130,6 +131,20 @@ func TestApplyErrors(t *testing.T) {
 		{name: "add replicas: bad node", cmd: addReplicasCmd(1000, hello, "n3", "\x00"), want: ErrBadCommand, says: "node ID"},
 		{name: "remove replicas: unknown slice", cmd: removeReplicasCmd(1000, sliceID("nope"), "n1"), want: ErrNotFound},
 		{name: "remove replicas: no nodes", cmd: removeReplicasCmd(1000, hello), want: ErrBadCommand},
+
+		{name: "add traffic: no entries", cmd: addTrafficCmd(), want: ErrBadCommand, says: "no entries"},
+		{name: "add traffic: no node", cmd: addTrafficCmd(entry("n1", "alice", 1), entry("", "alice", 1)), want: ErrBadCommand, says: "entry 1: node ID"},
+		{name: "add traffic: bad user", cmd: addTrafficCmd(entry("n1", "al\x00ice", 1)), want: ErrBadCommand, says: "user"},
+		{name: "add traffic: zero bytes", cmd: addTrafficCmd(entry("n1", "alice", 5), entry("n1", "alice", 0)), want: ErrBadCommand, says: "zero bytes"},
+		{name: "take traffic: top 0", cmd: takeTrafficCmd(0), want: ErrBadCommand, says: "top N is 0"},
+		{name: "take traffic: empty", cmd: &metav1.Command{Op: &metav1.Command_TakeTraffic{}}, want: ErrBadCommand},
+		{name: "restore traffic: no report", cmd: restoreTrafficCmd(nil), want: ErrBadCommand, says: "empty report"},
+		{name: "restore traffic: zero bytes", cmd: restoreTrafficCmd(&metav1.TrafficReport{
+			Nodes: []*metav1.TrafficVolume{{Id: "n1", Bytes: 3}}, Users: []*metav1.TrafficVolume{{Id: "alice", Bytes: 0}},
+		}), want: ErrBadCommand, says: "user alice: zero bytes"},
+		{name: "restore traffic: bad node", cmd: restoreTrafficCmd(&metav1.TrafficReport{
+			Nodes: []*metav1.TrafficVolume{{Id: strings.Repeat("n", 129), Bytes: 3}},
+		}), want: ErrBadCommand, says: "longer than 128"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,12 +18,14 @@ import (
 // returns the commands and rendered results.
 func randomCommands(t testing.TB, ix *Index, seed uint64, n int) ([]*metav1.Command, []string) {
 	rng := rand.New(rand.NewPCG(seed, seed))
+	trafficRng := rand.New(rand.NewPCG(seed, ^seed)) // leaves the other commands as they were
 	owners := []string{"alice", "bob"}
 	paths := []string{"/a", "/b", "/d/x", "/d/y", "/d/e/f", "/a/below-a-file", "/../bad"}
 	chunks := []string{"c1", "c2", "c3", "c4", "c5"}
 	nodes := []string{"n1", "n2", "n3", "n4"}
 	pick := func(s []string) string { return s[rng.IntN(len(s))] }
 	var tasks []*metav1.Task
+	var taken []*metav1.TrafficReport
 	var cmds []*metav1.Command
 	var results []string
 	now := int64(1000)
@@ -56,14 +58,41 @@ func randomCommands(t testing.TB, ix *Index, seed uint64, n int) ([]*metav1.Comm
 		default:
 			cmd = removeReplicasCmd(now, sliceID(pick(chunks)), pick(nodes))
 		}
-		res, err := ix.Apply(cmd)
-		if res.GetTask() != nil {
-			tasks = append(tasks, res.Task)
+		step := []*metav1.Command{cmd}
+		if tr := trafficRng.IntN(9); tr < 3 {
+			step = append(step, randomTrafficCmd(trafficRng, tr, taken, nodes, owners))
 		}
-		cmds = append(cmds, cmd)
-		results = append(results, render(res, err))
+		for _, cmd := range step {
+			res, err := ix.Apply(cmd)
+			if res.GetTask() != nil {
+				tasks = append(tasks, res.Task)
+			}
+			if res.GetTraffic() != nil {
+				taken = append(taken, res.Traffic)
+			}
+			cmds = append(cmds, cmd)
+			results = append(results, render(res, err))
+		}
 	}
 	return cmds, results
+}
+
+// randomTrafficCmd makes traffic ledger command number kind: add (valid or
+// not), take, or restore one of the reports taken before.
+func randomTrafficCmd(rng *rand.Rand, kind int, taken []*metav1.TrafficReport, nodes, users []string) *metav1.Command {
+	pick := func(s []string) string { return s[rng.IntN(len(s))] }
+	switch {
+	case kind == 0:
+		var entries []*metav1.TrafficEntry
+		for range rng.IntN(4) { // none, or zero bytes: an invalid command
+			entries = append(entries, entry(pick(nodes), pick(users), uint64(rng.IntN(100))))
+		}
+		return addTrafficCmd(entries...)
+	case kind == 1 || len(taken) == 0:
+		return takeTrafficCmd(uint32(rng.IntN(4)))
+	default:
+		return restoreTrafficCmd(taken[rng.IntN(len(taken))])
+	}
 }
 
 func render(res *metav1.CommandResult, err error) string {
@@ -116,10 +145,22 @@ func TestDeterminism(t *testing.T) {
 					}
 				}
 				sameStores(t, first.store, s)
+				if a, b := rootOf(t, first), rootOf(t, ix); !bytes.Equal(a, b) {
+					t.Fatalf("roots %x and %x", a, b)
+				}
 			}
 			checkCounters(t, first)
 		})
 	}
+}
+
+func rootOf(t *testing.T, ix *Index) []byte {
+	t.Helper()
+	root, err := ix.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
 }
 
 // checkCounters compares Stats with a count of the records.

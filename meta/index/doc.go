@@ -1,7 +1,9 @@
 // Package index is the meta service's index state machine (DESIGN §5.1,
 // whitepaper §4.2.2–4.2.3): the namespace (owner → directory tree → files),
-// slices with their replica locations and reference counts, open tasks and
-// registered resource nodes. Apply(cmd) changes it, the query methods read
+// slices with their replica locations and reference counts, open tasks,
+// registered resource nodes, and the traffic ledger of the current period
+// (DESIGN §7: audited bytes per node and per user, the top N nodes taken
+// into each period's report). Apply(cmd) changes it, the query methods read
 // it, Snapshot and Restore move it between replicas. It knows nothing of
 // networks, disks or clocks: time arrives inside each Command, and Apply is
 // deterministic, so replicas that apply the same log hold the same bytes.
@@ -20,15 +22,16 @@
 //	h/<node id>\x00<slice id>         ""   node → the slices it holds
 //	t/<seq, 8 bytes big-endian>       Task; its ID is "t<seq>"
 //	r/<node id>                       NodeRecord
+//	v/<node id>, u/<user>             traffic of the period, 8 bytes big-endian, > 0
 //	c/files, c/slices, c/taskseq      counters, 8 bytes big-endian
 //	m/gen (no g)                      the generation in use; absent means '0'
 //
-// Owners and node IDs are 1–128 bytes of UTF-8 without control characters,
-// paths pass CleanPath, so NUL and \x01 cannot occur inside them and the
-// separators are unambiguous. Storing "/" as \x01, which sorts below every
-// byte a name may contain, makes key order equal name order and keeps each
-// directory's children, and each subdirectory's descendants, contiguous:
-// List reads one key per subdirectory and seeks past the rest.
+// Owners, users and node IDs are 1–128 bytes of UTF-8 without control
+// characters, paths pass CleanPath, so NUL and \x01 cannot occur inside them
+// and the separators are unambiguous. Storing "/" as \x01, which sorts
+// below every byte a name may contain, makes key order equal name order and
+// keeps each directory's children, and each subdirectory's descendants,
+// contiguous: List reads one key per subdirectory and seeks past the rest.
 //
 // A name in a directory is a file or a directory, never both: a file cannot
 // be created over a directory or below a file (ErrExists).

@@ -136,3 +136,19 @@ func (c *countingStore) Scan(lower, upper []byte, fn func(k, v []byte) error) er
 }
 
 func (c *countingStore) reset() { c.gets.Store(0); c.scanned.Store(0) }
+
+func entry(node, user string, bytes uint64) *metav1.TrafficEntry {
+	return &metav1.TrafficEntry{NodeId: node, User: user, Bytes: bytes}
+}
+
+func addTrafficCmd(entries ...*metav1.TrafficEntry) *metav1.Command {
+	return &metav1.Command{Op: &metav1.Command_AddTraffic{AddTraffic: &metav1.AddTrafficCmd{Entries: entries}}}
+}
+
+func takeTrafficCmd(topN uint32) *metav1.Command {
+	return &metav1.Command{Op: &metav1.Command_TakeTraffic{TakeTraffic: &metav1.TakeTrafficCmd{TopN: topN}}}
+}
+
+func restoreTrafficCmd(r *metav1.TrafficReport) *metav1.Command {
+	return &metav1.Command{Op: &metav1.Command_RestoreTraffic{RestoreTraffic: &metav1.RestoreTrafficCmd{Report: r}}}
+}

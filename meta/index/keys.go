@@ -17,6 +17,9 @@ const (
 	prefixNode    = "r/"
 	prefixCounter = "c/"
 
+	prefixTrafficNode = "v/"
+	prefixTrafficUser = "u/"
+
 	keyFiles    = prefixCounter + "files"
 	keySlices   = prefixCounter + "slices"
 	keyTaskSeq  = prefixCounter + "taskseq"
@@ -71,6 +74,10 @@ func holderKey(node, slice string) []byte {
 func holderPrefix(node string) []byte { return []byte(prefixHolder + node + string(sepOwner)) }
 
 func nodeKey(id string) []byte { return []byte(prefixNode + id) }
+
+func nodeTrafficKey(id string) []byte { return []byte(prefixTrafficNode + id) }
+
+func userTrafficKey(user string) []byte { return []byte(prefixTrafficUser + user) }
 
 // taskKey is t/<seq as 8 bytes big-endian>, so tasks scan in creation order.
 func taskKey(seq uint64) []byte {

@@ -28,6 +28,8 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 //	end TASK
 //	delete OWNER PATH
 //	add-replicas CONTENT NODE...  |  remove-replicas CONTENT NODE...
+//	add-traffic NODE:USER:BYTES...  |  take-traffic N  |  restore-traffic (the last report taken)
+//	node-traffic NODE  |  user-traffic USER
 //	list OWNER DIR [after=NAME] [limit=N]
 //	stat OWNER PATH  |  slice CONTENT  |  slices-on NODE  |  by-id CONTENT...
 //	tasks  |  nodes  |  stats
@@ -110,6 +112,7 @@ type scenario struct {
 	ix    *Index
 	now   int64
 	names map[string]string // slice ID → content
+	taken *metav1.TrafficReport
 }
 
 func (s *scenario) sliceID(content string) string {
@@ -185,6 +188,22 @@ func (s *scenario) run(line string) string {
 		return s.apply(addReplicasCmd(s.now, s.sliceID(arg(0)), pos[1:]...))
 	case "remove-replicas":
 		return s.apply(removeReplicasCmd(s.now, s.sliceID(arg(0)), pos[1:]...))
+	case "add-traffic":
+		var entries []*metav1.TrafficEntry
+		for _, p := range pos {
+			f := strings.Split(p, ":")
+			if len(f) != 3 {
+				return "want NODE:USER:BYTES, not " + p
+			}
+			n, _ := strconv.ParseUint(f[2], 10, 64)
+			entries = append(entries, entry(f[0], f[1], n))
+		}
+		return s.apply(addTrafficCmd(entries...))
+	case "take-traffic":
+		n, _ := strconv.ParseUint(arg(0), 10, 32)
+		return s.apply(takeTrafficCmd(uint32(n)))
+	case "restore-traffic":
+		return s.apply(restoreTrafficCmd(s.taken))
 	default:
 		return s.query(f[0], pos, kv)
 	}
@@ -227,6 +246,18 @@ func (s *scenario) apply(cmd *metav1.Command) string {
 	}
 	for _, r := range res.Released {
 		out = append(out, "released "+s.slice(r))
+	}
+	if r := res.Traffic; r != nil {
+		s.taken = r
+		for _, v := range r.Nodes {
+			out = append(out, fmt.Sprintf("node %s %d", v.Id, v.Bytes))
+		}
+		for _, v := range r.Users {
+			out = append(out, fmt.Sprintf("user %s %d", v.Id, v.Bytes))
+		}
+		if len(out) == 0 {
+			out = append(out, "(empty report)")
+		}
 	}
 	if len(out) == 0 {
 		return "ok"
@@ -319,6 +350,14 @@ func (s *scenario) query(verb string, pos []string, kv map[string]string) string
 		for _, n := range nodes {
 			out = append(out, fmt.Sprintf("%s %s registered=%d", n.NodeId, n.Addr, n.RegisteredUnixNano))
 		}
+	case "node-traffic", "user-traffic":
+		var n uint64
+		if verb == "node-traffic" {
+			n, err = s.ix.NodeTraffic(arg(0))
+		} else {
+			n, err = s.ix.UserTraffic(arg(0))
+		}
+		out = append(out, fmt.Sprintf("%s %d", arg(0), n))
 	case "stats":
 		var files, sl uint64
 		files, sl, err = s.ix.Stats()

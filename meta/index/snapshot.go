@@ -232,6 +232,10 @@ func checkRecord(k, v []byte) error {
 			return fmt.Errorf("key %q: index record with a value", clip(string(k)))
 		}
 		return nil
+	case bytes.HasPrefix(k, []byte(prefixTrafficNode)):
+		return checkVolumeRecord(k[len(prefixTrafficNode):], v)
+	case bytes.HasPrefix(k, []byte(prefixTrafficUser)):
+		return checkVolumeRecord(k[len(prefixTrafficUser):], v)
 	case string(k) == keyFiles || string(k) == keySlices || string(k) == keyTaskSeq:
 		if len(v) != 8 {
 			return fmt.Errorf("counter %s of %d bytes", k, len(v))
@@ -242,6 +246,19 @@ func checkRecord(k, v []byte) error {
 	}
 	if err := proto.Unmarshal(v, m); err != nil {
 		return fmt.Errorf("key %q: %w", clip(string(k)), err)
+	}
+	return nil
+}
+
+// checkVolumeRecord checks the traffic counter of id: a valid name and a
+// non-zero count (a cleared counter is deleted, so Take never reports zero
+// bytes).
+func checkVolumeRecord(id, v []byte) error {
+	if err := checkName("traffic counter", string(id)); err != nil {
+		return err
+	}
+	if len(v) != 8 || binary.BigEndian.Uint64(v) == 0 {
+		return fmt.Errorf("traffic counter %q: value %x", clip(string(id)), v)
 	}
 	return nil
 }

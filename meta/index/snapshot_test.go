@@ -30,6 +30,7 @@ func populated(t testing.TB, store kv.Store) *Index {
 	put(t, ix, 1000, content("alice", "/docs/a.txt", "hello", "world"))
 	put(t, ix, 1000, content("bob", "/b", "hello"))
 	mustApply(t, ix, uploadCmd(1000, "alice", "/pending", false))
+	mustApply(t, ix, addTrafficCmd(entry("n1", "alice", 42), entry("n2", "bob", 7)))
 	return ix
 }
 
@@ -77,6 +78,9 @@ func TestSnapshotRestore(t *testing.T) {
 				}
 				if files, slices, _ := dst.Stats(); files != 2 || slices != 2 {
 					t.Fatalf("Stats = %d, %d", files, slices)
+				}
+				if n, err := dst.NodeTraffic("n1"); n != 42 || err != nil {
+					t.Fatalf("NodeTraffic = %d, %v", n, err)
 				}
 				// The restored index carries on: task IDs continue, the pending task commits.
 				if res := mustApply(t, dst, uploadCmd(1000, "alice", "/next", false)); res.Task.Id != "t4" {

@@ -498,6 +498,9 @@ type Command struct {
 	//	*Command_DeleteFile
 	//	*Command_AddReplicas
 	//	*Command_RemoveReplicas
+	//	*Command_AddTraffic
+	//	*Command_TakeTraffic
+	//	*Command_RestoreTraffic
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -610,6 +613,33 @@ func (x *Command) GetRemoveReplicas() *RemoveReplicasCmd {
 	return nil
 }
 
+func (x *Command) GetAddTraffic() *AddTrafficCmd {
+	if x != nil {
+		if x, ok := x.Op.(*Command_AddTraffic); ok {
+			return x.AddTraffic
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetTakeTraffic() *TakeTrafficCmd {
+	if x != nil {
+		if x, ok := x.Op.(*Command_TakeTraffic); ok {
+			return x.TakeTraffic
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetRestoreTraffic() *RestoreTrafficCmd {
+	if x != nil {
+		if x, ok := x.Op.(*Command_RestoreTraffic); ok {
+			return x.RestoreTraffic
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -642,6 +672,18 @@ type Command_RemoveReplicas struct {
 	RemoveReplicas *RemoveReplicasCmd `protobuf:"bytes,16,opt,name=remove_replicas,json=removeReplicas,proto3,oneof"`
 }
 
+type Command_AddTraffic struct {
+	AddTraffic *AddTrafficCmd `protobuf:"bytes,17,opt,name=add_traffic,json=addTraffic,proto3,oneof"`
+}
+
+type Command_TakeTraffic struct {
+	TakeTraffic *TakeTrafficCmd `protobuf:"bytes,18,opt,name=take_traffic,json=takeTraffic,proto3,oneof"`
+}
+
+type Command_RestoreTraffic struct {
+	RestoreTraffic *RestoreTrafficCmd `protobuf:"bytes,19,opt,name=restore_traffic,json=restoreTraffic,proto3,oneof"`
+}
+
 func (*Command_RegisterNode) isCommand_Op() {}
 
 func (*Command_CreateTask) isCommand_Op() {}
@@ -655,6 +697,12 @@ func (*Command_DeleteFile) isCommand_Op() {}
 func (*Command_AddReplicas) isCommand_Op() {}
 
 func (*Command_RemoveReplicas) isCommand_Op() {}
+
+func (*Command_AddTraffic) isCommand_Op() {}
+
+func (*Command_TakeTraffic) isCommand_Op() {}
+
+func (*Command_RestoreTraffic) isCommand_Op() {}
 
 type RegisterNodeCmd struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1089,6 +1137,312 @@ func (x *RemoveReplicasCmd) GetNodeIds() []string {
 	return nil
 }
 
+// TrafficEntry is audited traffic (DESIGN §7): bytes a resource node
+// served to a user, proved by both.
+type TrafficEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NodeId        string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	User          string                 `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	Bytes         uint64                 `protobuf:"varint,3,opt,name=bytes,proto3" json:"bytes,omitempty"` // > 0
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrafficEntry) Reset() {
+	*x = TrafficEntry{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrafficEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrafficEntry) ProtoMessage() {}
+
+func (x *TrafficEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrafficEntry.ProtoReflect.Descriptor instead.
+func (*TrafficEntry) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *TrafficEntry) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *TrafficEntry) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *TrafficEntry) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+// AddTrafficCmd counts a batch of audited traffic into the ledger of the
+// current period (DESIGN §5.1: the leader logs reports in batches). A
+// counter that would pass 2^64-1 stays there.
+type AddTrafficCmd struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entries       []*TrafficEntry        `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddTrafficCmd) Reset() {
+	*x = AddTrafficCmd{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddTrafficCmd) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddTrafficCmd) ProtoMessage() {}
+
+func (x *AddTrafficCmd) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddTrafficCmd.ProtoReflect.Descriptor instead.
+func (*AddTrafficCmd) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *AddTrafficCmd) GetEntries() []*TrafficEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+// TakeTrafficCmd closes a ledger period: its result is the report of the
+// top_n nodes by traffic and every user, whose counters are cleared; every
+// other node's traffic rolls into the next period (whitepaper §3.2.1).
+type TakeTrafficCmd struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TopN          uint32                 `protobuf:"varint,1,opt,name=top_n,json=topN,proto3" json:"top_n,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TakeTrafficCmd) Reset() {
+	*x = TakeTrafficCmd{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TakeTrafficCmd) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TakeTrafficCmd) ProtoMessage() {}
+
+func (x *TakeTrafficCmd) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TakeTrafficCmd.ProtoReflect.Descriptor instead.
+func (*TakeTrafficCmd) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *TakeTrafficCmd) GetTopN() uint32 {
+	if x != nil {
+		return x.TopN
+	}
+	return 0
+}
+
+// RestoreTrafficCmd adds back a report the chain did not take.
+type RestoreTrafficCmd struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Report        *TrafficReport         `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreTrafficCmd) Reset() {
+	*x = RestoreTrafficCmd{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreTrafficCmd) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreTrafficCmd) ProtoMessage() {}
+
+func (x *RestoreTrafficCmd) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreTrafficCmd.ProtoReflect.Descriptor instead.
+func (*RestoreTrafficCmd) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *RestoreTrafficCmd) GetReport() *TrafficReport {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
+// TrafficVolume is one party's traffic: a node ID or a user address.
+type TrafficVolume struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Bytes         uint64                 `protobuf:"varint,2,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrafficVolume) Reset() {
+	*x = TrafficVolume{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrafficVolume) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrafficVolume) ProtoMessage() {}
+
+func (x *TrafficVolume) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrafficVolume.ProtoReflect.Descriptor instead.
+func (*TrafficVolume) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *TrafficVolume) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *TrafficVolume) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+type TrafficReport struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Nodes         []*TrafficVolume       `protobuf:"bytes,1,rep,name=nodes,proto3" json:"nodes,omitempty"` // most traffic first; ties: smaller ID first
+	Users         []*TrafficVolume       `protobuf:"bytes,2,rep,name=users,proto3" json:"users,omitempty"` // by address
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrafficReport) Reset() {
+	*x = TrafficReport{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrafficReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrafficReport) ProtoMessage() {}
+
+func (x *TrafficReport) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrafficReport.ProtoReflect.Descriptor instead.
+func (*TrafficReport) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *TrafficReport) GetNodes() []*TrafficVolume {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
+func (x *TrafficReport) GetUsers() []*TrafficVolume {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
 // CommandResult is what Apply returns for a successful command.
 type CommandResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1096,14 +1450,15 @@ type CommandResult struct {
 	File  *FileEntry             `protobuf:"bytes,2,opt,name=file,proto3" json:"file,omitempty"` // commit_file, delete_file (the removed entry)
 	// Slices whose last reference went away (delete_file, overwrite): their
 	// replicas are garbage on the nodes that hold them.
-	Released      []*SliceEntry `protobuf:"bytes,3,rep,name=released,proto3" json:"released,omitempty"`
+	Released      []*SliceEntry  `protobuf:"bytes,3,rep,name=released,proto3" json:"released,omitempty"`
+	Traffic       *TrafficReport `protobuf:"bytes,4,opt,name=traffic,proto3" json:"traffic,omitempty"` // take_traffic
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1115,7 +1470,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1128,7 +1483,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{14}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CommandResult) GetTask() *Task {
@@ -1152,6 +1507,13 @@ func (x *CommandResult) GetReleased() []*SliceEntry {
 	return nil
 }
 
+func (x *CommandResult) GetTraffic() *TrafficReport {
+	if x != nil {
+		return x.Traffic
+	}
+	return nil
+}
+
 type RegisterNodeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Node  *NodeRecord            `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
@@ -1164,7 +1526,7 @@ type RegisterNodeRequest struct {
 
 func (x *RegisterNodeRequest) Reset() {
 	*x = RegisterNodeRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1176,7 +1538,7 @@ func (x *RegisterNodeRequest) String() string {
 func (*RegisterNodeRequest) ProtoMessage() {}
 
 func (x *RegisterNodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1189,7 +1551,7 @@ func (x *RegisterNodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterNodeRequest.ProtoReflect.Descriptor instead.
 func (*RegisterNodeRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{15}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RegisterNodeRequest) GetNode() *NodeRecord {
@@ -1215,7 +1577,7 @@ type RegisterNodeResponse struct {
 
 func (x *RegisterNodeResponse) Reset() {
 	*x = RegisterNodeResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1227,7 +1589,7 @@ func (x *RegisterNodeResponse) String() string {
 func (*RegisterNodeResponse) ProtoMessage() {}
 
 func (x *RegisterNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1240,7 +1602,7 @@ func (x *RegisterNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterNodeResponse.ProtoReflect.Descriptor instead.
 func (*RegisterNodeResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{16}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RegisterNodeResponse) GetSliceSize() uint64 {
@@ -1262,7 +1624,7 @@ type NodeLoad struct {
 
 func (x *NodeLoad) Reset() {
 	*x = NodeLoad{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1274,7 +1636,7 @@ func (x *NodeLoad) String() string {
 func (*NodeLoad) ProtoMessage() {}
 
 func (x *NodeLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1287,7 +1649,7 @@ func (x *NodeLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeLoad.ProtoReflect.Descriptor instead.
 func (*NodeLoad) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{17}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *NodeLoad) GetCapacity() uint64 {
@@ -1328,7 +1690,7 @@ type HeartbeatRequest struct {
 
 func (x *HeartbeatRequest) Reset() {
 	*x = HeartbeatRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1340,7 +1702,7 @@ func (x *HeartbeatRequest) String() string {
 func (*HeartbeatRequest) ProtoMessage() {}
 
 func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1353,7 +1715,7 @@ func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{18}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *HeartbeatRequest) GetNodeId() string {
@@ -1384,7 +1746,7 @@ type RepairOrder struct {
 
 func (x *RepairOrder) Reset() {
 	*x = RepairOrder{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1396,7 +1758,7 @@ func (x *RepairOrder) String() string {
 func (*RepairOrder) ProtoMessage() {}
 
 func (x *RepairOrder) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1409,7 +1771,7 @@ func (x *RepairOrder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairOrder.ProtoReflect.Descriptor instead.
 func (*RepairOrder) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{19}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RepairOrder) GetTaskId() string {
@@ -1463,7 +1825,7 @@ type HeartbeatResponse struct {
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1475,7 +1837,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1488,7 +1850,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{20}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *HeartbeatResponse) GetRepairs() []*RepairOrder {
@@ -1529,7 +1891,7 @@ type ReportSlicesRequest struct {
 
 func (x *ReportSlicesRequest) Reset() {
 	*x = ReportSlicesRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1541,7 +1903,7 @@ func (x *ReportSlicesRequest) String() string {
 func (*ReportSlicesRequest) ProtoMessage() {}
 
 func (x *ReportSlicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1554,7 +1916,7 @@ func (x *ReportSlicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportSlicesRequest.ProtoReflect.Descriptor instead.
 func (*ReportSlicesRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{21}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ReportSlicesRequest) GetNodeId() string {
@@ -1580,7 +1942,7 @@ type ReportSlicesResponse struct {
 
 func (x *ReportSlicesResponse) Reset() {
 	*x = ReportSlicesResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1592,7 +1954,7 @@ func (x *ReportSlicesResponse) String() string {
 func (*ReportSlicesResponse) ProtoMessage() {}
 
 func (x *ReportSlicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1605,7 +1967,7 @@ func (x *ReportSlicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportSlicesResponse.ProtoReflect.Descriptor instead.
 func (*ReportSlicesResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{22}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ReportSlicesResponse) GetDeleteSlices() []string {
@@ -1625,7 +1987,7 @@ type ConfirmRepairRequest struct {
 
 func (x *ConfirmRepairRequest) Reset() {
 	*x = ConfirmRepairRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1637,7 +1999,7 @@ func (x *ConfirmRepairRequest) String() string {
 func (*ConfirmRepairRequest) ProtoMessage() {}
 
 func (x *ConfirmRepairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1650,7 +2012,7 @@ func (x *ConfirmRepairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmRepairRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmRepairRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{23}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ConfirmRepairRequest) GetTaskId() string {
@@ -1675,7 +2037,7 @@ type ConfirmRepairResponse struct {
 
 func (x *ConfirmRepairResponse) Reset() {
 	*x = ConfirmRepairResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1687,7 +2049,7 @@ func (x *ConfirmRepairResponse) String() string {
 func (*ConfirmRepairResponse) ProtoMessage() {}
 
 func (x *ConfirmRepairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1700,7 +2062,7 @@ func (x *ConfirmRepairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmRepairResponse.ProtoReflect.Descriptor instead.
 func (*ConfirmRepairResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{24}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{30}
 }
 
 // RequestAuth proves that a request comes from the account that owns the
@@ -1717,7 +2079,7 @@ type RequestAuth struct {
 
 func (x *RequestAuth) Reset() {
 	*x = RequestAuth{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1729,7 +2091,7 @@ func (x *RequestAuth) String() string {
 func (*RequestAuth) ProtoMessage() {}
 
 func (x *RequestAuth) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1742,7 +2104,7 @@ func (x *RequestAuth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestAuth.ProtoReflect.Descriptor instead.
 func (*RequestAuth) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{25}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RequestAuth) GetPublicKey() []byte {
@@ -1782,7 +2144,7 @@ type BeginUploadRequest struct {
 
 func (x *BeginUploadRequest) Reset() {
 	*x = BeginUploadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1794,7 +2156,7 @@ func (x *BeginUploadRequest) String() string {
 func (*BeginUploadRequest) ProtoMessage() {}
 
 func (x *BeginUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1807,7 +2169,7 @@ func (x *BeginUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginUploadRequest.ProtoReflect.Descriptor instead.
 func (*BeginUploadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{26}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *BeginUploadRequest) GetOwner() string {
@@ -1873,7 +2235,7 @@ type Pipeline struct {
 
 func (x *Pipeline) Reset() {
 	*x = Pipeline{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1885,7 +2247,7 @@ func (x *Pipeline) String() string {
 func (*Pipeline) ProtoMessage() {}
 
 func (x *Pipeline) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1898,7 +2260,7 @@ func (x *Pipeline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pipeline.ProtoReflect.Descriptor instead.
 func (*Pipeline) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{27}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Pipeline) GetSliceId() string {
@@ -1942,7 +2304,7 @@ type BeginUploadResponse struct {
 
 func (x *BeginUploadResponse) Reset() {
 	*x = BeginUploadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1954,7 +2316,7 @@ func (x *BeginUploadResponse) String() string {
 func (*BeginUploadResponse) ProtoMessage() {}
 
 func (x *BeginUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1967,7 +2329,7 @@ func (x *BeginUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginUploadResponse.ProtoReflect.Descriptor instead.
 func (*BeginUploadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{28}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *BeginUploadResponse) GetTaskId() string {
@@ -2021,7 +2383,7 @@ type PlaceSliceRequest struct {
 
 func (x *PlaceSliceRequest) Reset() {
 	*x = PlaceSliceRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2033,7 +2395,7 @@ func (x *PlaceSliceRequest) String() string {
 func (*PlaceSliceRequest) ProtoMessage() {}
 
 func (x *PlaceSliceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2046,7 +2408,7 @@ func (x *PlaceSliceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaceSliceRequest.ProtoReflect.Descriptor instead.
 func (*PlaceSliceRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{29}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *PlaceSliceRequest) GetTaskId() string {
@@ -2100,7 +2462,7 @@ type PlaceSliceResponse struct {
 
 func (x *PlaceSliceResponse) Reset() {
 	*x = PlaceSliceResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2112,7 +2474,7 @@ func (x *PlaceSliceResponse) String() string {
 func (*PlaceSliceResponse) ProtoMessage() {}
 
 func (x *PlaceSliceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2125,7 +2487,7 @@ func (x *PlaceSliceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaceSliceResponse.ProtoReflect.Descriptor instead.
 func (*PlaceSliceResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{30}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *PlaceSliceResponse) GetPipeline() *Pipeline {
@@ -2149,7 +2511,7 @@ type UploadedSlice struct {
 
 func (x *UploadedSlice) Reset() {
 	*x = UploadedSlice{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2161,7 +2523,7 @@ func (x *UploadedSlice) String() string {
 func (*UploadedSlice) ProtoMessage() {}
 
 func (x *UploadedSlice) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2174,7 +2536,7 @@ func (x *UploadedSlice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadedSlice.ProtoReflect.Descriptor instead.
 func (*UploadedSlice) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{31}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *UploadedSlice) GetSlice() *SliceRef {
@@ -2210,7 +2572,7 @@ type CommitUploadRequest struct {
 
 func (x *CommitUploadRequest) Reset() {
 	*x = CommitUploadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2222,7 +2584,7 @@ func (x *CommitUploadRequest) String() string {
 func (*CommitUploadRequest) ProtoMessage() {}
 
 func (x *CommitUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2235,7 +2597,7 @@ func (x *CommitUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitUploadRequest.ProtoReflect.Descriptor instead.
 func (*CommitUploadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{32}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CommitUploadRequest) GetTaskId() string {
@@ -2275,7 +2637,7 @@ type CommitUploadResponse struct {
 
 func (x *CommitUploadResponse) Reset() {
 	*x = CommitUploadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2287,7 +2649,7 @@ func (x *CommitUploadResponse) String() string {
 func (*CommitUploadResponse) ProtoMessage() {}
 
 func (x *CommitUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2300,7 +2662,7 @@ func (x *CommitUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitUploadResponse.ProtoReflect.Descriptor instead.
 func (*CommitUploadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{33}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CommitUploadResponse) GetFile() *FileEntry {
@@ -2320,7 +2682,7 @@ type AbortUploadRequest struct {
 
 func (x *AbortUploadRequest) Reset() {
 	*x = AbortUploadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2332,7 +2694,7 @@ func (x *AbortUploadRequest) String() string {
 func (*AbortUploadRequest) ProtoMessage() {}
 
 func (x *AbortUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2345,7 +2707,7 @@ func (x *AbortUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortUploadRequest.ProtoReflect.Descriptor instead.
 func (*AbortUploadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{34}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *AbortUploadRequest) GetTaskId() string {
@@ -2370,7 +2732,7 @@ type AbortUploadResponse struct {
 
 func (x *AbortUploadResponse) Reset() {
 	*x = AbortUploadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2382,7 +2744,7 @@ func (x *AbortUploadResponse) String() string {
 func (*AbortUploadResponse) ProtoMessage() {}
 
 func (x *AbortUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2395,7 +2757,7 @@ func (x *AbortUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortUploadResponse.ProtoReflect.Descriptor instead.
 func (*AbortUploadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{35}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{41}
 }
 
 type LocateRequest struct {
@@ -2411,7 +2773,7 @@ type LocateRequest struct {
 
 func (x *LocateRequest) Reset() {
 	*x = LocateRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2423,7 +2785,7 @@ func (x *LocateRequest) String() string {
 func (*LocateRequest) ProtoMessage() {}
 
 func (x *LocateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2436,7 +2798,7 @@ func (x *LocateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocateRequest.ProtoReflect.Descriptor instead.
 func (*LocateRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{36}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *LocateRequest) GetOwner() string {
@@ -2479,7 +2841,7 @@ type LocatedSlice struct {
 
 func (x *LocatedSlice) Reset() {
 	*x = LocatedSlice{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2491,7 +2853,7 @@ func (x *LocatedSlice) String() string {
 func (*LocatedSlice) ProtoMessage() {}
 
 func (x *LocatedSlice) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2504,7 +2866,7 @@ func (x *LocatedSlice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocatedSlice.ProtoReflect.Descriptor instead.
 func (*LocatedSlice) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{37}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *LocatedSlice) GetSlice() *SliceRef {
@@ -2532,7 +2894,7 @@ type LocateResponse struct {
 
 func (x *LocateResponse) Reset() {
 	*x = LocateResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2544,7 +2906,7 @@ func (x *LocateResponse) String() string {
 func (*LocateResponse) ProtoMessage() {}
 
 func (x *LocateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2557,7 +2919,7 @@ func (x *LocateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocateResponse.ProtoReflect.Descriptor instead.
 func (*LocateResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{38}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *LocateResponse) GetFile() *FileEntry {
@@ -2596,7 +2958,7 @@ type ReportBadReplicaRequest struct {
 
 func (x *ReportBadReplicaRequest) Reset() {
 	*x = ReportBadReplicaRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2608,7 +2970,7 @@ func (x *ReportBadReplicaRequest) String() string {
 func (*ReportBadReplicaRequest) ProtoMessage() {}
 
 func (x *ReportBadReplicaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2621,7 +2983,7 @@ func (x *ReportBadReplicaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportBadReplicaRequest.ProtoReflect.Descriptor instead.
 func (*ReportBadReplicaRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{39}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ReportBadReplicaRequest) GetSliceId() string {
@@ -2660,7 +3022,7 @@ type ReportBadReplicaResponse struct {
 
 func (x *ReportBadReplicaResponse) Reset() {
 	*x = ReportBadReplicaResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2672,7 +3034,7 @@ func (x *ReportBadReplicaResponse) String() string {
 func (*ReportBadReplicaResponse) ProtoMessage() {}
 
 func (x *ReportBadReplicaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2685,7 +3047,7 @@ func (x *ReportBadReplicaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportBadReplicaResponse.ProtoReflect.Descriptor instead.
 func (*ReportBadReplicaResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{40}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{46}
 }
 
 // ReportDownload is the downloader's side of a download's traffic: the
@@ -2704,7 +3066,7 @@ type ReportDownloadRequest struct {
 
 func (x *ReportDownloadRequest) Reset() {
 	*x = ReportDownloadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2716,7 +3078,7 @@ func (x *ReportDownloadRequest) String() string {
 func (*ReportDownloadRequest) ProtoMessage() {}
 
 func (x *ReportDownloadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2729,7 +3091,7 @@ func (x *ReportDownloadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportDownloadRequest.ProtoReflect.Descriptor instead.
 func (*ReportDownloadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{41}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ReportDownloadRequest) GetOwner() string {
@@ -2769,7 +3131,7 @@ type ReportDownloadResponse struct {
 
 func (x *ReportDownloadResponse) Reset() {
 	*x = ReportDownloadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2781,7 +3143,7 @@ func (x *ReportDownloadResponse) String() string {
 func (*ReportDownloadResponse) ProtoMessage() {}
 
 func (x *ReportDownloadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2794,7 +3156,7 @@ func (x *ReportDownloadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportDownloadResponse.ProtoReflect.Descriptor instead.
 func (*ReportDownloadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{42}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ReportDownloadResponse) GetCountedBytes() uint64 {
@@ -2816,7 +3178,7 @@ type StatRequest struct {
 
 func (x *StatRequest) Reset() {
 	*x = StatRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2828,7 +3190,7 @@ func (x *StatRequest) String() string {
 func (*StatRequest) ProtoMessage() {}
 
 func (x *StatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2841,7 +3203,7 @@ func (x *StatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatRequest.ProtoReflect.Descriptor instead.
 func (*StatRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{43}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *StatRequest) GetOwner() string {
@@ -2882,7 +3244,7 @@ type StatResponse struct {
 
 func (x *StatResponse) Reset() {
 	*x = StatResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2894,7 +3256,7 @@ func (x *StatResponse) String() string {
 func (*StatResponse) ProtoMessage() {}
 
 func (x *StatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2907,7 +3269,7 @@ func (x *StatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatResponse.ProtoReflect.Descriptor instead.
 func (*StatResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{44}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *StatResponse) GetFile() *FileEntry {
@@ -2938,7 +3300,7 @@ type ListRequest struct {
 
 func (x *ListRequest) Reset() {
 	*x = ListRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2950,7 +3312,7 @@ func (x *ListRequest) String() string {
 func (*ListRequest) ProtoMessage() {}
 
 func (x *ListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2963,7 +3325,7 @@ func (x *ListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequest.ProtoReflect.Descriptor instead.
 func (*ListRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{45}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ListRequest) GetOwner() string {
@@ -3012,7 +3374,7 @@ type DirEntry struct {
 
 func (x *DirEntry) Reset() {
 	*x = DirEntry{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3024,7 +3386,7 @@ func (x *DirEntry) String() string {
 func (*DirEntry) ProtoMessage() {}
 
 func (x *DirEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3037,7 +3399,7 @@ func (x *DirEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirEntry.ProtoReflect.Descriptor instead.
 func (*DirEntry) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{46}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *DirEntry) GetName() string {
@@ -3071,7 +3433,7 @@ type ListResponse struct {
 
 func (x *ListResponse) Reset() {
 	*x = ListResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3083,7 +3445,7 @@ func (x *ListResponse) String() string {
 func (*ListResponse) ProtoMessage() {}
 
 func (x *ListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3096,7 +3458,7 @@ func (x *ListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResponse.ProtoReflect.Descriptor instead.
 func (*ListResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{47}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ListResponse) GetEntries() []*DirEntry {
@@ -3124,7 +3486,7 @@ type DeleteRequest struct {
 
 func (x *DeleteRequest) Reset() {
 	*x = DeleteRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3136,7 +3498,7 @@ func (x *DeleteRequest) String() string {
 func (*DeleteRequest) ProtoMessage() {}
 
 func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3149,7 +3511,7 @@ func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{48}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *DeleteRequest) GetOwner() string {
@@ -3182,7 +3544,7 @@ type DeleteResponse struct {
 
 func (x *DeleteResponse) Reset() {
 	*x = DeleteResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3194,7 +3556,7 @@ func (x *DeleteResponse) String() string {
 func (*DeleteResponse) ProtoMessage() {}
 
 func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3207,7 +3569,7 @@ func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteResponse.ProtoReflect.Descriptor instead.
 func (*DeleteResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{49}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *DeleteResponse) GetFile() *FileEntry {
@@ -3225,7 +3587,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3237,7 +3599,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3250,7 +3612,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{50}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{56}
 }
 
 type NodeStatus struct {
@@ -3265,7 +3627,7 @@ type NodeStatus struct {
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3277,7 +3639,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3290,7 +3652,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{51}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *NodeStatus) GetNode() *NodeRecord {
@@ -3338,7 +3700,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3350,7 +3712,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3363,7 +3725,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{52}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *StatusResponse) GetMetaNodeId() string {
@@ -3469,7 +3831,7 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x04size\x18\x05 \x01(\x04R\x04size\x12\x1c\n" +
 	"\toverwrite\x18\x06 \x01(\bR\toverwrite\x12*\n" +
 	"\x11created_unix_nano\x18\a \x01(\x03R\x0fcreatedUnixNano\x12*\n" +
-	"\x11expires_unix_nano\x18\b \x01(\x03R\x0fexpiresUnixNano\"\x8d\x04\n" +
+	"\x11expires_unix_nano\x18\b \x01(\x03R\x0fexpiresUnixNano\"\xe5\x05\n" +
 	"\aCommand\x12\x1b\n" +
 	"\tunix_nano\x18\x01 \x01(\x03R\bunixNano\x12G\n" +
 	"\rregister_node\x18\n" +
@@ -3482,7 +3844,11 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\vdelete_file\x18\x0e \x01(\v2\x1e.stratos.meta.v1.DeleteFileCmdH\x00R\n" +
 	"deleteFile\x12D\n" +
 	"\fadd_replicas\x18\x0f \x01(\v2\x1f.stratos.meta.v1.AddReplicasCmdH\x00R\vaddReplicas\x12M\n" +
-	"\x0fremove_replicas\x18\x10 \x01(\v2\".stratos.meta.v1.RemoveReplicasCmdH\x00R\x0eremoveReplicasB\x04\n" +
+	"\x0fremove_replicas\x18\x10 \x01(\v2\".stratos.meta.v1.RemoveReplicasCmdH\x00R\x0eremoveReplicas\x12A\n" +
+	"\vadd_traffic\x18\x11 \x01(\v2\x1e.stratos.meta.v1.AddTrafficCmdH\x00R\n" +
+	"addTraffic\x12D\n" +
+	"\ftake_traffic\x18\x12 \x01(\v2\x1f.stratos.meta.v1.TakeTrafficCmdH\x00R\vtakeTraffic\x12M\n" +
+	"\x0frestore_traffic\x18\x13 \x01(\v2\".stratos.meta.v1.RestoreTrafficCmdH\x00R\x0erestoreTrafficB\x04\n" +
 	"\x02op\"B\n" +
 	"\x0fRegisterNodeCmd\x12/\n" +
 	"\x04node\x18\x01 \x01(\v2\x1b.stratos.meta.v1.NodeRecordR\x04node\"\xb7\x01\n" +
@@ -3511,11 +3877,28 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\bnode_ids\x18\x02 \x03(\tR\anodeIds\"I\n" +
 	"\x11RemoveReplicasCmd\x12\x19\n" +
 	"\bslice_id\x18\x01 \x01(\tR\asliceId\x12\x19\n" +
-	"\bnode_ids\x18\x02 \x03(\tR\anodeIds\"\xa3\x01\n" +
+	"\bnode_ids\x18\x02 \x03(\tR\anodeIds\"Q\n" +
+	"\fTrafficEntry\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x12\n" +
+	"\x04user\x18\x02 \x01(\tR\x04user\x12\x14\n" +
+	"\x05bytes\x18\x03 \x01(\x04R\x05bytes\"H\n" +
+	"\rAddTrafficCmd\x127\n" +
+	"\aentries\x18\x01 \x03(\v2\x1d.stratos.meta.v1.TrafficEntryR\aentries\"%\n" +
+	"\x0eTakeTrafficCmd\x12\x13\n" +
+	"\x05top_n\x18\x01 \x01(\rR\x04topN\"K\n" +
+	"\x11RestoreTrafficCmd\x126\n" +
+	"\x06report\x18\x01 \x01(\v2\x1e.stratos.meta.v1.TrafficReportR\x06report\"5\n" +
+	"\rTrafficVolume\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\"{\n" +
+	"\rTrafficReport\x124\n" +
+	"\x05nodes\x18\x01 \x03(\v2\x1e.stratos.meta.v1.TrafficVolumeR\x05nodes\x124\n" +
+	"\x05users\x18\x02 \x03(\v2\x1e.stratos.meta.v1.TrafficVolumeR\x05users\"\xdd\x01\n" +
 	"\rCommandResult\x12)\n" +
 	"\x04task\x18\x01 \x01(\v2\x15.stratos.meta.v1.TaskR\x04task\x12.\n" +
 	"\x04file\x18\x02 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\x127\n" +
-	"\breleased\x18\x03 \x03(\v2\x1b.stratos.meta.v1.SliceEntryR\breleased\"d\n" +
+	"\breleased\x18\x03 \x03(\v2\x1b.stratos.meta.v1.SliceEntryR\breleased\x128\n" +
+	"\atraffic\x18\x04 \x01(\v2\x1e.stratos.meta.v1.TrafficReportR\atraffic\"d\n" +
 	"\x13RegisterNodeRequest\x12/\n" +
 	"\x04node\x18\x01 \x01(\v2\x1b.stratos.meta.v1.NodeRecordR\x04node\x12\x1c\n" +
 	"\tsignature\x18\x02 \x01(\fR\tsignature\"5\n" +
@@ -3709,7 +4092,7 @@ func file_stratos_meta_v1_meta_proto_rawDescGZIP() []byte {
 }
 
 var file_stratos_meta_v1_meta_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_stratos_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
+var file_stratos_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
 var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(TaskKind)(0),                    // 0: stratos.meta.v1.TaskKind
 	(*NodeRecord)(nil),               // 1: stratos.meta.v1.NodeRecord
@@ -3726,48 +4109,54 @@ var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(*DeleteFileCmd)(nil),            // 12: stratos.meta.v1.DeleteFileCmd
 	(*AddReplicasCmd)(nil),           // 13: stratos.meta.v1.AddReplicasCmd
 	(*RemoveReplicasCmd)(nil),        // 14: stratos.meta.v1.RemoveReplicasCmd
-	(*CommandResult)(nil),            // 15: stratos.meta.v1.CommandResult
-	(*RegisterNodeRequest)(nil),      // 16: stratos.meta.v1.RegisterNodeRequest
-	(*RegisterNodeResponse)(nil),     // 17: stratos.meta.v1.RegisterNodeResponse
-	(*NodeLoad)(nil),                 // 18: stratos.meta.v1.NodeLoad
-	(*HeartbeatRequest)(nil),         // 19: stratos.meta.v1.HeartbeatRequest
-	(*RepairOrder)(nil),              // 20: stratos.meta.v1.RepairOrder
-	(*HeartbeatResponse)(nil),        // 21: stratos.meta.v1.HeartbeatResponse
-	(*ReportSlicesRequest)(nil),      // 22: stratos.meta.v1.ReportSlicesRequest
-	(*ReportSlicesResponse)(nil),     // 23: stratos.meta.v1.ReportSlicesResponse
-	(*ConfirmRepairRequest)(nil),     // 24: stratos.meta.v1.ConfirmRepairRequest
-	(*ConfirmRepairResponse)(nil),    // 25: stratos.meta.v1.ConfirmRepairResponse
-	(*RequestAuth)(nil),              // 26: stratos.meta.v1.RequestAuth
-	(*BeginUploadRequest)(nil),       // 27: stratos.meta.v1.BeginUploadRequest
-	(*Pipeline)(nil),                 // 28: stratos.meta.v1.Pipeline
-	(*BeginUploadResponse)(nil),      // 29: stratos.meta.v1.BeginUploadResponse
-	(*PlaceSliceRequest)(nil),        // 30: stratos.meta.v1.PlaceSliceRequest
-	(*PlaceSliceResponse)(nil),       // 31: stratos.meta.v1.PlaceSliceResponse
-	(*UploadedSlice)(nil),            // 32: stratos.meta.v1.UploadedSlice
-	(*CommitUploadRequest)(nil),      // 33: stratos.meta.v1.CommitUploadRequest
-	(*CommitUploadResponse)(nil),     // 34: stratos.meta.v1.CommitUploadResponse
-	(*AbortUploadRequest)(nil),       // 35: stratos.meta.v1.AbortUploadRequest
-	(*AbortUploadResponse)(nil),      // 36: stratos.meta.v1.AbortUploadResponse
-	(*LocateRequest)(nil),            // 37: stratos.meta.v1.LocateRequest
-	(*LocatedSlice)(nil),             // 38: stratos.meta.v1.LocatedSlice
-	(*LocateResponse)(nil),           // 39: stratos.meta.v1.LocateResponse
-	(*ReportBadReplicaRequest)(nil),  // 40: stratos.meta.v1.ReportBadReplicaRequest
-	(*ReportBadReplicaResponse)(nil), // 41: stratos.meta.v1.ReportBadReplicaResponse
-	(*ReportDownloadRequest)(nil),    // 42: stratos.meta.v1.ReportDownloadRequest
-	(*ReportDownloadResponse)(nil),   // 43: stratos.meta.v1.ReportDownloadResponse
-	(*StatRequest)(nil),              // 44: stratos.meta.v1.StatRequest
-	(*StatResponse)(nil),             // 45: stratos.meta.v1.StatResponse
-	(*ListRequest)(nil),              // 46: stratos.meta.v1.ListRequest
-	(*DirEntry)(nil),                 // 47: stratos.meta.v1.DirEntry
-	(*ListResponse)(nil),             // 48: stratos.meta.v1.ListResponse
-	(*DeleteRequest)(nil),            // 49: stratos.meta.v1.DeleteRequest
-	(*DeleteResponse)(nil),           // 50: stratos.meta.v1.DeleteResponse
-	(*StatusRequest)(nil),            // 51: stratos.meta.v1.StatusRequest
-	(*NodeStatus)(nil),               // 52: stratos.meta.v1.NodeStatus
-	(*StatusResponse)(nil),           // 53: stratos.meta.v1.StatusResponse
-	(*v1.Peer)(nil),                  // 54: stratos.storage.v1.Peer
-	(*v1.Ticket)(nil),                // 55: stratos.storage.v1.Ticket
-	(*v1.Receipt)(nil),               // 56: stratos.storage.v1.Receipt
+	(*TrafficEntry)(nil),             // 15: stratos.meta.v1.TrafficEntry
+	(*AddTrafficCmd)(nil),            // 16: stratos.meta.v1.AddTrafficCmd
+	(*TakeTrafficCmd)(nil),           // 17: stratos.meta.v1.TakeTrafficCmd
+	(*RestoreTrafficCmd)(nil),        // 18: stratos.meta.v1.RestoreTrafficCmd
+	(*TrafficVolume)(nil),            // 19: stratos.meta.v1.TrafficVolume
+	(*TrafficReport)(nil),            // 20: stratos.meta.v1.TrafficReport
+	(*CommandResult)(nil),            // 21: stratos.meta.v1.CommandResult
+	(*RegisterNodeRequest)(nil),      // 22: stratos.meta.v1.RegisterNodeRequest
+	(*RegisterNodeResponse)(nil),     // 23: stratos.meta.v1.RegisterNodeResponse
+	(*NodeLoad)(nil),                 // 24: stratos.meta.v1.NodeLoad
+	(*HeartbeatRequest)(nil),         // 25: stratos.meta.v1.HeartbeatRequest
+	(*RepairOrder)(nil),              // 26: stratos.meta.v1.RepairOrder
+	(*HeartbeatResponse)(nil),        // 27: stratos.meta.v1.HeartbeatResponse
+	(*ReportSlicesRequest)(nil),      // 28: stratos.meta.v1.ReportSlicesRequest
+	(*ReportSlicesResponse)(nil),     // 29: stratos.meta.v1.ReportSlicesResponse
+	(*ConfirmRepairRequest)(nil),     // 30: stratos.meta.v1.ConfirmRepairRequest
+	(*ConfirmRepairResponse)(nil),    // 31: stratos.meta.v1.ConfirmRepairResponse
+	(*RequestAuth)(nil),              // 32: stratos.meta.v1.RequestAuth
+	(*BeginUploadRequest)(nil),       // 33: stratos.meta.v1.BeginUploadRequest
+	(*Pipeline)(nil),                 // 34: stratos.meta.v1.Pipeline
+	(*BeginUploadResponse)(nil),      // 35: stratos.meta.v1.BeginUploadResponse
+	(*PlaceSliceRequest)(nil),        // 36: stratos.meta.v1.PlaceSliceRequest
+	(*PlaceSliceResponse)(nil),       // 37: stratos.meta.v1.PlaceSliceResponse
+	(*UploadedSlice)(nil),            // 38: stratos.meta.v1.UploadedSlice
+	(*CommitUploadRequest)(nil),      // 39: stratos.meta.v1.CommitUploadRequest
+	(*CommitUploadResponse)(nil),     // 40: stratos.meta.v1.CommitUploadResponse
+	(*AbortUploadRequest)(nil),       // 41: stratos.meta.v1.AbortUploadRequest
+	(*AbortUploadResponse)(nil),      // 42: stratos.meta.v1.AbortUploadResponse
+	(*LocateRequest)(nil),            // 43: stratos.meta.v1.LocateRequest
+	(*LocatedSlice)(nil),             // 44: stratos.meta.v1.LocatedSlice
+	(*LocateResponse)(nil),           // 45: stratos.meta.v1.LocateResponse
+	(*ReportBadReplicaRequest)(nil),  // 46: stratos.meta.v1.ReportBadReplicaRequest
+	(*ReportBadReplicaResponse)(nil), // 47: stratos.meta.v1.ReportBadReplicaResponse
+	(*ReportDownloadRequest)(nil),    // 48: stratos.meta.v1.ReportDownloadRequest
+	(*ReportDownloadResponse)(nil),   // 49: stratos.meta.v1.ReportDownloadResponse
+	(*StatRequest)(nil),              // 50: stratos.meta.v1.StatRequest
+	(*StatResponse)(nil),             // 51: stratos.meta.v1.StatResponse
+	(*ListRequest)(nil),              // 52: stratos.meta.v1.ListRequest
+	(*DirEntry)(nil),                 // 53: stratos.meta.v1.DirEntry
+	(*ListResponse)(nil),             // 54: stratos.meta.v1.ListResponse
+	(*DeleteRequest)(nil),            // 55: stratos.meta.v1.DeleteRequest
+	(*DeleteResponse)(nil),           // 56: stratos.meta.v1.DeleteResponse
+	(*StatusRequest)(nil),            // 57: stratos.meta.v1.StatusRequest
+	(*NodeStatus)(nil),               // 58: stratos.meta.v1.NodeStatus
+	(*StatusResponse)(nil),           // 59: stratos.meta.v1.StatusResponse
+	(*v1.Peer)(nil),                  // 60: stratos.storage.v1.Peer
+	(*v1.Ticket)(nil),                // 61: stratos.storage.v1.Ticket
+	(*v1.Receipt)(nil),               // 62: stratos.storage.v1.Receipt
 }
 var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	2,  // 0: stratos.meta.v1.FileEntry.slices:type_name -> stratos.meta.v1.SliceRef
@@ -3779,87 +4168,95 @@ var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	12, // 6: stratos.meta.v1.Command.delete_file:type_name -> stratos.meta.v1.DeleteFileCmd
 	13, // 7: stratos.meta.v1.Command.add_replicas:type_name -> stratos.meta.v1.AddReplicasCmd
 	14, // 8: stratos.meta.v1.Command.remove_replicas:type_name -> stratos.meta.v1.RemoveReplicasCmd
-	1,  // 9: stratos.meta.v1.RegisterNodeCmd.node:type_name -> stratos.meta.v1.NodeRecord
-	0,  // 10: stratos.meta.v1.CreateTaskCmd.kind:type_name -> stratos.meta.v1.TaskKind
-	3,  // 11: stratos.meta.v1.CommitFileCmd.file:type_name -> stratos.meta.v1.FileEntry
-	10, // 12: stratos.meta.v1.CommitFileCmd.replicas:type_name -> stratos.meta.v1.ReplicaSet
-	5,  // 13: stratos.meta.v1.CommandResult.task:type_name -> stratos.meta.v1.Task
-	3,  // 14: stratos.meta.v1.CommandResult.file:type_name -> stratos.meta.v1.FileEntry
-	4,  // 15: stratos.meta.v1.CommandResult.released:type_name -> stratos.meta.v1.SliceEntry
-	1,  // 16: stratos.meta.v1.RegisterNodeRequest.node:type_name -> stratos.meta.v1.NodeRecord
-	18, // 17: stratos.meta.v1.HeartbeatRequest.load:type_name -> stratos.meta.v1.NodeLoad
-	54, // 18: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
-	55, // 19: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
-	20, // 20: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
-	56, // 21: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
-	2,  // 22: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
-	26, // 23: stratos.meta.v1.BeginUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	54, // 24: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
-	55, // 25: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
-	28, // 26: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
-	2,  // 27: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
-	26, // 28: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	28, // 29: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
-	2,  // 30: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	56, // 31: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
-	55, // 32: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
-	32, // 33: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
-	26, // 34: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 35: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
-	26, // 36: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	26, // 37: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	2,  // 38: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	54, // 39: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
-	3,  // 40: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
-	38, // 41: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
-	56, // 42: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.Receipt
-	26, // 43: stratos.meta.v1.ReportDownloadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	26, // 44: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 45: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
-	4,  // 46: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
-	26, // 47: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 48: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
-	47, // 49: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
-	26, // 50: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 51: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
-	1,  // 52: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
-	18, // 53: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
-	52, // 54: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
-	16, // 55: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
-	19, // 56: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
-	22, // 57: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
-	24, // 58: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
-	27, // 59: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
-	30, // 60: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
-	33, // 61: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
-	35, // 62: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
-	37, // 63: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
-	40, // 64: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
-	42, // 65: stratos.meta.v1.MetaService.ReportDownload:input_type -> stratos.meta.v1.ReportDownloadRequest
-	44, // 66: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
-	46, // 67: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
-	49, // 68: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
-	51, // 69: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
-	17, // 70: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
-	21, // 71: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
-	23, // 72: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
-	25, // 73: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
-	29, // 74: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
-	31, // 75: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
-	34, // 76: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
-	36, // 77: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
-	39, // 78: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
-	41, // 79: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
-	43, // 80: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
-	45, // 81: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
-	48, // 82: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
-	50, // 83: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
-	53, // 84: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
-	70, // [70:85] is the sub-list for method output_type
-	55, // [55:70] is the sub-list for method input_type
-	55, // [55:55] is the sub-list for extension type_name
-	55, // [55:55] is the sub-list for extension extendee
-	0,  // [0:55] is the sub-list for field type_name
+	16, // 9: stratos.meta.v1.Command.add_traffic:type_name -> stratos.meta.v1.AddTrafficCmd
+	17, // 10: stratos.meta.v1.Command.take_traffic:type_name -> stratos.meta.v1.TakeTrafficCmd
+	18, // 11: stratos.meta.v1.Command.restore_traffic:type_name -> stratos.meta.v1.RestoreTrafficCmd
+	1,  // 12: stratos.meta.v1.RegisterNodeCmd.node:type_name -> stratos.meta.v1.NodeRecord
+	0,  // 13: stratos.meta.v1.CreateTaskCmd.kind:type_name -> stratos.meta.v1.TaskKind
+	3,  // 14: stratos.meta.v1.CommitFileCmd.file:type_name -> stratos.meta.v1.FileEntry
+	10, // 15: stratos.meta.v1.CommitFileCmd.replicas:type_name -> stratos.meta.v1.ReplicaSet
+	15, // 16: stratos.meta.v1.AddTrafficCmd.entries:type_name -> stratos.meta.v1.TrafficEntry
+	20, // 17: stratos.meta.v1.RestoreTrafficCmd.report:type_name -> stratos.meta.v1.TrafficReport
+	19, // 18: stratos.meta.v1.TrafficReport.nodes:type_name -> stratos.meta.v1.TrafficVolume
+	19, // 19: stratos.meta.v1.TrafficReport.users:type_name -> stratos.meta.v1.TrafficVolume
+	5,  // 20: stratos.meta.v1.CommandResult.task:type_name -> stratos.meta.v1.Task
+	3,  // 21: stratos.meta.v1.CommandResult.file:type_name -> stratos.meta.v1.FileEntry
+	4,  // 22: stratos.meta.v1.CommandResult.released:type_name -> stratos.meta.v1.SliceEntry
+	20, // 23: stratos.meta.v1.CommandResult.traffic:type_name -> stratos.meta.v1.TrafficReport
+	1,  // 24: stratos.meta.v1.RegisterNodeRequest.node:type_name -> stratos.meta.v1.NodeRecord
+	24, // 25: stratos.meta.v1.HeartbeatRequest.load:type_name -> stratos.meta.v1.NodeLoad
+	60, // 26: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
+	61, // 27: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
+	26, // 28: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
+	62, // 29: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	2,  // 30: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
+	32, // 31: stratos.meta.v1.BeginUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	60, // 32: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
+	61, // 33: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
+	34, // 34: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
+	2,  // 35: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
+	32, // 36: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	34, // 37: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
+	2,  // 38: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	62, // 39: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
+	61, // 40: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
+	38, // 41: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
+	32, // 42: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 43: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
+	32, // 44: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	32, // 45: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	2,  // 46: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	60, // 47: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
+	3,  // 48: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
+	44, // 49: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
+	62, // 50: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	32, // 51: stratos.meta.v1.ReportDownloadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	32, // 52: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 53: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
+	4,  // 54: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
+	32, // 55: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 56: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
+	53, // 57: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
+	32, // 58: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 59: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
+	1,  // 60: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
+	24, // 61: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
+	58, // 62: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
+	22, // 63: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
+	25, // 64: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
+	28, // 65: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
+	30, // 66: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
+	33, // 67: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
+	36, // 68: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
+	39, // 69: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
+	41, // 70: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
+	43, // 71: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
+	46, // 72: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
+	48, // 73: stratos.meta.v1.MetaService.ReportDownload:input_type -> stratos.meta.v1.ReportDownloadRequest
+	50, // 74: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
+	52, // 75: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
+	55, // 76: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
+	57, // 77: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
+	23, // 78: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
+	27, // 79: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
+	29, // 80: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
+	31, // 81: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
+	35, // 82: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
+	37, // 83: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
+	40, // 84: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
+	42, // 85: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
+	45, // 86: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
+	47, // 87: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
+	49, // 88: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
+	51, // 89: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
+	54, // 90: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
+	56, // 91: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
+	59, // 92: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
+	78, // [78:93] is the sub-list for method output_type
+	63, // [63:78] is the sub-list for method input_type
+	63, // [63:63] is the sub-list for extension type_name
+	63, // [63:63] is the sub-list for extension extendee
+	0,  // [0:63] is the sub-list for field type_name
 }
 
 func init() { file_stratos_meta_v1_meta_proto_init() }
@@ -3875,6 +4272,9 @@ func file_stratos_meta_v1_meta_proto_init() {
 		(*Command_DeleteFile)(nil),
 		(*Command_AddReplicas)(nil),
 		(*Command_RemoveReplicas)(nil),
+		(*Command_AddTraffic)(nil),
+		(*Command_TakeTraffic)(nil),
+		(*Command_RestoreTraffic)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -3882,7 +4282,7 @@ func file_stratos_meta_v1_meta_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stratos_meta_v1_meta_proto_rawDesc), len(file_stratos_meta_v1_meta_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   53,
+			NumMessages:   59,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,47 @@
+// Package traffic is the vocabulary of Proof-of-Traffic (DESIGN §7,
+// whitepaper §3.2): the volumes of audited traffic of resource nodes and
+// users, and the report of a ledger period, made of the top N nodes by
+// traffic and every user. The ledger that counts traffic lives in the meta
+// node's index (meta/index), so it survives restarts and is replicated; this
+// package holds the rules it applies. It does no I/O.
+package traffic
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Volume is one party's traffic in a report.
+type Volume struct {
+	ID    string // node ID or user address
+	Bytes uint64
+}
+
+// Report is what a period's volume report carries.
+type Report struct {
+	Nodes []Volume // the top N, most traffic first (ties: smaller ID first)
+	Users []Volume // every user with traffic, by address
+}
+
+// Empty reports whether there is nothing to report.
+func (r Report) Empty() bool { return len(r.Nodes) == 0 }
+
+// Top returns the n volumes with the most traffic, most first; ties go to
+// the smaller ID, so every meta node picks the same nodes from the same
+// counts (whitepaper §3.2.1: the top N nodes of a period are rewarded). It
+// sorts vols in place and returns a prefix of it.
+func Top(vols []Volume, n int) []Volume {
+	slices.SortFunc(vols, byTraffic)
+	if n < 0 {
+		n = 0
+	}
+	return vols[:min(n, len(vols))]
+}
+
+// byTraffic orders volumes by bytes, descending, then by ID.
+func byTraffic(a, b Volume) int {
+	if c := cmp.Compare(b.Bytes, a.Bytes); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
