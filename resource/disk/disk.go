@@ -163,18 +163,38 @@ func (s *Store) path(id slice.ID) string {
 // tests can find it.
 func (s *Store) Path(id slice.ID) string { return s.path(id) }
 
-// Create implements resource.SliceStore.
+// Create implements resource.SliceStore. For a slice already stored, the
+// stored copy is hashed first: a good one makes the writer only verify the
+// incoming bytes and keep none; a rotten one is quarantined and the
+// incoming bytes replace it, so a node never acknowledges a store while it
+// holds a bad copy.
 func (s *Store) Create(id slice.ID, size uint64) (resource.SliceWriter, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, resource.ErrClosed
+	}
+	info, err := s.getInfo(id)
+	s.mu.Unlock()
+	switch {
+	case err == nil:
+		if s.intact(id, info.Size) {
+			return s.verifyOnly(id, size), nil
+		}
+		if err := s.Quarantine(id, "a new store found the stored copy rotten"); err != nil && !errors.Is(err, resource.ErrNotFound) {
+			return nil, fmt.Errorf("create slice %s: %w", id, err)
+		}
+	case !errors.Is(err, resource.ErrNotFound):
+		return nil, fmt.Errorf("create slice %s: %w", id, err)
+	}
+
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, resource.ErrClosed
 	}
-	w := &writer{s: s, id: id, size: size, v: slice.NewVerifier(id)}
 	if _, err := s.getInfo(id); err == nil {
-		return w, nil // already stored: verify the bytes, keep none
-	} else if !errors.Is(err, resource.ErrNotFound) {
-		return nil, fmt.Errorf("create slice %s: %w", id, err)
+		return s.verifyOnly(id, size), nil // stored meanwhile by another writer
 	}
 	if c := s.opts.Capacity; c > 0 && s.used+s.reserved+size > c {
 		return nil, fmt.Errorf("create slice %s: %w: %d bytes wanted, %d of %d in use", id, resource.ErrNoSpace, size, s.used+s.reserved, c)
@@ -184,8 +204,29 @@ func (s *Store) Create(id slice.ID, size uint64) (resource.SliceWriter, error) {
 		return nil, fmt.Errorf("create slice %s: %w", id, classify(err))
 	}
 	s.reserved += size
+	w := s.verifyOnly(id, size)
 	w.f, w.reserved = f, true
 	return w, nil
+}
+
+// verifyOnly is a writer that checks the bytes of id and keeps none.
+func (s *Store) verifyOnly(id slice.ID, size uint64) *writer {
+	return &writer{s: s, id: id, size: size, v: slice.NewVerifier(id)}
+}
+
+// intact reports whether the stored copy of id reads back with its size and
+// hash. It runs without the store's lock: hashing a slice takes a while.
+func (s *Store) intact(id slice.ID, size uint64) bool {
+	f, err := os.Open(s.path(id))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	v := slice.NewVerifier(id)
+	if _, err := io.Copy(v, f); err != nil {
+		return false
+	}
+	return v.Check(size) == nil
 }
 
 // Open implements resource.SliceStore. A file whose size no longer matches

@@ -243,3 +243,39 @@ func (f *fullFile) Write(p []byte) (int, error) {
 	f.room -= len(p)
 	return f.File.Write(p)
 }
+
+func TestStoreOverRottenCopyReplacesIt(t *testing.T) {
+	// DESIGN §6.2: each node "hashes, fsyncs and signs a receipt": a receipt
+	// says the node holds good bytes. A store of a slice the node already
+	// holds must not be acknowledged over a copy that rotted on disk: the
+	// rotten copy is quarantined and the incoming bytes take its place.
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	data, _ := storetest.Data(9, 5000)
+	id := storetest.Put(t, s, data, 5000)
+	b, err := os.ReadFile(s.Path(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[2500] ^= 0x40
+	if err := os.WriteFile(s.Path(id), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	storetest.Put(t, s, data, 5000)
+	if got, err := os.ReadFile(s.Path(id)); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("after a store over a rotten copy the file is not the slice (err %v)", err)
+	}
+	q, err := os.ReadDir(filepath.Join(dir, "quarantine"))
+	if err != nil || len(q) != 1 || !strings.HasPrefix(q[0].Name(), id.Hex()) {
+		t.Fatalf("quarantine holds %v (err %v), want the rotten copy", q, err)
+	}
+	if u, _ := s.Usage(); u.Slices != 1 || u.Bytes != 5000 {
+		t.Fatalf("Usage = %+v, want one slice of 5000 bytes", u)
+	}
+
+	// A good copy is kept: a second store keeps no bytes and quarantines nothing.
+	storetest.Put(t, s, data, 5000)
+	if q, _ := os.ReadDir(filepath.Join(dir, "quarantine")); len(q) != 1 {
+		t.Fatalf("a store over a good copy quarantined it: %v", q)
+	}
+}
