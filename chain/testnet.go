@@ -208,11 +208,11 @@ func InitTestnet(cfg TestnetConfig) (*Testnet, error) {
 		appCfg.Telemetry.Enabled = false //nolint:staticcheck
 		srvconfig.WriteConfigFile(filepath.Join(home, "config", "app.toml"), appCfg)
 		// client.toml so `stratos ... --home nodeX` picks chain-id/node/keyring defaults
-		writeClientToml(home, cfg.ChainID, rpcPort)
+		writeClientToml(home, cfg.ChainID, fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort), "test")
 	}
 
 	// 3. genesis state
-	genState := tmpApp.DefaultGenesis()
+	genState := defaultGenesis(tmpApp, cdc)
 	var authGen authtypes.GenesisState
 	cdc.MustUnmarshalJSON(genState[authtypes.ModuleName], &authGen)
 	var bankGen banktypes.GenesisState
@@ -231,10 +231,6 @@ func InitTestnet(cfg TestnetConfig) (*Testnet, error) {
 		return nil, err
 	}
 	authGen.Accounts = append(authGen.Accounts, packed...)
-	bankGen.DenomMetadata = []banktypes.Metadata{
-		denomMeta(app.BondDenom, "stos", "STOS", "Stratos token"),
-		denomMeta(app.StableDenom, "stb", "STB", "Stratos stable unit"),
-	}
 	genState[authtypes.ModuleName] = cdc.MustMarshalJSON(&authGen)
 	genState[banktypes.ModuleName] = cdc.MustMarshalJSON(&bankGen)
 	// devnet-friendly gov: short voting period
@@ -338,7 +334,7 @@ func writeClientHome(cfg TestnetConfig, cdc codec.Codec, names []string, mnemoni
 		}
 	}
 	_, rpcPort, _ := cfg.Ports(0)
-	writeClientToml(cfg.ClientHome, cfg.ChainID, rpcPort)
+	writeClientToml(cfg.ClientHome, cfg.ChainID, fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort), "test")
 	return nil
 }
 
@@ -378,13 +374,15 @@ func denomMeta(base, display, symbol, name string) banktypes.Metadata {
 	}
 }
 
-func writeClientToml(home, chainID string, rpcPort int) {
+// writeClientToml points the home's client commands at a node (rpc, a
+// CometBFT address) of chain chainID, with a default keyring backend.
+func writeClientToml(home, chainID, rpc, keyringBackend string) {
 	s := fmt.Sprintf(`chain-id = %q
-keyring-backend = "test"
+keyring-backend = %q
 keyring-default-keyname = ""
 output = "text"
-node = "tcp://127.0.0.1:%d"
+node = %q
 broadcast-mode = "sync"
-`, chainID, rpcPort)
+`, chainID, keyringBackend, rpc)
 	_ = os.WriteFile(filepath.Join(home, "config", "client.toml"), []byte(s), 0o644)
 }

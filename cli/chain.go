@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"os"
 
+	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/spf13/cobra"
 
 	"cosmossdk.io/client/v2/autocli"
@@ -19,6 +21,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/server"
 	authcli "github.com/cosmos/cosmos-sdk/x/auth/client/cli"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	genutilcli "github.com/cosmos/cosmos-sdk/x/genutil/client/cli"
 
 	"github.com/stratos-net/stratos/app"
 	"github.com/stratos-net/stratos/home"
@@ -66,6 +69,21 @@ func addChainCommands(root *cobra.Command) error {
 		c.PersistentFlags().String(flags.FlagHome, home.Default(), "home directory with the keyring and config/client.toml (env STRATOS_HOME)")
 		root.AddCommand(c)
 	}
+
+	// `stratos genesis add-genesis-account|gentx|collect-gentxs|validate`
+	// on a home `stratos init` wrote: the SDK's own commands.
+	gen := genutilcli.Commands(tempApp.TxConfig(), tempApp.BasicManager, home.Default())
+	gen.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if err := setContext(cmd, args); err != nil {
+			return err
+		}
+		// The handler fills the server context the command's context holds.
+		cmd.SetContext(context.WithValue(cmd.Context(), server.ServerContextKey, server.NewDefaultContext()))
+		return server.InterceptConfigsPreRunHandler(cmd, "", nil, cmtcfg.DefaultConfig())
+	}
+	// validate has no --home of its own; the others' shadow this one.
+	gen.PersistentFlags().String(flags.FlagHome, home.Default(), "validator home directory (env STRATOS_HOME)")
+	root.AddCommand(gen)
 
 	mods := map[string]appmodule.AppModule{}
 	for name, m := range tempApp.ModuleManager.Modules {
