@@ -80,6 +80,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				},
 				// Governance only: submitted inside a gov proposal.
 				{RpcMethod: "UpdateParams", Skip: true},
+				{RpcMethod: "SetMetaNodeStatus", Skip: true},
 			},
 		},
 	}

@@ -404,19 +404,9 @@ func (k Keeper) VoteRemoveMetaNode(ctx context.Context, voter sdk.AccAddress, vo
 		Slashed: sdk.NewCoin(types.Denom, math.ZeroInt()),
 	}
 	if HasMajority(t.RemovalVotes, others) {
-		slashed := t.Deposit
-		if slashed.Denom == "" {
-			slashed.Denom = types.Denom
+		if res.Slashed, err = k.removeMetaNode(ctx, &t); err != nil {
+			return nil, err
 		}
-		if slashed.IsPositive() {
-			if err := k.distr.FundCommunityPool(ctx, sdk.NewCoins(slashed), k.moduleAddr); err != nil {
-				return nil, err
-			}
-		}
-		t.Status = types.NodeStatus_NODE_STATUS_REMOVED
-		t.Deposit = sdk.NewCoin(slashed.Denom, math.ZeroInt())
-		t.RemovalVotes = nil
-		res.Slashed = slashed
 	}
 	res.Status = t.Status
 	if err := k.MetaNodes.Set(ctx, targetID, t); err != nil {
@@ -430,6 +420,64 @@ func (k Keeper) VoteRemoveMetaNode(ctx context.Context, voter sdk.AccAddress, vo
 			"slashed", res.Slashed.String(), "votes", votes, "needed", needed)
 	}
 	return res, nil
+}
+
+// removeMetaNode makes t REMOVED and sends its whole deposit to the
+// community pool; the caller stores t.
+func (k Keeper) removeMetaNode(ctx context.Context, t *types.MetaNode) (sdk.Coin, error) {
+	slashed := t.Deposit
+	if slashed.Denom == "" {
+		slashed.Denom = types.Denom
+	}
+	if slashed.IsPositive() {
+		if err := k.distr.FundCommunityPool(ctx, sdk.NewCoins(slashed), k.moduleAddr); err != nil {
+			return sdk.Coin{}, err
+		}
+	}
+	t.Status = types.NodeStatus_NODE_STATUS_REMOVED
+	t.Deposit = sdk.NewCoin(slashed.Denom, math.ZeroInt())
+	t.RemovalVotes = nil
+	return slashed, nil
+}
+
+// SetMetaNodeStatus is governance's say over the meta nodes (DESIGN §4:
+// "admitted by a vote of existing meta nodes or by governance"): ACTIVE
+// admits a PENDING node; REMOVED removes an ACTIVE one as a vote of the
+// others would, its deposit to the community pool. The last active meta
+// node cannot be removed: nobody would be left to run the index.
+func (k Keeper) SetMetaNodeStatus(ctx context.Context, authority, nodeID string, status types.NodeStatus) (sdk.Coin, error) {
+	zero := sdk.NewCoin(types.Denom, math.ZeroInt())
+	if authority != k.authority {
+		return zero, errorsmod.Wrapf(types.ErrUnauthorized, "expected the governance authority %s, got %s", k.authority, authority)
+	}
+	n, err := k.metaNode(ctx, nodeID)
+	if err != nil {
+		return zero, err
+	}
+	slashed := zero
+	switch {
+	case status == types.NodeStatus_NODE_STATUS_ACTIVE && n.Status == types.NodeStatus_NODE_STATUS_PENDING:
+		n.Status = types.NodeStatus_NODE_STATUS_ACTIVE
+	case status == types.NodeStatus_NODE_STATUS_REMOVED && n.Status == types.NodeStatus_NODE_STATUS_ACTIVE:
+		active, err := k.activeMetaNodes(ctx)
+		if err != nil {
+			return zero, err
+		}
+		if len(active) <= 1 {
+			return zero, errorsmod.Wrapf(types.ErrLastMetaNode, "meta node %s is the only active meta node", nodeID)
+		}
+		if slashed, err = k.removeMetaNode(ctx, &n); err != nil {
+			return zero, err
+		}
+	default:
+		return zero, errorsmod.Wrapf(types.ErrInvalidStatus, "meta node %s is %s; governance admits a pending node (ACTIVE) or removes an active one (REMOVED), not %s",
+			nodeID, n.Status, status)
+	}
+	if err := k.MetaNodes.Set(ctx, nodeID, n); err != nil {
+		return zero, err
+	}
+	emit(ctx, "set_meta_node_status", "node_id", nodeID, "status", n.Status.String(), "slashed", slashed.String())
+	return slashed, nil
 }
 
 // countIn counts the node IDs in votes that are in active.

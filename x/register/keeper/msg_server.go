@@ -147,6 +147,17 @@ func (s msgServer) VoteRemoveMetaNode(ctx context.Context, msg *types.MsgVoteRem
 	return s.k.VoteRemoveMetaNode(ctx, voter, msg.VoterNodeId, msg.TargetNodeId)
 }
 
+func (s msgServer) SetMetaNodeStatus(ctx context.Context, msg *types.MsgSetMetaNodeStatus) (*types.MsgSetMetaNodeStatusResponse, error) {
+	if _, err := s.address("authority", msg.Authority); err != nil {
+		return nil, err
+	}
+	slashed, err := s.k.SetMetaNodeStatus(ctx, msg.Authority, msg.NodeId, msg.Status)
+	if err != nil {
+		return nil, err
+	}
+	return &types.MsgSetMetaNodeStatusResponse{Slashed: slashed}, nil
+}
+
 func (s msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams) (*types.MsgUpdateParamsResponse, error) {
 	if _, err := s.address("authority", msg.Authority); err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 		&MsgRegisterMetaNode{},
 		&MsgApproveMetaNode{},
 		&MsgVoteRemoveMetaNode{},
+		&MsgSetMetaNodeStatus{},
 		&MsgUpdateParams{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
@@ -29,6 +30,7 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	cdc.RegisterConcrete(&MsgRegisterMetaNode{}, "stratos/register/MsgRegisterMetaNode", nil)
 	cdc.RegisterConcrete(&MsgApproveMetaNode{}, "stratos/register/MsgApproveMetaNode", nil)
 	cdc.RegisterConcrete(&MsgVoteRemoveMetaNode{}, "stratos/register/MsgVoteRemoveMetaNode", nil)
+	cdc.RegisterConcrete(&MsgSetMetaNodeStatus{}, "stratos/register/MsgSetMetaNodeStatus", nil)
 	cdc.RegisterConcrete(&MsgUpdateParams{}, "stratos/register/MsgUpdateParams", nil)
 	cdc.RegisterConcrete(&Params{}, "stratos/x/register/Params", nil)
 }
