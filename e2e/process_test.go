@@ -236,14 +236,30 @@ func TestDevnetProcess(t *testing.T) {
 			t.Fatalf("stratos %s as node0 in user's namespace: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	stratos(t, bin, "tx", "sds", "prepay", "10000000ustos", "--from", "node0", "--home", home, "--yes", "--fees", "3000ustos")
-	waitFor(t, "the prepay lands", func() bool {
-		var p struct {
-			Prepaid struct{ Amount string } `json:"prepaid"`
+	prepaid := func(want string) func() bool {
+		return func() bool {
+			var p struct {
+				Prepaid struct{ Amount string } `json:"prepaid"`
+			}
+			json.Unmarshal(stratos(t, bin, "query", "sds", "prepaid", node0, "--home", home, "-o", "json"), &p)
+			return p.Prepaid.Amount == want
 		}
-		json.Unmarshal(stratos(t, bin, "query", "sds", "prepaid", node0, "--home", home, "-o", "json"), &p)
-		return p.Prepaid.Amount == "10000000"
+	}
+	// A prepay too small for the traffic is refused too (DESIGN §7): 1 ustos
+	// pays about 1 MB at the default 1,000 ustos/GiB; the 5 MiB file is 15 MiB
+	// of traffic with its three replicas.
+	stratos(t, bin, "tx", "sds", "prepay", "1ustos", "--from", "node0", "--home", home, "--yes", "--fees", "3000ustos")
+	waitFor(t, "the 1 ustos prepay lands", prepaid("1"))
+	waitFor(t, "the meta node refuses an upload beyond the prepay", func() bool {
+		// Until its cached balance (5 s) expires it still says "nothing prepaid".
+		out, err := exec.Command(bin, "put", "--home", home, "--from", "node0", src, "/node0.mp4").CombinedOutput()
+		if err == nil {
+			t.Fatalf("upload beyond the prepay accepted:\n%s", out)
+		}
+		return strings.Contains(string(out), "prepay more")
 	})
+	stratos(t, bin, "tx", "sds", "prepay", "10000000ustos", "--from", "node0", "--home", home, "--yes", "--fees", "3000ustos")
+	waitFor(t, "the prepay lands", prepaid("10000001"))
 	waitFor(t, "node0's upload is accepted", func() bool {
 		return exec.Command(bin, "put", "--home", home, "--from", "node0", src, "/node0.mp4").Run() == nil
 	})
