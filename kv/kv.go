@@ -30,6 +30,23 @@ type Store interface {
 	Close() error
 }
 
+// Snapshotter is a Store that can also be read as of one instant. It is
+// optional: a caller that needs a consistent read while writes go on (the
+// meta index hashing its whole state every period) asks for it with a type
+// assertion, and otherwise holds its writers off itself.
+type Snapshotter interface {
+	// Snapshot returns a read-only view of the store as of one instant
+	// between its call and its return: every batch is seen whole or not at
+	// all, and nothing written after Snapshot returns is seen. The view is
+	// safe for concurrent use and its Scan callbacks may write to the store.
+	// release must be called when done with the view; after it, or after
+	// the store's Close, the view's methods return ErrClosed. release may be
+	// called more than once, and while another goroutine is in a call on the
+	// view (which then completes or fails with ErrClosed), but not from
+	// inside a Scan callback of the view.
+	Snapshot() (view Reader, release func(), err error)
+}
+
 // Batch is a list of writes applied together.
 type Batch struct {
 	Ops []Op

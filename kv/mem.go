@@ -3,7 +3,10 @@ package kv
 import (
 	"bytes"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrClosed is returned by a Store used after Close.
@@ -24,11 +27,14 @@ const memMaxHeight = 24 // enough for 4^24 keys at p = 1/4
 
 type memNode struct {
 	key  string
-	val  []byte
+	val  []byte // replaced on write, never changed in place: views share it
 	next []*memNode
 }
 
-var _ Store = (*Mem)(nil)
+var (
+	_ Store       = (*Mem)(nil)
+	_ Snapshotter = (*Mem)(nil)
+)
 
 // NewMem returns an empty Mem.
 func NewMem() *Mem {
@@ -80,8 +86,8 @@ func (s *Mem) Get(key []byte) ([]byte, error) {
 const memScanChunk = 64
 
 // Scan calls fn for each key in [lower, upper) with copies of the key and
-// value. It does not see a single snapshot: a key written during the scan is
-// seen if the scan has not passed it.
+// value. It does not see a single instant (a view from Snapshot does): a key
+// written during the scan is seen if the scan has not passed it.
 func (s *Mem) Scan(lower, upper []byte, fn func(key, value []byte) error) error {
 	from := string(lower)
 	for {
@@ -153,7 +159,88 @@ func (s *Mem) Write(b *Batch, sync bool) error {
 	return nil
 }
 
-// Close makes later calls fail with ErrClosed. Closing twice is harmless.
+// Snapshot copies the ordered keys out, sharing the values, which Write
+// never changes in place. The copy is O(n) with writes held off, unlike
+// Pebble's O(1) snapshot, which is fine for a test store.
+func (s *Mem) Snapshot() (Reader, func(), error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, nil, ErrClosed
+	}
+	v := &memView{s: s, ents: make([]memEntry, 0, s.n)}
+	for x := s.head.next[0]; x != nil; x = x.next[0] {
+		v.ents = append(v.ents, memEntry{x.key, x.val})
+	}
+	return v, func() { v.released.Store(true) }, nil
+}
+
+type memEntry struct {
+	key string
+	val []byte
+}
+
+// memView is a Mem as of one instant: its entries in key order.
+type memView struct {
+	s        *Mem
+	ents     []memEntry
+	released atomic.Bool
+}
+
+// usable reports ErrClosed once the view is released or its store closed.
+func (v *memView) usable() error {
+	if v.released.Load() {
+		return ErrClosed
+	}
+	v.s.mu.RLock()
+	defer v.s.mu.RUnlock()
+	if v.s.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// seek returns the index of the first entry with key >= k.
+func (v *memView) seek(k string) int {
+	i, _ := slices.BinarySearchFunc(v.ents, k, func(e memEntry, k string) int { return strings.Compare(e.key, k) })
+	return i
+}
+
+func (v *memView) Get(key []byte) ([]byte, error) {
+	if err := v.usable(); err != nil {
+		return nil, err
+	}
+	i := v.seek(string(key))
+	if i == len(v.ents) || v.ents[i].key != string(key) {
+		return nil, ErrNotFound
+	}
+	return bytes.Clone(v.ents[i].val), nil
+}
+
+// Scan passes fn copies in buffers reused between calls, so a callback that
+// scribbles on them cannot reach the shared values.
+func (v *memView) Scan(lower, upper []byte, fn func(key, value []byte) error) error {
+	if err := v.usable(); err != nil {
+		return err
+	}
+	var kbuf, vbuf []byte
+	for _, e := range v.ents[v.seek(string(lower)):] {
+		if upper != nil && e.key >= string(upper) {
+			break
+		}
+		kbuf, vbuf = append(kbuf[:0], e.key...), append(vbuf[:0], e.val...)
+		if err := fn(kbuf, vbuf); err != nil {
+			if errors.Is(err, ErrStop) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// Close makes later calls, and calls on its views, fail with ErrClosed.
+// Closing twice is harmless.
 func (s *Mem) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -12,8 +12,9 @@ import (
 	"github.com/stratos-net/stratos/kv"
 )
 
-// Run checks the kv.Store contract on stores made by open, which must return
-// a new empty store each time. The suite closes the stores it opens.
+// Run checks the kv.Store contract, and the kv.Snapshotter one if the
+// stores implement it, on stores made by open, which must return a new
+// empty store each time. The suite closes the stores it opens.
 func Run(t *testing.T, open func(t *testing.T) kv.Store) {
 	tests := []struct {
 		name string
@@ -39,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) kv.Store) {
 			tt.fn(t, s)
 		})
 	}
+	runSnapshot(t, open)
 }
 
 func write(t *testing.T, s kv.Store, fn func(b *kv.Batch)) {

@@ -40,9 +40,15 @@ type Store struct {
 	mu     sync.RWMutex // write-locked only by Close, so no call races it
 	db     *pebble.DB
 	closed bool
+
+	viewsMu sync.Mutex
+	views   map[*view]struct{} // open snapshots, which Pebble's Close wants closed
 }
 
-var _ kv.Store = (*Store)(nil)
+var (
+	_ kv.Store       = (*Store)(nil)
+	_ kv.Snapshotter = (*Store)(nil)
+)
 
 // Open opens or creates the database in dir.
 func Open(dir string, opts Options) (*Store, error) {
@@ -63,7 +69,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pebblekv: open %s: %w", dir, err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, views: make(map[*view]struct{})}, nil
 }
 
 // Get returns a copy of the value of key, or kv.ErrNotFound.
@@ -73,7 +79,12 @@ func (s *Store) Get(key []byte) ([]byte, error) {
 	if s.closed {
 		return nil, kv.ErrClosed
 	}
-	v, closer, err := s.db.Get(key)
+	return get(s.db, key)
+}
+
+// get reads key from r, the database or a snapshot of it.
+func get(r pebble.Reader, key []byte) ([]byte, error) {
+	v, closer, err := r.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, kv.ErrNotFound
 	}
@@ -89,13 +100,18 @@ func (s *Store) Get(key []byte) ([]byte, error) {
 // fn must not call Close. Key and value are copies in buffers reused between
 // calls: Pebble's own slices may point into its memtable, and a callback
 // that scribbled on them would corrupt the database.
-func (s *Store) Scan(lower, upper []byte, fn func(key, value []byte) error) (err error) {
+func (s *Store) Scan(lower, upper []byte, fn func(key, value []byte) error) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
 		return kv.ErrClosed
 	}
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	return scan(s.db, lower, upper, fn)
+}
+
+// scan iterates r, the database or a snapshot of it.
+func scan(r pebble.Reader, lower, upper []byte, fn func(key, value []byte) error) (err error) {
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return fmt.Errorf("pebblekv: scan: %w", err)
 	}
@@ -151,6 +167,70 @@ func (s *Store) Write(b *kv.Batch, sync bool) error {
 	return nil
 }
 
+// Snapshot returns a view of the database as of now, a Pebble snapshot:
+// O(1) to take, and it pins the versions it sees until release, so release
+// it promptly. Close releases any still open.
+func (s *Store) Snapshot() (kv.Reader, func(), error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, nil, kv.ErrClosed
+	}
+	v := &view{s: s, snap: s.db.NewSnapshot()}
+	s.viewsMu.Lock()
+	s.views[v] = struct{}{}
+	s.viewsMu.Unlock()
+	return v, v.release, nil
+}
+
+// view is a Pebble snapshot as a kv.Reader. Its methods hold s.mu, then
+// v.mu, read-locked; release write-locks v.mu, so it waits for calls in
+// progress; Close, holding s.mu write-locked, excludes both.
+type view struct {
+	s    *Store
+	mu   sync.RWMutex
+	snap *pebble.Snapshot // nil once released
+}
+
+// read runs fn on the snapshot, or returns kv.ErrClosed.
+func (v *view) read(fn func(*pebble.Snapshot) error) error {
+	v.s.mu.RLock()
+	defer v.s.mu.RUnlock()
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if v.s.closed || v.snap == nil {
+		return kv.ErrClosed
+	}
+	return fn(v.snap)
+}
+
+func (v *view) Get(key []byte) (val []byte, err error) {
+	err = v.read(func(snap *pebble.Snapshot) error {
+		val, err = get(snap, key)
+		return err
+	})
+	return val, err
+}
+
+func (v *view) Scan(lower, upper []byte, fn func(key, value []byte) error) error {
+	return v.read(func(snap *pebble.Snapshot) error { return scan(snap, lower, upper, fn) })
+}
+
+func (v *view) release() {
+	v.s.mu.RLock()
+	defer v.s.mu.RUnlock()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.s.closed || v.snap == nil {
+		return // Close has closed it
+	}
+	_ = v.snap.Close() // never fails: it only unlinks the snapshot
+	v.snap = nil
+	v.s.viewsMu.Lock()
+	delete(v.s.views, v)
+	v.s.viewsMu.Unlock()
+}
+
 // Checkpoint writes a consistent copy of the database to dir, which must not
 // exist, after flushing the WAL; the copy opens with Open. SST files are
 // hard-linked where the filesystem allows, so it is cheap (Raft snapshots).
@@ -174,6 +254,13 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
+	s.viewsMu.Lock()
+	for v := range s.views {
+		_ = v.snap.Close()
+		v.snap = nil
+	}
+	clear(s.views)
+	s.viewsMu.Unlock()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("pebblekv: close: %w", err)
 	}

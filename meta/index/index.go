@@ -176,8 +176,13 @@ func (ix *Index) getMsg(key []byte, m proto.Message) error {
 
 // scan calls fn with the logical key and value of every key under prefix.
 func (ix *Index) scan(prefix []byte, fn func(k, v []byte) error) error {
-	p := phys(ix.gen, prefix)
-	return ix.store.Scan(p, kv.PrefixEnd(p), func(k, v []byte) error { return fn(k[1:], v) })
+	return scanGen(ix.store, ix.gen, prefix, fn)
+}
+
+// scanGen is scan over generation g of r, the store or a view of it.
+func scanGen(r kv.Reader, g byte, prefix []byte, fn func(k, v []byte) error) error {
+	p := phys(g, prefix)
+	return r.Scan(p, kv.PrefixEnd(p), func(k, v []byte) error { return fn(k[1:], v) })
 }
 
 // scanPaged is scan for callbacks that run without the lock held, a page at

@@ -36,11 +36,44 @@ const (
 // intact snapshot.
 var ErrBadSnapshot = errors.New("bad index snapshot")
 
-// Snapshot writes the whole state to w. Two indexes with the same state write
-// the same bytes. Apply waits until it is done.
+// Snapshot writes the whole state, as it is when Snapshot is called, to w.
+// Two indexes with the same state write the same bytes. If the store is a
+// kv.Snapshotter, Apply and Restore wait only while a view of the store is
+// opened, not while it is scanned and written: the root is taken every
+// period over the whole index, and a slow w must not stall writes.
+// Otherwise they wait until Snapshot is done.
 func (ix *Index) Snapshot(w io.Writer) error {
+	r, g, release, err := ix.view()
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	defer release()
+	return writeSnapshot(w, r, g)
+}
+
+// view returns a reader of the current state, the generation it is kept
+// in, and the function to call when done reading. With a kv.Snapshotter
+// the view is opened under the read lock, so it holds every Apply and
+// Restore before it and none after, and the generation read with it is the
+// one it holds whole: a later Restore fills and switches to the other
+// generation and clears this one in the store, not in the view. Without
+// one the reader is the store, and the read lock is held until release.
+func (ix *Index) view() (kv.Reader, byte, func(), error) {
 	ix.mu.RLock()
+	ss, ok := ix.store.(kv.Snapshotter)
+	if !ok {
+		return ix.store, ix.gen, ix.mu.RUnlock, nil
+	}
 	defer ix.mu.RUnlock()
+	r, release, err := ss.Snapshot()
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	return r, ix.gen, release, nil
+}
+
+// writeSnapshot writes generation g of r in the snapshot format.
+func writeSnapshot(w io.Writer, r kv.Reader, g byte) error {
 	bw := bufio.NewWriter(w)
 	h := sha256.New()
 	out := io.MultiWriter(bw, h)
@@ -49,7 +82,7 @@ func (ix *Index) Snapshot(w io.Writer) error {
 	}
 	var n uint64
 	var hdr [8]byte
-	err := ix.scan(nil, func(k, v []byte) error {
+	err := scanGen(r, g, nil, func(k, v []byte) error {
 		binary.BigEndian.PutUint32(hdr[:4], uint32(len(k)))
 		binary.BigEndian.PutUint32(hdr[4:], uint32(len(v)))
 		n++
@@ -266,7 +299,8 @@ func checkVolumeRecord(id, v []byte) error {
 // Root is the SHA-256 of the index's snapshot. The snapshot is a function
 // of the logical state alone, so every replica that applied the same
 // commands has the same root: the meta node anchors it on chain, where a
-// later tampering with the index shows (DESIGN §4, x/sds).
+// later tampering with the index shows (DESIGN §4, x/sds). Like Snapshot,
+// it holds writes off only while it opens a view of a kv.Snapshotter.
 func (ix *Index) Root() ([]byte, error) {
 	h := sha256.New()
 	if err := ix.Snapshot(h); err != nil {
