@@ -13,6 +13,8 @@ import (
 	"io"
 	"time"
 
+	"cosmossdk.io/math"
+
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/client/tx"
@@ -54,6 +56,7 @@ type Sender struct {
 	factory tx.Factory
 	from    sdk.AccAddress
 	key     string
+	fees    sdk.Coins // for baseGas
 }
 
 // New opens the keyring and the RPC connection.
@@ -88,10 +91,14 @@ func New(cfg Config) (*Sender, error) {
 		WithKeyring(kr).WithChainID(cfg.ChainID).WithNodeURI(cfg.RPC).WithClient(rpc).
 		WithFromName(cfg.Key).WithFromAddress(from).WithBroadcastMode(flags.BroadcastSync).
 		WithSkipConfirmation(true).WithOutput(io.Discard)
+	feeCoins, err := sdk.ParseCoinsNormalized(fees)
+	if err != nil {
+		return nil, fmt.Errorf("fees %q: %w", fees, err)
+	}
 	f := tx.Factory{}.WithChainID(cfg.ChainID).WithKeybase(kr).WithTxConfig(tmp.TxConfig()).
-		WithAccountRetriever(authtypes.AccountRetriever{}).WithGas(300_000).WithFees(fees).
+		WithAccountRetriever(authtypes.AccountRetriever{}).WithGas(baseGas).WithFees(fees).
 		WithSignMode(signing.SignMode_SIGN_MODE_DIRECT)
-	return &Sender{chainID: cfg.ChainID, cctx: cctx, factory: f, from: from, key: cfg.Key}, nil
+	return &Sender{chainID: cfg.ChainID, cctx: cctx, factory: f, from: from, key: cfg.Key, fees: feeCoins}, nil
 }
 
 // AnchorIndex posts a meta node's index root for a period.
@@ -104,23 +111,63 @@ func (s *Sender) AnchorIndex(ctx context.Context, metaNodeID string, period uint
 // With several meta nodes the signatures of the others would be gathered
 // first; a devnet has one.
 func (s *Sender) ReportVolume(ctx context.Context, period uint64, r traffic.Report, metaNodeID string, sign func([]byte) []byte) error {
-	msg := &pottypes.MsgVolumeReport{Reporter: s.from.String(), Period: period}
-	for _, v := range r.Nodes {
-		msg.Nodes = append(msg.Nodes, pottypes.NodeVolume{NodeId: v.ID, Bytes: v.Bytes})
+	msg := volumeReportMsg(s.chainID, s.from.String(), period, r, metaNodeID, sign)
+	return s.sendGas(ctx, msg, reportGas(msg))
+}
+
+// volumeReportMsg maps a report to x/pot's message: the period's traffic
+// and the storage at its end (DESIGN §7), with the meta node's signature
+// over what the chain will verify.
+func volumeReportMsg(chainID, reporter string, period uint64, r traffic.Report, metaNodeID string, sign func([]byte) []byte) *pottypes.MsgVolumeReport {
+	msg := &pottypes.MsgVolumeReport{Reporter: reporter, Period: period,
+		Nodes: nodeVolumes(r.Nodes), Users: userVolumes(r.Users),
+		StoredNodes: nodeVolumes(r.StoredNodes), StoredUsers: userVolumes(r.StoredUsers),
 	}
-	for _, v := range r.Users {
-		msg.Users = append(msg.Users, pottypes.UserVolume{Address: v.ID, Bytes: v.Bytes})
-	}
-	sig := sign(pottypes.VolumeReportSignBytes(s.chainID, period, msg.Nodes, msg.Users))
+	sig := sign(pottypes.VolumeReportSignBytes(chainID, period, msg.Volumes()))
 	msg.Signatures = []pottypes.MetaSignature{{MetaNodeId: metaNodeID, Signature: sig}}
-	return s.send(ctx, msg)
+	return msg
+}
+
+func nodeVolumes(vols []traffic.Volume) []pottypes.NodeVolume {
+	var out []pottypes.NodeVolume
+	for _, v := range vols {
+		out = append(out, pottypes.NodeVolume{NodeId: v.ID, Bytes: v.Bytes})
+	}
+	return out
+}
+
+func userVolumes(vols []traffic.Volume) []pottypes.UserVolume {
+	var out []pottypes.UserVolume
+	for _, v := range vols {
+		out = append(out, pottypes.UserVolume{Address: v.ID, Bytes: v.Bytes})
+	}
+	return out
+}
+
+// Gas of a transaction. A volume report's handler does a few reads and
+// writes per entry (a node's reward and operator index, a user's prepay and
+// the bank transfer of its charge), so its limit grows with its entries:
+// with a fixed limit, a report naming many stored nodes would run out.
+const (
+	baseGas  = 300_000
+	entryGas = 40_000
+)
+
+func reportGas(m *pottypes.MsgVolumeReport) uint64 {
+	n := len(m.Nodes) + len(m.Users) + len(m.StoredNodes) + len(m.StoredUsers)
+	return baseGas + entryGas*uint64(n)
 }
 
 // send signs msg with a fresh account sequence and broadcasts it; a
 // transaction the node refuses at CheckTx is an error.
-func (s *Sender) send(ctx context.Context, msg sdk.Msg) error {
+func (s *Sender) send(ctx context.Context, msg sdk.Msg) error { return s.sendGas(ctx, msg, baseGas) }
+
+// sendGas is send with a gas limit. The fee grows with the limit from the
+// configured fee for baseGas, so the gas price the validators see stays the
+// same.
+func (s *Sender) sendGas(ctx context.Context, msg sdk.Msg, gas uint64) error {
 	cctx := s.cctx.WithCmdContext(ctx)
-	f, err := s.factory.Prepare(cctx)
+	f, err := s.factory.WithGas(gas).WithFees(scaleFees(s.fees, gas)).Prepare(cctx)
 	if err != nil {
 		return fmt.Errorf("prepare transaction: %w", err)
 	}
@@ -173,4 +220,15 @@ func (s *Sender) included(ctx context.Context, txHash string) error {
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// scaleFees returns fees × gas / baseGas, rounded up.
+func scaleFees(fees sdk.Coins, gas uint64) string {
+	out := make(sdk.Coins, 0, len(fees))
+	g := math.NewIntFromUint64(gas)
+	for _, c := range fees {
+		amt := c.Amount.Mul(g).AddRaw(baseGas - 1).QuoRaw(baseGas)
+		out = append(out, sdk.NewCoin(c.Denom, amt))
+	}
+	return out.String()
 }

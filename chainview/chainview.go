@@ -102,11 +102,12 @@ func (v *View) Period(ctx context.Context) (Period, error) {
 		Length: time.Duration(r.PeriodSeconds) * time.Second, End: time.Unix(r.EndUnix, 0)}, nil
 }
 
-// TrafficPrice returns x/sds's price of traffic: ustos per GiB, rounded up.
-func (v *View) TrafficPrice(ctx context.Context) (uint64, error) {
+// Prices returns x/sds's prices: of traffic, in ustos per GiB, and of
+// storage, in ustos per GiB per 30 days.
+func (v *View) Prices(ctx context.Context) (traffic, storage uint64, err error) {
 	r, err := v.sds.Params(ctx, &sdstypes.QueryParamsRequest{})
 	if err != nil {
-		return 0, fmt.Errorf("chain: traffic price: %w", err)
+		return 0, 0, fmt.Errorf("chain: prices: %w", err)
 	}
-	return r.Params.TrafficPrice, nil
+	return r.Params.TrafficPrice, r.Params.StoragePrice, nil
 }

@@ -64,6 +64,9 @@ func (s *Server) periodLoop(ctx context.Context) {
 				tick = d
 				t.Reset(tick)
 			}
+			s.mu.Lock()
+			s.chain.period = cp.Length
+			s.mu.Unlock()
 			if ended := cp.Current; ended > 0 && (!cp.Reported || ended-1 > cp.LastReported) {
 				s.report(ctx, ended-1)
 			}
@@ -84,40 +87,50 @@ func (s *Server) periodLoop(ctx context.Context) {
 
 func (s *Server) period() uint64 { return uint64(s.now().UnixNano() / int64(s.cfg.LedgerPeriod)) }
 
-// report submits the traffic of a period that ended; if the chain does not
-// take it, the traffic goes back to the ledger for the next report.
+// report submits the traffic of a period that ended and the storage at its
+// end (DESIGN §7); a report with storage alone is submitted too, so the
+// nodes holding replicas are paid in a period without traffic. If the
+// chain does not take it, the traffic goes back to the ledger for the next
+// report; the storage is read afresh then.
 func (s *Server) report(ctx context.Context, period uint64) {
 	if s.cfg.Reporter == nil {
 		return
 	}
 	r := s.traffic.Take(s.cfg.TopN)
-	r = s.activeOnly(r)
+	r.StoredNodes, r.StoredUsers = s.storage()
+	r = s.boundStorage(s.activeOnly(r))
 	if r.Empty() {
 		return
 	}
 	if err := s.cfg.Reporter.ReportVolume(ctx, period, r, s.ID(), s.key.Sign); err != nil {
 		s.log.Warn("volume report not accepted; its traffic rolls into the next period", "period", period, "err", err)
-		s.traffic.Restore(r)
+		s.traffic.Restore(r.Traffic())
 		return
 	}
-	s.log.Info("volume report accepted", "period", period, "nodes", len(r.Nodes), "users", len(r.Users))
+	s.log.Info("volume report accepted", "period", period, "nodes", len(r.Nodes), "users", len(r.Users),
+		"stored_nodes", len(r.StoredNodes), "stored_users", len(r.StoredUsers))
 }
 
-// activeOnly leaves out nodes no longer active on chain: x/pot refuses a
-// whole report that names one, and a deactivated node earns nothing.
+// activeOnly leaves out nodes no longer active on chain, from the traffic
+// and from the storage: x/pot refuses a whole report that names one, and a
+// deactivated node earns nothing.
 func (s *Server) activeOnly(r traffic.Report) traffic.Report {
 	if s.cfg.Chain == nil {
 		return r
 	}
-	kept := r.Nodes[:0]
-	for _, v := range r.Nodes {
-		if s.chainHas(v.ID, nil) {
-			kept = append(kept, v)
-		} else {
-			s.log.Info("traffic of a node no longer active on chain not reported", "node_id", v.ID, "bytes", v.Bytes)
+	keep := func(vols []traffic.Volume, what string) []traffic.Volume {
+		kept := vols[:0]
+		for _, v := range vols {
+			if s.chainHas(v.ID, nil) {
+				kept = append(kept, v)
+			} else {
+				s.log.Info(what+" of a node no longer active on chain not reported", "node_id", v.ID, "bytes", v.Bytes)
+			}
 		}
+		return kept
 	}
-	r.Nodes = kept
+	r.Nodes = keep(r.Nodes, "traffic")
+	r.StoredNodes = keep(r.StoredNodes, "storage")
 	return r
 }
 

@@ -2,13 +2,18 @@ package meta
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
 	"github.com/stratos-net/stratos/traffic"
 )
 
@@ -47,9 +52,12 @@ func TestAnchorPostsIndexRoot(t *testing.T) {
 	}
 }
 
+// fakeReporter records the last report the chain accepted: its traffic in
+// report, its storage in stored.
 type fakeReporter struct {
 	period  uint64
 	report  traffic.Report
+	stored  traffic.Report
 	node    string
 	signed  bool
 	refuse  bool
@@ -61,7 +69,8 @@ func (f *fakeReporter) ReportVolume(_ context.Context, period uint64, r traffic.
 	if f.refuse {
 		return errors.New("chain said no")
 	}
-	f.period, f.report, f.node, f.signed = period, r, node, len(sign([]byte("x"))) == 64
+	f.period, f.report, f.node, f.signed = period, r.Traffic(), node, len(sign([]byte("x"))) == 64
+	f.stored = traffic.Report{StoredNodes: r.StoredNodes, StoredUsers: r.StoredUsers}
 	return nil
 }
 
@@ -89,9 +98,144 @@ func TestVolumeReportFromCommits(t *testing.T) {
 	if len(fr.report.Users) != 1 || fr.report.Users[0].ID != testOwner || fr.report.Users[0].Bytes != 3*f.size {
 		t.Fatalf("users %+v", fr.report.Users)
 	}
+	// A period without traffic still reports the storage (DESIGN §7: the
+	// holders are paid for it).
 	h.s.report(context.Background(), 43)
-	if fr.reports != 2 {
-		t.Fatal("an empty period was reported")
+	if fr.reports != 3 || len(fr.report.Nodes) != 0 || len(fr.report.Users) != 0 || len(fr.stored.StoredNodes) != 3 {
+		t.Fatalf("report %d of a period without traffic: %+v %+v", fr.reports, fr.report, fr.stored)
+	}
+}
+
+// A period with neither traffic nor storage is not reported.
+func TestEmptyPeriodNotReported(t *testing.T) {
+	h := newHarness(t, 3)
+	fr := &fakeReporter{}
+	h.s.cfg.Reporter = fr
+	h.s.report(context.Background(), 1)
+	if fr.reports != 0 {
+		t.Fatalf("%d reports of an empty period", fr.reports)
+	}
+}
+
+// volumes returns vols as a map.
+func volumes(vols []traffic.Volume) map[string]uint64 {
+	m := map[string]uint64{}
+	for _, v := range vols {
+		m[v.ID] = v.Bytes
+	}
+	return m
+}
+
+// wantStored checks the storage a report carries.
+func wantStored(t *testing.T, r traffic.Report, nodes map[string]uint64, owners map[string]uint64) {
+	t.Helper()
+	if got := volumes(r.StoredNodes); !maps.Equal(got, nodes) {
+		t.Fatalf("stored nodes %v, want %v", got, nodes)
+	}
+	if got := volumes(r.StoredUsers); !maps.Equal(got, owners) {
+		t.Fatalf("stored users %v, want %v", got, owners)
+	}
+	if !slices.IsSortedFunc(r.StoredNodes, func(a, b traffic.Volume) int { return cmp.Compare(b.Bytes, a.Bytes) }) {
+		t.Fatalf("stored nodes not most first: %v", r.StoredNodes)
+	}
+}
+
+// DESIGN §7: "storage fees are settled to the nodes that hold replicas".
+// Each period's report carries the bytes of replicas each node holds and
+// the bytes each owner stores, every replica counted, as of the report:
+// after uploads, a delete and a repair.
+func TestVolumeReportCarriesStorage(t *testing.T) {
+	h := newHarness(t, 5)
+	fr := &fakeReporter{}
+	h.s.cfg.Reporter = fr
+	a, b, c, d, e := h.nodes[0], h.nodes[1], h.nodes[2], h.nodes[3], h.nodes[4]
+	fa, fb := newFile("a1", "a2"), newFile("b")
+	h.upload("/a", fa, a, b, c)
+	h.upload("/b", fb, a, b)
+	h.s.report(ctx, 1)
+	wantStored(t, fr.stored, map[string]uint64{a.id: fa.size + fb.size, b.id: fa.size + fb.size, c.id: fa.size},
+		map[string]uint64{testOwner: 3*fa.size + 2*fb.size})
+
+	// A delete: /b's slice is released, its holders hold it no more.
+	if _, err := h.s.Delete(ctx, &metav1.DeleteRequest{Owner: testOwner, Path: "/b"}); err != nil {
+		t.Fatal(err)
+	}
+	h.s.report(ctx, 2)
+	wantStored(t, fr.stored, map[string]uint64{a.id: fa.size, b.id: fa.size, c.id: fa.size},
+		map[string]uint64{testOwner: 3 * fa.size})
+	if len(fr.report.Nodes) != 0 {
+		t.Fatalf("traffic %v in a period without any", fr.report.Nodes)
+	}
+
+	// c dies; repair copies each slice of /a to a new node, and the
+	// storage follows the replicas.
+	h.kill(c)
+	h.repairTick()
+	confirmed := map[string]string{} // slice → the node it was copied to
+	for src, orders := range h.orders(c) {
+		for _, o := range orders {
+			target := map[string]*testNode{d.id: d, e.id: e}[o.GetTargets()[0].GetNodeId()]
+			ref := &metav1.SliceRef{Id: o.GetSliceId(), Size: o.GetSize()}
+			_, err := h.s.ConfirmRepair(src.ctx, &metav1.ConfirmRepairRequest{TaskId: o.GetTaskId(),
+				Receipts: []*storagev1.Receipt{mkReceipt(target, o.GetTaskId(), ref)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			confirmed[o.GetSliceId()] = target.id
+		}
+	}
+	if len(confirmed) != len(fa.slices) {
+		t.Fatalf("repaired %d slices of %d", len(confirmed), len(fa.slices))
+	}
+	held := map[string]uint64{a.id: fa.size, b.id: fa.size}
+	for _, ref := range fa.slices {
+		held[confirmed[ref.GetId()]] += ref.GetSize()
+	}
+	h.s.report(ctx, 3)
+	wantStored(t, fr.stored, held, map[string]uint64{testOwner: 3 * fa.size})
+}
+
+// Storage is a snapshot, not a counter: a refused report gives its traffic
+// back to the ledger and nothing of its storage, so the next report carries
+// the same storage, not twice as much.
+func TestRefusedReportDoesNotDoubleStorage(t *testing.T) {
+	h := newHarness(t, 3)
+	fr := &fakeReporter{refuse: true}
+	h.s.cfg.Reporter = fr
+	f := newFile("s")
+	h.upload("/s", f, h.nodes...)
+	h.s.report(ctx, 1)
+	h.s.report(ctx, 2)
+	fr.refuse = false
+	h.s.report(ctx, 3)
+	wantStored(t, fr.stored, map[string]uint64{h.nodes[0].id: f.size, h.nodes[1].id: f.size, h.nodes[2].id: f.size},
+		map[string]uint64{testOwner: 3 * f.size})
+	if len(fr.report.Nodes) != 3 || fr.report.Nodes[0].Bytes != f.size {
+		t.Fatalf("traffic %v: the refused reports' traffic should have rolled over once", fr.report.Nodes)
+	}
+	if n, _ := h.s.ix.UserTraffic(testOwner); n != 0 {
+		t.Fatalf("%d bytes of traffic left in the ledger", n)
+	}
+}
+
+// x/pot takes at most StoredNodesPerTopN × top_n stored nodes; the meta
+// node reports those holding the most, and no stored users when no node is
+// left to pay.
+func TestReportBoundsStoredNodes(t *testing.T) {
+	h := newHarness(t, 0)
+	h.s.cfg.TopN = 1
+	var r traffic.Report
+	for i := range 12 {
+		r.StoredNodes = append(r.StoredNodes, traffic.Volume{ID: fmt.Sprintf("n%02d", i), Bytes: uint64(100 + i%3)})
+	}
+	r.StoredUsers = []traffic.Volume{{ID: "u", Bytes: 1}}
+	got := h.s.boundStorage(r)
+	if len(got.StoredNodes) != traffic.StoredNodesPerTopN || got.StoredNodes[0] != (traffic.Volume{ID: "n02", Bytes: 102}) ||
+		len(got.StoredUsers) != 1 {
+		t.Fatalf("bounded to %v, users %v", got.StoredNodes, got.StoredUsers)
+	}
+	if got := h.s.boundStorage(traffic.Report{StoredUsers: r.StoredUsers}); len(got.StoredUsers) != 0 {
+		t.Fatalf("stored users %v without stored nodes", got.StoredUsers)
 	}
 }
 
@@ -114,8 +258,8 @@ func (f *fakePeriods) set(p ChainPeriod) { f.mu.Lock(); f.p = p; f.mu.Unlock() }
 // chain has it.
 func TestPeriodLoopFollowsChainPeriods(t *testing.T) {
 	h := newHarness(t, 3)
-	fr := &syncReporter{}
 	fp := &fakePeriods{p: ChainPeriod{Current: 5, Length: 40 * time.Millisecond}}
+	fr := &syncReporter{chain: fp} // the storage makes every period's report non-empty
 	h.s.cfg.Reporter, h.s.cfg.Periods, h.s.cfg.LedgerPeriod = fr, fp, 40*time.Millisecond
 	h.upload("/t", newFile("t"), h.nodes...)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -140,15 +284,24 @@ func TestPeriodLoopFollowsChainPeriods(t *testing.T) {
 	}
 }
 
+// syncReporter records the periods reported; with chain set, an accepted
+// report is the chain's last reported period, as x/pot's is once
+// ReportVolume returns (chaintx waits for the block).
 type syncReporter struct {
 	mu      sync.Mutex
 	periods []uint64
+	chain   *fakePeriods
 }
 
 func (f *syncReporter) ReportVolume(_ context.Context, period uint64, _ traffic.Report, _ string, _ func([]byte) []byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.periods = append(f.periods, period)
+	if f.chain != nil {
+		f.chain.mu.Lock()
+		f.chain.p.LastReported, f.chain.p.Reported = period, true
+		f.chain.mu.Unlock()
+	}
 	return nil
 }
 
@@ -166,5 +319,42 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met in 10s")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// x/pot refuses a whole report that names a node not active on chain: the
+// meta node leaves such nodes out of the storage too, and pays the others.
+func TestReportLeavesOutInactiveStoredNodes(t *testing.T) {
+	h, fc := chainHarness(t)
+	fc.set(func(f *fakeChain) { f.nodes["active"] = []byte("k") })
+	if err := h.s.refreshChain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fr := &fakeReporter{}
+	h.s.cfg.Reporter = fr
+	f := newFile("x")
+	task, err := h.s.apply(&metav1.Command{Op: &metav1.Command_CreateTask{CreateTask: &metav1.CreateTaskCmd{
+		Kind: metav1.TaskKind_TASK_KIND_UPLOAD, Owner: "st1owner", Path: "/x", Size: f.size, TtlNanos: int64(time.Minute)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := &metav1.FileEntry{Owner: "st1owner", Path: "/x", FileId: f.id, Size: f.size, Slices: f.slices}
+	_, err = h.s.apply(&metav1.Command{Op: &metav1.Command_CommitFile{CommitFile: &metav1.CommitFileCmd{
+		TaskId: task.GetTask().GetId(), File: entry, Replicas: []*metav1.ReplicaSet{{NodeIds: []string{"active", "deactivated"}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.s.report(ctx, 5)
+	wantStored(t, fr.stored, map[string]uint64{"active": f.size}, map[string]uint64{"st1owner": 2 * f.size})
+
+	// With no active holder left, no one is paid and no one charged.
+	fc.set(func(f *fakeChain) { delete(f.nodes, "active") })
+	if err := h.s.refreshChain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fr.reports = 0
+	h.s.report(ctx, 6)
+	if fr.reports != 0 {
+		t.Fatalf("a report without an active node: %+v", fr.stored)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"math/bits"
 	"sync"
 	"time"
@@ -23,9 +24,9 @@ type Chain interface {
 	ActiveResourceNodes(ctx context.Context) (map[string][]byte, error)
 	// Prepaid returns the ustos an account has prepaid.
 	Prepaid(ctx context.Context, owner string) (uint64, error)
-	// TrafficPrice returns what a user pays, in ustos per GiB of traffic,
-	// rounded up (x/sds).
-	TrafficPrice(ctx context.Context) (uint64, error)
+	// Prices returns what a user pays (x/sds): for traffic, in ustos per
+	// GiB; for storage, in ustos per GiB per 30 days; rounded up.
+	Prices(ctx context.Context) (traffic, storage uint64, err error)
 }
 
 // Errors of the chain's rules.
@@ -58,7 +59,9 @@ func (s *Server) authorize(req proto.Message, owner string) error {
 type chainState struct {
 	nodes   map[string][]byte
 	fetched time.Time
-	price   uint64 // ustos per GiB of traffic
+	price   uint64        // ustos per GiB of traffic
+	storage uint64        // ustos per GiB per 30 days of storage
+	period  time.Duration // the chain's ledger period, once known
 	prepaid map[string]prepaidEntry
 	// reserved is the traffic open tasks may still cause, per owner and
 	// task: it is held against the owner's prepay until the task ends.
@@ -103,11 +106,11 @@ func (s *Server) readChain(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrChainDown, err)
 	}
-	price, perr := s.cfg.Chain.TrafficPrice(ctx)
+	price, storage, perr := s.cfg.Chain.Prices(ctx)
 	s.mu.Lock()
 	s.chain.nodes, s.chain.fetched = nodes, s.now()
 	if perr == nil {
-		s.chain.price = price
+		s.chain.price, s.chain.storage = price, storage
 	}
 	s.mu.Unlock()
 	if perr != nil {
@@ -177,13 +180,15 @@ func (s *Server) chainHas(id string, pub []byte) bool {
 	return ok && (pub == nil || string(k) == string(pub))
 }
 
-// checkPrepaid refuses a transfer of more bytes of traffic when the
-// owner's prepay cannot pay for it on top of the traffic not yet settled:
-// audited traffic waiting for its period's report, and what open tasks may
-// still cause (DESIGN §7: the client's prepay is charged for the traffic
-// it used; x/sds charges at most the prepaid balance, so traffic beyond it
-// would be served for free).
-func (s *Server) checkPrepaid(ctx context.Context, owner string, more uint64) error {
+// checkPrepaid refuses a transfer of more bytes of traffic, which leaves
+// the owner storing stored more bytes (replicas counted), when the owner's
+// prepay cannot pay for it on top of what is not yet settled: audited
+// traffic waiting for its period's report, what open tasks may still cause,
+// and one ledger period's storage of everything the owner keeps (DESIGN §7:
+// the client's prepay is charged for the traffic it used, and storage fees
+// are settled to the holders; x/sds charges at most the prepaid balance, so
+// anything beyond it would be served or kept for free).
+func (s *Server) checkPrepaid(ctx context.Context, owner string, more, stored uint64) error {
 	if s.cfg.Chain == nil {
 		return nil
 	}
@@ -212,15 +217,41 @@ func (s *Server) checkPrepaid(ctx context.Context, owner string, more uint64) er
 		return fmt.Errorf("%w for %s: nothing prepaid; prepay first, e.g. `stratos tx sds prepay 10000000ustos --from <your key>`", ErrNoPrepay, owner)
 	}
 	s.mu.Lock()
-	price := s.chain.price
+	price, sprice, period := s.chain.price, s.chain.storage, s.chain.period
 	pending := s.reservedBy(owner, now)
 	s.mu.Unlock()
+	if period <= 0 {
+		period = s.cfg.LedgerPeriod
+	}
 	pending = addSat(pending, s.traffic.UserBytes(owner))
-	if fee := trafficFee(addSat(pending, more), price); fee > e.amount {
-		return fmt.Errorf("%w for %s: %d ustos prepaid, but %d bytes of traffic not yet settled and %d more cost %d ustos at %d ustos/GiB; prepay more, e.g. `stratos tx sds prepay %dustos --from <your key>`",
-			ErrNoPrepay, owner, e.amount, pending, more, fee, price, fee-e.amount)
+	kept, err := s.ix.StoredBy(owner)
+	if err != nil {
+		return err
+	}
+	kept = addSat(kept, stored)
+	fee := addSat(trafficFee(addSat(pending, more), price), storageFee(kept, sprice, uint64(period/time.Second)))
+	if fee > e.amount {
+		return fmt.Errorf("%w for %s: %d ustos prepaid, but %d bytes of traffic not yet settled and %d more, and a period's storage of %d bytes, cost %d ustos (%d ustos/GiB of traffic, %d ustos/GiB per 30 days stored); prepay more, e.g. `stratos tx sds prepay %dustos --from <your key>`",
+			ErrNoPrepay, owner, e.amount, pending, more, kept, fee, price, sprice, fee-e.amount)
 	}
 	return nil
+}
+
+// storageFee is x/sds's fee for keeping bytes for seconds:
+// ceil(bytes × price × seconds / (GiB × 30 days)), saturated to 64 bits.
+func storageFee(bytes, price, seconds uint64) uint64 {
+	n := new(big.Int).SetUint64(bytes)
+	n.Mul(n, new(big.Int).SetUint64(price))
+	n.Mul(n, new(big.Int).SetUint64(seconds))
+	d := big.NewInt(1 << 30 * 2_592_000)
+	q, r := n.QuoRem(n, d, new(big.Int))
+	if r.Sign() != 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	if !q.IsUint64() {
+		return math.MaxUint64
+	}
+	return q.Uint64()
 }
 
 // trafficFee is x/sds's fee for bytes of traffic: ceil(bytes × price / GiB).

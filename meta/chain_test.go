@@ -26,18 +26,20 @@ type fakeChain struct {
 	nodes   map[string][]byte
 	prepaid map[string]uint64
 	price   uint64
-	down    bool
-	gate    chan struct{} // if set, registry reads wait for it
-	reads   atomic.Int64
+	// storagePrice is ustos per GiB per 30 days.
+	storagePrice uint64
+	down         bool
+	gate         chan struct{} // if set, registry reads wait for it
+	reads        atomic.Int64
 }
 
-func (f *fakeChain) TrafficPrice(context.Context) (uint64, error) {
+func (f *fakeChain) Prices(context.Context) (uint64, uint64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
-		return 0, errors.New("connection refused")
+		return 0, 0, errors.New("connection refused")
 	}
-	return f.price, nil
+	return f.price, f.storagePrice, nil
 }
 
 func (f *fakeChain) ActiveResourceNodes(context.Context) (map[string][]byte, error) {
@@ -341,5 +343,42 @@ func TestChainRegistryReadsShared(t *testing.T) {
 	wg.Wait()
 	if n := fc.reads.Load() - before; n > 5 {
 		t.Fatalf("%d registry reads for 50 unknown nodes asking at once, want a few", n)
+	}
+}
+
+// DESIGN §7: "storage fees are settled to the nodes that hold replicas"
+// from the owner's prepay, at most its balance. An upload opens only if the
+// prepay also covers a ledger period's storage of everything the owner
+// keeps, the new file's replicas included.
+func TestChainPrepayCoversStorage(t *testing.T) {
+	h, fc := chainHarness(t)
+	registerOnChain(t, h, fc, 3)
+	alice := newUser(t)
+	// 1 ustos a stored byte per 600 s period, traffic free.
+	fc.set(func(f *fakeChain) { f.prepaid[alice.addr], f.storagePrice = 29, 4320<<30 })
+	if err := h.s.refreshChain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	begin := func(path string, size uint64) error {
+		_, err := h.s.BeginUpload(ctx, signed(t, h, alice, &metav1.BeginUploadRequest{Owner: alice.addr, Path: path, Size: size}))
+		return err
+	}
+	if err := begin("/a", 10); status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "storage of 30 bytes") {
+		t.Fatalf("a period's storage of 3 × 10 bytes on 29 ustos: %v, want refused", err)
+	}
+	if err := begin("/a", 9); err != nil {
+		t.Fatalf("27 bytes stored on 29 ustos: %v", err)
+	}
+}
+
+// storageFee must agree with x/sds: ceil(bytes × price × seconds / (GiB × 30 days)).
+func TestStorageFee(t *testing.T) {
+	for _, tc := range []struct{ bytes, price, seconds, want uint64 }{
+		{0, 4000, 600, 0}, {1 << 30, 4000, 2_592_000, 4000}, {1, 1, 1, 1}, {1 << 30, 4000, 600, 1},
+		{math.MaxUint64, math.MaxUint64, math.MaxUint64, math.MaxUint64},
+	} {
+		if got := storageFee(tc.bytes, tc.price, tc.seconds); got != tc.want {
+			t.Errorf("storageFee(%d, %d, %d) = %d, want %d", tc.bytes, tc.price, tc.seconds, got, tc.want)
+		}
 	}
 }

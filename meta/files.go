@@ -58,7 +58,7 @@ func (s *Server) Locate(ctx context.Context, req *metav1.LocateRequest) (*metav1
 		return nil, toStatus(err)
 	}
 	// The downloader pays for the traffic from its prepay (DESIGN §7).
-	if err := s.checkPrepaid(ctx, f.GetOwner(), f.GetSize()); err != nil {
+	if err := s.checkPrepaid(ctx, f.GetOwner(), f.GetSize(), 0); err != nil {
 		return nil, toStatus(err)
 	}
 	recs, err := s.nodeRecords()

@@ -27,7 +27,7 @@ func (s *Server) BeginUpload(ctx context.Context, req *metav1.BeginUploadRequest
 		return nil, toStatus(err)
 	}
 	traffic := mulSat(req.GetSize(), uint64(s.cfg.Replicas)) // every replica is traffic the owner pays
-	if err := s.checkPrepaid(ctx, req.GetOwner(), traffic); err != nil {
+	if err := s.checkPrepaid(ctx, req.GetOwner(), traffic, traffic); err != nil {
 		return nil, toStatus(err)
 	}
 	if n := slice.Count(req.GetSize(), s.cfg.SliceSize); len(req.GetSlices()) > n {

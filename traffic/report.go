@@ -1,7 +1,8 @@
 // Package traffic is the vocabulary of Proof-of-Traffic (DESIGN §7,
 // whitepaper §3.2): the volumes of audited traffic of resource nodes and
 // users, and the report of a ledger period, made of the top N nodes by
-// traffic and every user. The ledger that counts traffic lives in the meta
+// traffic and every user, and of the storage at the period's end, on which
+// storage fees are settled. The ledger that counts traffic lives in the meta
 // node's index (meta/index), so it survives restarts and is replicated; this
 // package holds the rules it applies. It does no I/O.
 package traffic
@@ -21,10 +22,27 @@ type Volume struct {
 type Report struct {
 	Nodes []Volume // the top N, most traffic first (ties: smaller ID first)
 	Users []Volume // every user with traffic, by address
+
+	// The storage at the period's end (DESIGN §7: "storage fees are settled
+	// to the nodes that hold replicas"): the bytes of replicas each node
+	// holds, most first, at most StoredNodesPerTopN × N of them; and the
+	// bytes each user stores counting every replica, by address. Storage is
+	// a snapshot, not a counter: a refused report has none to give back.
+	StoredNodes []Volume
+	StoredUsers []Volume
 }
 
-// Empty reports whether there is nothing to report.
-func (r Report) Empty() bool { return len(r.Nodes) == 0 }
+// StoredNodesPerTopN bounds a report's stored nodes to this many times its
+// N; x/pot accepts as many (its StoredNodesPerTopN × top_n).
+const StoredNodesPerTopN = 10
+
+// Empty reports whether there is nothing to report: no node earns from
+// traffic or from storage.
+func (r Report) Empty() bool { return len(r.Nodes) == 0 && len(r.StoredNodes) == 0 }
+
+// Traffic returns the report's traffic alone, what a refused report gives
+// back to the ledger.
+func (r Report) Traffic() Report { return Report{Nodes: r.Nodes, Users: r.Users} }
 
 // Top returns the n volumes with the most traffic, most first; ties go to
 // the smaller ID, so every meta node picks the same nodes from the same

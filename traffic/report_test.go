@@ -61,3 +61,30 @@ func FuzzTopOrderFree(f *testing.F) {
 		}
 	})
 }
+
+// DESIGN §7: a period's report pays traffic, storage, or both; it is empty
+// only when no node earns from either. A refused report gives back its
+// traffic alone: storage is a snapshot, nothing was taken for it.
+func TestReportEmptyAndTraffic(t *testing.T) {
+	stored := Report{StoredNodes: []Volume{{"n1", 5}}, StoredUsers: []Volume{{"u", 5}}}
+	for _, tc := range []struct {
+		r     Report
+		empty bool
+	}{
+		{Report{}, true},
+		{Report{Users: []Volume{{"u", 1}}}, true},
+		{Report{StoredUsers: []Volume{{"u", 1}}}, true},
+		{Report{Nodes: []Volume{{"n1", 1}}}, false},
+		{stored, false},
+	} {
+		if got := tc.r.Empty(); got != tc.empty {
+			t.Errorf("%+v.Empty() = %v", tc.r, got)
+		}
+	}
+	full := stored
+	full.Nodes, full.Users = []Volume{{"n2", 3}}, []Volume{{"u", 3}}
+	want := Report{Nodes: full.Nodes, Users: full.Users}
+	if got := full.Traffic(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Traffic() = %+v, want %+v", got, want)
+	}
+}

@@ -24,6 +24,11 @@ func (ix *Index) Apply(cmd *metav1.Command) (*metav1.CommandResult, error) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	t := ix.begin()
+	if changesStorage(cmd) {
+		if err := t.prepareStorage(); err != nil {
+			return nil, fmt.Errorf("apply: %w", err)
+		}
+	}
 	res, err := t.apply(cmd)
 	if err != nil {
 		return nil, err
@@ -285,8 +290,12 @@ func (t *txn) writeFile(now int64, f *metav1.FileEntry, replicas []*metav1.Repli
 	var newSlices int64
 	// References to the new content first, so a slice the old content shares
 	// never drops to zero and is never released.
-	for i, s := range entry.Slices {
-		created, err := t.addSliceRef(s, replicas[i].GetNodeIds())
+	for _, u := range sliceUses(entry.Slices) {
+		var nodes []string
+		for _, i := range u.at {
+			nodes = append(nodes, replicas[i].GetNodeIds()...)
+		}
+		created, err := t.addSliceRefs(u.ref, nodes, entry.Owner, u.count())
 		if err != nil {
 			return nil, err
 		}
@@ -319,9 +328,10 @@ func (t *txn) writeFile(now int64, f *metav1.FileEntry, replicas []*metav1.Repli
 	return res, nil
 }
 
-// addSliceRef counts one more use of a slice, creating its entry if needed,
-// and adds the replicas.
-func (t *txn) addSliceRef(ref *metav1.SliceRef, replicas []string) (created bool, err error) {
+// addSliceRefs counts n more uses of a slice by owner's files, creating its
+// entry if needed, and adds the replicas. Every owner's share of the
+// slice's stored bytes moves with its references and replicas (storage.go).
+func (t *txn) addSliceRefs(ref *metav1.SliceRef, replicas []string, owner string, n uint64) (created bool, err error) {
 	key := sliceKey(ref.Id)
 	s := new(metav1.SliceEntry)
 	found, err := t.getMsg(key, s, true)
@@ -334,14 +344,20 @@ func (t *txn) addSliceRef(ref *metav1.SliceRef, replicas []string) (created bool
 	} else if s.Size != ref.Size {
 		return false, badCommand("slice %s has size %d, not %d", ref.Id, s.Size, ref.Size)
 	}
-	s.Refs++
-	t.addHolders(s, replicas)
+	err = t.changeSlice(s, owner, int64(n), func() error {
+		s.Refs += n
+		return t.addHolders(s, replicas)
+	})
+	if err != nil {
+		return false, err
+	}
 	return !found, t.set(key, s)
 }
 
-// addHolders merges nodes into s.Replicas (sorted, unique) and writes the
-// holder index for the new ones.
-func (t *txn) addHolders(s *metav1.SliceEntry, nodes []string) {
+// addHolders merges nodes into s.Replicas (sorted, unique), writes the
+// holder index for the new ones and counts the slice's bytes as held by
+// them.
+func (t *txn) addHolders(s *metav1.SliceEntry, nodes []string) error {
 	for _, n := range nodes {
 		i, ok := slices.BinarySearch(s.Replicas, n)
 		if ok {
@@ -349,25 +365,60 @@ func (t *txn) addHolders(s *metav1.SliceEntry, nodes []string) {
 		}
 		s.Replicas = slices.Insert(s.Replicas, i, n)
 		t.setRaw(holderKey(n, s.Id), nil)
+		if err := t.addHeld(n, s.Size, true); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// removeHolders takes nodes out of s.Replicas, with their holder index and
+// held bytes.
+func (t *txn) removeHolders(s *metav1.SliceEntry, nodes []string) error {
+	kept := s.Replicas[:0]
+	for _, n := range s.Replicas {
+		if !slices.Contains(nodes, n) {
+			kept = append(kept, n)
+			continue
+		}
+		t.del(holderKey(n, s.Id))
+		if err := t.addHeld(n, s.Size, false); err != nil {
+			return err
+		}
+	}
+	s.Replicas = kept
+	return nil
 }
 
 // release drops one reference per slice occurrence in f and removes the
-// slices no file uses any more, returning them with their replicas: the
-// nodes holding them may delete them.
+// slices no file uses any more, returning them with their replicas (in the
+// order their last use in f comes): the nodes holding them may delete them.
 func (t *txn) release(f *metav1.FileEntry) ([]*metav1.SliceEntry, error) {
+	uses := sliceUses(f.Slices)
+	slices.SortFunc(uses, func(a, b *sliceUse) int { return a.at[len(a.at)-1] - b.at[len(b.at)-1] })
 	var released []*metav1.SliceEntry
-	for _, ref := range f.Slices {
-		key := sliceKey(ref.Id)
+	for _, u := range uses {
+		key := sliceKey(u.ref.Id)
 		s := new(metav1.SliceEntry)
 		found, err := t.getMsg(key, s, true)
 		if err != nil {
 			return nil, err
 		}
-		if !found || s.Refs == 0 {
-			return nil, fmt.Errorf("index corrupt: file %s %s uses slice %s, which has no references", f.Owner, f.Path, ref.Id)
+		if !found || s.Refs < u.count() {
+			return nil, fmt.Errorf("index corrupt: file %s %s uses slice %s %d times, which has %d references", f.Owner, f.Path, u.ref.Id, u.count(), s.Refs)
 		}
-		s.Refs--
+		var held []string
+		err = t.changeSlice(s, f.Owner, -int64(u.count()), func() error {
+			s.Refs -= u.count()
+			if s.Refs > 0 {
+				return nil
+			}
+			held = slices.Clone(s.Replicas)
+			return t.removeHolders(s, held)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("file %s %s, slice %s: %w", f.Owner, f.Path, u.ref.Id, err)
+		}
 		if s.Refs > 0 {
 			if err := t.set(key, s); err != nil {
 				return nil, err
@@ -375,9 +426,7 @@ func (t *txn) release(f *metav1.FileEntry) ([]*metav1.SliceEntry, error) {
 			continue
 		}
 		t.del(key)
-		for _, n := range s.Replicas {
-			t.del(holderKey(n, s.Id))
-		}
+		s.Replicas = held // the nodes that may delete it
 		released = append(released, s)
 	}
 	return released, nil
@@ -442,16 +491,14 @@ func (t *txn) changeReplicas(id string, nodes []string, add bool) (*metav1.Comma
 	if !found {
 		return nil, fmt.Errorf("%s: slice %s: %w", verb, id, ErrNotFound)
 	}
+	change := t.removeHolders
 	if add {
-		t.addHolders(s, nodes)
-	} else {
-		s.Replicas = slices.DeleteFunc(s.Replicas, func(n string) bool {
-			if slices.Contains(nodes, n) {
-				t.del(holderKey(n, id))
-				return true
-			}
-			return false
-		})
+		change = t.addHolders
+	}
+	// Every owner of the slice now stores it on more or fewer replicas.
+	err = t.changeSlice(s, "", 0, func() error { return change(s, nodes) })
+	if err != nil {
+		return nil, fmt.Errorf("%s of %s: %w", verb, id, err)
 	}
 	if err := t.set(sliceKey(id), s); err != nil {
 		return nil, fmt.Errorf("%s of %s: %w", verb, id, err)

@@ -23,7 +23,11 @@
 //	t/<seq, 8 bytes big-endian>       Task; its ID is "t<seq>"
 //	r/<node id>                       NodeRecord
 //	v/<node id>, u/<user>             traffic of the period, 8 bytes big-endian, > 0
+//	w/<node id>                       bytes the node holds (storage.go)
+//	q/<owner>                         bytes the owner stores: its shares of slices (storage.go)
+//	o/<slice id>\x00<owner>           the owner's references to the slice
 //	c/files, c/slices, c/taskseq      counters, 8 bytes big-endian
+//	c/storage                         marks an index that keeps w/, q/ and o/
 //	m/gen (no g)                      the generation in use; absent means '0'
 //
 // Owners, users and node IDs are 1–128 bytes of UTF-8 without control

@@ -20,6 +20,12 @@ const (
 	prefixTrafficNode = "v/"
 	prefixTrafficUser = "u/"
 
+	prefixSliceOwner = "o/" // o/<slice id>\x00<owner>: the owner's references to the slice
+	prefixStoredUser = "q/" // q/<owner>: bytes the owner stores, every replica counted
+	prefixHeldNode   = "w/" // w/<node id>: bytes of replicas the node holds
+	// keyStorage is present (8 bytes, 1) in an index that keeps them.
+	keyStorage = prefixCounter + "storage"
+
 	keyFiles    = prefixCounter + "files"
 	keySlices   = prefixCounter + "slices"
 	keyTaskSeq  = prefixCounter + "taskseq"
@@ -78,6 +84,19 @@ func nodeKey(id string) []byte { return []byte(prefixNode + id) }
 func nodeTrafficKey(id string) []byte { return []byte(prefixTrafficNode + id) }
 
 func userTrafficKey(user string) []byte { return []byte(prefixTrafficUser + user) }
+
+// sliceOwnerKey is o/<slice id>\x00<owner>.
+func sliceOwnerKey(slice, owner string) []byte {
+	return []byte(prefixSliceOwner + slice + string(sepOwner) + owner)
+}
+
+func sliceOwnerPrefix(slice string) []byte {
+	return []byte(prefixSliceOwner + slice + string(sepOwner))
+}
+
+func storedUserKey(owner string) []byte { return []byte(prefixStoredUser + owner) }
+
+func heldNodeKey(node string) []byte { return []byte(prefixHeldNode + node) }
 
 // taskKey is t/<seq as 8 bytes big-endian>, so tasks scan in creation order.
 func taskKey(seq uint64) []byte {

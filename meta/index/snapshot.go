@@ -269,6 +269,8 @@ func checkRecord(k, v []byte) error {
 		return checkVolumeRecord(k[len(prefixTrafficNode):], v)
 	case bytes.HasPrefix(k, []byte(prefixTrafficUser)):
 		return checkVolumeRecord(k[len(prefixTrafficUser):], v)
+	case isStorageKey(k):
+		return checkStorageRecord(k, v)
 	case string(k) == keyFiles || string(k) == keySlices || string(k) == keyTaskSeq:
 		if len(v) != 8 {
 			return fmt.Errorf("counter %s of %d bytes", k, len(v))

@@ -44,7 +44,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod:      "Report",
 					Use:            "report [period]",
-					Short:          "Query the accepted volume report of a ledger period",
+					Short:          "Query the accepted volume report of a ledger period: its traffic rewards and storage settlement",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "period"}},
 				},
 			},

@@ -1,6 +1,8 @@
 // Package pot is the Proof-of-Traffic module: it verifies the meta nodes'
-// volume reports and pays the period's issuance to the reported resource
-// nodes in proportion to their traffic (DESIGN §7, whitepaper §3.2.1).
+// volume reports, pays the period's issuance to the reported resource nodes
+// in proportion to their traffic (DESIGN §7, whitepaper §3.2.1), and settles
+// the period's storage fees, charged to the users' prepay by x/sds, to the
+// nodes holding replicas in proportion to the bytes they hold.
 package pot
 
 import (

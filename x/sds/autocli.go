@@ -13,7 +13,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 		Query: &autocliv1.ServiceCommandDescriptor{
 			Service: types.Query_serviceDesc.ServiceName,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
-				{RpcMethod: "Params", Use: "params", Short: "Show the x/sds parameters"},
+				{RpcMethod: "Params", Use: "params", Short: "Show the x/sds parameters (traffic and storage prices, minimum prepay)"},
 				{
 					RpcMethod:      "Prepaid",
 					Use:            "prepaid [address]",
@@ -35,7 +35,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod:      "Prepay",
 					Use:            "prepay [amount]",
-					Short:          "Lock ustos for traffic, e.g. 10000000ustos",
+					Short:          "Lock ustos for traffic and storage, e.g. 10000000ustos",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "amount", Varargs: true}},
 				},
 				{

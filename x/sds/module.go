@@ -1,6 +1,7 @@
-// Package sds is the x/sds chain module: users prepay ustos for traffic,
-// x/pot charges audited traffic against the prepay, and meta nodes anchor
-// their index roots on chain (DESIGN §4, §5.2, §7).
+// Package sds is the x/sds chain module: users prepay ustos for traffic and
+// storage, x/pot charges audited traffic and stored bytes against the
+// prepay, and meta nodes anchor their index roots on chain (DESIGN §4,
+// §5.2, §7).
 package sds
 
 import (

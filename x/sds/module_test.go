@@ -55,7 +55,8 @@ func TestDefaultGenesisValidates(t *testing.T) {
 	if err := cdc.UnmarshalJSON(sds.AppModule{}.DefaultGenesis(cdc), &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.Params.TrafficPrice != types.DefaultTrafficPrice || !back.Params.MinPrepay.Equal(types.DefaultParams().MinPrepay) {
+	if back.Params.TrafficPrice != types.DefaultTrafficPrice || !back.Params.MinPrepay.Equal(types.DefaultParams().MinPrepay) ||
+		back.Params.StoragePrice != types.DefaultStoragePrice {
 		t.Errorf("default genesis params = %+v", back.Params)
 	}
 }

@@ -151,10 +151,24 @@ type charge struct {
 	bytes uint64
 }
 
-// fakeSds records charges.
+type storageCharge struct {
+	user           string
+	bytes, seconds uint64
+}
+
+var sdsAddr = authtypes.NewModuleAddress("sds")
+
+// fakeSds records charges. Storage is charged from prepaid balances held by
+// the sds module account in the fake bank and moved to the pot module
+// account, as x/sds does; the fee is storageFee, capped at the balance.
 type fakeSds struct {
-	charges []charge
-	err     error
+	charges    []charge
+	stored     []storageCharge
+	err        error
+	storageErr error
+	bank       *fakeBank
+	prepaid    map[string]math.Int // address bytes -> ustos
+	storageFee func(bytes, seconds uint64) math.Int
 }
 
 func (s *fakeSds) ChargeTraffic(_ context.Context, user sdk.AccAddress, bytes uint64) (sdk.Coin, error) {
@@ -163,6 +177,37 @@ func (s *fakeSds) ChargeTraffic(_ context.Context, user sdk.AccAddress, bytes ui
 	}
 	s.charges = append(s.charges, charge{user.String(), bytes})
 	return sdk.NewInt64Coin(types.Denom, int64(bytes)), nil
+}
+
+func (s *fakeSds) ChargeStorage(_ context.Context, user sdk.AccAddress, bytes, seconds uint64) (sdk.Coin, error) {
+	if s.storageErr != nil {
+		return sdk.Coin{}, s.storageErr
+	}
+	s.stored = append(s.stored, storageCharge{user.String(), bytes, seconds})
+	have, ok := s.prepaid[string(user)]
+	if !ok {
+		have = math.ZeroInt()
+	}
+	fee := math.NewIntFromUint64(bytes)
+	if s.storageFee != nil {
+		fee = s.storageFee(bytes, seconds)
+	}
+	charged := math.MinInt(fee, have)
+	if charged.IsPositive() {
+		if err := s.bank.move(sdsAddr, potAddr, sdk.NewCoins(sdk.NewCoin(types.Denom, charged))); err != nil {
+			return sdk.Coin{}, err
+		}
+		s.prepaid[string(user)] = have.Sub(charged)
+	}
+	return sdk.NewCoin(types.Denom, charged), nil
+}
+
+// prepay gives user amount of prepaid ustos, held by the sds module account
+// (not minted by x/pot: the supply the tests check is x/pot's issuance).
+func (f *fixture) prepay(user sdk.AccAddress, amount int64) {
+	a := math.NewInt(amount)
+	f.sds.prepaid[string(user)] = a
+	f.bank.balances[string(sdsAddr)] = f.bank.balance(sdsAddr).Add(a)
 }
 
 type fixture struct {
@@ -190,8 +235,8 @@ func setup(t testing.TB) *fixture {
 		bank:  bank,
 		distr: &fakeDistr{bank: bank, pool: math.ZeroInt()},
 		reg:   newFakeRegister(),
-		sds:   &fakeSds{},
 	}
+	f.sds = &fakeSds{bank: bank, prepaid: map[string]math.Int{}}
 	f.k = keeper.NewKeeper(cdc, runtime.NewKVStoreService(key), addrCodec, f.bank, f.distr, f.reg, f.sds, addr(t, govAddr))
 	f.msg = keeper.NewMsgServerImpl(f.k)
 	f.query = keeper.NewQueryServerImpl(f.k)
@@ -234,8 +279,8 @@ func (f *fixture) addNode(id string, op sdk.AccAddress) {
 }
 
 // sign returns signatures by the given meta nodes over the report's sign bytes for chainID.
-func (f *fixture) sign(chainID string, period uint64, nodes []types.NodeVolume, users []types.UserVolume, metas ...string) []types.MetaSignature {
-	msg := types.VolumeReportSignBytes(chainID, period, nodes, users)
+func (f *fixture) sign(chainID string, period uint64, v types.ReportVolumes, metas ...string) []types.MetaSignature {
+	msg := types.VolumeReportSignBytes(chainID, period, v)
 	var out []types.MetaSignature
 	for _, m := range metas {
 		out = append(out, types.MetaSignature{MetaNodeId: m, Signature: ed25519.Sign(f.reg.metaPriv[m], msg)})
@@ -252,11 +297,17 @@ func (f *fixture) allMetas() []string {
 	return ids
 }
 
-// report builds a MsgVolumeReport signed by every meta node.
+// report builds a MsgVolumeReport of traffic signed by every meta node.
 func (f *fixture) report(period uint64, nodes []types.NodeVolume, users []types.UserVolume) *types.MsgVolumeReport {
+	return f.reportOf(period, types.ReportVolumes{Nodes: nodes, Users: users})
+}
+
+// reportOf builds a MsgVolumeReport of v signed by every meta node.
+func (f *fixture) reportOf(period uint64, v types.ReportVolumes) *types.MsgVolumeReport {
 	return &types.MsgVolumeReport{
-		Reporter: f.reporter, Period: period, Nodes: nodes, Users: users,
-		Signatures: f.sign(testChainID, period, nodes, users, f.allMetas()...),
+		Reporter: f.reporter, Period: period, Nodes: v.Nodes, Users: v.Users,
+		StoredNodes: v.StoredNodes, StoredUsers: v.StoredUsers,
+		Signatures: f.sign(testChainID, period, v, f.allMetas()...),
 	}
 }
 

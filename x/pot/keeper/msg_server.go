@@ -15,16 +15,16 @@ var _ types.MsgServer = msgServer{}
 
 func (s msgServer) VolumeReport(ctx context.Context, msg *types.MsgVolumeReport) (*types.MsgVolumeReportResponse, error) {
 	r, err := s.k.SubmitVolumeReport(ctx, VolumeReportInput{
-		Reporter:   msg.Reporter,
-		Period:     msg.Period,
-		Nodes:      msg.Nodes,
-		Users:      msg.Users,
-		Signatures: msg.Signatures,
+		Reporter:      msg.Reporter,
+		Period:        msg.Period,
+		ReportVolumes: msg.Volumes(),
+		Signatures:    msg.Signatures,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &types.MsgVolumeReportResponse{Total: r.Total, Remainder: r.Remainder}, nil
+	return &types.MsgVolumeReportResponse{Total: r.Total, Remainder: r.Remainder,
+		StorageCollected: r.StorageCollected, StorageRemainder: r.StorageRemainder}, nil
 }
 
 func (s msgServer) WithdrawRewards(ctx context.Context, msg *types.MsgWithdrawRewards) (*types.MsgWithdrawRewardsResponse, error) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,7 +43,11 @@ func TestWhitepaperExample(t *testing.T) {
 
 // whitepaper §3.2.1 step 6 / DESIGN §7: exactly the period's issuance is
 // minted per report; floor rounding leaves a remainder (< number of nodes)
-// that goes to the community pool, so nothing is created or lost.
+// that goes to the community pool, so nothing is created or lost. The same
+// holds for storage fees (DESIGN §7: "storage fees are settled to the nodes
+// that hold replicas"): what the stored users are charged is split among the
+// stored nodes and the pool, to the last ustos, in reports with traffic,
+// storage, or both.
 func TestRewardInvariantRandomReports(t *testing.T) {
 	f := setup(t)
 	f.reg.addMeta(4)
@@ -54,44 +59,62 @@ func TestRewardInvariantRandomReports(t *testing.T) {
 	if err := f.k.SetParams(f.ctx, params); err != nil {
 		t.Fatal(err)
 	}
-	const numNodes = 40
+	const numNodes, numUsers = 40, 12
 	for i := range numNodes {
 		f.addNode(fmt.Sprintf("node%02d", i), accAddr(fmt.Sprintf("op%d", i%7)))
 	}
 	rng := rand.New(rand.NewSource(42))
-	minted := math.ZeroInt()
-	remainders := math.ZeroInt()
+	prepaid := math.ZeroInt()
+	for i := range numUsers {
+		amt := rng.Int63n(1 << 40)
+		f.prepay(accAddr(fmt.Sprintf("user%d", i)), amt)
+		prepaid = prepaid.Add(math.NewInt(amt))
+	}
+	// A storage fee with rounding of its own, as x/sds's has.
+	f.sds.storageFee = func(bytes, seconds uint64) math.Int {
+		return math.NewIntFromUint64(bytes).Mul(math.NewIntFromUint64(seconds)).AddRaw(999).QuoRaw(1000)
+	}
+	volume := func() uint64 { return uint64(1 + rng.Int63n(1<<uint(1+rng.Intn(50)))) }
+	minted, remainders, collected := math.ZeroInt(), math.ZeroInt(), math.ZeroInt()
 	for period := uint64(1); period <= 200; period++ {
-		perm := rng.Perm(numNodes)[:1+rng.Intn(int(params.TopN))]
-		var nodes []types.NodeVolume
-		for _, i := range perm {
-			b := uint64(1 + rng.Int63n(1<<uint(1+rng.Intn(50))))
-			nodes = append(nodes, types.NodeVolume{NodeId: fmt.Sprintf("node%02d", i), Bytes: b})
+		var v types.ReportVolumes
+		kind := rng.Intn(3) // 0: traffic only, 1: storage only, 2: both
+		if kind != 1 {
+			for _, i := range rng.Perm(numNodes)[:1+rng.Intn(int(params.TopN))] {
+				v.Nodes = append(v.Nodes, types.NodeVolume{NodeId: fmt.Sprintf("node%02d", i), Bytes: volume()})
+			}
 		}
-		if _, err := f.msg.VolumeReport(f.ctx, f.report(period, nodes, nil)); err != nil {
+		if kind != 0 {
+			for _, i := range rng.Perm(numNodes)[:1+rng.Intn(numNodes)] {
+				v.StoredNodes = append(v.StoredNodes, types.NodeVolume{NodeId: fmt.Sprintf("node%02d", i), Bytes: volume()})
+			}
+			for _, i := range rng.Perm(numUsers)[:rng.Intn(numUsers+1)] {
+				v.StoredUsers = append(v.StoredUsers, types.UserVolume{Address: addr(t, accAddr(fmt.Sprintf("user%d", i))), Bytes: volume()})
+			}
+		}
+		if _, err := f.msg.VolumeReport(f.ctx, f.reportOf(period, v)); err != nil {
 			t.Fatalf("period %d: %v", period, err)
 		}
 		rep, err := f.k.Reports.Get(f.ctx, period)
 		if err != nil {
 			t.Fatal(err)
 		}
-		issuance := params.IssuanceAt(period)
-		sum := math.ZeroInt()
-		for _, r := range rep.Rewards {
-			sum = sum.Add(r.Amount)
+		issuance := math.ZeroInt()
+		if len(v.Nodes) > 0 {
+			issuance = params.IssuanceAt(period)
 		}
-		if !sum.Add(rep.Remainder).Equal(issuance) || !rep.Total.Equal(issuance) {
-			t.Fatalf("period %d: Σ rewards %s + remainder %s != issuance %s", period, sum, rep.Remainder, issuance)
-		}
-		if rep.Remainder.IsNegative() || !rep.Remainder.LT(math.NewInt(int64(len(nodes)))) {
-			t.Fatalf("period %d: remainder %s not in [0, %d)", period, rep.Remainder, len(nodes))
+		checkSplit(t, period, "traffic", rep.Total, rep.Rewards, rep.Remainder, len(v.Nodes))
+		checkSplit(t, period, "storage", rep.StorageCollected, rep.StorageRewards, rep.StorageRemainder, len(v.StoredNodes))
+		if !rep.Total.Equal(issuance) {
+			t.Fatalf("period %d: total %s, issuance %s", period, rep.Total, issuance)
 		}
 		minted = minted.Add(issuance)
-		remainders = remainders.Add(rep.Remainder)
+		remainders = remainders.Add(rep.Remainder).Add(rep.StorageRemainder)
+		collected = collected.Add(rep.StorageCollected)
 
 		// Withdraw now and then, by the operator.
 		if rng.Intn(4) == 0 {
-			n := nodes[0].NodeId
+			n := slices.Concat(v.Nodes, v.StoredNodes)[0].NodeId
 			op := f.reg.nodes[n].operator
 			if mustRewards(t, f, n).IsPositive() {
 				if _, err := f.msg.WithdrawRewards(f.ctx, &types.MsgWithdrawRewards{Operator: addr(t, op), NodeId: n}); err != nil {
@@ -108,14 +131,43 @@ func TestRewardInvariantRandomReports(t *testing.T) {
 		if !f.distr.pool.Equal(remainders) {
 			t.Fatalf("period %d: community pool %s, want %s", period, f.distr.pool, remainders)
 		}
+		if got, want := f.bank.balance(sdsAddr), prepaid.Sub(collected); !got.Equal(want) {
+			t.Fatalf("period %d: sds module holds %s, want %s prepaid less %s collected", period, got, prepaid, collected)
+		}
 	}
-	// Everything minted is somewhere: pot account + pool + operators.
-	total := f.bank.balance(potAddr).Add(f.distr.pool)
+	if !collected.IsPositive() {
+		t.Fatal("no storage fee was ever collected")
+	}
+	// Everything minted or prepaid is somewhere: pot account + pool +
+	// operators + what is still prepaid.
+	total := f.bank.balance(potAddr).Add(f.distr.pool).Add(f.bank.balance(sdsAddr))
 	for i := range 7 {
 		total = total.Add(f.bank.balance(accAddr(fmt.Sprintf("op%d", i))))
 	}
-	if !total.Equal(minted) {
-		t.Fatalf("accounted %s, minted %s", total, minted)
+	if want := minted.Add(prepaid); !total.Equal(want) {
+		t.Fatalf("accounted %s, minted %s + prepaid %s", total, minted, prepaid)
+	}
+}
+
+// checkSplit checks that rewards and remainder add up to amount, with a
+// remainder in [0, nodes) (or all of amount when there are no nodes).
+func checkSplit(t *testing.T, period uint64, what string, amount math.Int, rewards []types.NodeReward, remainder math.Int, nodes int) {
+	t.Helper()
+	sum := math.ZeroInt()
+	for _, r := range rewards {
+		if r.Amount.IsNegative() {
+			t.Fatalf("period %d: negative %s reward %s", period, what, r.Amount)
+		}
+		sum = sum.Add(r.Amount)
+	}
+	if !sum.Add(remainder).Equal(amount) {
+		t.Fatalf("period %d: Σ %s rewards %s + remainder %s != %s", period, what, sum, remainder, amount)
+	}
+	if len(rewards) != nodes {
+		t.Fatalf("period %d: %d %s rewards for %d nodes", period, len(rewards), what, nodes)
+	}
+	if nodes > 0 && (remainder.IsNegative() || !remainder.LT(math.NewInt(int64(nodes)))) {
+		t.Fatalf("period %d: %s remainder %s not in [0, %d)", period, what, remainder, nodes)
 	}
 }
 
@@ -166,22 +218,22 @@ func TestVolumeReportRejections(t *testing.T) {
 		{"inactive meta node", func(f *fixture, m *types.MsgVolumeReport) {
 			f.reg.addMeta(4)
 			f.reg.inactive["meta3"] = true
-			m.Signatures = f.sign(testChainID, m.Period, m.Nodes, m.Users, "meta0", "meta1", "meta2", "meta3")
+			m.Signatures = f.sign(testChainID, m.Period, m.Volumes(), "meta0", "meta1", "meta2", "meta3")
 		}, types.ErrBadSignature, "meta3"},
 		{"tampered report", func(f *fixture, m *types.MsgVolumeReport) {
 			m.Nodes[0].Bytes++ // signatures were over the original bytes
 		}, types.ErrBadSignature, ""},
 		{"signature over different period", func(f *fixture, m *types.MsgVolumeReport) {
-			m.Signatures = f.sign(testChainID, m.Period+1, m.Nodes, m.Users, f.allMetas()...)
+			m.Signatures = f.sign(testChainID, m.Period+1, m.Volumes(), f.allMetas()...)
 		}, types.ErrBadSignature, ""},
 		{"garbage signature", func(f *fixture, m *types.MsgVolumeReport) {
 			m.Signatures[0].Signature = []byte("short")
 		}, types.ErrBadSignature, "meta0"},
 		{"signature for another chain ID", func(f *fixture, m *types.MsgVolumeReport) {
-			m.Signatures = f.sign("other-chain", m.Period, m.Nodes, m.Users, f.allMetas()...)
+			m.Signatures = f.sign("other-chain", m.Period, m.Volumes(), f.allMetas()...)
 		}, types.ErrBadSignature, ""},
 		{"duplicate signer counted once", func(f *fixture, m *types.MsgVolumeReport) {
-			s := f.sign(testChainID, m.Period, m.Nodes, m.Users, "meta0", "meta1")
+			s := f.sign(testChainID, m.Period, m.Volumes(), "meta0", "meta1")
 			m.Signatures = append(s, s[1]) // three signatures, two signers: 2 of 3
 		}, types.ErrNotEnoughSignatures, "have 2 of 3"},
 		{"unregistered node", func(f *fixture, m *types.MsgVolumeReport) {
@@ -431,10 +483,16 @@ func TestGenesisRoundTrip(t *testing.T) {
 	f.addNode("n1", accAddr("op1"))
 	f.addNode("n2", accAddr("op2"))
 	users := []types.UserVolume{{Address: addr(t, accAddr("alice")), Bytes: 9}}
+	f.prepay(accAddr("alice"), 100)
 	for period := uint64(1); period <= 3; period++ {
 		if _, err := f.msg.VolumeReport(f.ctx, f.report(period, []types.NodeVolume{{NodeId: "n1", Bytes: 1}, {NodeId: "n2", Bytes: 2}}, users)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Storage, alone: the report keeps its figures and what it paid.
+	stored := types.ReportVolumes{StoredNodes: []types.NodeVolume{{NodeId: "n2", Bytes: 5}}, StoredUsers: users}
+	if _, err := f.msg.VolumeReport(f.ctx, f.reportOf(4, stored)); err != nil {
+		t.Fatal(err)
 	}
 	gs, err := f.k.ExportGenesis(f.ctx)
 	if err != nil {
@@ -461,10 +519,10 @@ func TestGenesisRoundTrip(t *testing.T) {
 	}
 	g.reg.addMeta(1)
 	g.addNode("n1", accAddr("op1"))
-	if _, err := g.msg.VolumeReport(g.ctx, g.report(3, []types.NodeVolume{{NodeId: "n1", Bytes: 1}}, nil)); !errors.Is(err, types.ErrPeriodReported) {
+	if _, err := g.msg.VolumeReport(g.ctx, g.report(4, []types.NodeVolume{{NodeId: "n1", Bytes: 1}}, nil)); !errors.Is(err, types.ErrPeriodReported) {
 		t.Fatalf("err = %v, want ErrPeriodReported", err)
 	}
-	if _, err := g.msg.VolumeReport(g.ctx, g.report(2, []types.NodeVolume{{NodeId: "n1", Bytes: 1}}, nil)); !errors.Is(err, types.ErrStalePeriod) {
+	if _, err := g.msg.VolumeReport(g.ctx, g.report(3, []types.NodeVolume{{NodeId: "n1", Bytes: 1}}, nil)); !errors.Is(err, types.ErrStalePeriod) {
 		t.Fatalf("err = %v, want ErrStalePeriod", err)
 	}
 }
@@ -484,6 +542,12 @@ func TestValidateGenesis(t *testing.T) {
 	}
 	if err := types.DefaultGenesis().Validate(addrCodec); err != nil {
 		t.Fatalf("default genesis: %v", err)
+	}
+	g = good()
+	g.Rewards = nil
+	g.Reports[0].Nodes, g.Reports[0].StoredNodes = nil, []types.NodeVolume{{NodeId: "n1", Bytes: 1}}
+	if err := g.Validate(addrCodec); err != nil {
+		t.Fatalf("a storage-only report: %v", err)
 	}
 	for _, tc := range []struct {
 		name   string
@@ -506,6 +570,10 @@ func TestValidateGenesis(t *testing.T) {
 		{"bad operator", func(g *types.GenesisState) { g.Rewards[0].Operator = "cosmos1bad" }},
 		{"period reported twice", func(g *types.GenesisState) { g.Reports = append(g.Reports, g.Reports[0]) }},
 		{"empty node ID in report", func(g *types.GenesisState) { g.Reports[0].Nodes[0].NodeId = "" }},
+		{"report without nodes", func(g *types.GenesisState) { g.Reports[0].Nodes = nil }},
+		{"empty stored node ID in report", func(g *types.GenesisState) {
+			g.Reports[0].StoredNodes = []types.NodeVolume{{NodeId: "", Bytes: 1}}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := good()

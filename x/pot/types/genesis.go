@@ -2,6 +2,7 @@ package types
 
 import (
 	"fmt"
+	"slices"
 
 	"cosmossdk.io/core/address"
 )
@@ -32,10 +33,10 @@ func (gs GenesisState) Validate(addrCodec address.Codec) error {
 			return fmt.Errorf("%w: period %d reported twice", ErrInvalidGenesis, r.Period)
 		}
 		periods[r.Period] = true
-		if len(r.Nodes) == 0 {
-			return fmt.Errorf("%w: report %d (period %d) has no nodes", ErrInvalidGenesis, i, r.Period)
+		if len(r.Nodes) == 0 && len(r.StoredNodes) == 0 {
+			return fmt.Errorf("%w: report %d (period %d) has no traffic nodes and no stored nodes", ErrInvalidGenesis, i, r.Period)
 		}
-		for _, n := range r.Nodes {
+		for _, n := range append(slices.Clone(r.Nodes), r.StoredNodes...) {
 			if n.NodeId == "" {
 				return fmt.Errorf("%w: report for period %d names an empty node ID", ErrInvalidGenesis, r.Period)
 			}

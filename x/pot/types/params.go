@@ -14,6 +14,16 @@ var (
 	DefaultPeriodSeconds = uint64(600)
 )
 
+// StoredNodesPerTopN bounds the stored_nodes of a volume report to
+// StoredNodesPerTopN × top_n: every node holding replicas shares the storage
+// fees, not only the top N by traffic, but a report must still fit in a
+// transaction (DESIGN §7).
+const StoredNodesPerTopN = 10
+
+// MaxStoredNodes is the largest number of stored_nodes a volume report may
+// name.
+func (p Params) MaxStoredNodes() uint64 { return uint64(p.TopN) * StoredNodesPerTopN }
+
 // DefaultParams returns the default parameters.
 func DefaultParams() Params {
 	return Params{

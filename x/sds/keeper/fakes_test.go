@@ -44,6 +44,10 @@ func (b *fakeBank) SendCoinsFromAccountToModule(_ context.Context, from sdk.AccA
 	return nil
 }
 
+func (b *fakeBank) SendCoinsFromModuleToModule(ctx context.Context, from, to string, amt sdk.Coins) error {
+	return b.SendCoinsFromAccountToModule(ctx, authtypes.NewModuleAddress(from), to, amt)
+}
+
 func (b *fakeBank) GetBalance(_ context.Context, addr sdk.AccAddress, denom string) sdk.Coin {
 	return sdk.NewCoin(denom, b.balances[string(addr)].AmountOf(denom))
 }

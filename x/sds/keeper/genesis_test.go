@@ -18,7 +18,7 @@ func TestGenesisRoundTrip(t *testing.T) {
 	_, a := f.account(t, 1, nil)
 	_, b := f.account(t, 2, nil)
 	gs := &types.GenesisState{
-		Params: types.Params{TrafficPrice: 77, MinPrepay: sdk.NewInt64Coin(types.Denom, 10)},
+		Params: types.Params{TrafficPrice: 77, MinPrepay: sdk.NewInt64Coin(types.Denom, 10), StoragePrice: 55},
 		Prepaid: []types.Prepayment{
 			{Address: a, Amount: sdk.NewInt64Coin(types.Denom, 500)},
 			{Address: b, Amount: sdk.NewInt64Coin(types.Denom, 250)},
@@ -105,7 +105,7 @@ func TestValidateGenesis(t *testing.T) {
 func TestUpdateParams(t *testing.T) {
 	f := newFixture(t)
 	_, user := f.account(t, 1, nil)
-	p := types.Params{TrafficPrice: 5, MinPrepay: sdk.NewInt64Coin(types.Denom, 100)}
+	p := types.Params{TrafficPrice: 5, MinPrepay: sdk.NewInt64Coin(types.Denom, 100), StoragePrice: 9}
 	if _, err := f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: user, Params: p}); !errors.Is(err, types.ErrInvalidSigner) {
 		t.Errorf("non-authority: err = %v", err)
 	}
@@ -118,7 +118,7 @@ func TestUpdateParams(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := f.query.Params(f.ctx, &types.QueryParamsRequest{})
-	if err != nil || res.Params.TrafficPrice != 5 || !res.Params.MinPrepay.Equal(p.MinPrepay) {
+	if err != nil || res.Params.TrafficPrice != 5 || !res.Params.MinPrepay.Equal(p.MinPrepay) || res.Params.StoragePrice != 9 {
 		t.Errorf("params = %+v, %v", res, err)
 	}
 }

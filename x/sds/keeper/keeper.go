@@ -1,5 +1,5 @@
-// Package keeper implements x/sds state transitions: prepay, traffic fee
-// settlement and index anchors (DESIGN §4, §7).
+// Package keeper implements x/sds state transitions: prepay, traffic and
+// storage fee settlement, and index anchors (DESIGN §4, §7).
 package keeper
 
 import (

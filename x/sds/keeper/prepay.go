@@ -16,11 +16,13 @@ import (
 const (
 	EventTypePrepay        = "sds_prepay"
 	EventTypeChargeTraffic = "sds_charge_traffic"
+	EventTypeChargeStorage = "sds_charge_storage"
 	EventTypeAnchorIndex   = "sds_anchor_index"
 	AttributeKeyUser       = "user"
 	AttributeKeyAmount     = "amount"
 	AttributeKeyPrepaid    = "prepaid"
 	AttributeKeyBytes      = "bytes"
+	AttributeKeySeconds    = "seconds"
 	AttributeKeyMetaNode   = "meta_node_id"
 	AttributeKeyPeriod     = "period"
 	AttributeKeyRoot       = "root"
@@ -90,31 +92,21 @@ func TrafficFee(bytes, price uint64) math.Int {
 // module account to the community pool (the "network support" fund,
 // DESIGN §4), and returns what was charged (zero if nothing prepaid).
 func (k Keeper) ChargeTraffic(ctx context.Context, user sdk.AccAddress, bytes uint64) (sdk.Coin, error) {
-	zero := sdk.NewCoin(types.Denom, math.ZeroInt())
-	if len(user) == 0 {
-		return zero, errorsmod.Wrap(types.ErrInvalidAddress, "empty user address")
-	}
 	params, err := k.GetParams(ctx)
 	if err != nil {
-		return zero, err
+		return zeroCoin(), err
 	}
-	prepaid, err := k.PrepaidOf(ctx, user)
-	if err != nil {
-		return zero, err
+	toPool := func(c sdk.Coins) error {
+		if err := k.distr.FundCommunityPool(ctx, c, k.moduleAddr); err != nil {
+			return errorsmod.Wrapf(err, "move traffic fee %s of %s to the community pool", c, user)
+		}
+		return nil
 	}
-	charged := math.MinInt(TrafficFee(bytes, params.TrafficPrice), prepaid)
-	if !charged.IsPositive() {
-		return zero, nil
+	charged, rest, err := k.debit(ctx, user, TrafficFee(bytes, params.TrafficPrice), toPool)
+	if err != nil || charged.IsZero() {
+		return zeroCoin(), err
 	}
 	coin := sdk.NewCoin(types.Denom, charged)
-	// Fund first: if the transfer fails, the prepaid balance is untouched.
-	if err := k.distr.FundCommunityPool(ctx, sdk.NewCoins(coin), k.moduleAddr); err != nil {
-		return zero, errorsmod.Wrapf(err, "move traffic fee %s of %s to the community pool", coin, user)
-	}
-	rest := prepaid.Sub(charged)
-	if err := k.setPrepaid(ctx, user, rest); err != nil {
-		return zero, err
-	}
 	emit(ctx, sdk.NewEvent(EventTypeChargeTraffic,
 		sdk.NewAttribute(AttributeKeyUser, user.String()),
 		sdk.NewAttribute(AttributeKeyBytes, math.NewIntFromUint64(bytes).String()),
@@ -123,3 +115,32 @@ func (k Keeper) ChargeTraffic(ctx context.Context, user sdk.AccAddress, bytes ui
 	))
 	return coin, nil
 }
+
+// debit takes fee from user's prepaid balance, or the whole balance if it
+// is smaller, and hands the coins taken to pay before touching the balance,
+// so a failed transfer leaves it as it was. It returns what was taken (zero
+// when nothing is prepaid or the fee is zero; pay is not called) and the
+// balance left.
+func (k Keeper) debit(ctx context.Context, user sdk.AccAddress, fee math.Int, pay func(sdk.Coins) error) (charged, rest math.Int, err error) {
+	if len(user) == 0 {
+		return math.ZeroInt(), math.ZeroInt(), errorsmod.Wrap(types.ErrInvalidAddress, "empty user address")
+	}
+	prepaid, err := k.PrepaidOf(ctx, user)
+	if err != nil {
+		return math.ZeroInt(), math.ZeroInt(), err
+	}
+	charged = math.MinInt(fee, prepaid)
+	if !charged.IsPositive() {
+		return math.ZeroInt(), prepaid, nil
+	}
+	if err := pay(sdk.NewCoins(sdk.NewCoin(types.Denom, charged))); err != nil {
+		return math.ZeroInt(), prepaid, err
+	}
+	rest = prepaid.Sub(charged)
+	if err := k.setPrepaid(ctx, user, rest); err != nil {
+		return math.ZeroInt(), prepaid, err
+	}
+	return charged, rest, nil
+}
+
+func zeroCoin() sdk.Coin { return sdk.NewCoin(types.Denom, math.ZeroInt()) }

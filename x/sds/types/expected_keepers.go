@@ -12,6 +12,9 @@ type BankKeeper interface {
 	SendCoinsFromAccountToModule(ctx context.Context, sender sdk.AccAddress, recipientModule string, amt sdk.Coins) error
 	// GetBalance lets InitGenesis check that the module account covers every prepayment.
 	GetBalance(ctx context.Context, addr sdk.AccAddress, denom string) sdk.Coin
+	// SendCoinsFromModuleToModule pays charged storage fees to the pot module
+	// account, which credits them to the nodes holding replicas (DESIGN §7).
+	SendCoinsFromModuleToModule(ctx context.Context, senderModule, recipientModule string, amt sdk.Coins) error
 }
 
 // DistrKeeper is the part of x/distribution that x/sds uses: charged traffic

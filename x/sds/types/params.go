@@ -13,16 +13,26 @@ import (
 // DefaultTrafficPrice is 1000 ustos per GiB of audited traffic.
 const DefaultTrafficPrice uint64 = 1000
 
+// DefaultStoragePrice is 4000 ustos per GiB stored for 30 days, counting
+// every replica: with three replicas, a GiB of a user's data costs 12,000
+// ustos (0.012 STOS) a month.
+const DefaultStoragePrice uint64 = 4000
+
+// StoragePeriodSeconds is the time storage_price pays for: 30 days.
+const StoragePeriodSeconds uint64 = 30 * 24 * 3600
+
 // DefaultParams returns the default x/sds parameters.
 func DefaultParams() Params {
 	return Params{
 		TrafficPrice: DefaultTrafficPrice,
 		MinPrepay:    sdk.NewCoin(Denom, math.OneInt()),
+		StoragePrice: DefaultStoragePrice,
 	}
 }
 
-// Validate checks the parameters. A zero traffic price is allowed (free
-// traffic); the minimum prepay must be a positive ustos amount.
+// Validate checks the parameters. Zero prices are allowed (free traffic,
+// free storage), and any price fits the fee arithmetic (TrafficFee,
+// StorageFee); the minimum prepay must be a positive ustos amount.
 func (p Params) Validate() error {
 	if err := ValidatePrepayCoin(p.MinPrepay); err != nil {
 		return errorsmod.Wrapf(ErrInvalidParams, "min_prepay: %s", err)

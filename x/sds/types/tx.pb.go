@@ -406,7 +406,7 @@ const _ = grpc.SupportPackageIsVersion4
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://godoc.org/google.golang.org/grpc#ClientConn.NewStream.
 type MsgClient interface {
 	// Prepay locks ustos in the sds module account for the sender's future
-	// traffic (DESIGN §4).
+	// traffic and storage (DESIGN §4).
 	Prepay(ctx context.Context, in *MsgPrepay, opts ...grpc.CallOption) (*MsgPrepayResponse, error)
 	// AnchorIndex commits a meta node's index root for a traffic period
 	// (DESIGN §4, §5.2).
@@ -453,7 +453,7 @@ func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts 
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// Prepay locks ustos in the sds module account for the sender's future
-	// traffic (DESIGN §4).
+	// traffic and storage (DESIGN §4).
 	Prepay(context.Context, *MsgPrepay) (*MsgPrepayResponse, error)
 	// AnchorIndex commits a meta node's index root for a traffic period
 	// (DESIGN §4, §5.2).

@@ -1,0 +1,325 @@
+package keeper
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/stratos-net/stratos/x/pot/types"
+)
+
+// VolumeReportInput is a volume report as submitted.
+type VolumeReportInput struct {
+	Reporter string
+	Period   uint64
+	types.ReportVolumes
+	Signatures []types.MetaSignature
+}
+
+// SubmitVolumeReport verifies a volume report, pays the period's issuance
+// for its traffic and settles the storage of its end (whitepaper §3.2.1
+// step 6, DESIGN §7):
+//
+//	total     = issuance(period) if the report names traffic nodes, else 0
+//	reward_i  = floor(total × traffic_i / Σ traffic)
+//	remainder = total − Σ reward_i → community pool
+//
+// so exactly total ustos are minted per report. Each user in the report is
+// charged for its traffic in x/sds (to the community pool). Then each stored
+// user is charged for its stored bytes over the period (x/sds storage_price ×
+// period_seconds, capped at its prepay), paid into this module's account:
+//
+//	collected         = Σ charge_u
+//	storage_reward_i  = floor(collected × stored_i / Σ stored)
+//	storage_remainder = collected − Σ storage_reward_i → community pool
+//
+// Both kinds of reward go to the same withdrawable balance per node, so no
+// ustos is created or lost beyond the issuance.
+//
+// Clearing the rewarded nodes' traffic counters (whitepaper §3.2.1 "the node
+// that obtained the allocated Token is cleared") is the meta leader's job: it
+// reports only the top N, and nodes not in the report carry their traffic into
+// its next period. The chain keeps no traffic counters. Storage is a snapshot
+// of the period's end, so there is nothing to carry over.
+func (k Keeper) SubmitVolumeReport(ctx context.Context, in VolumeReportInput) (types.VolumeReport, error) {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	params, err := k.GetParams(ctx)
+	if err != nil {
+		return types.VolumeReport{}, err
+	}
+	if _, err := k.addressCodec.StringToBytes(in.Reporter); err != nil {
+		return types.VolumeReport{}, fmt.Errorf("%w: reporter %q: %v", types.ErrInvalidReport, in.Reporter, err)
+	}
+	users, storedUsers, err := k.checkVolumes(params, in.ReportVolumes)
+	if err != nil {
+		return types.VolumeReport{}, err
+	}
+	if err := k.checkPeriod(ctx, in.Period); err != nil {
+		return types.VolumeReport{}, err
+	}
+	for _, n := range slices.Concat(in.Nodes, in.StoredNodes) {
+		if !k.reg.IsResourceNodeActive(ctx, n.NodeId) {
+			return types.VolumeReport{}, fmt.Errorf("%w: %s", types.ErrNodeNotRegistered, n.NodeId)
+		}
+	}
+	signers, err := k.verifySignatures(ctx, sdkCtx.ChainID(), in)
+	if err != nil {
+		return types.VolumeReport{}, err
+	}
+
+	report := types.VolumeReport{
+		Period:      in.Period,
+		Height:      sdkCtx.BlockHeight(),
+		Reporter:    in.Reporter,
+		Nodes:       in.Nodes,
+		Users:       in.Users,
+		Signers:     signers,
+		StoredNodes: in.StoredNodes,
+		StoredUsers: in.StoredUsers,
+	}
+	if err := k.payIssuance(ctx, params, &report); err != nil {
+		return types.VolumeReport{}, err
+	}
+	for i, u := range in.Users {
+		if _, err := k.sds.ChargeTraffic(ctx, users[i], u.Bytes); err != nil {
+			return types.VolumeReport{}, fmt.Errorf("charge user %s for %d bytes: %w", u.Address, u.Bytes, err)
+		}
+	}
+	if err := k.settleStorage(ctx, params, storedUsers, &report); err != nil {
+		return types.VolumeReport{}, err
+	}
+	if err := k.Reports.Set(ctx, in.Period, report); err != nil {
+		return types.VolumeReport{}, err
+	}
+	sdkCtx.EventManager().EmitEvent(sdk.NewEvent("volume_report",
+		sdk.NewAttribute("period", fmt.Sprint(in.Period)),
+		sdk.NewAttribute("nodes", fmt.Sprint(len(in.Nodes))),
+		sdk.NewAttribute("total", report.Total.String()),
+		sdk.NewAttribute("remainder", report.Remainder.String()),
+		sdk.NewAttribute("stored_nodes", fmt.Sprint(len(in.StoredNodes))),
+		sdk.NewAttribute("storage_collected", report.StorageCollected.String()),
+		sdk.NewAttribute("storage_remainder", report.StorageRemainder.String()),
+	))
+	return report, nil
+}
+
+// checkVolumes makes the stateless checks of a report's figures and returns
+// the addresses of its users and of its stored users. A report names
+// traffic nodes, stored nodes, or both: without traffic nodes there is no
+// issuance, without stored nodes no storage fee (and then no stored users,
+// whose fees would have nobody to go to).
+func (k Keeper) checkVolumes(p types.Params, v types.ReportVolumes) (users, storedUsers []sdk.AccAddress, err error) {
+	switch {
+	case len(v.Nodes) == 0 && len(v.StoredNodes) == 0:
+		return nil, nil, fmt.Errorf("%w: no traffic nodes and no stored nodes", types.ErrInvalidReport)
+	case len(v.Nodes) > int(p.TopN):
+		return nil, nil, fmt.Errorf("%w: %d nodes, top_n is %d", types.ErrTooManyNodes, len(v.Nodes), p.TopN)
+	case uint64(len(v.StoredNodes)) > p.MaxStoredNodes():
+		return nil, nil, fmt.Errorf("%w: %d stored nodes, at most %d (%d × top_n)",
+			types.ErrTooManyNodes, len(v.StoredNodes), p.MaxStoredNodes(), types.StoredNodesPerTopN)
+	case len(v.StoredUsers) > 0 && len(v.StoredNodes) == 0:
+		return nil, nil, fmt.Errorf("%w: %d stored users but no stored nodes to pay", types.ErrInvalidReport, len(v.StoredUsers))
+	}
+	if err := checkNodes("", v.Nodes); err != nil {
+		return nil, nil, err
+	}
+	if err := checkNodes("stored ", v.StoredNodes); err != nil {
+		return nil, nil, err
+	}
+	if users, err = k.userAddresses("", v.Users); err != nil {
+		return nil, nil, err
+	}
+	if storedUsers, err = k.userAddresses("stored ", v.StoredUsers); err != nil {
+		return nil, nil, err
+	}
+	return users, storedUsers, nil
+}
+
+// checkNodes checks one list of nodes: non-empty, distinct IDs and non-zero
+// bytes. what ("" or "stored ") names the list in errors.
+func checkNodes(what string, nodes []types.NodeVolume) error {
+	seen := make(map[string]bool, len(nodes))
+	for _, n := range nodes {
+		if n.NodeId == "" {
+			return fmt.Errorf("%w: empty %snode ID", types.ErrInvalidReport, what)
+		}
+		if seen[n.NodeId] {
+			return fmt.Errorf("%w: %s%s", types.ErrDuplicateNode, what, n.NodeId)
+		}
+		seen[n.NodeId] = true
+		if n.Bytes == 0 {
+			return fmt.Errorf("%w: %snode %s", types.ErrZeroBytes, what, n.NodeId)
+		}
+	}
+	return nil
+}
+
+// userAddresses checks one list of users (valid, distinct addresses,
+// non-zero bytes) and returns their addresses.
+func (k Keeper) userAddresses(what string, users []types.UserVolume) ([]sdk.AccAddress, error) {
+	out := make([]sdk.AccAddress, len(users))
+	seen := make(map[string]bool, len(users))
+	for i, u := range users {
+		addr, err := k.addressCodec.StringToBytes(u.Address)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %suser address %q: %v", types.ErrInvalidReport, what, u.Address, err)
+		}
+		if seen[string(addr)] {
+			return nil, fmt.Errorf("%w: duplicate %suser %s", types.ErrInvalidReport, what, u.Address)
+		}
+		seen[string(addr)] = true
+		if u.Bytes == 0 {
+			return nil, fmt.Errorf("%w: %suser %s", types.ErrZeroBytes, what, u.Address)
+		}
+		out[i] = addr
+	}
+	return out, nil
+}
+
+// checkPeriod: a period is reported after it ended, once, and in order: a
+// report for an older period than the last one would let the meta nodes
+// mint the issuance of periods nobody reported in time.
+func (k Keeper) checkPeriod(ctx context.Context, period uint64) error {
+	clock, err := k.CurrentPeriod(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case period >= clock.Current:
+		return fmt.Errorf("%w: period %d; the chain is in period %d, which ends at %s",
+			types.ErrPeriodNotEnded, period, clock.Current, time.Unix(clock.EndUnix, 0).UTC().Format(time.RFC3339))
+	case clock.Reported && period == clock.LastReported:
+		return fmt.Errorf("%w: %d", types.ErrPeriodReported, period)
+	case clock.Reported && period < clock.LastReported:
+		return fmt.Errorf("%w: period %d, last reported %d", types.ErrStalePeriod, period, clock.LastReported)
+	}
+	return nil
+}
+
+// payIssuance mints the period's issuance, if the report names traffic
+// nodes, and pays it out by traffic (whitepaper §3.2.1).
+func (k Keeper) payIssuance(ctx context.Context, params types.Params, r *types.VolumeReport) error {
+	total := math.ZeroInt()
+	if len(r.Nodes) > 0 {
+		total = params.IssuanceAt(r.Period)
+	}
+	if total.IsPositive() {
+		if err := k.bank.MintCoins(ctx, types.ModuleName, sdk.NewCoins(sdk.NewCoin(types.Denom, total))); err != nil {
+			return fmt.Errorf("mint issuance: %w", err)
+		}
+	}
+	rewards, remainder := split(total, r.Nodes)
+	if err := k.payOut(ctx, rewards, remainder); err != nil {
+		return err
+	}
+	r.Total, r.Rewards, r.Remainder = total, rewards, remainder
+	return nil
+}
+
+// settleStorage charges each stored user for its bytes over one ledger
+// period, which x/sds pays into this module's account, and pays what was
+// collected out to the stored nodes by the bytes they hold (DESIGN §7:
+// "storage fees are settled to the nodes that hold replicas").
+func (k Keeper) settleStorage(ctx context.Context, params types.Params, users []sdk.AccAddress, r *types.VolumeReport) error {
+	collected := math.ZeroInt()
+	for i, u := range r.StoredUsers {
+		c, err := k.sds.ChargeStorage(ctx, users[i], u.Bytes, params.PeriodSeconds)
+		if err != nil {
+			return fmt.Errorf("charge user %s for storing %d bytes %d s: %w", u.Address, u.Bytes, params.PeriodSeconds, err)
+		}
+		collected = collected.Add(c.Amount)
+	}
+	rewards, remainder := split(collected, r.StoredNodes)
+	if err := k.payOut(ctx, rewards, remainder); err != nil {
+		return err
+	}
+	r.StorageCollected, r.StorageRewards, r.StorageRemainder = collected, rewards, remainder
+	return nil
+}
+
+// split divides amount among nodes by their bytes, rounding down:
+// share_i = floor(amount × bytes_i / Σ bytes). The remainder, less than
+// len(nodes) ustos, is amount − Σ share_i; with no nodes it is all of
+// amount.
+func split(amount math.Int, nodes []types.NodeVolume) ([]types.NodeReward, math.Int) {
+	sum := math.ZeroInt()
+	for _, n := range nodes {
+		sum = sum.Add(math.NewIntFromUint64(n.Bytes))
+	}
+	if sum.IsZero() {
+		return nil, amount
+	}
+	paid := math.ZeroInt()
+	rewards := make([]types.NodeReward, len(nodes))
+	for i, n := range nodes {
+		r := amount.Mul(math.NewIntFromUint64(n.Bytes)).Quo(sum)
+		paid = paid.Add(r)
+		rewards[i] = types.NodeReward{NodeId: n.NodeId, Amount: r}
+	}
+	return rewards, amount.Sub(paid)
+}
+
+// payOut sends remainder from the module account to the community pool and
+// credits each reward to its node's withdrawable balance, recording the
+// operator in it. A zero reward credits nothing.
+func (k Keeper) payOut(ctx context.Context, rewards []types.NodeReward, remainder math.Int) error {
+	if remainder.IsPositive() {
+		if err := k.distr.FundCommunityPool(ctx, sdk.NewCoins(sdk.NewCoin(types.Denom, remainder)), k.moduleAddr); err != nil {
+			return fmt.Errorf("fund community pool: %w", err)
+		}
+	}
+	for i := range rewards {
+		if !rewards[i].Amount.IsPositive() {
+			continue
+		}
+		op, err := k.credit(ctx, rewards[i].NodeId, rewards[i].Amount)
+		if err != nil {
+			return err
+		}
+		rewards[i].Operator = op
+	}
+	return nil
+}
+
+// verifySignatures checks that more than 2/3 of the active meta nodes signed
+// the report. Every signature must be by an active meta node and valid; a
+// signer appearing twice counts once. Returns the sorted distinct signers.
+func (k Keeper) verifySignatures(ctx context.Context, chainID string, in VolumeReportInput) ([]string, error) {
+	keys, err := k.reg.ActiveMetaNodeKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("active meta nodes: %w", err)
+	}
+	msg := types.VolumeReportSignBytes(chainID, in.Period, in.ReportVolumes)
+	valid := make(map[string]bool, len(in.Signatures))
+	for _, s := range in.Signatures {
+		pub, ok := keys[s.MetaNodeId]
+		if !ok {
+			return nil, fmt.Errorf("%w: %q is not an active meta node", types.ErrBadSignature, s.MetaNodeId)
+		}
+		if len(pub) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("%w: meta node %s has a malformed public key", types.ErrBadSignature, s.MetaNodeId)
+		}
+		if len(s.Signature) != ed25519.SignatureSize || !ed25519.Verify(ed25519.PublicKey(pub), msg, s.Signature) {
+			return nil, fmt.Errorf("%w: signature of meta node %s does not verify", types.ErrBadSignature, s.MetaNodeId)
+		}
+		valid[s.MetaNodeId] = true
+	}
+	active := len(keys)
+	if 3*len(valid) <= 2*active {
+		return nil, fmt.Errorf("%w: have %d of %d active meta nodes, need more than 2/3",
+			types.ErrNotEnoughSignatures, len(valid), active)
+	}
+	signers := make([]string, 0, len(valid))
+	for id := range valid {
+		signers = append(signers, id)
+	}
+	sort.Strings(signers)
+	return signers, nil
+}
