@@ -100,6 +100,7 @@ func (s *Server) report(ctx context.Context, period uint64) {
 	r.StoredNodes, r.StoredUsers = s.storage()
 	r = s.boundStorage(s.activeOnly(r))
 	if r.Empty() {
+		s.traffic.Settle()
 		return
 	}
 	if err := s.cfg.Reporter.ReportVolume(ctx, period, r, s.ID(), s.key.Sign); err != nil {
@@ -107,6 +108,16 @@ func (s *Server) report(ctx context.Context, period uint64) {
 		s.traffic.Restore(r.Traffic())
 		return
 	}
+	// The chain charged these users: their cached balances are stale, and
+	// the traffic is no longer pending, so ask the chain again.
+	s.mu.Lock()
+	for _, vols := range [][]traffic.Volume{r.Users, r.StoredUsers} {
+		for _, v := range vols {
+			delete(s.chain.prepaid, v.ID)
+		}
+	}
+	s.mu.Unlock()
+	s.traffic.Settle()
 	s.log.Info("volume report accepted", "period", period, "nodes", len(r.Nodes), "users", len(r.Users),
 		"stored_nodes", len(r.StoredNodes), "stored_users", len(r.StoredUsers))
 }

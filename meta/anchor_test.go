@@ -358,3 +358,40 @@ func TestReportLeavesOutInactiveStoredNodes(t *testing.T) {
 		t.Fatalf("a report without an active node: %+v", fr.stored)
 	}
 }
+
+// DESIGN §7: the user's traffic is owed from the moment it is audited until
+// the chain charged it. While the report is out it still counts against the
+// prepay; once accepted, the cached prepaid balance is dropped, so the next
+// check reads the balance the chain charged.
+func TestReportSettlesUserTraffic(t *testing.T) {
+	h := newHarness(t, 3)
+	fr := &fakeReporter{}
+	h.s.cfg.Reporter = fr
+	f := newFile("t")
+	h.upload("/t", f, h.nodes...)
+	owed := h.s.traffic.UserBytes(testOwner)
+	if owed != 3*f.size {
+		t.Fatalf("owed %d before the report, want %d", owed, 3*f.size)
+	}
+	r := h.s.traffic.Take(h.s.cfg.TopN)
+	if got := h.s.traffic.UserBytes(testOwner); got != owed {
+		t.Fatalf("owed %d while the report is out, want %d", got, owed)
+	}
+	h.s.traffic.Restore(r)
+	h.s.mu.Lock()
+	h.s.chain.prepaid[testOwner] = prepaidEntry{amount: 1, at: h.clock.Now()}
+	h.s.mu.Unlock()
+	h.s.report(context.Background(), 7)
+	if fr.reports != 1 {
+		t.Fatalf("%d reports, want 1", fr.reports)
+	}
+	if got := h.s.traffic.UserBytes(testOwner); got != 0 {
+		t.Fatalf("owed %d after the chain charged it, want 0", got)
+	}
+	h.s.mu.Lock()
+	_, cached := h.s.chain.prepaid[testOwner]
+	h.s.mu.Unlock()
+	if cached {
+		t.Fatal("the prepaid balance cached before the charge is still used")
+	}
+}

@@ -40,6 +40,10 @@ type ledger struct {
 	pending  trafficBuffer    // added since the last flush
 	inflight trafficBuffer    // being applied: counted until the apply returns
 	restores []traffic.Report // reports whose Restore failed, retried at each flush
+	// reporting is the users' traffic of the report taken and not yet
+	// settled (Settle) or put back (Restore): out of the index, not yet
+	// charged on chain, still owed.
+	reporting map[string]uint64
 }
 
 func newLedger(apply func(*metav1.Command) (*metav1.CommandResult, error), ix *index.Index, log *slog.Logger) *ledger {
@@ -71,6 +75,7 @@ func (l *ledger) UserBytes(user string) uint64 {
 			}
 		}
 	}
+	buffered = addSat(buffered, l.reporting[user])
 	l.mu.Unlock()
 	// Read after the buffers: a batch that left them is in the index by now.
 	n, err := l.ix.UserTraffic(user)
@@ -100,23 +105,41 @@ func (l *ledger) Take(topN int) traffic.Report {
 		l.log.Error("cannot take the period's traffic from the index; it rolls into the next", "err", err)
 		return traffic.Report{}
 	}
-	return reportFromProto(res.GetTraffic())
+	r := reportFromProto(res.GetTraffic())
+	l.mu.Lock()
+	l.reporting = make(map[string]uint64, len(r.Users))
+	for _, v := range r.Users {
+		l.reporting[v.ID] = v.Bytes
+	}
+	l.mu.Unlock()
+	return r
+}
+
+// Settle ends the report Take returned: the chain charged its users, or
+// it is dropped.
+func (l *ledger) Settle() {
+	l.mu.Lock()
+	l.reporting = nil
+	l.mu.Unlock()
 }
 
 // Restore adds a report that could not be submitted back to the ledger. If
 // the index refuses it for now, it is retried at every flush.
 func (l *ledger) Restore(r traffic.Report) {
 	if len(r.Nodes) == 0 && len(r.Users) == 0 {
+		l.Settle()
 		return
 	}
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
-	if err := l.restore(r); err != nil {
+	err := l.restore(r)
+	l.mu.Lock()
+	if err != nil {
 		l.log.Warn("cannot restore traffic to the index; retrying at the next flush", "err", err)
-		l.mu.Lock()
 		l.restores = append(l.restores, r)
-		l.mu.Unlock()
 	}
+	l.reporting = nil // back in the index, or counted among the restores
+	l.mu.Unlock()
 }
 
 func (l *ledger) restore(r traffic.Report) error {

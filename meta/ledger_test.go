@@ -165,8 +165,9 @@ func TestLedgerTakeRestore(t *testing.T) {
 	if !reflect.DeepEqual(r, want) {
 		t.Fatalf("Take = %+v, want %+v", r, want)
 	}
-	if got := l.UserBytes("u"); got != 0 {
-		t.Fatalf("UserBytes %d after the take, want 0", got)
+	// Taken but not yet charged on chain: still owed (DESIGN §7).
+	if got := l.UserBytes("u"); got != 40 {
+		t.Fatalf("UserBytes %d while the report is out, want 40", got)
 	}
 	rec.setFail(errDisk)
 	l.Restore(r)
@@ -181,6 +182,10 @@ func TestLedgerTakeRestore(t *testing.T) {
 	want = traffic.Report{Nodes: []traffic.Volume{{ID: "b", Bytes: 30}, {ID: "a", Bytes: 10}}, Users: []traffic.Volume{{ID: "u", Bytes: 40}}}
 	if !reflect.DeepEqual(r, want) {
 		t.Fatalf("after the retried restore: %+v, want %+v", r, want)
+	}
+	l.Settle() // the chain charged it
+	if got := l.UserBytes("u"); got != 0 {
+		t.Fatalf("UserBytes %d once the report is settled, want 0", got)
 	}
 }
 
