@@ -418,6 +418,9 @@ func (k Keeper) VoteRemoveMetaNode(ctx context.Context, voter sdk.AccAddress, vo
 	if t.Status == types.NodeStatus_NODE_STATUS_REMOVED {
 		emit(ctx, "remove_meta_node", "node_id", targetID, "operator", t.Operator,
 			"slashed", res.Slashed.String(), "votes", votes, "needed", needed)
+		if err := k.settleMetaVotes(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }
@@ -477,7 +480,62 @@ func (k Keeper) SetMetaNodeStatus(ctx context.Context, authority, nodeID string,
 		return zero, err
 	}
 	emit(ctx, "set_meta_node_status", "node_id", nodeID, "status", n.Status.String(), "slashed", slashed.String())
+	if n.Status == types.NodeStatus_NODE_STATUS_REMOVED {
+		if err := k.settleMetaVotes(ctx); err != nil {
+			return zero, err
+		}
+	}
 	return slashed, nil
+}
+
+// settleMetaVotes applies what the votes already cast decide once the
+// active set has shrunk: approvals and removal votes count only the nodes
+// active now, so after a removal an earlier vote may be a majority, though
+// its voters cannot vote again. Each round changes one node, so there are
+// at most as many rounds as meta nodes.
+func (k Keeper) settleMetaVotes(ctx context.Context) error {
+	for {
+		active, err := k.activeMetaNodes(ctx)
+		if err != nil {
+			return err
+		}
+		var next *types.MetaNode
+		err = k.MetaNodes.Walk(ctx, nil, func(id string, n types.MetaNode) (bool, error) {
+			switch n.Status {
+			case types.NodeStatus_NODE_STATUS_PENDING:
+				if len(active) > 0 && HasMajority(n.Approvals, active) {
+					next = &n
+				}
+			case types.NodeStatus_NODE_STATUS_ACTIVE:
+				others := make(map[string]bool, len(active))
+				for a := range active {
+					if a != id {
+						others[a] = true
+					}
+				}
+				if len(others) > 0 && len(n.RemovalVotes) > 0 && HasMajority(n.RemovalVotes, others) {
+					next = &n
+				}
+			}
+			return next != nil, nil
+		})
+		if err != nil || next == nil {
+			return err
+		}
+		if next.Status == types.NodeStatus_NODE_STATUS_PENDING {
+			next.Status = types.NodeStatus_NODE_STATUS_ACTIVE
+			emit(ctx, "approve_meta_node", "candidate_node_id", next.NodeId, "status", next.Status.String())
+		} else {
+			slashed, err := k.removeMetaNode(ctx, next)
+			if err != nil {
+				return err
+			}
+			emit(ctx, "remove_meta_node", "node_id", next.NodeId, "operator", next.Operator, "slashed", slashed.String())
+		}
+		if err := k.MetaNodes.Set(ctx, next.NodeId, *next); err != nil {
+			return err
+		}
+	}
 }
 
 // countIn counts the node IDs in votes that are in active.
