@@ -114,6 +114,20 @@ func Verify(req proto.Message, now time.Time) (string, error) {
 	return addr, nil
 }
 
+// SignatureOf returns the signature a signed request carries and when it
+// was signed; ok is false for an unsigned request.
+func SignatureOf(req proto.Message) (sig []byte, signedAt time.Time, ok bool) {
+	f := authField(req)
+	if f == nil || !req.ProtoReflect().Has(f) {
+		return nil, time.Time{}, false
+	}
+	auth, isAuth := req.ProtoReflect().Get(f).Message().Interface().(*metav1.RequestAuth)
+	if !isAuth {
+		return nil, time.Time{}, false
+	}
+	return auth.GetSignature(), time.Unix(0, auth.GetUnixNano()), true
+}
+
 func authField(m proto.Message) protoreflect.FieldDescriptor {
 	f := m.ProtoReflect().Descriptor().Fields().ByName("auth")
 	if f == nil || f.Message() == nil || f.Message().FullName() != (&metav1.RequestAuth{}).ProtoReflect().Descriptor().FullName() {

@@ -51,7 +51,8 @@ func (s *Server) authorize(req proto.Message, owner string) error {
 	if signer != owner {
 		return fmt.Errorf("%w: signed by %s, for the namespace of %s", ErrNotOwner, signer, owner)
 	}
-	return nil
+	sig, at, _ := account.SignatureOf(req)
+	return s.replay.first(sig, at, s.now())
 }
 
 // chainState is the meta node's soft copy of the chain's registry,

@@ -43,11 +43,12 @@ func codeOf(err error) codes.Code {
 		errors.Is(err, slice.ErrBadID), errors.Is(err, identity.ErrBadSignature),
 		errors.Is(err, identity.ErrBadKey), errors.Is(err, ErrUnderReplica):
 		return codes.InvalidArgument
-	case errors.Is(err, ErrNotNode), errors.Is(err, ErrNotRegistered), errors.Is(err, ErrNoPrepay), errors.Is(err, ErrNotOwner):
+	case errors.Is(err, ErrNotNode), errors.Is(err, ErrNotRegistered), errors.Is(err, ErrNoPrepay), errors.Is(err, ErrNotOwner),
+		errors.Is(err, ErrReplayed):
 		return codes.PermissionDenied
 	case errors.Is(err, ErrChainDown):
 		return codes.Unavailable
-	case errors.Is(err, ErrNoSpace), errors.Is(err, placement.ErrNotEnoughNodes):
+	case errors.Is(err, ErrNoSpace), errors.Is(err, placement.ErrNotEnoughNodes), errors.Is(err, ErrBusy):
 		return codes.ResourceExhausted
 	case errors.Is(err, index.ErrTaskExpired), errors.Is(err, ErrUnknownNode), errors.Is(err, ErrTaskGone):
 		return codes.FailedPrecondition

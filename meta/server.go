@@ -44,6 +44,7 @@ type Server struct {
 	repairs   *repairQueue
 	orders    *orders
 	traffic   *ledger // audited traffic of the current period, kept in the index
+	replay    *replayGuard
 	downloads map[string]*downloadTask
 	chain     chainState
 	missing   map[string]map[string]bool   // node ID → slices absent from its last report
@@ -94,6 +95,7 @@ func New(cfg Config, key *identity.Key) (*Server, error) {
 		orders:    newOrders(),
 		downloads: map[string]*downloadTask{},
 		chain:     chainState{prepaid: map[string]prepaidEntry{}, reserved: map[string]map[string]reservation{}},
+		replay:    newReplayGuard(),
 		missing:   make(map[string]map[string]bool),
 		committed: make(map[string]*metav1.FileEntry),
 	}
