@@ -241,6 +241,7 @@ func TestLedgerConservesUnderLoad(t *testing.T) {
 			for _, v := range r.Users {
 				reported += v.Bytes
 			}
+			l.Settle() // accepted: the chain charged it
 		}
 	}()
 	wg.Wait()

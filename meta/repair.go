@@ -70,19 +70,50 @@ func (s *Server) repairCounts() (under, pending uint64) {
 // maxPlanned bounds the work of one repair tick.
 const maxPlanned = 512
 
+// thinSweepEvery is how often the whole index is read for slices short of
+// R replicas, besides once at start.
+const thinSweepEvery = 10 * time.Minute
+
 func (s *Server) repairLoop(ctx context.Context) {
 	t := time.NewTicker(s.cfg.RepairInterval)
 	defer t.Stop()
+	var swept time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if now := s.now(); swept.IsZero() || now.Sub(swept) >= thinSweepEvery {
+				s.sweepThin()
+				swept = now
+			}
 			s.scanDead()
 			s.planRepairs()
 			s.expireTasks()
 		}
 	}
+}
+
+// sweepThin queues every slice the index shows with fewer than R replicas.
+// The queue and the repair jobs are soft state: a repair whose confirmation
+// a meta restart lost, or a thin commit queued just before it, is found
+// here again, where neither the dead-node scan (the dead replicas already
+// left the index) nor the nodes' slice reports (every listed holder is
+// alive) would find it.
+func (s *Server) sweepThin() {
+	var thin []string
+	if err := s.ix.ThinSlices(s.cfg.Replicas, func(id string) error { thin = append(thin, id); return nil }); err != nil {
+		s.log.Warn("repair: sweep the index for thin slices", "err", err)
+	}
+	if len(thin) == 0 {
+		return
+	}
+	s.mu.Lock()
+	for _, id := range thin {
+		s.repairs.check[id] = true
+	}
+	s.mu.Unlock()
+	s.log.Info("repair: slices short of replicas found in the index", "slices", len(thin))
 }
 
 // scanDead queues every slice of a node that has just been declared dead.

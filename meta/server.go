@@ -25,14 +25,15 @@ import (
 type Server struct {
 	metav1.UnimplementedMetaServiceServer
 
-	cfg    Config
-	key    *identity.Key
-	log    *slog.Logger
-	now    func() time.Time
-	store  kv.Store
-	ix     *index.Index
-	health *health.Tracker
-	placer *placement.Placer
+	cfg     Config
+	key     *identity.Key
+	started time.Time // when this process opened the index
+	log     *slog.Logger
+	now     func() time.Time
+	store   kv.Store
+	ix      *index.Index
+	health  *health.Tracker
+	placer  *placement.Placer
 
 	// applyMu orders commands: a handler that checks state and then applies
 	// a command holds it across both, as a Raft leader's single apply loop
@@ -86,6 +87,7 @@ func New(cfg Config, key *identity.Key) (*Server, error) {
 		key:       key,
 		log:       cfg.Logger,
 		now:       cfg.Now,
+		started:   cfg.Now(),
 		store:     store,
 		ix:        ix,
 		health:    health.NewTracker(cfg.Health, cfg.Now),

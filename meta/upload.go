@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/meta/health"
@@ -111,7 +112,7 @@ func (s *Server) PlaceSlice(_ context.Context, req *metav1.PlaceSliceRequest) (*
 	if len(req.GetExclude()) > maxExclude {
 		return nil, toStatus(fmt.Errorf("%w: %d nodes excluded, at most %d", index.ErrBadCommand, len(req.GetExclude()), maxExclude))
 	}
-	if err := s.checkReplacement(task.GetId(), req.GetSlice().GetId(), req.GetExclude()); err != nil {
+	if err := s.checkReplacement(task, req.GetSlice().GetId(), req.GetExclude()); err != nil {
 		return nil, toStatus(err)
 	}
 	p, err := s.place(task.GetId(), req.GetSlice(), req.GetExclude(), int(req.GetCount()), req.GetClientRegion())
@@ -214,15 +215,21 @@ func (s *Server) maxPlacements() int { return 4 * s.cfg.Replicas }
 // checkReplacement keeps a client from steering placement (whitepaper
 // §3.2.2: replicas are placed at random): it may exclude only nodes this
 // task already placed the slice on (members that failed or hold it), and
-// only so many times.
-func (s *Server) checkReplacement(taskID, sliceID string, exclude []string) error {
+// only so many times. Placements are soft state: for a task opened before
+// this meta node started, whose placements it never saw, the client's
+// exclusions (at most maxExclude) are taken as they are, so an upload
+// survives a meta restart.
+func (s *Server) checkReplacement(task *metav1.Task, sliceID string, exclude []string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	placed := map[string]bool{}
-	for _, p := range s.orders.byTask[taskID] {
+	for _, p := range s.orders.byTask[task.GetId()] {
 		if p.slice == sliceID {
 			placed[p.node] = true
 		}
+	}
+	if len(placed) == 0 && time.Unix(0, task.GetCreatedUnixNano()).Before(s.started) {
+		return nil
 	}
 	for _, n := range exclude {
 		if !placed[n] {

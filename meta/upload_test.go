@@ -491,3 +491,51 @@ func TestCommitCountsOnlyPlacedNodes(t *testing.T) {
 		t.Fatal("file committed on nodes the meta node never placed it on")
 	}
 }
+
+// Placements are soft state (DESIGN §6.2 step 4: failed pipeline members
+// are replaced). An upload opened before a meta restart may still replace
+// the members that failed it; a task opened after it may exclude only
+// nodes it was given. Found by the Docker fault test.
+func TestReplacementAcrossMetaRestart(t *testing.T) {
+	h := newHarness(t, 5)
+	f := newFile("across")
+	begin, err := h.s.BeginUpload(ctx, &metav1.BeginUploadRequest{Owner: testOwner, Path: "/across", Size: f.size, Slices: f.slices[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := begin.GetPipelines()[0].GetNodes()[0].GetNodeId()
+	if err := h.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(time.Second)
+	h.s = h.open()
+	for _, n := range h.nodes {
+		h.heartbeat(n)
+	}
+	resp, err := h.s.PlaceSlice(ctx, &metav1.PlaceSliceRequest{TaskId: begin.GetTaskId(), Slice: f.slices[0], Exclude: []string{failed}, Count: 1})
+	if err != nil {
+		t.Fatalf("replacing a failed member of an upload opened before the restart: %v", err)
+	}
+	if got := resp.GetPipeline().GetNodes()[0].GetNodeId(); got == failed {
+		t.Fatal("the excluded node was placed again")
+	}
+
+	fresh, err := h.s.BeginUpload(ctx, &metav1.BeginUploadRequest{Owner: testOwner, Path: "/fresh", Size: f.size, Slices: f.slices[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	placed := map[string]bool{}
+	for _, p := range fresh.GetPipelines()[0].GetNodes() {
+		placed[p.GetNodeId()] = true
+	}
+	for _, n := range h.nodes {
+		if !placed[n.id] {
+			_, err := h.s.PlaceSlice(ctx, &metav1.PlaceSliceRequest{TaskId: fresh.GetTaskId(), Slice: f.slices[0], Exclude: []string{n.id}, Count: 1})
+			if status.Code(err) != codes.InvalidArgument {
+				t.Fatalf("a new task excluding a node it was never given: %v, want InvalidArgument", err)
+			}
+			return
+		}
+	}
+	t.Fatal("every node was placed")
+}
