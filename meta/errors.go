@@ -3,6 +3,7 @@ package meta
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -19,7 +20,22 @@ var (
 	ErrUnderReplica = errors.New("too few verified replicas")
 	ErrUnknownNode  = errors.New("node is not registered")
 	ErrNotNode      = errors.New("caller is not the node")
+	ErrStarting     = errors.New("meta node starting: waiting for the resource nodes' heartbeats")
 )
+
+// starting turns "not enough nodes" into ErrStarting while the meta node is
+// younger than a node's death timeout: after a restart the resource nodes
+// are unknown until they heartbeat, and the client should retry, not give
+// up (found by the Docker fault test).
+func (s *Server) starting(err error) error {
+	if err == nil || s.now().Sub(s.started) >= s.cfg.Health.DeadAfter {
+		return err
+	}
+	if errors.Is(err, ErrNoSpace) || errors.Is(err, placement.ErrNotEnoughNodes) {
+		return fmt.Errorf("%w: %w", ErrStarting, err)
+	}
+	return err
+}
 
 // toStatus turns an error into the gRPC status clients map back to their
 // sentinels: the code carries the kind, the message carries the detail.
@@ -46,7 +62,7 @@ func codeOf(err error) codes.Code {
 	case errors.Is(err, ErrNotNode), errors.Is(err, ErrNotRegistered), errors.Is(err, ErrNoPrepay), errors.Is(err, ErrNotOwner),
 		errors.Is(err, ErrReplayed):
 		return codes.PermissionDenied
-	case errors.Is(err, ErrChainDown):
+	case errors.Is(err, ErrChainDown), errors.Is(err, ErrStarting):
 		return codes.Unavailable
 	case errors.Is(err, ErrNoSpace), errors.Is(err, placement.ErrNotEnoughNodes), errors.Is(err, ErrBusy):
 		return codes.ResourceExhausted

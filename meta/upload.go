@@ -66,7 +66,7 @@ func (s *Server) checkSpace(size uint64) error {
 		return err
 	}
 	if len(cands) < s.cfg.MinReplicas {
-		return fmt.Errorf("%w: %d resource nodes are alive, an upload needs at least %d", ErrNoSpace, len(cands), s.cfg.MinReplicas)
+		return s.starting(fmt.Errorf("%w: %d resource nodes are alive, an upload needs at least %d", ErrNoSpace, len(cands), s.cfg.MinReplicas))
 	}
 	var free uint64
 	for _, c := range cands {
@@ -185,7 +185,7 @@ func (s *Server) place(taskID string, ref *metav1.SliceRef, exclude []string, co
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, s.starting(err)
 	}
 	p := &metav1.Pipeline{SliceId: ref.GetId()}
 	recs, err := s.nodeRecords()

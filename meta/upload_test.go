@@ -539,3 +539,23 @@ func TestReplacementAcrossMetaRestart(t *testing.T) {
 	}
 	t.Fatal("every node was placed")
 }
+
+// Right after a (re)start the meta node knows no live resource node until
+// they heartbeat: an upload then is told to retry (Unavailable), not that
+// the network is full; once a node could have been declared dead, "no
+// space" is final again. Found by the Docker fault test.
+func TestUploadRightAfterStartIsRetried(t *testing.T) {
+	h := newHarness(t, 0)
+	f := newFile("early")
+	begin := func() error {
+		_, err := h.s.BeginUpload(ctx, &metav1.BeginUploadRequest{Owner: testOwner, Path: "/early", Size: f.size, Slices: f.slices})
+		return err
+	}
+	if err := begin(); status.Code(err) != codes.Unavailable {
+		t.Fatalf("upload before any heartbeat: %v, want Unavailable", err)
+	}
+	h.clock.Advance(h.cfg.Health.DeadAfter)
+	if err := begin(); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("upload with no nodes, long after start: %v, want ResourceExhausted", err)
+	}
+}
