@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -457,21 +458,35 @@ func (c *Client) storeOn(ctx context.Context, node *storagev1.Peer, hdr *storage
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// The watchdog ends the stream when the node takes no bytes for
+	// StallTimeout: a paused or half cut-off head costs that long, then is
+	// replaced, instead of the quarter minute gRPC keepalive takes. The
+	// answer waits for the whole pipeline to write, fsync and sign, so it
+	// gets answerWaits times longer.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	watchdog := time.AfterFunc(c.cfg.StallTimeout, func() { cancel(errStalled) })
+	defer watchdog.Stop()
 	stream, err := storagev1.NewSliceServiceClient(conn).Store(ctx)
 	if err != nil {
-		return nil, err
+		return nil, stalled(ctx, err)
 	}
 	err = stream.Send(&storagev1.StoreRequest{Msg: &storagev1.StoreRequest_Header{Header: hdr}})
 	for off := 0; err == nil && off < len(data); off += wire.FrameSize {
+		watchdog.Reset(c.cfg.StallTimeout)
 		frame := data[off:min(off+wire.FrameSize, len(data))]
 		err = stream.Send(&storagev1.StoreRequest{Msg: &storagev1.StoreRequest_Data{Data: frame}})
 	}
 	// io.EOF means the node ended the stream; its status comes from
 	// CloseAndRecv.
 	if err != nil && err != io.EOF {
-		return nil, err
+		return nil, stalled(ctx, err)
 	}
-	return stream.CloseAndRecv()
+	watchdog.Reset(answerWaits * c.cfg.StallTimeout)
+	resp, err := stream.CloseAndRecv()
+	return resp, stalled(ctx, err)
 }
+
+// answerWaits is how many stall timeouts a store's answer may take after
+// its last byte: every node of the pipeline writes, fsyncs and signs first.
+const answerWaits = 6

@@ -9,7 +9,9 @@ import (
 	mrand "math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
@@ -367,5 +369,43 @@ func TestCollectReceipts(t *testing.T) {
 				t.Fatalf("holders %v failed %v, want %s / %s", holders, failed, tc.wantHolders, tc.wantFailed)
 			}
 		})
+	}
+}
+
+// DESIGN §6.2 step 4: failed pipeline members are replaced. A head that
+// stops taking bytes (paused, half cut off) counts as failed after the
+// stall timeout, as on download, not after gRPC keepalive's quarter
+// minute. Found with the Docker fault test (a paused node).
+func TestPutReplacesStalledHead(t *testing.T) {
+	net := newFakeNet(t, 4, ss)
+	c := net.client(t, func(c *Config) { c.Concurrency = 1; c.StallTimeout = 200 * time.Millisecond })
+	var once sync.Once
+	stalledNode := make(chan *fakeNode, 1)
+	for _, n := range net.nodes {
+		n.set(func(n *fakeNode) {
+			n.storeHook = func(ctx context.Context) error {
+				first := false
+				once.Do(func() { first = true })
+				if !first {
+					return nil
+				}
+				stalledNode <- n
+				select { // takes nothing, as a paused node
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(10 * time.Second):
+					return nil
+				}
+			}
+		})
+	}
+	data := randBytes(ss, 21)
+	f := put(t, c, "/stall", data)
+	stalled := <-stalledNode
+	stalled.mu.Lock()
+	_, held := stalled.slices[f.GetSlices()[0].GetId()]
+	stalled.mu.Unlock()
+	if held {
+		t.Fatal("the upload waited for the stalled head instead of replacing it")
 	}
 }
