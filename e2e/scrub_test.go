@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/internal/cluster"
+	"github.com/stratos-net/stratos/resource/disk"
 	"github.com/stratos-net/stratos/resource/storetest"
 	"github.com/stratos-net/stratos/slice"
 )
@@ -46,7 +46,7 @@ func TestScrubRepairsRottenReplicaInCluster(t *testing.T) {
 	}
 
 	cl.StopNode(holder)
-	rot(t, file(holder))
+	storetest.Rot(t, file(holder))
 	cl.StartNode(holder)
 
 	cl.Eventually(20*time.Second, func() error {
@@ -70,40 +70,11 @@ func TestScrubRepairsRottenReplicaInCluster(t *testing.T) {
 		}
 		return nil
 	})
-	if !quarantined(t, cl.Nodes[holder].Dir, id) {
+	if !storetest.Quarantined(t, disk.QuarantineDir(cl.Nodes[holder].Dir), id) {
 		t.Error("the rotten copy is not in the holder's quarantine")
 	}
 	var got bytes.Buffer
 	if _, err := c.Get(ctx, "/scrub.bin", &got, client.GetOptions{}); err != nil || !bytes.Equal(got.Bytes(), data) {
 		t.Fatalf("download after repair: %v, bytes equal %v", err, bytes.Equal(got.Bytes(), data))
 	}
-}
-
-// rot flips one bit in the middle of the file at path, keeping its size:
-// only its hash can tell.
-func rot(t testing.TB, path string) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 1
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// quarantined reports whether the node with data dir dir set slice id aside.
-func quarantined(t testing.TB, dir string, id slice.ID) bool {
-	t.Helper()
-	q, err := os.ReadDir(filepath.Join(dir, "quarantine"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range q {
-		if strings.HasPrefix(e.Name(), id.Hex()) {
-			return true
-		}
-	}
-	return false
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -227,7 +226,7 @@ func TestVerifyOrder(t *testing.T) {
 	if has(n, bad) || !has(n, good) {
 		t.Errorf("after verification: holds corrupt slice %v, good slice %v; want false, true", has(n, bad), has(n, good))
 	}
-	q, _ := os.ReadDir(filepath.Join(n.dir, "quarantine"))
+	q, _ := os.ReadDir(disk.QuarantineDir(n.dir))
 	if len(q) != 1 || !strings.HasPrefix(q[0].Name(), bad.Hex()) {
 		t.Errorf("quarantine/ = %v, want the corrupt slice", q)
 	}

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -122,34 +120,6 @@ func openDisk(t *testing.T) (*disk.Store, string) {
 	return s, dir
 }
 
-// rot damages the file of slice id in place, keeping its size: only its
-// hash can tell.
-func rot(t testing.TB, path string) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)/2] ^= 1
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func quarantined(t testing.TB, dir string, id slice.ID) bool {
-	t.Helper()
-	q, err := os.ReadDir(filepath.Join(dir, "quarantine"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range q {
-		if strings.HasPrefix(e.Name(), id.Hex()) {
-			return true
-		}
-	}
-	return false
-}
-
 func TestScrubHandlesCorruptSliceLikeVerifyOrder(t *testing.T) {
 	// DESIGN §5.4: a replica that rotted on disk where nobody reads it is
 	// found by a scrub pass and handled exactly as a verify order handles a
@@ -157,7 +127,7 @@ func TestScrubHandlesCorruptSliceLikeVerifyOrder(t *testing.T) {
 	// as a corrupt (not missing) replica, so the meta node drops it and
 	// repairs the slice. Good slices are left alone.
 	damages := map[string]func(t testing.TB, path string){
-		"byte flipped": rot,
+		"byte flipped": storetest.Rot,
 		"truncated": func(t testing.TB, path string) {
 			if err := os.Truncate(path, 1000); err != nil {
 				t.Fatal(err)
@@ -202,7 +172,7 @@ func TestScrubHandlesCorruptSliceLikeVerifyOrder(t *testing.T) {
 			if !proto.Equal(got, want) {
 				t.Errorf("scrub reported %v, a verify order %v", got, want)
 			}
-			if _, err := store.Stat(bad); !errors.Is(err, resource.ErrNotFound) || !quarantined(t, dir, bad) {
+			if _, err := store.Stat(bad); !errors.Is(err, resource.ErrNotFound) || !storetest.Quarantined(t, disk.QuarantineDir(dir), bad) {
 				t.Errorf("corrupt slice not quarantined: Stat err = %v", err)
 			}
 			for _, d := range goodData {
@@ -386,7 +356,7 @@ func TestScrubberRunsInNode(t *testing.T) {
 	n := startNodeWith(t, meta, func(tn *testNode) {
 		storetest.Put(t, tn.store, goodData, 4096)
 		storetest.Put(t, tn.store, badData, 4096)
-		rot(t, tn.store.Path(bad))
+		storetest.Rot(t, tn.store.Path(bad))
 		tn.SetScrubClock(clk)
 	}, func(c *resource.Config, _ *disk.Options) {
 		c.ScrubRate, c.ScrubInterval = 1<<30, 7*time.Hour

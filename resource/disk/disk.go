@@ -95,7 +95,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		dir:           dir,
 		slicesDir:     filepath.Join(dir, "slices"),
 		tmpDir:        filepath.Join(dir, "tmp"),
-		quarantineDir: filepath.Join(dir, "quarantine"),
+		quarantineDir: QuarantineDir(dir),
 		opts:          opts,
 		log:           opts.Logger,
 		createTemp: func(dir, pattern string) (tempFile, error) {
@@ -153,6 +153,9 @@ func (s *Store) clearTmp() error {
 	}
 	return nil
 }
+
+// QuarantineDir is where the store in dir sets aside the files it found bad.
+func QuarantineDir(dir string) string { return filepath.Join(dir, "quarantine") }
 
 func (s *Store) path(id slice.ID) string {
 	h := id.Hex()

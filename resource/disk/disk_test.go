@@ -265,7 +265,7 @@ func TestStoreOverRottenCopyReplacesIt(t *testing.T) {
 	if got, err := os.ReadFile(s.Path(id)); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("after a store over a rotten copy the file is not the slice (err %v)", err)
 	}
-	q, err := os.ReadDir(filepath.Join(dir, "quarantine"))
+	q, err := os.ReadDir(QuarantineDir(dir))
 	if err != nil || len(q) != 1 || !strings.HasPrefix(q[0].Name(), id.Hex()) {
 		t.Fatalf("quarantine holds %v (err %v), want the rotten copy", q, err)
 	}
@@ -275,7 +275,7 @@ func TestStoreOverRottenCopyReplacesIt(t *testing.T) {
 
 	// A good copy is kept: a second store keeps no bytes and quarantines nothing.
 	storetest.Put(t, s, data, 5000)
-	if q, _ := os.ReadDir(filepath.Join(dir, "quarantine")); len(q) != 1 {
+	if q, _ := os.ReadDir(QuarantineDir(dir)); len(q) != 1 {
 		t.Fatalf("a store over a good copy quarantined it: %v", q)
 	}
 }

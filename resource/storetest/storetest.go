@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -72,6 +74,36 @@ func Put(t testing.TB, s resource.SliceStore, data []byte, chunk int) slice.ID {
 		t.Fatalf("put %s: %v", id, err)
 	}
 	return id
+}
+
+// Rot flips one bit in the middle of the file at path, keeping its size:
+// only the slice's hash can tell.
+func Rot(t testing.TB, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 1
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Quarantined reports whether a file of slice id is in the quarantine
+// directory qdir (disk.QuarantineDir of a store's directory).
+func Quarantined(t testing.TB, qdir string, id slice.ID) bool {
+	t.Helper()
+	q, err := os.ReadDir(qdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range q {
+		if strings.HasPrefix(e.Name(), id.Hex()) {
+			return true
+		}
+	}
+	return false
 }
 
 func write(s resource.SliceStore, id slice.ID, data []byte, chunk int) error {
