@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/stratos-net/stratos/account"
+	"github.com/stratos-net/stratos/traffic"
 )
 
 // Chain is what the meta node asks of the value layer (DESIGN §3, §4). With
@@ -224,13 +225,13 @@ func (s *Server) checkPrepaid(ctx context.Context, owner string, more, stored ui
 	if period <= 0 {
 		period = s.cfg.LedgerPeriod
 	}
-	pending = addSat(pending, s.traffic.UserBytes(owner))
+	pending = traffic.AddBytes(pending, s.traffic.UserBytes(owner))
 	kept, err := s.ix.StoredBy(owner)
 	if err != nil {
 		return err
 	}
-	kept = addSat(kept, stored)
-	fee := addSat(trafficFee(addSat(pending, more), price), storageFee(kept, sprice, uint64(period/time.Second)))
+	kept = traffic.AddBytes(kept, stored)
+	fee := traffic.AddBytes(trafficFee(traffic.AddBytes(pending, more), price), storageFee(kept, sprice, uint64(period/time.Second)))
 	if fee > e.amount {
 		return fmt.Errorf("%w for %s: %d ustos prepaid, but %d bytes of traffic not yet settled and %d more, and a period's storage of %d bytes, cost %d ustos (%d ustos/GiB of traffic, %d ustos/GiB per 30 days stored); prepay more, e.g. `stratos tx sds prepay %dustos --from <your key>`",
 			ErrNoPrepay, owner, e.amount, pending, more, kept, fee, price, sprice, fee-e.amount)
@@ -276,14 +277,6 @@ func mulSat(a, b uint64) uint64 {
 	return math.MaxUint64
 }
 
-// addSat is a + b, or the largest uint64 if that overflows.
-func addSat(a, b uint64) uint64 {
-	if a+b < a {
-		return math.MaxUint64
-	}
-	return a + b
-}
-
 // reserve holds bytes of traffic a task may cause against its owner's
 // prepay until the task ends (release) or until its TTL passes.
 func (s *Server) reserve(owner, taskID string, bytes uint64) {
@@ -321,7 +314,7 @@ func (s *Server) reservedBy(owner string, now time.Time) uint64 {
 			delete(s.chain.reserved[owner], id)
 			continue
 		}
-		sum = addSat(sum, r.bytes)
+		sum = traffic.AddBytes(sum, r.bytes)
 	}
 	return sum
 }

@@ -67,22 +67,22 @@ func (l *ledger) Add(node, user string, bytes uint64) {
 // errs on the safe side.
 func (l *ledger) UserBytes(user string) uint64 {
 	l.mu.Lock()
-	buffered := addSat(l.pending.user(user), l.inflight.user(user))
+	buffered := traffic.AddBytes(l.pending.user(user), l.inflight.user(user))
 	for _, r := range l.restores {
 		for _, v := range r.Users {
 			if v.ID == user {
-				buffered = addSat(buffered, v.Bytes)
+				buffered = traffic.AddBytes(buffered, v.Bytes)
 			}
 		}
 	}
-	buffered = addSat(buffered, l.reporting[user])
+	buffered = traffic.AddBytes(buffered, l.reporting[user])
 	l.mu.Unlock()
 	// Read after the buffers: a batch that left them is in the index by now.
 	n, err := l.ix.UserTraffic(user)
 	if err != nil {
 		l.log.Warn("cannot read a user's traffic from the index", "user", user, "err", err)
 	}
-	return addSat(n, buffered)
+	return traffic.AddBytes(n, buffered)
 }
 
 // Take flushes the buffer and returns the report of the period ending now:
@@ -252,13 +252,13 @@ func (b trafficBuffer) add(node, user string, n uint64) {
 		nodes = map[string]uint64{}
 		b[user] = nodes
 	}
-	nodes[node] = addSat(nodes[node], n)
+	nodes[node] = traffic.AddBytes(nodes[node], n)
 }
 
 func (b trafficBuffer) user(user string) uint64 {
 	var n uint64
 	for _, v := range b[user] {
-		n = addSat(n, v)
+		n = traffic.AddBytes(n, v)
 	}
 	return n
 }

@@ -32,6 +32,15 @@ type Report struct {
 	StoredUsers []Volume
 }
 
+// AddBytes adds two byte counts, saturating at 2^64-1: a counter of
+// traffic or storage never wraps around to a small number.
+func AddBytes(a, b uint64) uint64 {
+	if s := a + b; s >= a {
+		return s
+	}
+	return ^uint64(0)
+}
+
 // StoredNodesPerTopN bounds a report's stored nodes to this many times its
 // N; x/pot accepts as many (its StoredNodesPerTopN × top_n).
 const StoredNodesPerTopN = 10

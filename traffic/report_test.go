@@ -2,6 +2,7 @@ package traffic
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"testing"
@@ -86,5 +87,15 @@ func TestReportEmptyAndTraffic(t *testing.T) {
 	want := Report{Nodes: full.Nodes, Users: full.Users}
 	if got := full.Traffic(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Traffic() = %+v, want %+v", got, want)
+	}
+}
+
+func TestAddBytesSaturates(t *testing.T) {
+	for _, tc := range []struct{ a, b, want uint64 }{
+		{0, 0, 0}, {1, 2, 3}, {math.MaxUint64 - 1, 1, math.MaxUint64}, {math.MaxUint64, 1, math.MaxUint64}, {math.MaxUint64, math.MaxUint64, math.MaxUint64},
+	} {
+		if got := AddBytes(tc.a, tc.b); got != tc.want {
+			t.Errorf("AddBytes(%d, %d) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
 	}
 }

@@ -168,7 +168,7 @@ func computeStorage(scan func(prefix []byte, fn func(k, v []byte) error) error) 
 			return fmt.Errorf("index corrupt: decode %q: %w", k, err)
 		}
 		for _, n := range s.Replicas {
-			rec.held[n] = satAdd(rec.held[n], s.Size)
+			rec.held[n] = traffic.AddBytes(rec.held[n], s.Size)
 		}
 		owners := make([]ownerRefs, 0, len(rec.refs[s.Id]))
 		for _, o := range sortedKeys(rec.refs[s.Id]) {
@@ -179,7 +179,7 @@ func computeStorage(scan func(prefix []byte, fn func(k, v []byte) error) error) 
 			return fmt.Errorf("slice %s: %w", s.Id, err)
 		}
 		for i, o := range owners {
-			rec.stored[o.owner] = satAdd(rec.stored[o.owner], bytes[i])
+			rec.stored[o.owner] = traffic.AddBytes(rec.stored[o.owner], bytes[i])
 		}
 		return nil
 	})

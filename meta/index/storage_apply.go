@@ -205,12 +205,3 @@ func (t *txn) addStorage(key []byte, n uint64, add bool) error {
 	t.setCount(key, cur)
 	return nil
 }
-
-// satAdd is a + b, or 2^64-1 if that overflows: a rebuilt counter of an
-// index whose commands were refused past it cannot exceed it.
-func satAdd(a, b uint64) uint64 {
-	if s := a + b; s >= a {
-		return s
-	}
-	return ^uint64(0)
-}

@@ -100,11 +100,7 @@ func (t *txn) addVolume(key []byte, n uint64) error {
 	if err != nil {
 		return err
 	}
-	sum := cur + n
-	if sum < cur {
-		sum = math.MaxUint64
-	}
-	t.setRaw(key, binary.BigEndian.AppendUint64(nil, sum))
+	t.setRaw(key, binary.BigEndian.AppendUint64(nil, traffic.AddBytes(cur, n)))
 	return nil
 }
 
