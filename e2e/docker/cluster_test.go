@@ -28,6 +28,7 @@ import (
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/home"
 	"github.com/stratos-net/stratos/identity"
+	inproc "github.com/stratos-net/stratos/internal/cluster"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 )
 
@@ -226,7 +227,7 @@ func (c *cluster) start() {
 		c.runContainer(n.name, n.ip, n.home, home.RoleResource)
 	}
 	for _, n := range c.nodes {
-		eventually(c.t, 30*time.Second, func() error {
+		inproc.Eventually(c.t, 30*time.Second, func() error {
 			key, err := identity.Load(filepath.Join(n.home, home.NodeKeyFile))
 			if err != nil {
 				return err
@@ -267,7 +268,7 @@ func status(ctx context.Context, cl *client.Client) (*metav1.StatusResponse, map
 // waitAlive waits until every node in want is alive at the meta node.
 func (c *cluster) waitAlive(cl *client.Client, want []*node, within time.Duration) {
 	c.t.Helper()
-	eventually(c.t, within, func() error {
+	inproc.Eventually(c.t, within, func() error {
 		_, states, err := status(context.Background(), cl)
 		if err != nil {
 			return err
@@ -334,22 +335,6 @@ func (c *cluster) remove() {
 func running(name string) bool {
 	out, err := docker(context.Background(), "inspect", "-f", "{{.State.Status}}", name)
 	return err == nil && out == "running"
-}
-
-// eventually polls cond until it returns nil, failing the test after within.
-func eventually(t testing.TB, within time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %v", within, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }
 
 // content is file i's bytes: 1 to 3 MiB, several slices each.

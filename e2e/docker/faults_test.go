@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stratos-net/stratos/client"
+	inproc "github.com/stratos-net/stratos/internal/cluster"
 )
 
 // Upload load: uploaders keep going until the faults are over and at least
@@ -88,7 +89,7 @@ func TestFaultsKeepAcknowledgedFiles(t *testing.T) {
 	}
 
 	// Faults start once the clients are demonstrably working.
-	eventually(t, 2*time.Minute, func() error {
+	inproc.Eventually(t, 2*time.Minute, func() error {
 		if acked.Load() < 3 {
 			return fmt.Errorf("%d uploads acknowledged before any fault", acked.Load())
 		}
@@ -171,7 +172,7 @@ func injectFaults(t *testing.T, c *cluster, began time.Time, paused, killed, cut
 
 	t.Logf("%s fault: docker kill %s (SIGKILL), then docker start on the same home", at(), c.metaName())
 	mustDocker(t, "kill", c.metaName())
-	eventually(t, 30*time.Second, func() error {
+	inproc.Eventually(t, 30*time.Second, func() error {
 		if running(c.metaName()) {
 			return fmt.Errorf("%s still running", c.metaName())
 		}
@@ -188,7 +189,7 @@ func injectFaults(t *testing.T, c *cluster, began time.Time, paused, killed, cut
 // reports no slice under-replicated and no repair pending.
 func waitRepaired(t *testing.T, cl *client.Client, killed *node, within time.Duration) {
 	t.Helper()
-	eventually(t, within, func() error {
+	inproc.Eventually(t, within, func() error {
 		st, states, err := status(context.Background(), cl)
 		if err != nil {
 			return err

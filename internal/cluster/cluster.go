@@ -245,6 +245,13 @@ func (c *Cluster) WaitAlive(n int) {
 // Eventually polls cond until it returns nil or the deadline passes.
 func (c *Cluster) Eventually(within time.Duration, cond func() error) {
 	c.t.Helper()
+	Eventually(c.t, within, cond)
+}
+
+// Eventually polls cond every 50 ms until it returns nil, and fails t with
+// cond's last error if that takes longer than within.
+func Eventually(t testing.TB, within time.Duration, cond func() error) {
+	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
 		err := cond()
@@ -252,7 +259,7 @@ func (c *Cluster) Eventually(within time.Duration, cond func() error) {
 			return
 		}
 		if time.Now().After(deadline) {
-			c.t.Fatalf("not within %s: %v", within, err)
+			t.Fatalf("not within %s: %v", within, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
