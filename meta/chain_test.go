@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	mrand "math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,11 +14,13 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	sdkmath "cosmossdk.io/math"
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/stratos-net/stratos/account"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+	sdskeeper "github.com/stratos-net/stratos/x/sds/keeper"
 )
 
 // fakeChain is the value layer as the meta node sees it.
@@ -423,5 +426,26 @@ func TestReplayGuardForgetsExpired(t *testing.T) {
 	}
 	if err := g.first([]byte("new"), t0, t0.Add(account.MaxSkew)); err != nil || len(g.seen) != 1 {
 		t.Fatalf("after the window: %v, %d remembered, want the new one only", err, len(g.seen))
+	}
+}
+
+// The meta node's fees are x/sds's own: whatever it charges, the prepay
+// check asked for the same.
+func TestFeesAgreeWithChain(t *testing.T) {
+	r := mrand.New(mrand.NewPCG(7, 7))
+	at := func(v sdkmath.Int) uint64 {
+		if !v.IsUint64() {
+			return math.MaxUint64
+		}
+		return v.Uint64()
+	}
+	for range 2000 {
+		bytes, price, seconds := r.Uint64()>>r.IntN(64), r.Uint64()>>r.IntN(64), r.Uint64()>>r.IntN(64)
+		if got, want := trafficFee(bytes, price), at(sdskeeper.TrafficFee(bytes, price)); got != want {
+			t.Fatalf("trafficFee(%d, %d) = %d, x/sds says %d", bytes, price, got, want)
+		}
+		if got, want := storageFee(bytes, price, seconds), at(sdskeeper.StorageFee(bytes, price, seconds)); got != want {
+			t.Fatalf("storageFee(%d, %d, %d) = %d, x/sds says %d", bytes, price, seconds, got, want)
+		}
 	}
 }
