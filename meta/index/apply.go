@@ -18,11 +18,36 @@ import (
 // fed the same log agree. A command that fails writes nothing; its error
 // wraps one of the package's sentinels and names what was wrong.
 func (ix *Index) Apply(cmd *metav1.Command) (*metav1.CommandResult, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.applyLocked(cmd, nil)
+}
+
+// ApplyAt applies the command at position at of a replicated log. The
+// position is written in the same atomic batch as the state the command
+// produced, so after a crash the index knows exactly which commands it
+// holds: a command at or before Applied() is not applied again
+// (ErrApplied), and a replayed log never counts traffic or a task twice.
+//
+// The batch is not synced: the log is the durable record, and a command
+// lost in a crash is applied again from it. Writes reach the store in
+// order, so what survives a crash is always a prefix of the log, and
+// Applied() names its end. Sync makes everything applied durable, as a
+// log that is about to drop entries needs.
+func (ix *Index) ApplyAt(at Position, cmd *metav1.Command) (*metav1.CommandResult, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if !ix.applied.Less(at) {
+		return nil, fmt.Errorf("%w: command at %v, the index holds up to %v", ErrApplied, at, ix.applied)
+	}
+	return ix.applyLocked(cmd, &at)
+}
+
+// applyLocked applies cmd in one batch, with the log position if at is set.
+func (ix *Index) applyLocked(cmd *metav1.Command, at *Position) (*metav1.CommandResult, error) {
 	if cmd == nil {
 		return nil, fmt.Errorf("nil command: %w", ErrBadCommand)
 	}
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
 	t := ix.begin()
 	if changesStorage(cmd) {
 		if err := t.prepareStorage(); err != nil {
@@ -33,8 +58,15 @@ func (ix *Index) Apply(cmd *metav1.Command) (*metav1.CommandResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := t.commit(); err != nil {
+	sync := at == nil
+	if at != nil {
+		t.setRaw([]byte(keyApplied), at.encode())
+	}
+	if err := t.commit(sync); err != nil {
 		return nil, fmt.Errorf("apply: %w", err)
+	}
+	if at != nil {
+		ix.applied = *at
 	}
 	return res, nil
 }

@@ -27,6 +27,7 @@
 //	q/<owner>                         bytes the owner stores: its shares of slices (storage.go)
 //	o/<slice id>\x00<owner>           the owner's references to the slice
 //	c/files, c/slices, c/taskseq      counters, 8 bytes big-endian
+//	c/applied                         Position of the last command applied from a log (position.go)
 //	c/storage                         marks an index that keeps w/, q/ and o/
 //	m/gen (no g)                      the generation in use; absent means '0'
 //

@@ -58,6 +58,7 @@ type Index struct {
 	bloom    *bloom.BloomFilter // every file key and slice key ever added; nil: unusable, ask the store
 	bloomCap uint               // items the filter was sized for
 	bloomN   uint               // items added since it was built
+	applied  Position           // of the last command applied from a log
 }
 
 // Open opens the index kept in store, clears what an interrupted Restore
@@ -77,6 +78,9 @@ func Open(store kv.Store, opts Options) (*Index, error) {
 		return nil, fmt.Errorf("index: open: corrupt generation marker %q", g)
 	}
 	if err := ix.clearGen(otherGen(ix.gen)); err != nil {
+		return nil, fmt.Errorf("index: open: %w", err)
+	}
+	if err := ix.loadApplied(); err != nil {
 		return nil, fmt.Errorf("index: open: %w", err)
 	}
 	if err := ix.rebuildBloom(0); err != nil {

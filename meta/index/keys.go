@@ -29,6 +29,7 @@ const (
 	keyFiles    = prefixCounter + "files"
 	keySlices   = prefixCounter + "slices"
 	keyTaskSeq  = prefixCounter + "taskseq"
+	keyApplied  = prefixCounter + "applied" // Position of the last command applied from a log
 	keyCurrGen  = "m/gen" // physical, outside both generations
 	sepOwner    = '\x00'
 	sepPathByte = '\x01' // stands for "/" inside keys

@@ -43,13 +43,55 @@ var ErrBadSnapshot = errors.New("bad index snapshot")
 // period over the whole index, and a slow w must not stall writes.
 // Otherwise they wait until Snapshot is done.
 func (ix *Index) Snapshot(w io.Writer) error {
+	v, err := ix.View()
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	return v.WriteSnapshot(w)
+}
+
+// View is the state of the index at one moment, to be written as a
+// snapshot later: a replicated log takes it between two applies and
+// streams it while applying goes on (with a kv.Snapshotter store; without
+// one, applies wait until Close).
+type View struct {
+	r       kv.Reader
+	g       byte
+	applied Position
+	release func()
+}
+
+// View opens a view of the current state. Close it when done.
+func (ix *Index) View() (*View, error) {
 	r, g, release, err := ix.view()
 	if err != nil {
-		return fmt.Errorf("snapshot: %w", err)
+		return nil, fmt.Errorf("snapshot: %w", err)
 	}
-	defer release()
-	return writeSnapshot(w, r, g)
+	var applied Position
+	switch b, err := r.Get(phys(g, []byte(keyApplied))); { // read from the view: consistent with it
+	case errors.Is(err, kv.ErrNotFound):
+	case err != nil:
+		release()
+		return nil, fmt.Errorf("snapshot: %w", err)
+	default:
+		if applied, err = decodePosition(b); err != nil {
+			release()
+			return nil, fmt.Errorf("snapshot: %w", err)
+		}
+	}
+	return &View{r: r, g: g, applied: applied, release: release}, nil
 }
+
+// Applied is the position of the last command applied from a log the view
+// holds.
+func (v *View) Applied() Position { return v.applied }
+
+// WriteSnapshot writes the view in the snapshot format.
+func (v *View) WriteSnapshot(w io.Writer) error { return writeSnapshot(w, v.r, v.g) }
+
+// Close releases the view.
+func (v *View) Close() { v.release() }
 
 // view returns a reader of the current state, the generation it is kept
 // in, and the function to call when done reading. With a kv.Snapshotter
@@ -135,6 +177,9 @@ func (ix *Index) Restore(r io.Reader) error {
 	old := ix.gen
 	ix.gen = next
 	_ = ix.clearGen(old) // garbage only now; Open clears what is left
+	if err := ix.loadApplied(); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
 	if err := ix.rebuildBloom(0); err != nil {
 		return fmt.Errorf("restore: %w", err) // the state is restored; the filter is off
 	}
@@ -271,6 +316,9 @@ func checkRecord(k, v []byte) error {
 		return checkVolumeRecord(k[len(prefixTrafficUser):], v)
 	case isStorageKey(k):
 		return checkStorageRecord(k, v)
+	case string(k) == keyApplied:
+		_, err := decodePosition(v)
+		return err
 	case string(k) == keyFiles || string(k) == keySlices || string(k) == keyTaskSeq:
 		if len(v) != 8 {
 			return fmt.Errorf("counter %s of %d bytes", k, len(v))

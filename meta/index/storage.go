@@ -250,7 +250,7 @@ func (ix *Index) migrateStorage() error {
 		}
 	}
 	t.setRaw([]byte(keyStorage), binary.BigEndian.AppendUint64(nil, 1))
-	if err := t.commit(); err != nil {
+	if err := t.commit(true); err != nil {
 		return fmt.Errorf("migrate storage records: %w", err)
 	}
 	return nil

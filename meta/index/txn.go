@@ -102,8 +102,9 @@ func (t *txn) addCounter(key string, delta int64) error {
 	return nil
 }
 
-// commit writes everything in one synced batch and feeds the Bloom filter.
-func (t *txn) commit() error {
+// commit writes everything in one batch, synced if sync, and feeds the
+// Bloom filter.
+func (t *txn) commit(sync bool) error {
 	var b kv.Batch
 	for _, k := range t.order {
 		op := t.pending[k]
@@ -111,7 +112,7 @@ func (t *txn) commit() error {
 		b.Ops = append(b.Ops, *op)
 	}
 	if b.Len() > 0 {
-		if err := t.ix.store.Write(&b, true); err != nil {
+		if err := t.ix.store.Write(&b, sync); err != nil {
 			return err
 		}
 	}
