@@ -30,7 +30,7 @@ const (
 	keySlices   = prefixCounter + "slices"
 	keyTaskSeq  = prefixCounter + "taskseq"
 	keyApplied  = prefixCounter + "applied" // Position of the last command applied from a log
-	keyCurrGen  = "m/gen" // physical, outside both generations
+	keyCurrGen  = "m/gen"                   // physical, outside both generations
 	sepOwner    = '\x00'
 	sepPathByte = '\x01' // stands for "/" inside keys
 )
