@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"cosmossdk.io/math"
@@ -13,6 +14,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/stratos-net/stratos/x/pot/types"
+	registertypes "github.com/stratos-net/stratos/x/register/types"
 )
 
 // VolumeReportInput is a volume report as submitted.
@@ -288,38 +290,71 @@ func (k Keeper) payOut(ctx context.Context, rewards []types.NodeReward, remainde
 	return nil
 }
 
-// verifySignatures checks that more than 2/3 of the active meta nodes signed
-// the report. Every signature must be by an active meta node and valid; a
-// signer appearing twice counts once. Returns the sorted distinct signers.
+// MaxSignaturesPerMetaNode bounds a report's signature list to this many
+// per active meta node. An honest leader sends at most one per authority;
+// the slack leaves room for a repeated signer (ignored) without letting a
+// report make the chain verify an unbounded list.
+const MaxSignaturesPerMetaNode = 2
+
+// verifySignatures counts the signatures of the report that are by
+// distinct active meta nodes and verify over its sign bytes; the report is
+// accepted when they are more than 2/3 of the active meta nodes, computed
+// exactly: 3·counted > 2·active (DESIGN §7: 3 of 4, never 2 of 4). A
+// signature by an unknown or inactive node, one that does not verify, or a
+// second one by a signer already counted is ignored, not an error: the
+// authorities that did sign decide. A list longer than
+// MaxSignaturesPerMetaNode × active is refused before any is verified.
+// Returns the sorted signers counted.
 func (k Keeper) verifySignatures(ctx context.Context, chainID string, in VolumeReportInput) ([]string, error) {
 	keys, err := k.reg.ActiveMetaNodeKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("active meta nodes: %w", err)
 	}
-	msg := types.VolumeReportSignBytes(chainID, in.Period, in.ReportVolumes)
-	valid := make(map[string]bool, len(in.Signatures))
-	for _, s := range in.Signatures {
-		pub, ok := keys[s.MetaNodeId]
-		if !ok {
-			return nil, fmt.Errorf("%w: %q is not an active meta node", types.ErrBadSignature, s.MetaNodeId)
-		}
-		if len(pub) != ed25519.PublicKeySize {
-			return nil, fmt.Errorf("%w: meta node %s has a malformed public key", types.ErrBadSignature, s.MetaNodeId)
-		}
-		if len(s.Signature) != ed25519.SignatureSize || !ed25519.Verify(ed25519.PublicKey(pub), msg, s.Signature) {
-			return nil, fmt.Errorf("%w: signature of meta node %s does not verify", types.ErrBadSignature, s.MetaNodeId)
-		}
-		valid[s.MetaNodeId] = true
-	}
 	active := len(keys)
-	if 3*len(valid) <= 2*active {
-		return nil, fmt.Errorf("%w: have %d of %d active meta nodes, need more than 2/3",
-			types.ErrNotEnoughSignatures, len(valid), active)
+	if limit := MaxSignaturesPerMetaNode * active; len(in.Signatures) > limit {
+		return nil, fmt.Errorf("%w: %d signatures, at most %d (%d per active meta node, %d active)",
+			types.ErrTooManySignatures, len(in.Signatures), limit, MaxSignaturesPerMetaNode, active)
 	}
-	signers := make([]string, 0, len(valid))
-	for id := range valid {
+	msg := types.VolumeReportSignBytes(chainID, in.Period, in.ReportVolumes)
+	counted := make(map[string]bool, len(in.Signatures))
+	var ignored []string
+	for _, s := range in.Signatures {
+		if counted[s.MetaNodeId] {
+			continue // a signer counts once
+		}
+		if why := checkSignature(keys, msg, s); why != "" {
+			ignored = append(ignored, fmt.Sprintf("%q %s", s.MetaNodeId, why))
+			continue
+		}
+		counted[s.MetaNodeId] = true
+	}
+	if !registertypes.SuperMajority(len(counted), active) {
+		err := fmt.Errorf("%w: have %d of %d active meta nodes, need more than 2/3 (%d)",
+			types.ErrNotEnoughSignatures, len(counted), active, registertypes.SuperMajorityNeeded(active))
+		if len(ignored) > 0 {
+			err = fmt.Errorf("%w; ignored: %s", err, strings.Join(ignored, ", "))
+		}
+		return nil, err
+	}
+	signers := make([]string, 0, len(counted))
+	for id := range counted {
 		signers = append(signers, id)
 	}
 	sort.Strings(signers)
 	return signers, nil
+}
+
+// checkSignature says why s does not count for msg ("" if it does): its
+// signer must be an active meta node (in keys) and its signature verify.
+func checkSignature(keys map[string][]byte, msg []byte, s types.MetaSignature) string {
+	pub, ok := keys[s.MetaNodeId]
+	switch {
+	case !ok:
+		return "is not an active meta node"
+	case len(pub) != ed25519.PublicKeySize:
+		return "has a malformed public key"
+	case len(s.Signature) != ed25519.SignatureSize || !ed25519.Verify(ed25519.PublicKey(pub), msg, s.Signature):
+		return "signature does not verify"
+	}
+	return ""
 }

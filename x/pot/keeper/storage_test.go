@@ -198,13 +198,13 @@ func TestStorageReportRejections(t *testing.T) {
 		}, true, types.ErrZeroBytes, "stored user"},
 		{"tampered stored bytes", func(f *fixture, v *types.ReportVolumes) {
 			v.StoredNodes[0].Bytes++
-		}, false, types.ErrBadSignature, ""},
+		}, false, types.ErrNotEnoughSignatures, "have 0 of 3"},
 		{"tampered stored user bytes", func(f *fixture, v *types.ReportVolumes) {
 			v.StoredUsers[0].Bytes--
-		}, false, types.ErrBadSignature, ""},
+		}, false, types.ErrNotEnoughSignatures, "have 0 of 3"},
 		{"stored user added after signing", func(f *fixture, v *types.ReportVolumes) {
 			v.StoredUsers = append(v.StoredUsers, types.UserVolume{Address: user("bob"), Bytes: 7})
-		}, false, types.ErrBadSignature, ""},
+		}, false, types.ErrNotEnoughSignatures, "have 0 of 3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := setup(t)

@@ -3,6 +3,11 @@ package types
 import errorsmod "cosmossdk.io/errors"
 
 // x/pot errors; codes start at 2 (1 is reserved by the SDK).
+//
+// ErrBadSignature is no longer returned: a signature that does not count
+// (unknown or inactive signer, not verifying, signer repeated) is ignored,
+// and a report with too few that count fails with ErrNotEnoughSignatures
+// (DESIGN §7). Its code stays registered so no code is ever reused.
 var (
 	ErrPeriodReported      = errorsmod.Register(ModuleName, 2, "period already reported")
 	ErrNodeNotRegistered   = errorsmod.Register(ModuleName, 3, "resource node not registered or not active")
@@ -19,4 +24,5 @@ var (
 	ErrInvalidGenesis      = errorsmod.Register(ModuleName, 14, "invalid genesis state")
 	ErrPeriodNotEnded      = errorsmod.Register(ModuleName, 15, "ledger period has not ended")
 	ErrStalePeriod         = errorsmod.Register(ModuleName, 16, "ledger period older than the last reported one")
+	ErrTooManySignatures   = errorsmod.Register(ModuleName, 17, "too many signatures in volume report")
 )

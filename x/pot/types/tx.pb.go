@@ -36,10 +36,14 @@ const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 // MsgVolumeReport may be submitted by any account (it pays the fee); its
 // authority comes from the meta nodes' signatures.
 type MsgVolumeReport struct {
-	Reporter   string          `protobuf:"bytes,1,opt,name=reporter,proto3" json:"reporter,omitempty"`
-	Period     uint64          `protobuf:"varint,2,opt,name=period,proto3" json:"period,omitempty"`
-	Nodes      []NodeVolume    `protobuf:"bytes,3,rep,name=nodes,proto3" json:"nodes"`
-	Users      []UserVolume    `protobuf:"bytes,4,rep,name=users,proto3" json:"users"`
+	Reporter string       `protobuf:"bytes,1,opt,name=reporter,proto3" json:"reporter,omitempty"`
+	Period   uint64       `protobuf:"varint,2,opt,name=period,proto3" json:"period,omitempty"`
+	Nodes    []NodeVolume `protobuf:"bytes,3,rep,name=nodes,proto3" json:"nodes"`
+	Users    []UserVolume `protobuf:"bytes,4,rep,name=users,proto3" json:"users"`
+	// signatures: the report counts those by distinct active meta nodes that
+	// verify, and is accepted when they are more than 2/3 of the active set
+	// (3·counted > 2·active); any other is ignored. At most 2 per active meta
+	// node (ErrTooManySignatures).
 	Signatures []MetaSignature `protobuf:"bytes,5,rep,name=signatures,proto3" json:"signatures"`
 	// stored_nodes: bytes of slice replicas each resource node holds at the
 	// period's end; they share the storage fees (DESIGN §7).
