@@ -56,7 +56,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod: "RegisterMetaNode",
 					Use:       "register-meta-node [public-key-hex] [network-address] [deposit]",
-					Short:     "Apply as a meta node; it is pending until a majority of the active meta nodes approves",
+					Short:     "Apply as a meta node; it is pending until more than 2/3 of the active meta nodes approve (or governance admits it)",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{
 						{ProtoField: "public_key"}, {ProtoField: "network_address"}, {ProtoField: "deposit"},
 					},
@@ -64,7 +64,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod: "ApproveMetaNode",
 					Use:       "approve-meta-node [voter-node-id] [candidate-node-id]",
-					Short:     "Vote, as the operator of an active meta node, to admit a pending meta node",
+					Short:     "Vote, as the operator of an active meta node, to admit a pending meta node; more than 2/3 of the active meta nodes admit it",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{
 						{ProtoField: "voter_node_id"}, {ProtoField: "candidate_node_id"},
 					},
@@ -72,7 +72,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod: "VoteRemoveMetaNode",
 					Use:       "vote-remove-meta-node [voter-node-id] [target-node-id]",
-					Short:     "Vote, as the operator of an active meta node, to remove another active meta node; a majority of the others removes it and its deposit goes to the community pool",
+					Short:     "Vote, as the operator of an active meta node, to remove another active meta node; more than 2/3 of the others remove it and its deposit goes to the community pool",
 					Example:   "stratos tx register vote-remove-meta-node <voter-node-id> <target-node-id> --from op",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{
 						{ProtoField: "voter_node_id"}, {ProtoField: "target_node_id"},

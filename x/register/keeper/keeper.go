@@ -319,8 +319,10 @@ func (k Keeper) RegisterMetaNode(ctx context.Context, operator sdk.AccAddress, p
 // ApproveMetaNode records the vote of the active meta node voterNodeID,
 // operated by voter, to admit the PENDING candidate. Each active meta node
 // votes once; the candidate becomes ACTIVE when the approvals of currently
-// active meta nodes are more than half of them (DESIGN §4: "admitted by a
-// vote of existing meta nodes"). It returns the candidate's status.
+// active meta nodes are more than 2/3 of them, 3·approvals > 2·active
+// (DESIGN §4: "admitted by a vote of existing meta nodes"; the authorities
+// decide by more than 2/3, as for volume reports, DESIGN §7): 3 of 4,
+// never 2 of 4. It returns the candidate's status.
 func (k Keeper) ApproveMetaNode(ctx context.Context, voter sdk.AccAddress, voterNodeID, candidateID string) (types.NodeStatus, error) {
 	if !k.IsActiveMetaNodeOperator(ctx, voter, voterNodeID) {
 		return 0, errorsmod.Wrapf(types.ErrUnauthorized, "%s does not operate an active meta node %s", voter, voterNodeID)
@@ -342,7 +344,7 @@ func (k Keeper) ApproveMetaNode(ctx context.Context, voter sdk.AccAddress, voter
 	if err != nil {
 		return 0, err
 	}
-	if HasMajority(c.Approvals, active) {
+	if HasSuperMajority(c.Approvals, active) {
 		c.Status = types.NodeStatus_NODE_STATUS_ACTIVE
 	}
 	if err := k.MetaNodes.Set(ctx, candidateID, c); err != nil {
@@ -352,10 +354,11 @@ func (k Keeper) ApproveMetaNode(ctx context.Context, voter sdk.AccAddress, voter
 	return c.Status, nil
 }
 
-// HasMajority reports whether the approvals that come from active meta
-// nodes are more than half of the active meta nodes.
-func HasMajority(approvals []string, active map[string]bool) bool {
-	return 2*countIn(approvals, active) > len(active)
+// HasSuperMajority reports whether the votes that come from nodes in
+// active are more than 2/3 of active (types.SuperMajority); a vote by a
+// node no longer active does not count.
+func HasSuperMajority(votes []string, active map[string]bool) bool {
+	return types.SuperMajority(countIn(votes, active), len(active))
 }
 
 // VoteRemoveMetaNode records the vote of the active meta node voterNodeID,
@@ -364,7 +367,8 @@ func HasMajority(approvals []string, active map[string]bool) bool {
 // active meta node other than the target votes once. Votes are counted
 // against the active set as it is when each vote arrives: only the votes of
 // nodes that are still active count, and the target is removed when they are
-// more than half of the active meta nodes other than the target. A removed
+// more than 2/3 of the active meta nodes other than the target (3 of 3, 3
+// of 4, 4 of 5; with 2 active the other one alone). A removed
 // target becomes REMOVED (it leaves ActiveMetaNodeKeys and
 // IsActiveMetaNodeOperator), its whole deposit goes to the community pool
 // and its pending removal votes are deleted. The last active meta node
@@ -400,10 +404,10 @@ func (k Keeper) VoteRemoveMetaNode(ctx context.Context, voter sdk.AccAddress, vo
 	t.RemovalVotes = append(t.RemovalVotes, voterNodeID)
 	res := &types.MsgVoteRemoveMetaNodeResponse{
 		Votes:   uint32(countIn(t.RemovalVotes, others)),
-		Needed:  uint32(len(others)/2 + 1),
+		Needed:  uint32(types.SuperMajorityNeeded(len(others))),
 		Slashed: sdk.NewCoin(types.Denom, math.ZeroInt()),
 	}
-	if HasMajority(t.RemovalVotes, others) {
+	if HasSuperMajority(t.RemovalVotes, others) {
 		if res.Slashed, err = k.removeMetaNode(ctx, &t); err != nil {
 			return nil, err
 		}
@@ -490,7 +494,7 @@ func (k Keeper) SetMetaNodeStatus(ctx context.Context, authority, nodeID string,
 
 // settleMetaVotes applies what the votes already cast decide once the
 // active set has shrunk: approvals and removal votes count only the nodes
-// active now, so after a removal an earlier vote may be a majority, though
+// active now, so after a removal an earlier vote may be more than 2/3, though
 // its voters cannot vote again. Each round changes one node, so there are
 // at most as many rounds as meta nodes.
 func (k Keeper) settleMetaVotes(ctx context.Context) error {
@@ -503,7 +507,7 @@ func (k Keeper) settleMetaVotes(ctx context.Context) error {
 		err = k.MetaNodes.Walk(ctx, nil, func(id string, n types.MetaNode) (bool, error) {
 			switch n.Status {
 			case types.NodeStatus_NODE_STATUS_PENDING:
-				if len(active) > 0 && HasMajority(n.Approvals, active) {
+				if HasSuperMajority(n.Approvals, active) {
 					next = &n
 				}
 			case types.NodeStatus_NODE_STATUS_ACTIVE:
@@ -513,7 +517,7 @@ func (k Keeper) settleMetaVotes(ctx context.Context) error {
 						others[a] = true
 					}
 				}
-				if len(others) > 0 && len(n.RemovalVotes) > 0 && HasMajority(n.RemovalVotes, others) {
+				if HasSuperMajority(n.RemovalVotes, others) {
 					next = &n
 				}
 			}

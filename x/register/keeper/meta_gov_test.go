@@ -63,36 +63,59 @@ func TestGovSetMetaNodeStatus(t *testing.T) {
 }
 
 // Votes count only the meta nodes active now (DESIGN §5.2), so when the
-// active set shrinks, votes cast earlier may become a majority; their
-// voters cannot vote again, so the chain applies them at once.
+// active set shrinks, votes cast earlier may become more than 2/3 of it;
+// their voters cannot vote again, so the chain applies them at once.
 func TestVotesSettleWhenActiveSetShrinks(t *testing.T) {
 	f := newFixture(t)
-	ids, ops := f.metaNodes(t, 5)
-	a, b, c, d, e := ids[0], ids[1], ids[2], ids[3], ids[4]
-	// Removing e needs 3 of the other 4; b and c vote.
-	f.mustVoteRemove(t, ops[1], b, e, types.NodeStatus_NODE_STATUS_ACTIVE, 1, 3)
-	f.mustVoteRemove(t, ops[2], c, e, types.NodeStatus_NODE_STATUS_ACTIVE, 2, 3)
-	// A candidate approved by a and b: 2 of 5, not a majority.
+	ids, ops := f.metaNodes(t, 6)
+	a, b, c, d, e, g := ids[0], ids[1], ids[2], ids[3], ids[4], ids[5]
+	// Removing g needs more than 2/3 of the other 5: 4. b, c and d vote.
+	f.mustVoteRemove(t, ops[1], b, g, types.NodeStatus_NODE_STATUS_ACTIVE, 1, 4)
+	f.mustVoteRemove(t, ops[2], c, g, types.NodeStatus_NODE_STATUS_ACTIVE, 2, 4)
+	f.mustVoteRemove(t, ops[3], d, g, types.NodeStatus_NODE_STATUS_ACTIVE, 3, 4)
+	// A candidate approved by a, b and c: 3 of 6, it needs 5.
 	_, opP := f.account(t, 9)
 	p, _ := f.registerMeta(t, opP, 9)
-	for i, v := range []string{a, b} {
+	for i, v := range []string{a, b, c} {
 		if _, err := f.ms.ApproveMetaNode(f.ctx, &types.MsgApproveMetaNode{Voter: ops[i], VoterNodeId: v, CandidateNodeId: p}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// Governance removes d: the others of e are now a, b, c, and b and c
-	// are a majority of them; e goes. Then a, b, c remain, and a and b's
-	// approvals of p are a majority: p is admitted.
-	if _, err := f.ms.SetMetaNodeStatus(f.ctx, &types.MsgSetMetaNodeStatus{Authority: f.authority, NodeId: d, Status: types.NodeStatus_NODE_STATUS_REMOVED}); err != nil {
+	// Governance removes e: the others of g are now a, b, c, d, and b, c, d
+	// are 3 of 4, more than 2/3; g goes. Then a, b, c, d remain, and the
+	// approvals of a, b, c are 3 of 4: p is admitted.
+	if _, err := f.ms.SetMetaNodeStatus(f.ctx, &types.MsgSetMetaNodeStatus{Authority: f.authority, NodeId: e, Status: types.NodeStatus_NODE_STATUS_REMOVED}); err != nil {
 		t.Fatal(err)
 	}
-	for id, want := range map[string]types.NodeStatus{d: types.NodeStatus_NODE_STATUS_REMOVED, e: types.NodeStatus_NODE_STATUS_REMOVED, p: types.NodeStatus_NODE_STATUS_ACTIVE} {
+	for id, want := range map[string]types.NodeStatus{e: types.NodeStatus_NODE_STATUS_REMOVED, g: types.NodeStatus_NODE_STATUS_REMOVED, p: types.NodeStatus_NODE_STATUS_ACTIVE} {
 		n, err := f.k.MetaNodes.Get(f.ctx, id)
 		if err != nil || n.Status != want {
 			t.Fatalf("meta node %.8s: %s (err %v), want %s", id, n.Status, err, want)
 		}
 	}
 	if !f.pool().Equal(math.NewInt(2_000_000)) {
-		t.Fatalf("pool %s, want the deposits of d and e", f.pool())
+		t.Fatalf("pool %s, want the deposits of e and g", f.pool())
+	}
+}
+
+// DESIGN §5.2 with §7's rule: a shrinking active set never turns 2 votes
+// of 4 into a decision; 2 of 3 is not more than 2/3 either.
+func TestVotesDoNotSettleBelowTwoThirds(t *testing.T) {
+	f := newFixture(t)
+	ids, ops := f.metaNodes(t, 5)
+	a, b, c, e := ids[0], ids[1], ids[2], ids[4]
+	// Removing e: b and c vote, 2 of the other 4.
+	f.mustVoteRemove(t, ops[1], b, e, types.NodeStatus_NODE_STATUS_ACTIVE, 1, 3)
+	f.mustVoteRemove(t, ops[2], c, e, types.NodeStatus_NODE_STATUS_ACTIVE, 2, 3)
+	// Governance removes a: b and c are 2 of e's 3 others (b, c, d): not
+	// more than 2/3, e stays.
+	if _, err := f.ms.SetMetaNodeStatus(f.ctx, &types.MsgSetMetaNodeStatus{Authority: f.authority, NodeId: a, Status: types.NodeStatus_NODE_STATUS_REMOVED}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := f.k.MetaNodes.Get(f.ctx, e); n.Status != types.NodeStatus_NODE_STATUS_ACTIVE {
+		t.Fatalf("e is %s after 2 of 3 votes, want ACTIVE", n.Status)
+	}
+	if keys := mustKeys(t, f); len(keys) != 4 {
+		t.Fatalf("%d authorities, want 4", len(keys))
 	}
 }

@@ -128,10 +128,11 @@ func TestVoteRemoveMetaNode(t *testing.T) {
 	wantErr(t, err, types.ErrNodeExists)
 }
 
-// DESIGN §5.2: removal needs the votes of more than half of the active meta
-// nodes other than the target: 1 of 1, 2 of 2, 2 of 3, 3 of 4.
+// DESIGN §5.2: removal needs the votes of more than 2/3 of the active meta
+// nodes other than the target (3·votes > 2·others): 1 of 1, 2 of 2, 3 of
+// 3, 3 of 4, 4 of 5, 5 of 6; never 2 of 3 or 4 of 6.
 func TestVoteRemoveMetaNodeMajority(t *testing.T) {
-	for _, tc := range []struct{ active, need int }{{2, 1}, {3, 2}, {4, 2}, {5, 3}} {
+	for _, tc := range []struct{ active, need int }{{2, 1}, {3, 2}, {4, 3}, {5, 3}, {6, 4}, {7, 5}} {
 		t.Run(fmt.Sprintf("%d active", tc.active), func(t *testing.T) {
 			f := newFixture(t)
 			ids, ops := f.metaNodes(t, tc.active)
@@ -245,10 +246,11 @@ func TestVoteRemoveMetaNodeRecountsActiveVoters(t *testing.T) {
 	ids, ops := f.metaNodes(t, 4)
 	a, b, c, d := ids[0], ids[1], ids[2], ids[3]
 	total := f.bank.total()
-	f.mustVoteRemove(t, ops[0], a, d, types.NodeStatus_NODE_STATUS_ACTIVE, 1, 2) // 1 of 2 (others: a, b, c)
-	// b and c vote a out.
-	f.mustVoteRemove(t, ops[1], b, a, types.NodeStatus_NODE_STATUS_ACTIVE, 1, 2)
-	f.mustVoteRemove(t, ops[2], c, a, types.NodeStatus_NODE_STATUS_REMOVED, 2, 2)
+	f.mustVoteRemove(t, ops[0], a, d, types.NodeStatus_NODE_STATUS_ACTIVE, 1, 3) // 1 of 3 (others: a, b, c)
+	// b, c and d vote a out.
+	f.mustVoteRemove(t, ops[1], b, a, types.NodeStatus_NODE_STATUS_ACTIVE, 1, 3)
+	f.mustVoteRemove(t, ops[2], c, a, types.NodeStatus_NODE_STATUS_ACTIVE, 2, 3)
+	f.mustVoteRemove(t, ops[3], d, a, types.NodeStatus_NODE_STATUS_REMOVED, 3, 3)
 	// a's vote on d is still stored but no longer counts: others are b and c.
 	if n, _ := f.k.MetaNodes.Get(f.ctx, d); !reflect.DeepEqual(n.RemovalVotes, []string{a}) {
 		t.Fatalf("votes on d: %v", n.RemovalVotes)
@@ -269,8 +271,9 @@ func TestGenesisRoundTripRemovalVotes(t *testing.T) {
 	f := newFixture(t)
 	ids, ops := f.metaNodes(t, 4)
 	a, b, c, d := ids[0], ids[1], ids[2], ids[3]
-	f.mustVoteRemove(t, ops[1], b, a, types.NodeStatus_NODE_STATUS_ACTIVE, 1, 2)
-	f.mustVoteRemove(t, ops[3], d, a, types.NodeStatus_NODE_STATUS_REMOVED, 2, 2) // a removed
+	f.mustVoteRemove(t, ops[1], b, a, types.NodeStatus_NODE_STATUS_ACTIVE, 1, 3)
+	f.mustVoteRemove(t, ops[2], c, a, types.NodeStatus_NODE_STATUS_ACTIVE, 2, 3)
+	f.mustVoteRemove(t, ops[3], d, a, types.NodeStatus_NODE_STATUS_REMOVED, 3, 3) // a removed
 	f.mustVoteRemove(t, ops[1], b, c, types.NodeStatus_NODE_STATUS_ACTIVE, 1, 2)  // pending on c
 
 	gs, err := f.k.ExportGenesis(f.ctx)

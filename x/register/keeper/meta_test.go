@@ -63,11 +63,12 @@ func TestRegisterMetaNode(t *testing.T) {
 	}
 }
 
-// DESIGN §5.2 (whitepaper §3.3 PoA): a candidate is admitted when the
-// approvals of active meta nodes are more than half of the active meta
-// nodes: 1 of 1, 2 of 2, 2 of 3, 3 of 4.
+// DESIGN §4/§5.2: a candidate is admitted when the approvals of active
+// meta nodes are more than 2/3 of the active meta nodes, the authorities'
+// rule (DESIGN §7: "3 of 4, never 2 of 4"): 1 of 1, 2 of 2, 3 of 3, 3 of 4,
+// 4 of 5, 5 of 6 (never 4 of 6), 5 of 7.
 func TestApproveMetaNodeMajority(t *testing.T) {
-	for _, tc := range []struct{ active, need int }{{1, 1}, {2, 2}, {3, 2}, {4, 3}} {
+	for _, tc := range []struct{ active, need int }{{1, 1}, {2, 2}, {3, 3}, {4, 3}, {5, 4}, {6, 5}, {7, 5}} {
 		t.Run(fmt.Sprintf("%d active", tc.active), func(t *testing.T) {
 			f := newFixture(t)
 			var voters []string

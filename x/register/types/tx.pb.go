@@ -660,11 +660,11 @@ func (m *MsgVoteRemoveMetaNode) GetTargetNodeId() string {
 
 type MsgVoteRemoveMetaNodeResponse struct {
 	// status is the target's status after this vote: ACTIVE, or REMOVED when
-	// this vote completed the majority.
+	// this vote completed more than 2/3 of the others.
 	Status NodeStatus `protobuf:"varint,1,opt,name=status,proto3,enum=stratos.register.v1.NodeStatus" json:"status,omitempty"`
 	// votes counts the removal votes of meta nodes that are active now (this
-	// one included); needed is more than half of the active meta nodes other
-	// than the target.
+	// one included); needed is the smallest number more than 2/3 of the
+	// active meta nodes other than the target (3·needed > 2·others).
 	Votes  uint32 `protobuf:"varint,2,opt,name=votes,proto3" json:"votes,omitempty"`
 	Needed uint32 `protobuf:"varint,3,opt,name=needed,proto3" json:"needed,omitempty"`
 	// slashed is the deposit sent to the community pool (zero unless removed).
@@ -1037,11 +1037,12 @@ type MsgClient interface {
 	DeactivateResourceNode(ctx context.Context, in *MsgDeactivateResourceNode, opts ...grpc.CallOption) (*MsgDeactivateResourceNodeResponse, error)
 	// RegisterMetaNode applies for admission as a meta node (PoA authority).
 	RegisterMetaNode(ctx context.Context, in *MsgRegisterMetaNode, opts ...grpc.CallOption) (*MsgRegisterMetaNodeResponse, error)
-	// ApproveMetaNode is one active meta node's vote to admit a candidate.
+	// ApproveMetaNode is one active meta node's vote to admit a candidate;
+	// the approvals of more than 2/3 of the active meta nodes admit it.
 	ApproveMetaNode(ctx context.Context, in *MsgApproveMetaNode, opts ...grpc.CallOption) (*MsgApproveMetaNodeResponse, error)
 	// VoteRemoveMetaNode is one active meta node's vote to remove another
-	// active meta node (DESIGN §5.2); a majority of the others removes it and
-	// sends its deposit to the community pool.
+	// active meta node (DESIGN §5.2); the votes of more than 2/3 of the others
+	// remove it and send its deposit to the community pool.
 	VoteRemoveMetaNode(ctx context.Context, in *MsgVoteRemoveMetaNode, opts ...grpc.CallOption) (*MsgVoteRemoveMetaNodeResponse, error)
 	// SetMetaNodeStatus admits a pending meta node, or removes an active one,
 	// by governance (DESIGN §4: "admitted by a vote of existing meta nodes or
@@ -1141,11 +1142,12 @@ type MsgServer interface {
 	DeactivateResourceNode(context.Context, *MsgDeactivateResourceNode) (*MsgDeactivateResourceNodeResponse, error)
 	// RegisterMetaNode applies for admission as a meta node (PoA authority).
 	RegisterMetaNode(context.Context, *MsgRegisterMetaNode) (*MsgRegisterMetaNodeResponse, error)
-	// ApproveMetaNode is one active meta node's vote to admit a candidate.
+	// ApproveMetaNode is one active meta node's vote to admit a candidate;
+	// the approvals of more than 2/3 of the active meta nodes admit it.
 	ApproveMetaNode(context.Context, *MsgApproveMetaNode) (*MsgApproveMetaNodeResponse, error)
 	// VoteRemoveMetaNode is one active meta node's vote to remove another
-	// active meta node (DESIGN §5.2); a majority of the others removes it and
-	// sends its deposit to the community pool.
+	// active meta node (DESIGN §5.2); the votes of more than 2/3 of the others
+	// remove it and send its deposit to the community pool.
 	VoteRemoveMetaNode(context.Context, *MsgVoteRemoveMetaNode) (*MsgVoteRemoveMetaNodeResponse, error)
 	// SetMetaNodeStatus admits a pending meta node, or removes an active one,
 	// by governance (DESIGN §4: "admitted by a vote of existing meta nodes or
