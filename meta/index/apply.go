@@ -51,7 +51,7 @@ func (ix *Index) applyLocked(cmd *metav1.Command, at *Position) (*metav1.Command
 	t := ix.begin()
 	if changesStorage(cmd) {
 		if err := t.prepareStorage(); err != nil {
-			return nil, fmt.Errorf("apply: %w", err)
+			return nil, fmt.Errorf("apply: %w: %w", ErrStore, err)
 		}
 	}
 	res, err := t.apply(cmd)
@@ -63,7 +63,7 @@ func (ix *Index) applyLocked(cmd *metav1.Command, at *Position) (*metav1.Command
 		t.setRaw([]byte(keyApplied), at.encode())
 	}
 	if err := t.commit(sync); err != nil {
-		return nil, fmt.Errorf("apply: %w", err)
+		return nil, fmt.Errorf("apply: %w: %w", ErrStore, err)
 	}
 	if at != nil {
 		ix.applied = *at

@@ -8,8 +8,15 @@ import (
 	"github.com/stratos-net/stratos/kv"
 )
 
-// ErrApplied is returned by ApplyAt for a command the index already holds.
-var ErrApplied = errors.New("command already applied")
+var (
+	// ErrApplied is returned by ApplyAt for a command the index already
+	// holds.
+	ErrApplied = errors.New("command already applied")
+	// ErrStore wraps a failure of the store under the index, which, unlike
+	// a refused command, another replica applying the same command does not
+	// share: a replicated log must stop rather than go on without it.
+	ErrStore = errors.New("index store failed")
+)
 
 // Position is a command's place in a replicated log: the log entry's index
 // and the command's place inside that entry (one entry carries a batch of

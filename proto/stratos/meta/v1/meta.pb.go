@@ -704,6 +704,53 @@ func (*Command_TakeTraffic) isCommand_Op() {}
 
 func (*Command_RestoreTraffic) isCommand_Op() {}
 
+// CommandBatch is what one entry of the replicated log carries: many small
+// commands share an entry, so the audit trail of every transfer survives a
+// leader change without a consensus round per slice (DESIGN §5.1).
+type CommandBatch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Commands      []*Command             `protobuf:"bytes,1,rep,name=commands,proto3" json:"commands,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommandBatch) Reset() {
+	*x = CommandBatch{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommandBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommandBatch) ProtoMessage() {}
+
+func (x *CommandBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommandBatch.ProtoReflect.Descriptor instead.
+func (*CommandBatch) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *CommandBatch) GetCommands() []*Command {
+	if x != nil {
+		return x.Commands
+	}
+	return nil
+}
+
 type RegisterNodeCmd struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Node          *NodeRecord            `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
@@ -713,7 +760,7 @@ type RegisterNodeCmd struct {
 
 func (x *RegisterNodeCmd) Reset() {
 	*x = RegisterNodeCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[6]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -725,7 +772,7 @@ func (x *RegisterNodeCmd) String() string {
 func (*RegisterNodeCmd) ProtoMessage() {}
 
 func (x *RegisterNodeCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[6]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -738,7 +785,7 @@ func (x *RegisterNodeCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterNodeCmd.ProtoReflect.Descriptor instead.
 func (*RegisterNodeCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{6}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RegisterNodeCmd) GetNode() *NodeRecord {
@@ -762,7 +809,7 @@ type CreateTaskCmd struct {
 
 func (x *CreateTaskCmd) Reset() {
 	*x = CreateTaskCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[7]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -774,7 +821,7 @@ func (x *CreateTaskCmd) String() string {
 func (*CreateTaskCmd) ProtoMessage() {}
 
 func (x *CreateTaskCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[7]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -787,7 +834,7 @@ func (x *CreateTaskCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTaskCmd.ProtoReflect.Descriptor instead.
 func (*CreateTaskCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{7}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateTaskCmd) GetKind() TaskKind {
@@ -844,7 +891,7 @@ type CommitFileCmd struct {
 
 func (x *CommitFileCmd) Reset() {
 	*x = CommitFileCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[8]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -856,7 +903,7 @@ func (x *CommitFileCmd) String() string {
 func (*CommitFileCmd) ProtoMessage() {}
 
 func (x *CommitFileCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[8]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -869,7 +916,7 @@ func (x *CommitFileCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitFileCmd.ProtoReflect.Descriptor instead.
 func (*CommitFileCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{8}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CommitFileCmd) GetTaskId() string {
@@ -902,7 +949,7 @@ type ReplicaSet struct {
 
 func (x *ReplicaSet) Reset() {
 	*x = ReplicaSet{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[9]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -914,7 +961,7 @@ func (x *ReplicaSet) String() string {
 func (*ReplicaSet) ProtoMessage() {}
 
 func (x *ReplicaSet) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[9]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -927,7 +974,7 @@ func (x *ReplicaSet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaSet.ProtoReflect.Descriptor instead.
 func (*ReplicaSet) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{9}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ReplicaSet) GetNodeIds() []string {
@@ -946,7 +993,7 @@ type EndTaskCmd struct {
 
 func (x *EndTaskCmd) Reset() {
 	*x = EndTaskCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[10]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -958,7 +1005,7 @@ func (x *EndTaskCmd) String() string {
 func (*EndTaskCmd) ProtoMessage() {}
 
 func (x *EndTaskCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[10]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -971,7 +1018,7 @@ func (x *EndTaskCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndTaskCmd.ProtoReflect.Descriptor instead.
 func (*EndTaskCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{10}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *EndTaskCmd) GetTaskId() string {
@@ -991,7 +1038,7 @@ type DeleteFileCmd struct {
 
 func (x *DeleteFileCmd) Reset() {
 	*x = DeleteFileCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[11]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1003,7 +1050,7 @@ func (x *DeleteFileCmd) String() string {
 func (*DeleteFileCmd) ProtoMessage() {}
 
 func (x *DeleteFileCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[11]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1016,7 +1063,7 @@ func (x *DeleteFileCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteFileCmd.ProtoReflect.Descriptor instead.
 func (*DeleteFileCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{11}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DeleteFileCmd) GetOwner() string {
@@ -1043,7 +1090,7 @@ type AddReplicasCmd struct {
 
 func (x *AddReplicasCmd) Reset() {
 	*x = AddReplicasCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[12]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1055,7 +1102,7 @@ func (x *AddReplicasCmd) String() string {
 func (*AddReplicasCmd) ProtoMessage() {}
 
 func (x *AddReplicasCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[12]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1068,7 +1115,7 @@ func (x *AddReplicasCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddReplicasCmd.ProtoReflect.Descriptor instead.
 func (*AddReplicasCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{12}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AddReplicasCmd) GetSliceId() string {
@@ -1095,7 +1142,7 @@ type RemoveReplicasCmd struct {
 
 func (x *RemoveReplicasCmd) Reset() {
 	*x = RemoveReplicasCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[13]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1107,7 +1154,7 @@ func (x *RemoveReplicasCmd) String() string {
 func (*RemoveReplicasCmd) ProtoMessage() {}
 
 func (x *RemoveReplicasCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[13]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1120,7 +1167,7 @@ func (x *RemoveReplicasCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveReplicasCmd.ProtoReflect.Descriptor instead.
 func (*RemoveReplicasCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{13}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RemoveReplicasCmd) GetSliceId() string {
@@ -1150,7 +1197,7 @@ type TrafficEntry struct {
 
 func (x *TrafficEntry) Reset() {
 	*x = TrafficEntry{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1162,7 +1209,7 @@ func (x *TrafficEntry) String() string {
 func (*TrafficEntry) ProtoMessage() {}
 
 func (x *TrafficEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1175,7 +1222,7 @@ func (x *TrafficEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficEntry.ProtoReflect.Descriptor instead.
 func (*TrafficEntry) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{14}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TrafficEntry) GetNodeId() string {
@@ -1211,7 +1258,7 @@ type AddTrafficCmd struct {
 
 func (x *AddTrafficCmd) Reset() {
 	*x = AddTrafficCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1223,7 +1270,7 @@ func (x *AddTrafficCmd) String() string {
 func (*AddTrafficCmd) ProtoMessage() {}
 
 func (x *AddTrafficCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1236,7 +1283,7 @@ func (x *AddTrafficCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddTrafficCmd.ProtoReflect.Descriptor instead.
 func (*AddTrafficCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{15}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AddTrafficCmd) GetEntries() []*TrafficEntry {
@@ -1258,7 +1305,7 @@ type TakeTrafficCmd struct {
 
 func (x *TakeTrafficCmd) Reset() {
 	*x = TakeTrafficCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1270,7 +1317,7 @@ func (x *TakeTrafficCmd) String() string {
 func (*TakeTrafficCmd) ProtoMessage() {}
 
 func (x *TakeTrafficCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1283,7 +1330,7 @@ func (x *TakeTrafficCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TakeTrafficCmd.ProtoReflect.Descriptor instead.
 func (*TakeTrafficCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{16}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *TakeTrafficCmd) GetTopN() uint32 {
@@ -1303,7 +1350,7 @@ type RestoreTrafficCmd struct {
 
 func (x *RestoreTrafficCmd) Reset() {
 	*x = RestoreTrafficCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1315,7 +1362,7 @@ func (x *RestoreTrafficCmd) String() string {
 func (*RestoreTrafficCmd) ProtoMessage() {}
 
 func (x *RestoreTrafficCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1328,7 +1375,7 @@ func (x *RestoreTrafficCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreTrafficCmd.ProtoReflect.Descriptor instead.
 func (*RestoreTrafficCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{17}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RestoreTrafficCmd) GetReport() *TrafficReport {
@@ -1349,7 +1396,7 @@ type TrafficVolume struct {
 
 func (x *TrafficVolume) Reset() {
 	*x = TrafficVolume{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1361,7 +1408,7 @@ func (x *TrafficVolume) String() string {
 func (*TrafficVolume) ProtoMessage() {}
 
 func (x *TrafficVolume) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1374,7 +1421,7 @@ func (x *TrafficVolume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficVolume.ProtoReflect.Descriptor instead.
 func (*TrafficVolume) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{18}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *TrafficVolume) GetId() string {
@@ -1401,7 +1448,7 @@ type TrafficReport struct {
 
 func (x *TrafficReport) Reset() {
 	*x = TrafficReport{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1413,7 +1460,7 @@ func (x *TrafficReport) String() string {
 func (*TrafficReport) ProtoMessage() {}
 
 func (x *TrafficReport) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1426,7 +1473,7 @@ func (x *TrafficReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficReport.ProtoReflect.Descriptor instead.
 func (*TrafficReport) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{19}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *TrafficReport) GetNodes() []*TrafficVolume {
@@ -1458,7 +1505,7 @@ type CommandResult struct {
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1470,7 +1517,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1483,7 +1530,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{20}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CommandResult) GetTask() *Task {
@@ -1526,7 +1573,7 @@ type RegisterNodeRequest struct {
 
 func (x *RegisterNodeRequest) Reset() {
 	*x = RegisterNodeRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1538,7 +1585,7 @@ func (x *RegisterNodeRequest) String() string {
 func (*RegisterNodeRequest) ProtoMessage() {}
 
 func (x *RegisterNodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1551,7 +1598,7 @@ func (x *RegisterNodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterNodeRequest.ProtoReflect.Descriptor instead.
 func (*RegisterNodeRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{21}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RegisterNodeRequest) GetNode() *NodeRecord {
@@ -1577,7 +1624,7 @@ type RegisterNodeResponse struct {
 
 func (x *RegisterNodeResponse) Reset() {
 	*x = RegisterNodeResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1589,7 +1636,7 @@ func (x *RegisterNodeResponse) String() string {
 func (*RegisterNodeResponse) ProtoMessage() {}
 
 func (x *RegisterNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1602,7 +1649,7 @@ func (x *RegisterNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterNodeResponse.ProtoReflect.Descriptor instead.
 func (*RegisterNodeResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{22}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RegisterNodeResponse) GetSliceSize() uint64 {
@@ -1624,7 +1671,7 @@ type NodeLoad struct {
 
 func (x *NodeLoad) Reset() {
 	*x = NodeLoad{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1636,7 +1683,7 @@ func (x *NodeLoad) String() string {
 func (*NodeLoad) ProtoMessage() {}
 
 func (x *NodeLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1649,7 +1696,7 @@ func (x *NodeLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeLoad.ProtoReflect.Descriptor instead.
 func (*NodeLoad) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{23}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *NodeLoad) GetCapacity() uint64 {
@@ -1690,7 +1737,7 @@ type HeartbeatRequest struct {
 
 func (x *HeartbeatRequest) Reset() {
 	*x = HeartbeatRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1702,7 +1749,7 @@ func (x *HeartbeatRequest) String() string {
 func (*HeartbeatRequest) ProtoMessage() {}
 
 func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1715,7 +1762,7 @@ func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{24}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *HeartbeatRequest) GetNodeId() string {
@@ -1746,7 +1793,7 @@ type RepairOrder struct {
 
 func (x *RepairOrder) Reset() {
 	*x = RepairOrder{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1758,7 +1805,7 @@ func (x *RepairOrder) String() string {
 func (*RepairOrder) ProtoMessage() {}
 
 func (x *RepairOrder) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1771,7 +1818,7 @@ func (x *RepairOrder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairOrder.ProtoReflect.Descriptor instead.
 func (*RepairOrder) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{25}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RepairOrder) GetTaskId() string {
@@ -1825,7 +1872,7 @@ type HeartbeatResponse struct {
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1837,7 +1884,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1850,7 +1897,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{26}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *HeartbeatResponse) GetRepairs() []*RepairOrder {
@@ -1891,7 +1938,7 @@ type ReportSlicesRequest struct {
 
 func (x *ReportSlicesRequest) Reset() {
 	*x = ReportSlicesRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1903,7 +1950,7 @@ func (x *ReportSlicesRequest) String() string {
 func (*ReportSlicesRequest) ProtoMessage() {}
 
 func (x *ReportSlicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1916,7 +1963,7 @@ func (x *ReportSlicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportSlicesRequest.ProtoReflect.Descriptor instead.
 func (*ReportSlicesRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{27}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ReportSlicesRequest) GetNodeId() string {
@@ -1942,7 +1989,7 @@ type ReportSlicesResponse struct {
 
 func (x *ReportSlicesResponse) Reset() {
 	*x = ReportSlicesResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1954,7 +2001,7 @@ func (x *ReportSlicesResponse) String() string {
 func (*ReportSlicesResponse) ProtoMessage() {}
 
 func (x *ReportSlicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1967,7 +2014,7 @@ func (x *ReportSlicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportSlicesResponse.ProtoReflect.Descriptor instead.
 func (*ReportSlicesResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{28}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ReportSlicesResponse) GetDeleteSlices() []string {
@@ -1987,7 +2034,7 @@ type ConfirmRepairRequest struct {
 
 func (x *ConfirmRepairRequest) Reset() {
 	*x = ConfirmRepairRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1999,7 +2046,7 @@ func (x *ConfirmRepairRequest) String() string {
 func (*ConfirmRepairRequest) ProtoMessage() {}
 
 func (x *ConfirmRepairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2012,7 +2059,7 @@ func (x *ConfirmRepairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmRepairRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmRepairRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{29}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ConfirmRepairRequest) GetTaskId() string {
@@ -2037,7 +2084,7 @@ type ConfirmRepairResponse struct {
 
 func (x *ConfirmRepairResponse) Reset() {
 	*x = ConfirmRepairResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2049,7 +2096,7 @@ func (x *ConfirmRepairResponse) String() string {
 func (*ConfirmRepairResponse) ProtoMessage() {}
 
 func (x *ConfirmRepairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2062,7 +2109,7 @@ func (x *ConfirmRepairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmRepairResponse.ProtoReflect.Descriptor instead.
 func (*ConfirmRepairResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{30}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{31}
 }
 
 // RequestAuth proves that a request comes from the account that owns the
@@ -2079,7 +2126,7 @@ type RequestAuth struct {
 
 func (x *RequestAuth) Reset() {
 	*x = RequestAuth{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2091,7 +2138,7 @@ func (x *RequestAuth) String() string {
 func (*RequestAuth) ProtoMessage() {}
 
 func (x *RequestAuth) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2104,7 +2151,7 @@ func (x *RequestAuth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestAuth.ProtoReflect.Descriptor instead.
 func (*RequestAuth) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{31}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RequestAuth) GetPublicKey() []byte {
@@ -2144,7 +2191,7 @@ type BeginUploadRequest struct {
 
 func (x *BeginUploadRequest) Reset() {
 	*x = BeginUploadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2156,7 +2203,7 @@ func (x *BeginUploadRequest) String() string {
 func (*BeginUploadRequest) ProtoMessage() {}
 
 func (x *BeginUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2169,7 +2216,7 @@ func (x *BeginUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginUploadRequest.ProtoReflect.Descriptor instead.
 func (*BeginUploadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{32}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *BeginUploadRequest) GetOwner() string {
@@ -2235,7 +2282,7 @@ type Pipeline struct {
 
 func (x *Pipeline) Reset() {
 	*x = Pipeline{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2247,7 +2294,7 @@ func (x *Pipeline) String() string {
 func (*Pipeline) ProtoMessage() {}
 
 func (x *Pipeline) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2260,7 +2307,7 @@ func (x *Pipeline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pipeline.ProtoReflect.Descriptor instead.
 func (*Pipeline) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{33}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Pipeline) GetSliceId() string {
@@ -2304,7 +2351,7 @@ type BeginUploadResponse struct {
 
 func (x *BeginUploadResponse) Reset() {
 	*x = BeginUploadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2316,7 +2363,7 @@ func (x *BeginUploadResponse) String() string {
 func (*BeginUploadResponse) ProtoMessage() {}
 
 func (x *BeginUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2329,7 +2376,7 @@ func (x *BeginUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginUploadResponse.ProtoReflect.Descriptor instead.
 func (*BeginUploadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{34}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *BeginUploadResponse) GetTaskId() string {
@@ -2383,7 +2430,7 @@ type PlaceSliceRequest struct {
 
 func (x *PlaceSliceRequest) Reset() {
 	*x = PlaceSliceRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2395,7 +2442,7 @@ func (x *PlaceSliceRequest) String() string {
 func (*PlaceSliceRequest) ProtoMessage() {}
 
 func (x *PlaceSliceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2408,7 +2455,7 @@ func (x *PlaceSliceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaceSliceRequest.ProtoReflect.Descriptor instead.
 func (*PlaceSliceRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{35}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *PlaceSliceRequest) GetTaskId() string {
@@ -2462,7 +2509,7 @@ type PlaceSliceResponse struct {
 
 func (x *PlaceSliceResponse) Reset() {
 	*x = PlaceSliceResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2474,7 +2521,7 @@ func (x *PlaceSliceResponse) String() string {
 func (*PlaceSliceResponse) ProtoMessage() {}
 
 func (x *PlaceSliceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2487,7 +2534,7 @@ func (x *PlaceSliceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaceSliceResponse.ProtoReflect.Descriptor instead.
 func (*PlaceSliceResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{36}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *PlaceSliceResponse) GetPipeline() *Pipeline {
@@ -2511,7 +2558,7 @@ type UploadedSlice struct {
 
 func (x *UploadedSlice) Reset() {
 	*x = UploadedSlice{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2523,7 +2570,7 @@ func (x *UploadedSlice) String() string {
 func (*UploadedSlice) ProtoMessage() {}
 
 func (x *UploadedSlice) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2536,7 +2583,7 @@ func (x *UploadedSlice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadedSlice.ProtoReflect.Descriptor instead.
 func (*UploadedSlice) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{37}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *UploadedSlice) GetSlice() *SliceRef {
@@ -2572,7 +2619,7 @@ type CommitUploadRequest struct {
 
 func (x *CommitUploadRequest) Reset() {
 	*x = CommitUploadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2584,7 +2631,7 @@ func (x *CommitUploadRequest) String() string {
 func (*CommitUploadRequest) ProtoMessage() {}
 
 func (x *CommitUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2597,7 +2644,7 @@ func (x *CommitUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitUploadRequest.ProtoReflect.Descriptor instead.
 func (*CommitUploadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{38}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CommitUploadRequest) GetTaskId() string {
@@ -2637,7 +2684,7 @@ type CommitUploadResponse struct {
 
 func (x *CommitUploadResponse) Reset() {
 	*x = CommitUploadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2649,7 +2696,7 @@ func (x *CommitUploadResponse) String() string {
 func (*CommitUploadResponse) ProtoMessage() {}
 
 func (x *CommitUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2662,7 +2709,7 @@ func (x *CommitUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitUploadResponse.ProtoReflect.Descriptor instead.
 func (*CommitUploadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{39}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CommitUploadResponse) GetFile() *FileEntry {
@@ -2682,7 +2729,7 @@ type AbortUploadRequest struct {
 
 func (x *AbortUploadRequest) Reset() {
 	*x = AbortUploadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2694,7 +2741,7 @@ func (x *AbortUploadRequest) String() string {
 func (*AbortUploadRequest) ProtoMessage() {}
 
 func (x *AbortUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2707,7 +2754,7 @@ func (x *AbortUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortUploadRequest.ProtoReflect.Descriptor instead.
 func (*AbortUploadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{40}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *AbortUploadRequest) GetTaskId() string {
@@ -2732,7 +2779,7 @@ type AbortUploadResponse struct {
 
 func (x *AbortUploadResponse) Reset() {
 	*x = AbortUploadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2744,7 +2791,7 @@ func (x *AbortUploadResponse) String() string {
 func (*AbortUploadResponse) ProtoMessage() {}
 
 func (x *AbortUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2757,7 +2804,7 @@ func (x *AbortUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortUploadResponse.ProtoReflect.Descriptor instead.
 func (*AbortUploadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{41}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{42}
 }
 
 type LocateRequest struct {
@@ -2773,7 +2820,7 @@ type LocateRequest struct {
 
 func (x *LocateRequest) Reset() {
 	*x = LocateRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2785,7 +2832,7 @@ func (x *LocateRequest) String() string {
 func (*LocateRequest) ProtoMessage() {}
 
 func (x *LocateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2798,7 +2845,7 @@ func (x *LocateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocateRequest.ProtoReflect.Descriptor instead.
 func (*LocateRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{42}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *LocateRequest) GetOwner() string {
@@ -2841,7 +2888,7 @@ type LocatedSlice struct {
 
 func (x *LocatedSlice) Reset() {
 	*x = LocatedSlice{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2853,7 +2900,7 @@ func (x *LocatedSlice) String() string {
 func (*LocatedSlice) ProtoMessage() {}
 
 func (x *LocatedSlice) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2866,7 +2913,7 @@ func (x *LocatedSlice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocatedSlice.ProtoReflect.Descriptor instead.
 func (*LocatedSlice) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{43}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *LocatedSlice) GetSlice() *SliceRef {
@@ -2894,7 +2941,7 @@ type LocateResponse struct {
 
 func (x *LocateResponse) Reset() {
 	*x = LocateResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2906,7 +2953,7 @@ func (x *LocateResponse) String() string {
 func (*LocateResponse) ProtoMessage() {}
 
 func (x *LocateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2919,7 +2966,7 @@ func (x *LocateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocateResponse.ProtoReflect.Descriptor instead.
 func (*LocateResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{44}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *LocateResponse) GetFile() *FileEntry {
@@ -2958,7 +3005,7 @@ type ReportBadReplicaRequest struct {
 
 func (x *ReportBadReplicaRequest) Reset() {
 	*x = ReportBadReplicaRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2970,7 +3017,7 @@ func (x *ReportBadReplicaRequest) String() string {
 func (*ReportBadReplicaRequest) ProtoMessage() {}
 
 func (x *ReportBadReplicaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2983,7 +3030,7 @@ func (x *ReportBadReplicaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportBadReplicaRequest.ProtoReflect.Descriptor instead.
 func (*ReportBadReplicaRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{45}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ReportBadReplicaRequest) GetSliceId() string {
@@ -3022,7 +3069,7 @@ type ReportBadReplicaResponse struct {
 
 func (x *ReportBadReplicaResponse) Reset() {
 	*x = ReportBadReplicaResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3034,7 +3081,7 @@ func (x *ReportBadReplicaResponse) String() string {
 func (*ReportBadReplicaResponse) ProtoMessage() {}
 
 func (x *ReportBadReplicaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3047,7 +3094,7 @@ func (x *ReportBadReplicaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportBadReplicaResponse.ProtoReflect.Descriptor instead.
 func (*ReportBadReplicaResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{46}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{47}
 }
 
 // ReportDownload is the downloader's side of a download's traffic: the
@@ -3066,7 +3113,7 @@ type ReportDownloadRequest struct {
 
 func (x *ReportDownloadRequest) Reset() {
 	*x = ReportDownloadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3078,7 +3125,7 @@ func (x *ReportDownloadRequest) String() string {
 func (*ReportDownloadRequest) ProtoMessage() {}
 
 func (x *ReportDownloadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3091,7 +3138,7 @@ func (x *ReportDownloadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportDownloadRequest.ProtoReflect.Descriptor instead.
 func (*ReportDownloadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{47}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ReportDownloadRequest) GetOwner() string {
@@ -3131,7 +3178,7 @@ type ReportDownloadResponse struct {
 
 func (x *ReportDownloadResponse) Reset() {
 	*x = ReportDownloadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3143,7 +3190,7 @@ func (x *ReportDownloadResponse) String() string {
 func (*ReportDownloadResponse) ProtoMessage() {}
 
 func (x *ReportDownloadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3156,7 +3203,7 @@ func (x *ReportDownloadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportDownloadResponse.ProtoReflect.Descriptor instead.
 func (*ReportDownloadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{48}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ReportDownloadResponse) GetCountedBytes() uint64 {
@@ -3178,7 +3225,7 @@ type StatRequest struct {
 
 func (x *StatRequest) Reset() {
 	*x = StatRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3190,7 +3237,7 @@ func (x *StatRequest) String() string {
 func (*StatRequest) ProtoMessage() {}
 
 func (x *StatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3203,7 +3250,7 @@ func (x *StatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatRequest.ProtoReflect.Descriptor instead.
 func (*StatRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{49}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *StatRequest) GetOwner() string {
@@ -3244,7 +3291,7 @@ type StatResponse struct {
 
 func (x *StatResponse) Reset() {
 	*x = StatResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3256,7 +3303,7 @@ func (x *StatResponse) String() string {
 func (*StatResponse) ProtoMessage() {}
 
 func (x *StatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3269,7 +3316,7 @@ func (x *StatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatResponse.ProtoReflect.Descriptor instead.
 func (*StatResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{50}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *StatResponse) GetFile() *FileEntry {
@@ -3300,7 +3347,7 @@ type ListRequest struct {
 
 func (x *ListRequest) Reset() {
 	*x = ListRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3312,7 +3359,7 @@ func (x *ListRequest) String() string {
 func (*ListRequest) ProtoMessage() {}
 
 func (x *ListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3325,7 +3372,7 @@ func (x *ListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequest.ProtoReflect.Descriptor instead.
 func (*ListRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{51}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ListRequest) GetOwner() string {
@@ -3374,7 +3421,7 @@ type DirEntry struct {
 
 func (x *DirEntry) Reset() {
 	*x = DirEntry{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3386,7 +3433,7 @@ func (x *DirEntry) String() string {
 func (*DirEntry) ProtoMessage() {}
 
 func (x *DirEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3399,7 +3446,7 @@ func (x *DirEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirEntry.ProtoReflect.Descriptor instead.
 func (*DirEntry) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{52}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *DirEntry) GetName() string {
@@ -3433,7 +3480,7 @@ type ListResponse struct {
 
 func (x *ListResponse) Reset() {
 	*x = ListResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[53]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3445,7 +3492,7 @@ func (x *ListResponse) String() string {
 func (*ListResponse) ProtoMessage() {}
 
 func (x *ListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[53]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3458,7 +3505,7 @@ func (x *ListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResponse.ProtoReflect.Descriptor instead.
 func (*ListResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{53}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ListResponse) GetEntries() []*DirEntry {
@@ -3486,7 +3533,7 @@ type DeleteRequest struct {
 
 func (x *DeleteRequest) Reset() {
 	*x = DeleteRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[54]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3498,7 +3545,7 @@ func (x *DeleteRequest) String() string {
 func (*DeleteRequest) ProtoMessage() {}
 
 func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[54]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3511,7 +3558,7 @@ func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{54}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *DeleteRequest) GetOwner() string {
@@ -3544,7 +3591,7 @@ type DeleteResponse struct {
 
 func (x *DeleteResponse) Reset() {
 	*x = DeleteResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[55]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3556,7 +3603,7 @@ func (x *DeleteResponse) String() string {
 func (*DeleteResponse) ProtoMessage() {}
 
 func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[55]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3569,7 +3616,7 @@ func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteResponse.ProtoReflect.Descriptor instead.
 func (*DeleteResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{55}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *DeleteResponse) GetFile() *FileEntry {
@@ -3587,7 +3634,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[56]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3599,7 +3646,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[56]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3612,7 +3659,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{56}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{57}
 }
 
 type NodeStatus struct {
@@ -3627,7 +3674,7 @@ type NodeStatus struct {
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[57]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3639,7 +3686,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[57]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3652,7 +3699,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{57}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *NodeStatus) GetNode() *NodeRecord {
@@ -3694,13 +3741,16 @@ type StatusResponse struct {
 	Slices          uint64                 `protobuf:"varint,7,opt,name=slices,proto3" json:"slices,omitempty"`
 	UnderReplicated uint64                 `protobuf:"varint,8,opt,name=under_replicated,json=underReplicated,proto3" json:"under_replicated,omitempty"`
 	PendingRepairs  uint64                 `protobuf:"varint,9,opt,name=pending_repairs,json=pendingRepairs,proto3" json:"pending_repairs,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The meta cluster as the answering node sees it (DESIGN §5.2).
+	Self          *MetaNodeStatus   `protobuf:"bytes,10,opt,name=self,proto3" json:"self,omitempty"`
+	MetaNodes     []*MetaNodeStatus `protobuf:"bytes,11,rep,name=meta_nodes,json=metaNodes,proto3" json:"meta_nodes,omitempty"` // every member of the cluster, by ID
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[58]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3712,7 +3762,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[58]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3725,7 +3775,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{58}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *StatusResponse) GetMetaNodeId() string {
@@ -3791,6 +3841,365 @@ func (x *StatusResponse) GetPendingRepairs() uint64 {
 	return 0
 }
 
+func (x *StatusResponse) GetSelf() *MetaNodeStatus {
+	if x != nil {
+		return x.Self
+	}
+	return nil
+}
+
+func (x *StatusResponse) GetMetaNodes() []*MetaNodeStatus {
+	if x != nil {
+		return x.MetaNodes
+	}
+	return nil
+}
+
+// MetaNodeStatus is one meta node of the cluster.
+type MetaNodeStatus struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	NodeId   string                 `protobuf:"bytes,1,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Addr     string                 `protobuf:"bytes,2,opt,name=addr,proto3" json:"addr,omitempty"`                         // the meta service (gRPC)
+	RaftAddr string                 `protobuf:"bytes,3,opt,name=raft_addr,json=raftAddr,proto3" json:"raft_addr,omitempty"` // the replicated log's transport
+	// PoA state (whitepaper §3.3): Leading, Following, Observing, Voting.
+	State         string    `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
+	Voter         bool      `protobuf:"varint,5,opt,name=voter,proto3" json:"voter,omitempty"`
+	RaftTerm      uint64    `protobuf:"varint,6,opt,name=raft_term,json=raftTerm,proto3" json:"raft_term,omitempty"`
+	AppliedIndex  uint64    `protobuf:"varint,7,opt,name=applied_index,json=appliedIndex,proto3" json:"applied_index,omitempty"` // of the answering node only
+	CommitIndex   uint64    `protobuf:"varint,8,opt,name=commit_index,json=commitIndex,proto3" json:"commit_index,omitempty"`    // of the answering node only
+	LeaderId      string    `protobuf:"bytes,9,opt,name=leader_id,json=leaderId,proto3" json:"leader_id,omitempty"`
+	LastRound     *PoaRound `protobuf:"bytes,10,opt,name=last_round,json=lastRound,proto3" json:"last_round,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MetaNodeStatus) Reset() {
+	*x = MetaNodeStatus{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MetaNodeStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MetaNodeStatus) ProtoMessage() {}
+
+func (x *MetaNodeStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MetaNodeStatus.ProtoReflect.Descriptor instead.
+func (*MetaNodeStatus) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *MetaNodeStatus) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *MetaNodeStatus) GetAddr() string {
+	if x != nil {
+		return x.Addr
+	}
+	return ""
+}
+
+func (x *MetaNodeStatus) GetRaftAddr() string {
+	if x != nil {
+		return x.RaftAddr
+	}
+	return ""
+}
+
+func (x *MetaNodeStatus) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *MetaNodeStatus) GetVoter() bool {
+	if x != nil {
+		return x.Voter
+	}
+	return false
+}
+
+func (x *MetaNodeStatus) GetRaftTerm() uint64 {
+	if x != nil {
+		return x.RaftTerm
+	}
+	return 0
+}
+
+func (x *MetaNodeStatus) GetAppliedIndex() uint64 {
+	if x != nil {
+		return x.AppliedIndex
+	}
+	return 0
+}
+
+func (x *MetaNodeStatus) GetCommitIndex() uint64 {
+	if x != nil {
+		return x.CommitIndex
+	}
+	return 0
+}
+
+func (x *MetaNodeStatus) GetLeaderId() string {
+	if x != nil {
+		return x.LeaderId
+	}
+	return ""
+}
+
+func (x *MetaNodeStatus) GetLastRound() *PoaRound {
+	if x != nil {
+		return x.LastRound
+	}
+	return nil
+}
+
+// PoaRound is the last PoA election the node took part in.
+type PoaRound struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Term            uint64                 `protobuf:"varint,1,opt,name=term,proto3" json:"term,omitempty"`
+	Winner          string                 `protobuf:"bytes,2,opt,name=winner,proto3" json:"winner,omitempty"`
+	Votes           []*PoaCount            `protobuf:"bytes,3,rep,name=votes,proto3" json:"votes,omitempty"`
+	DecidedUnixNano int64                  `protobuf:"varint,4,opt,name=decided_unix_nano,json=decidedUnixNano,proto3" json:"decided_unix_nano,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *PoaRound) Reset() {
+	*x = PoaRound{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PoaRound) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PoaRound) ProtoMessage() {}
+
+func (x *PoaRound) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PoaRound.ProtoReflect.Descriptor instead.
+func (*PoaRound) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *PoaRound) GetTerm() uint64 {
+	if x != nil {
+		return x.Term
+	}
+	return 0
+}
+
+func (x *PoaRound) GetWinner() string {
+	if x != nil {
+		return x.Winner
+	}
+	return ""
+}
+
+func (x *PoaRound) GetVotes() []*PoaCount {
+	if x != nil {
+		return x.Votes
+	}
+	return nil
+}
+
+func (x *PoaRound) GetDecidedUnixNano() int64 {
+	if x != nil {
+		return x.DecidedUnixNano
+	}
+	return 0
+}
+
+type PoaCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Candidate     string                 `protobuf:"bytes,1,opt,name=candidate,proto3" json:"candidate,omitempty"`
+	Number        uint64                 `protobuf:"varint,2,opt,name=number,proto3" json:"number,omitempty"`
+	Votes         uint32                 `protobuf:"varint,3,opt,name=votes,proto3" json:"votes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PoaCount) Reset() {
+	*x = PoaCount{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PoaCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PoaCount) ProtoMessage() {}
+
+func (x *PoaCount) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PoaCount.ProtoReflect.Descriptor instead.
+func (*PoaCount) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *PoaCount) GetCandidate() string {
+	if x != nil {
+		return x.Candidate
+	}
+	return ""
+}
+
+func (x *PoaCount) GetNumber() uint64 {
+	if x != nil {
+		return x.Number
+	}
+	return 0
+}
+
+func (x *PoaCount) GetVotes() uint32 {
+	if x != nil {
+		return x.Votes
+	}
+	return 0
+}
+
+// JoinRequest asks the leader to add the calling meta node (authenticated
+// by its TLS certificate) to the replicated log as an observer.
+type JoinRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Addr          string                 `protobuf:"bytes,1,opt,name=addr,proto3" json:"addr,omitempty"`                         // its meta service
+	RaftAddr      string                 `protobuf:"bytes,2,opt,name=raft_addr,json=raftAddr,proto3" json:"raft_addr,omitempty"` // its log transport
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JoinRequest) Reset() {
+	*x = JoinRequest{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JoinRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JoinRequest) ProtoMessage() {}
+
+func (x *JoinRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
+func (*JoinRequest) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *JoinRequest) GetAddr() string {
+	if x != nil {
+		return x.Addr
+	}
+	return ""
+}
+
+func (x *JoinRequest) GetRaftAddr() string {
+	if x != nil {
+		return x.RaftAddr
+	}
+	return ""
+}
+
+type JoinResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LeaderId      string                 `protobuf:"bytes,1,opt,name=leader_id,json=leaderId,proto3" json:"leader_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JoinResponse) Reset() {
+	*x = JoinResponse{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JoinResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JoinResponse) ProtoMessage() {}
+
+func (x *JoinResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
+func (*JoinResponse) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *JoinResponse) GetLeaderId() string {
+	if x != nil {
+		return x.LeaderId
+	}
+	return ""
+}
+
 var File_stratos_meta_v1_meta_proto protoreflect.FileDescriptor
 
 const file_stratos_meta_v1_meta_proto_rawDesc = "" +
@@ -3849,7 +4258,9 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"addTraffic\x12D\n" +
 	"\ftake_traffic\x18\x12 \x01(\v2\x1f.stratos.meta.v1.TakeTrafficCmdH\x00R\vtakeTraffic\x12M\n" +
 	"\x0frestore_traffic\x18\x13 \x01(\v2\".stratos.meta.v1.RestoreTrafficCmdH\x00R\x0erestoreTrafficB\x04\n" +
-	"\x02op\"B\n" +
+	"\x02op\"D\n" +
+	"\fCommandBatch\x124\n" +
+	"\bcommands\x18\x01 \x03(\v2\x18.stratos.meta.v1.CommandR\bcommands\"B\n" +
 	"\x0fRegisterNodeCmd\x12/\n" +
 	"\x04node\x18\x01 \x01(\v2\x1b.stratos.meta.v1.NodeRecordR\x04node\"\xb7\x01\n" +
 	"\rCreateTaskCmd\x12-\n" +
@@ -4042,7 +4453,7 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x04node\x18\x01 \x01(\v2\x1b.stratos.meta.v1.NodeRecordR\x04node\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12-\n" +
 	"\x04load\x18\x03 \x01(\v2\x19.stratos.meta.v1.NodeLoadR\x04load\x12-\n" +
-	"\x13last_seen_unix_nano\x18\x04 \x01(\x03R\x10lastSeenUnixNano\"\xc5\x02\n" +
+	"\x13last_seen_unix_nano\x18\x04 \x01(\x03R\x10lastSeenUnixNano\"\xba\x03\n" +
 	"\x0eStatusResponse\x12 \n" +
 	"\fmeta_node_id\x18\x01 \x01(\tR\n" +
 	"metaNodeId\x12\x1d\n" +
@@ -4054,12 +4465,43 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x05files\x18\x06 \x01(\x04R\x05files\x12\x16\n" +
 	"\x06slices\x18\a \x01(\x04R\x06slices\x12)\n" +
 	"\x10under_replicated\x18\b \x01(\x04R\x0funderReplicated\x12'\n" +
-	"\x0fpending_repairs\x18\t \x01(\x04R\x0ependingRepairs*i\n" +
+	"\x0fpending_repairs\x18\t \x01(\x04R\x0ependingRepairs\x123\n" +
+	"\x04self\x18\n" +
+	" \x01(\v2\x1f.stratos.meta.v1.MetaNodeStatusR\x04self\x12>\n" +
+	"\n" +
+	"meta_nodes\x18\v \x03(\v2\x1f.stratos.meta.v1.MetaNodeStatusR\tmetaNodes\"\xc2\x02\n" +
+	"\x0eMetaNodeStatus\x12\x17\n" +
+	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x12\n" +
+	"\x04addr\x18\x02 \x01(\tR\x04addr\x12\x1b\n" +
+	"\traft_addr\x18\x03 \x01(\tR\braftAddr\x12\x14\n" +
+	"\x05state\x18\x04 \x01(\tR\x05state\x12\x14\n" +
+	"\x05voter\x18\x05 \x01(\bR\x05voter\x12\x1b\n" +
+	"\traft_term\x18\x06 \x01(\x04R\braftTerm\x12#\n" +
+	"\rapplied_index\x18\a \x01(\x04R\fappliedIndex\x12!\n" +
+	"\fcommit_index\x18\b \x01(\x04R\vcommitIndex\x12\x1b\n" +
+	"\tleader_id\x18\t \x01(\tR\bleaderId\x128\n" +
+	"\n" +
+	"last_round\x18\n" +
+	" \x01(\v2\x19.stratos.meta.v1.PoaRoundR\tlastRound\"\x93\x01\n" +
+	"\bPoaRound\x12\x12\n" +
+	"\x04term\x18\x01 \x01(\x04R\x04term\x12\x16\n" +
+	"\x06winner\x18\x02 \x01(\tR\x06winner\x12/\n" +
+	"\x05votes\x18\x03 \x03(\v2\x19.stratos.meta.v1.PoaCountR\x05votes\x12*\n" +
+	"\x11decided_unix_nano\x18\x04 \x01(\x03R\x0fdecidedUnixNano\"V\n" +
+	"\bPoaCount\x12\x1c\n" +
+	"\tcandidate\x18\x01 \x01(\tR\tcandidate\x12\x16\n" +
+	"\x06number\x18\x02 \x01(\x04R\x06number\x12\x14\n" +
+	"\x05votes\x18\x03 \x01(\rR\x05votes\">\n" +
+	"\vJoinRequest\x12\x12\n" +
+	"\x04addr\x18\x01 \x01(\tR\x04addr\x12\x1b\n" +
+	"\traft_addr\x18\x02 \x01(\tR\braftAddr\"+\n" +
+	"\fJoinResponse\x12\x1b\n" +
+	"\tleader_id\x18\x01 \x01(\tR\bleaderId*i\n" +
 	"\bTaskKind\x12\x19\n" +
 	"\x15TASK_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10TASK_KIND_UPLOAD\x10\x01\x12\x16\n" +
 	"\x12TASK_KIND_DOWNLOAD\x10\x02\x12\x14\n" +
-	"\x10TASK_KIND_REPAIR\x10\x032\x9a\n" +
+	"\x10TASK_KIND_REPAIR\x10\x032\xdf\n" +
 	"\n" +
 	"\vMetaService\x12[\n" +
 	"\fRegisterNode\x12$.stratos.meta.v1.RegisterNodeRequest\x1a%.stratos.meta.v1.RegisterNodeResponse\x12R\n" +
@@ -4077,7 +4519,8 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x04Stat\x12\x1c.stratos.meta.v1.StatRequest\x1a\x1d.stratos.meta.v1.StatResponse\x12C\n" +
 	"\x04List\x12\x1c.stratos.meta.v1.ListRequest\x1a\x1d.stratos.meta.v1.ListResponse\x12I\n" +
 	"\x06Delete\x12\x1e.stratos.meta.v1.DeleteRequest\x1a\x1f.stratos.meta.v1.DeleteResponse\x12I\n" +
-	"\x06Status\x12\x1e.stratos.meta.v1.StatusRequest\x1a\x1f.stratos.meta.v1.StatusResponseB=Z;github.com/stratos-net/stratos/proto/stratos/meta/v1;metav1b\x06proto3"
+	"\x06Status\x12\x1e.stratos.meta.v1.StatusRequest\x1a\x1f.stratos.meta.v1.StatusResponse\x12C\n" +
+	"\x04Join\x12\x1c.stratos.meta.v1.JoinRequest\x1a\x1d.stratos.meta.v1.JoinResponseB=Z;github.com/stratos-net/stratos/proto/stratos/meta/v1;metav1b\x06proto3"
 
 var (
 	file_stratos_meta_v1_meta_proto_rawDescOnce sync.Once
@@ -4092,7 +4535,7 @@ func file_stratos_meta_v1_meta_proto_rawDescGZIP() []byte {
 }
 
 var file_stratos_meta_v1_meta_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_stratos_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_stratos_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 65)
 var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(TaskKind)(0),                    // 0: stratos.meta.v1.TaskKind
 	(*NodeRecord)(nil),               // 1: stratos.meta.v1.NodeRecord
@@ -4101,162 +4544,175 @@ var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(*SliceEntry)(nil),               // 4: stratos.meta.v1.SliceEntry
 	(*Task)(nil),                     // 5: stratos.meta.v1.Task
 	(*Command)(nil),                  // 6: stratos.meta.v1.Command
-	(*RegisterNodeCmd)(nil),          // 7: stratos.meta.v1.RegisterNodeCmd
-	(*CreateTaskCmd)(nil),            // 8: stratos.meta.v1.CreateTaskCmd
-	(*CommitFileCmd)(nil),            // 9: stratos.meta.v1.CommitFileCmd
-	(*ReplicaSet)(nil),               // 10: stratos.meta.v1.ReplicaSet
-	(*EndTaskCmd)(nil),               // 11: stratos.meta.v1.EndTaskCmd
-	(*DeleteFileCmd)(nil),            // 12: stratos.meta.v1.DeleteFileCmd
-	(*AddReplicasCmd)(nil),           // 13: stratos.meta.v1.AddReplicasCmd
-	(*RemoveReplicasCmd)(nil),        // 14: stratos.meta.v1.RemoveReplicasCmd
-	(*TrafficEntry)(nil),             // 15: stratos.meta.v1.TrafficEntry
-	(*AddTrafficCmd)(nil),            // 16: stratos.meta.v1.AddTrafficCmd
-	(*TakeTrafficCmd)(nil),           // 17: stratos.meta.v1.TakeTrafficCmd
-	(*RestoreTrafficCmd)(nil),        // 18: stratos.meta.v1.RestoreTrafficCmd
-	(*TrafficVolume)(nil),            // 19: stratos.meta.v1.TrafficVolume
-	(*TrafficReport)(nil),            // 20: stratos.meta.v1.TrafficReport
-	(*CommandResult)(nil),            // 21: stratos.meta.v1.CommandResult
-	(*RegisterNodeRequest)(nil),      // 22: stratos.meta.v1.RegisterNodeRequest
-	(*RegisterNodeResponse)(nil),     // 23: stratos.meta.v1.RegisterNodeResponse
-	(*NodeLoad)(nil),                 // 24: stratos.meta.v1.NodeLoad
-	(*HeartbeatRequest)(nil),         // 25: stratos.meta.v1.HeartbeatRequest
-	(*RepairOrder)(nil),              // 26: stratos.meta.v1.RepairOrder
-	(*HeartbeatResponse)(nil),        // 27: stratos.meta.v1.HeartbeatResponse
-	(*ReportSlicesRequest)(nil),      // 28: stratos.meta.v1.ReportSlicesRequest
-	(*ReportSlicesResponse)(nil),     // 29: stratos.meta.v1.ReportSlicesResponse
-	(*ConfirmRepairRequest)(nil),     // 30: stratos.meta.v1.ConfirmRepairRequest
-	(*ConfirmRepairResponse)(nil),    // 31: stratos.meta.v1.ConfirmRepairResponse
-	(*RequestAuth)(nil),              // 32: stratos.meta.v1.RequestAuth
-	(*BeginUploadRequest)(nil),       // 33: stratos.meta.v1.BeginUploadRequest
-	(*Pipeline)(nil),                 // 34: stratos.meta.v1.Pipeline
-	(*BeginUploadResponse)(nil),      // 35: stratos.meta.v1.BeginUploadResponse
-	(*PlaceSliceRequest)(nil),        // 36: stratos.meta.v1.PlaceSliceRequest
-	(*PlaceSliceResponse)(nil),       // 37: stratos.meta.v1.PlaceSliceResponse
-	(*UploadedSlice)(nil),            // 38: stratos.meta.v1.UploadedSlice
-	(*CommitUploadRequest)(nil),      // 39: stratos.meta.v1.CommitUploadRequest
-	(*CommitUploadResponse)(nil),     // 40: stratos.meta.v1.CommitUploadResponse
-	(*AbortUploadRequest)(nil),       // 41: stratos.meta.v1.AbortUploadRequest
-	(*AbortUploadResponse)(nil),      // 42: stratos.meta.v1.AbortUploadResponse
-	(*LocateRequest)(nil),            // 43: stratos.meta.v1.LocateRequest
-	(*LocatedSlice)(nil),             // 44: stratos.meta.v1.LocatedSlice
-	(*LocateResponse)(nil),           // 45: stratos.meta.v1.LocateResponse
-	(*ReportBadReplicaRequest)(nil),  // 46: stratos.meta.v1.ReportBadReplicaRequest
-	(*ReportBadReplicaResponse)(nil), // 47: stratos.meta.v1.ReportBadReplicaResponse
-	(*ReportDownloadRequest)(nil),    // 48: stratos.meta.v1.ReportDownloadRequest
-	(*ReportDownloadResponse)(nil),   // 49: stratos.meta.v1.ReportDownloadResponse
-	(*StatRequest)(nil),              // 50: stratos.meta.v1.StatRequest
-	(*StatResponse)(nil),             // 51: stratos.meta.v1.StatResponse
-	(*ListRequest)(nil),              // 52: stratos.meta.v1.ListRequest
-	(*DirEntry)(nil),                 // 53: stratos.meta.v1.DirEntry
-	(*ListResponse)(nil),             // 54: stratos.meta.v1.ListResponse
-	(*DeleteRequest)(nil),            // 55: stratos.meta.v1.DeleteRequest
-	(*DeleteResponse)(nil),           // 56: stratos.meta.v1.DeleteResponse
-	(*StatusRequest)(nil),            // 57: stratos.meta.v1.StatusRequest
-	(*NodeStatus)(nil),               // 58: stratos.meta.v1.NodeStatus
-	(*StatusResponse)(nil),           // 59: stratos.meta.v1.StatusResponse
-	(*v1.Peer)(nil),                  // 60: stratos.storage.v1.Peer
-	(*v1.Ticket)(nil),                // 61: stratos.storage.v1.Ticket
-	(*v1.Receipt)(nil),               // 62: stratos.storage.v1.Receipt
+	(*CommandBatch)(nil),             // 7: stratos.meta.v1.CommandBatch
+	(*RegisterNodeCmd)(nil),          // 8: stratos.meta.v1.RegisterNodeCmd
+	(*CreateTaskCmd)(nil),            // 9: stratos.meta.v1.CreateTaskCmd
+	(*CommitFileCmd)(nil),            // 10: stratos.meta.v1.CommitFileCmd
+	(*ReplicaSet)(nil),               // 11: stratos.meta.v1.ReplicaSet
+	(*EndTaskCmd)(nil),               // 12: stratos.meta.v1.EndTaskCmd
+	(*DeleteFileCmd)(nil),            // 13: stratos.meta.v1.DeleteFileCmd
+	(*AddReplicasCmd)(nil),           // 14: stratos.meta.v1.AddReplicasCmd
+	(*RemoveReplicasCmd)(nil),        // 15: stratos.meta.v1.RemoveReplicasCmd
+	(*TrafficEntry)(nil),             // 16: stratos.meta.v1.TrafficEntry
+	(*AddTrafficCmd)(nil),            // 17: stratos.meta.v1.AddTrafficCmd
+	(*TakeTrafficCmd)(nil),           // 18: stratos.meta.v1.TakeTrafficCmd
+	(*RestoreTrafficCmd)(nil),        // 19: stratos.meta.v1.RestoreTrafficCmd
+	(*TrafficVolume)(nil),            // 20: stratos.meta.v1.TrafficVolume
+	(*TrafficReport)(nil),            // 21: stratos.meta.v1.TrafficReport
+	(*CommandResult)(nil),            // 22: stratos.meta.v1.CommandResult
+	(*RegisterNodeRequest)(nil),      // 23: stratos.meta.v1.RegisterNodeRequest
+	(*RegisterNodeResponse)(nil),     // 24: stratos.meta.v1.RegisterNodeResponse
+	(*NodeLoad)(nil),                 // 25: stratos.meta.v1.NodeLoad
+	(*HeartbeatRequest)(nil),         // 26: stratos.meta.v1.HeartbeatRequest
+	(*RepairOrder)(nil),              // 27: stratos.meta.v1.RepairOrder
+	(*HeartbeatResponse)(nil),        // 28: stratos.meta.v1.HeartbeatResponse
+	(*ReportSlicesRequest)(nil),      // 29: stratos.meta.v1.ReportSlicesRequest
+	(*ReportSlicesResponse)(nil),     // 30: stratos.meta.v1.ReportSlicesResponse
+	(*ConfirmRepairRequest)(nil),     // 31: stratos.meta.v1.ConfirmRepairRequest
+	(*ConfirmRepairResponse)(nil),    // 32: stratos.meta.v1.ConfirmRepairResponse
+	(*RequestAuth)(nil),              // 33: stratos.meta.v1.RequestAuth
+	(*BeginUploadRequest)(nil),       // 34: stratos.meta.v1.BeginUploadRequest
+	(*Pipeline)(nil),                 // 35: stratos.meta.v1.Pipeline
+	(*BeginUploadResponse)(nil),      // 36: stratos.meta.v1.BeginUploadResponse
+	(*PlaceSliceRequest)(nil),        // 37: stratos.meta.v1.PlaceSliceRequest
+	(*PlaceSliceResponse)(nil),       // 38: stratos.meta.v1.PlaceSliceResponse
+	(*UploadedSlice)(nil),            // 39: stratos.meta.v1.UploadedSlice
+	(*CommitUploadRequest)(nil),      // 40: stratos.meta.v1.CommitUploadRequest
+	(*CommitUploadResponse)(nil),     // 41: stratos.meta.v1.CommitUploadResponse
+	(*AbortUploadRequest)(nil),       // 42: stratos.meta.v1.AbortUploadRequest
+	(*AbortUploadResponse)(nil),      // 43: stratos.meta.v1.AbortUploadResponse
+	(*LocateRequest)(nil),            // 44: stratos.meta.v1.LocateRequest
+	(*LocatedSlice)(nil),             // 45: stratos.meta.v1.LocatedSlice
+	(*LocateResponse)(nil),           // 46: stratos.meta.v1.LocateResponse
+	(*ReportBadReplicaRequest)(nil),  // 47: stratos.meta.v1.ReportBadReplicaRequest
+	(*ReportBadReplicaResponse)(nil), // 48: stratos.meta.v1.ReportBadReplicaResponse
+	(*ReportDownloadRequest)(nil),    // 49: stratos.meta.v1.ReportDownloadRequest
+	(*ReportDownloadResponse)(nil),   // 50: stratos.meta.v1.ReportDownloadResponse
+	(*StatRequest)(nil),              // 51: stratos.meta.v1.StatRequest
+	(*StatResponse)(nil),             // 52: stratos.meta.v1.StatResponse
+	(*ListRequest)(nil),              // 53: stratos.meta.v1.ListRequest
+	(*DirEntry)(nil),                 // 54: stratos.meta.v1.DirEntry
+	(*ListResponse)(nil),             // 55: stratos.meta.v1.ListResponse
+	(*DeleteRequest)(nil),            // 56: stratos.meta.v1.DeleteRequest
+	(*DeleteResponse)(nil),           // 57: stratos.meta.v1.DeleteResponse
+	(*StatusRequest)(nil),            // 58: stratos.meta.v1.StatusRequest
+	(*NodeStatus)(nil),               // 59: stratos.meta.v1.NodeStatus
+	(*StatusResponse)(nil),           // 60: stratos.meta.v1.StatusResponse
+	(*MetaNodeStatus)(nil),           // 61: stratos.meta.v1.MetaNodeStatus
+	(*PoaRound)(nil),                 // 62: stratos.meta.v1.PoaRound
+	(*PoaCount)(nil),                 // 63: stratos.meta.v1.PoaCount
+	(*JoinRequest)(nil),              // 64: stratos.meta.v1.JoinRequest
+	(*JoinResponse)(nil),             // 65: stratos.meta.v1.JoinResponse
+	(*v1.Peer)(nil),                  // 66: stratos.storage.v1.Peer
+	(*v1.Ticket)(nil),                // 67: stratos.storage.v1.Ticket
+	(*v1.Receipt)(nil),               // 68: stratos.storage.v1.Receipt
 }
 var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	2,  // 0: stratos.meta.v1.FileEntry.slices:type_name -> stratos.meta.v1.SliceRef
 	0,  // 1: stratos.meta.v1.Task.kind:type_name -> stratos.meta.v1.TaskKind
-	7,  // 2: stratos.meta.v1.Command.register_node:type_name -> stratos.meta.v1.RegisterNodeCmd
-	8,  // 3: stratos.meta.v1.Command.create_task:type_name -> stratos.meta.v1.CreateTaskCmd
-	9,  // 4: stratos.meta.v1.Command.commit_file:type_name -> stratos.meta.v1.CommitFileCmd
-	11, // 5: stratos.meta.v1.Command.end_task:type_name -> stratos.meta.v1.EndTaskCmd
-	12, // 6: stratos.meta.v1.Command.delete_file:type_name -> stratos.meta.v1.DeleteFileCmd
-	13, // 7: stratos.meta.v1.Command.add_replicas:type_name -> stratos.meta.v1.AddReplicasCmd
-	14, // 8: stratos.meta.v1.Command.remove_replicas:type_name -> stratos.meta.v1.RemoveReplicasCmd
-	16, // 9: stratos.meta.v1.Command.add_traffic:type_name -> stratos.meta.v1.AddTrafficCmd
-	17, // 10: stratos.meta.v1.Command.take_traffic:type_name -> stratos.meta.v1.TakeTrafficCmd
-	18, // 11: stratos.meta.v1.Command.restore_traffic:type_name -> stratos.meta.v1.RestoreTrafficCmd
-	1,  // 12: stratos.meta.v1.RegisterNodeCmd.node:type_name -> stratos.meta.v1.NodeRecord
-	0,  // 13: stratos.meta.v1.CreateTaskCmd.kind:type_name -> stratos.meta.v1.TaskKind
-	3,  // 14: stratos.meta.v1.CommitFileCmd.file:type_name -> stratos.meta.v1.FileEntry
-	10, // 15: stratos.meta.v1.CommitFileCmd.replicas:type_name -> stratos.meta.v1.ReplicaSet
-	15, // 16: stratos.meta.v1.AddTrafficCmd.entries:type_name -> stratos.meta.v1.TrafficEntry
-	20, // 17: stratos.meta.v1.RestoreTrafficCmd.report:type_name -> stratos.meta.v1.TrafficReport
-	19, // 18: stratos.meta.v1.TrafficReport.nodes:type_name -> stratos.meta.v1.TrafficVolume
-	19, // 19: stratos.meta.v1.TrafficReport.users:type_name -> stratos.meta.v1.TrafficVolume
-	5,  // 20: stratos.meta.v1.CommandResult.task:type_name -> stratos.meta.v1.Task
-	3,  // 21: stratos.meta.v1.CommandResult.file:type_name -> stratos.meta.v1.FileEntry
-	4,  // 22: stratos.meta.v1.CommandResult.released:type_name -> stratos.meta.v1.SliceEntry
-	20, // 23: stratos.meta.v1.CommandResult.traffic:type_name -> stratos.meta.v1.TrafficReport
-	1,  // 24: stratos.meta.v1.RegisterNodeRequest.node:type_name -> stratos.meta.v1.NodeRecord
-	24, // 25: stratos.meta.v1.HeartbeatRequest.load:type_name -> stratos.meta.v1.NodeLoad
-	60, // 26: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
-	61, // 27: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
-	26, // 28: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
-	62, // 29: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
-	2,  // 30: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
-	32, // 31: stratos.meta.v1.BeginUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	60, // 32: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
-	61, // 33: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
-	34, // 34: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
-	2,  // 35: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
-	32, // 36: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	34, // 37: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
-	2,  // 38: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	62, // 39: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
-	61, // 40: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
-	38, // 41: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
-	32, // 42: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 43: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
-	32, // 44: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	32, // 45: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	2,  // 46: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	60, // 47: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
-	3,  // 48: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
-	44, // 49: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
-	62, // 50: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.Receipt
-	32, // 51: stratos.meta.v1.ReportDownloadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	32, // 52: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 53: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
-	4,  // 54: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
-	32, // 55: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 56: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
-	53, // 57: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
-	32, // 58: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 59: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
-	1,  // 60: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
-	24, // 61: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
-	58, // 62: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
-	22, // 63: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
-	25, // 64: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
-	28, // 65: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
-	30, // 66: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
-	33, // 67: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
-	36, // 68: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
-	39, // 69: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
-	41, // 70: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
-	43, // 71: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
-	46, // 72: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
-	48, // 73: stratos.meta.v1.MetaService.ReportDownload:input_type -> stratos.meta.v1.ReportDownloadRequest
-	50, // 74: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
-	52, // 75: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
-	55, // 76: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
-	57, // 77: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
-	23, // 78: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
-	27, // 79: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
-	29, // 80: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
-	31, // 81: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
-	35, // 82: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
-	37, // 83: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
-	40, // 84: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
-	42, // 85: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
-	45, // 86: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
-	47, // 87: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
-	49, // 88: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
-	51, // 89: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
-	54, // 90: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
-	56, // 91: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
-	59, // 92: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
-	78, // [78:93] is the sub-list for method output_type
-	63, // [63:78] is the sub-list for method input_type
-	63, // [63:63] is the sub-list for extension type_name
-	63, // [63:63] is the sub-list for extension extendee
-	0,  // [0:63] is the sub-list for field type_name
+	8,  // 2: stratos.meta.v1.Command.register_node:type_name -> stratos.meta.v1.RegisterNodeCmd
+	9,  // 3: stratos.meta.v1.Command.create_task:type_name -> stratos.meta.v1.CreateTaskCmd
+	10, // 4: stratos.meta.v1.Command.commit_file:type_name -> stratos.meta.v1.CommitFileCmd
+	12, // 5: stratos.meta.v1.Command.end_task:type_name -> stratos.meta.v1.EndTaskCmd
+	13, // 6: stratos.meta.v1.Command.delete_file:type_name -> stratos.meta.v1.DeleteFileCmd
+	14, // 7: stratos.meta.v1.Command.add_replicas:type_name -> stratos.meta.v1.AddReplicasCmd
+	15, // 8: stratos.meta.v1.Command.remove_replicas:type_name -> stratos.meta.v1.RemoveReplicasCmd
+	17, // 9: stratos.meta.v1.Command.add_traffic:type_name -> stratos.meta.v1.AddTrafficCmd
+	18, // 10: stratos.meta.v1.Command.take_traffic:type_name -> stratos.meta.v1.TakeTrafficCmd
+	19, // 11: stratos.meta.v1.Command.restore_traffic:type_name -> stratos.meta.v1.RestoreTrafficCmd
+	6,  // 12: stratos.meta.v1.CommandBatch.commands:type_name -> stratos.meta.v1.Command
+	1,  // 13: stratos.meta.v1.RegisterNodeCmd.node:type_name -> stratos.meta.v1.NodeRecord
+	0,  // 14: stratos.meta.v1.CreateTaskCmd.kind:type_name -> stratos.meta.v1.TaskKind
+	3,  // 15: stratos.meta.v1.CommitFileCmd.file:type_name -> stratos.meta.v1.FileEntry
+	11, // 16: stratos.meta.v1.CommitFileCmd.replicas:type_name -> stratos.meta.v1.ReplicaSet
+	16, // 17: stratos.meta.v1.AddTrafficCmd.entries:type_name -> stratos.meta.v1.TrafficEntry
+	21, // 18: stratos.meta.v1.RestoreTrafficCmd.report:type_name -> stratos.meta.v1.TrafficReport
+	20, // 19: stratos.meta.v1.TrafficReport.nodes:type_name -> stratos.meta.v1.TrafficVolume
+	20, // 20: stratos.meta.v1.TrafficReport.users:type_name -> stratos.meta.v1.TrafficVolume
+	5,  // 21: stratos.meta.v1.CommandResult.task:type_name -> stratos.meta.v1.Task
+	3,  // 22: stratos.meta.v1.CommandResult.file:type_name -> stratos.meta.v1.FileEntry
+	4,  // 23: stratos.meta.v1.CommandResult.released:type_name -> stratos.meta.v1.SliceEntry
+	21, // 24: stratos.meta.v1.CommandResult.traffic:type_name -> stratos.meta.v1.TrafficReport
+	1,  // 25: stratos.meta.v1.RegisterNodeRequest.node:type_name -> stratos.meta.v1.NodeRecord
+	25, // 26: stratos.meta.v1.HeartbeatRequest.load:type_name -> stratos.meta.v1.NodeLoad
+	66, // 27: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
+	67, // 28: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
+	27, // 29: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
+	68, // 30: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	2,  // 31: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
+	33, // 32: stratos.meta.v1.BeginUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	66, // 33: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
+	67, // 34: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
+	35, // 35: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
+	2,  // 36: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
+	33, // 37: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	35, // 38: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
+	2,  // 39: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	68, // 40: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
+	67, // 41: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
+	39, // 42: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
+	33, // 43: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 44: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
+	33, // 45: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	33, // 46: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	2,  // 47: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	66, // 48: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
+	3,  // 49: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
+	45, // 50: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
+	68, // 51: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	33, // 52: stratos.meta.v1.ReportDownloadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	33, // 53: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 54: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
+	4,  // 55: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
+	33, // 56: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 57: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
+	54, // 58: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
+	33, // 59: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 60: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
+	1,  // 61: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
+	25, // 62: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
+	59, // 63: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
+	61, // 64: stratos.meta.v1.StatusResponse.self:type_name -> stratos.meta.v1.MetaNodeStatus
+	61, // 65: stratos.meta.v1.StatusResponse.meta_nodes:type_name -> stratos.meta.v1.MetaNodeStatus
+	62, // 66: stratos.meta.v1.MetaNodeStatus.last_round:type_name -> stratos.meta.v1.PoaRound
+	63, // 67: stratos.meta.v1.PoaRound.votes:type_name -> stratos.meta.v1.PoaCount
+	23, // 68: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
+	26, // 69: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
+	29, // 70: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
+	31, // 71: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
+	34, // 72: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
+	37, // 73: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
+	40, // 74: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
+	42, // 75: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
+	44, // 76: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
+	47, // 77: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
+	49, // 78: stratos.meta.v1.MetaService.ReportDownload:input_type -> stratos.meta.v1.ReportDownloadRequest
+	51, // 79: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
+	53, // 80: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
+	56, // 81: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
+	58, // 82: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
+	64, // 83: stratos.meta.v1.MetaService.Join:input_type -> stratos.meta.v1.JoinRequest
+	24, // 84: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
+	28, // 85: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
+	30, // 86: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
+	32, // 87: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
+	36, // 88: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
+	38, // 89: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
+	41, // 90: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
+	43, // 91: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
+	46, // 92: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
+	48, // 93: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
+	50, // 94: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
+	52, // 95: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
+	55, // 96: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
+	57, // 97: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
+	60, // 98: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
+	65, // 99: stratos.meta.v1.MetaService.Join:output_type -> stratos.meta.v1.JoinResponse
+	84, // [84:100] is the sub-list for method output_type
+	68, // [68:84] is the sub-list for method input_type
+	68, // [68:68] is the sub-list for extension type_name
+	68, // [68:68] is the sub-list for extension extendee
+	0,  // [0:68] is the sub-list for field type_name
 }
 
 func init() { file_stratos_meta_v1_meta_proto_init() }
@@ -4282,7 +4738,7 @@ func file_stratos_meta_v1_meta_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stratos_meta_v1_meta_proto_rawDesc), len(file_stratos_meta_v1_meta_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   59,
+			NumMessages:   65,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,5 @@
+package raftnode
+
+import "github.com/hashicorp/raft"
+
+type raftAddr = raft.ServerAddress
