@@ -199,6 +199,35 @@ func (f *fixture) registerMeta(t *testing.T, operator string, seed byte) (string
 	return res.NodeId, res.Status
 }
 
+// genesisMeta makes the meta nodes of seeds (operator account seed runs
+// node seed) the chain's genesis authorities, ACTIVE (DESIGN §5.2: a real
+// network's genesis names its first meta nodes), each with a
+// 1_000_000ustos deposit that moves from its operator's account to the
+// module account, as x/bank's genesis would hold it. Call it before any
+// other registration: InitGenesis starts the state afresh.
+func (f *fixture) genesisMeta(t *testing.T, seeds ...byte) (ids, ops []string) {
+	t.Helper()
+	p, err := f.k.GetParams(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := types.GenesisState{Params: p}
+	for _, seed := range seeds {
+		pub, id := nodeKey(seed)
+		addr, op := f.account(t, seed)
+		if err := f.bank.SendCoinsFromAccountToModule(f.ctx, addr, types.ModuleName, sdk.NewCoins(ustos(1_000_000))); err != nil {
+			t.Fatal(err)
+		}
+		gs.MetaNodes = append(gs.MetaNodes, types.MetaNode{NodeId: id, PublicKey: pub, Operator: op,
+			NetworkAddress: fmt.Sprintf("10.0.1.%d:7100", seed), Deposit: ustos(1_000_000), Status: types.NodeStatus_NODE_STATUS_ACTIVE})
+		ids, ops = append(ids, id), append(ops, op)
+	}
+	if err := f.k.InitGenesis(f.ctx, gs); err != nil {
+		t.Fatal(err)
+	}
+	return ids, ops
+}
+
 func wantErr(t *testing.T, err, want error) {
 	t.Helper()
 	if want == nil {

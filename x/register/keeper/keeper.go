@@ -264,9 +264,12 @@ func (k Keeper) activeMetaNodes(ctx context.Context) (map[string]bool, error) {
 }
 
 // RegisterMetaNode applies for admission as a meta node: the deposit is
-// locked and the node is PENDING until the active meta nodes admit it
-// (MsgApproveMetaNode). When there is no active meta node at all the
-// network is bootstrapping and the node is ACTIVE at once (DESIGN §4, §5.2).
+// locked and the node is PENDING until more than 2/3 of the active meta
+// nodes (MsgApproveMetaNode) or governance (MsgSetMetaNodeStatus) admit it
+// (DESIGN §4, §5.2). A registration never makes an authority by itself,
+// except the bootstrap of a test network: with allow_meta_bootstrap set
+// and no meta node ever known to the chain (none in its genesis, none
+// registered since), the first registrant is ACTIVE at once.
 func (k Keeper) RegisterMetaNode(ctx context.Context, operator sdk.AccAddress, pub []byte, networkAddress string,
 	deposit sdk.Coin,
 ) (string, types.NodeStatus, error) {
@@ -290,12 +293,10 @@ func (k Keeper) RegisterMetaNode(ctx context.Context, operator sdk.AccAddress, p
 	} else if ok {
 		return "", 0, errorsmod.Wrapf(types.ErrNodeExists, "node %s", id)
 	}
-	active, err := k.activeMetaNodes(ctx)
-	if err != nil {
-		return "", 0, err
-	}
 	status := types.NodeStatus_NODE_STATUS_PENDING
-	if len(active) == 0 {
+	if boot, err := k.bootstrapping(ctx, params); err != nil {
+		return "", 0, err
+	} else if boot {
 		status = types.NodeStatus_NODE_STATUS_ACTIVE
 	}
 	if err := k.lockDeposit(ctx, operator, deposit); err != nil {
@@ -314,6 +315,23 @@ func (k Keeper) RegisterMetaNode(ctx context.Context, operator sdk.AccAddress, p
 	}
 	emit(ctx, "register_meta_node", "node_id", id, "operator", operatorStr, "status", status.String())
 	return id, status, nil
+}
+
+// bootstrapping reports whether the next meta node registered becomes the
+// first authority: only if the params allow it and the chain has never had
+// a meta node. A genesis that names meta nodes therefore closes the
+// bootstrap for good, and so does the first registration; meta nodes are
+// never deleted (a removed one stays REMOVED), so it cannot reopen.
+func (k Keeper) bootstrapping(ctx context.Context, p types.Params) (bool, error) {
+	if !p.AllowMetaBootstrap {
+		return false, nil
+	}
+	it, err := k.MetaNodes.Iterate(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer it.Close()
+	return !it.Valid(), nil
 }
 
 // ApproveMetaNode records the vote of the active meta node voterNodeID,

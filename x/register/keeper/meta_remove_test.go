@@ -14,13 +14,15 @@ import (
 	"github.com/stratos-net/stratos/x/register/types"
 )
 
-// metaNodes registers n meta nodes (seeds 1..n, operator account i runs
-// node i, deposit 1_000_000ustos each) through the messages: the first is
-// admitted at once, each later one by the votes of the active ones (DESIGN
-// §5.2). It returns the node IDs and the operators' bech32 addresses.
+// metaNodes makes n meta nodes (seeds 1..n, operator account i runs node
+// i, deposit 1_000_000ustos each): the first is named by the genesis, each
+// later one registers and is admitted by the votes of the active ones
+// (DESIGN §5.2). It returns the node IDs and the operators' bech32
+// addresses.
 func (f *fixture) metaNodes(t *testing.T, n int) (ids, ops []string) {
 	t.Helper()
-	for i := 0; i < n; i++ {
+	ids, ops = f.genesisMeta(t, 1)
+	for i := 1; i < n; i++ {
 		seed := byte(i + 1)
 		_, op := f.account(t, seed)
 		id, st := f.registerMeta(t, op, seed)

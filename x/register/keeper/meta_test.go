@@ -10,18 +10,16 @@ import (
 	"github.com/stratos-net/stratos/x/register/types"
 )
 
-// DESIGN §4/§5.2: meta nodes are the PoA authorities. With no active meta
-// node the first one is admitted at once (bootstrap); later ones are PENDING
-// until the active meta nodes vote them in.
+// DESIGN §4/§5.2: meta nodes are the PoA authorities. The genesis names
+// the first; a registered one is PENDING, its deposit locked, until the
+// active meta nodes vote it in.
 func TestRegisterMetaNode(t *testing.T) {
 	f := newFixture(t)
-	opAddr, op := f.account(t, 1)
+	ids, ops := f.genesisMeta(t, 1)
+	first, op := ids[0], ops[0]
+	opAddr, _ := f.account(t, 1)
 	_, op2 := f.account(t, 2)
 
-	first, st := f.registerMeta(t, op, 1)
-	if st != types.NodeStatus_NODE_STATUS_ACTIVE {
-		t.Fatalf("bootstrap meta node is %s, want ACTIVE", st)
-	}
 	second, st := f.registerMeta(t, op2, 2)
 	if st != types.NodeStatus_NODE_STATUS_PENDING {
 		t.Fatalf("second meta node is %s, want PENDING", st)
@@ -122,7 +120,8 @@ func TestApproveMetaNodeRejections(t *testing.T) {
 	_, op3 := f.account(t, 3)
 	_, op4 := f.account(t, 4)
 	_, resOp := f.account(t, 5)
-	m1, _ := f.registerMeta(t, op1, 1) // bootstrap: active
+	genesis, _ := f.genesisMeta(t, 1)
+	m1 := genesis[0]                   // genesis authority: active
 	m2, _ := f.registerMeta(t, op2, 2) // pending
 	m3, _ := f.registerMeta(t, op3, 3) // pending
 	res := f.registerResource(t, resOp, 5, ustos(1_000_000))

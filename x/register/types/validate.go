@@ -82,7 +82,9 @@ func ValidateDeposit(c, min sdk.Coin) error {
 	return nil
 }
 
-// DefaultParams returns 1_000_000ustos as both minimum deposits.
+// DefaultParams returns 1_000_000ustos as both minimum deposits and no
+// meta node bootstrap: the genesis names the first authorities (DESIGN
+// §5.2).
 func DefaultParams() Params {
 	return Params{
 		MinResourceDeposit: sdk.NewCoin(Denom, math.NewInt(1_000_000)),
