@@ -53,6 +53,9 @@ func (s *Server) periodLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		if !s.leading() {
+			continue
+		}
 		now := s.period()
 		if s.cfg.Periods != nil {
 			cp, err := s.cfg.Periods.Period(ctx)

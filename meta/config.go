@@ -9,6 +9,7 @@ import (
 	"github.com/stratos-net/stratos/meta/health"
 	"github.com/stratos-net/stratos/meta/index"
 	"github.com/stratos-net/stratos/meta/placement"
+	"github.com/stratos-net/stratos/meta/raftnode"
 	"github.com/stratos-net/stratos/slice"
 )
 
@@ -43,7 +44,17 @@ type Config struct {
 	Periods      PeriodSource
 	TopN         int
 	LedgerPeriod time.Duration // the whitepaper's ledger period: 10 minutes
-	Logger       *slog.Logger
+	// Raft replicates the index (DESIGN §5.1). New fills in its ID, Dir
+	// (DataDir/raft), Logger and Now; Listen is the log transport's
+	// address.
+	Raft raftnode.Config
+	// Peers are the meta nodes this one knows at start, itself included:
+	// their meta service and log transport addresses. With Bootstrap set,
+	// a node with no log starts the cluster with Peers as its voters;
+	// without, it waits for the leader to add it (see Join).
+	Peers     []Peer
+	Bootstrap bool
+	Logger    *slog.Logger
 	Now          func() time.Time
 }
 
@@ -63,7 +74,16 @@ func DefaultConfig() Config {
 		ChainRefresh:   5 * time.Second,
 		LedgerPeriod:   10 * time.Minute,
 		TopN:           100,
+		Raft:           raftnode.DefaultConfig(),
+		Bootstrap:      true,
 	}
+}
+
+// Peer is a meta node of the cluster.
+type Peer struct {
+	ID       string // node ID
+	Addr     string // meta service (gRPC) host:port
+	RaftAddr string // log transport host:port
 }
 
 // ErrConfig is wrapped by every configuration error.
@@ -83,6 +103,11 @@ func (c Config) Validate() error {
 	}
 	if c.TaskTTL <= 0 || c.RepairInterval <= 0 || c.RepairTimeout <= 0 || c.ChainRefresh <= 0 || c.LedgerPeriod <= 0 || c.TopN < 1 {
 		errs = append(errs, errors.New("task TTL, repair interval, repair timeout and chain refresh must be positive"))
+	}
+	for _, p := range c.Peers {
+		if p.ID == "" || p.Addr == "" || p.RaftAddr == "" {
+			errs = append(errs, fmt.Errorf("meta peer %q: node ID, address and raft address are all required", p.ID))
+		}
 	}
 	errs = append(errs, c.Health.Validate(), c.Placement.Validate(), c.Index.Validate())
 	if err := errors.Join(errs...); err != nil {

@@ -1,6 +1,8 @@
 package meta
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/meta/index"
 	"github.com/stratos-net/stratos/meta/placement"
+	"github.com/stratos-net/stratos/meta/raftnode"
 	"github.com/stratos-net/stratos/slice"
 )
 
@@ -28,7 +31,7 @@ var (
 // are unknown until they heartbeat, and the client should retry, not give
 // up (found by the Docker fault test).
 func (s *Server) starting(err error) error {
-	if err == nil || s.now().Sub(s.started) >= s.cfg.Health.DeadAfter {
+	if err == nil || s.now().Sub(time.Unix(0, s.started.Load())) >= s.cfg.Health.DeadAfter {
 		return err
 	}
 	if errors.Is(err, ErrNoSpace) || errors.Is(err, placement.ErrNotEnoughNodes) {
@@ -62,7 +65,7 @@ func codeOf(err error) codes.Code {
 	case errors.Is(err, ErrNotNode), errors.Is(err, ErrNotRegistered), errors.Is(err, ErrNoPrepay), errors.Is(err, ErrNotOwner),
 		errors.Is(err, ErrReplayed):
 		return codes.PermissionDenied
-	case errors.Is(err, ErrChainDown), errors.Is(err, ErrStarting):
+	case errors.Is(err, ErrChainDown), errors.Is(err, ErrStarting), errors.Is(err, raftnode.ErrNotLeader), errors.Is(err, raftnode.ErrClosed):
 		return codes.Unavailable
 	case errors.Is(err, ErrNoSpace), errors.Is(err, placement.ErrNotEnoughNodes), errors.Is(err, ErrBusy):
 		return codes.ResourceExhausted

@@ -204,6 +204,7 @@ func (s *Server) Status(context.Context, *metav1.StatusRequest) (*metav1.StatusR
 		MinReplicas: uint32(s.cfg.MinReplicas), Files: files, Slices: slices,
 	}
 	resp.UnderReplicated, resp.PendingRepairs = s.repairCounts()
+	resp.Self, resp.MetaNodes = s.clusterStatus()
 	for _, r := range recs {
 		l, _ := s.health.Load(r.GetNodeId())
 		ns := &metav1.NodeStatus{Node: r, State: s.health.State(r.GetNodeId()).String(),

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/stratos-net/stratos/identity"
+	"github.com/stratos-net/stratos/meta/raftnode"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
 	"github.com/stratos-net/stratos/slice"
@@ -78,12 +79,13 @@ func callerCtx(t testing.TB, k *identity.Key) context.Context {
 }
 
 type harness struct {
-	t     testing.TB
-	s     *Server
-	cfg   Config
-	clock *fakeClock
-	nodes []*testNode // registered, in order of registration
-	keys  uint64      // keys made so far, for deterministic keys
+	t       testing.TB
+	s       *Server
+	cfg     Config
+	clock   *fakeClock
+	nodes   []*testNode // registered, in order of registration
+	keys    uint64      // keys made so far, for deterministic keys
+	metaKey *identity.Key
 	// tickets the meta node issued, by task and slice, as a client keeps
 	// them for its commit.
 	tickets map[string][]*storagev1.Ticket
@@ -124,6 +126,7 @@ func newHarness(t testing.TB, n int) *harness {
 	cfg.Seed = 42
 	cfg.Now = clock.Now
 	cfg.Index.BloomItems = 1 << 12
+	cfg.Raft = fastRaft()
 	h := &harness{t: t, cfg: cfg, clock: clock}
 	h.s = h.open()
 	for range n {
@@ -134,11 +137,19 @@ func newHarness(t testing.TB, n int) *harness {
 
 func (h *harness) open() *Server {
 	h.t.Helper()
-	s, err := New(h.cfg, h.newKey())
+	if h.metaKey == nil { // a restarted meta node keeps its key, so its place in the log
+		h.metaKey = h.newKey()
+	}
+	s, err := New(h.cfg, h.metaKey)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	h.t.Cleanup(func() { s.Close() })
+	wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.WaitLeader(wctx); err != nil {
+		h.t.Fatal(err)
+	}
 	return s
 }
 
@@ -367,4 +378,11 @@ func wantCode(t testing.TB, err error, want codes.Code) {
 	if got := status.Code(err); got != want {
 		t.Fatalf("error %v: code %v, want %v", err, got, want)
 	}
+}
+
+// fastRaft elects a single test meta node at once.
+func fastRaft() raftnode.Config {
+	rc := raftnode.DefaultConfig()
+	rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout, rc.CommitTimeout = 20*time.Millisecond, 20*time.Millisecond, 10*time.Millisecond, time.Millisecond
+	return rc
 }

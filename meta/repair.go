@@ -83,6 +83,10 @@ func (s *Server) repairLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if !s.leading() { // DESIGN §5.4: repair runs on the leader; a new one sweeps first
+				swept = time.Time{}
+				continue
+			}
 			if now := s.now(); swept.IsZero() || now.Sub(swept) >= thinSweepEvery {
 				s.sweepThin()
 				swept = now

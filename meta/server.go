@@ -9,7 +9,10 @@ import (
 	"net"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"google.golang.org/grpc"
 
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/kv"
@@ -17,6 +20,7 @@ import (
 	"github.com/stratos-net/stratos/meta/health"
 	"github.com/stratos-net/stratos/meta/index"
 	"github.com/stratos-net/stratos/meta/placement"
+	"github.com/stratos-net/stratos/meta/raftnode"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	"github.com/stratos-net/stratos/wire"
 )
@@ -27,7 +31,15 @@ type Server struct {
 
 	cfg     Config
 	key     *identity.Key
-	started time.Time // when this process opened the index
+	started atomic.Int64 // unix nanos: when this node became the leader
+	raft    *raftnode.Node
+	peers   *peers
+	ready   atomic.Bool // leads, and has applied the log of earlier terms
+
+	stopLead  context.CancelFunc
+	leadDone  chan struct{}
+	closeOnce sync.Once
+	closeErr  error
 	log     *slog.Logger
 	now     func() time.Time
 	store   kv.Store
@@ -35,10 +47,10 @@ type Server struct {
 	health  *health.Tracker
 	placer  *placement.Placer
 
-	// applyMu orders commands: a handler that checks state and then applies
-	// a command holds it across both, as a Raft leader's single apply loop
-	// would.
-	applyMu sync.Mutex
+	// applyMu orders commands: applies share it, so they batch into log
+	// entries; a handler that checks state and then applies a command holds
+	// it alone across both (applyLocked).
+	applyMu sync.RWMutex
 
 	mu        sync.Mutex // guards the soft state below
 	rng       *rand.Rand
@@ -87,8 +99,8 @@ func New(cfg Config, key *identity.Key) (*Server, error) {
 		key:       key,
 		log:       cfg.Logger,
 		now:       cfg.Now,
-		started:   cfg.Now(),
 		store:     store,
+		peers:     newPeers(cfg.Peers),
 		ix:        ix,
 		health:    health.NewTracker(cfg.Health, cfg.Now),
 		placer:    placer,
@@ -101,11 +113,16 @@ func New(cfg Config, key *identity.Key) (*Server, error) {
 		missing:   make(map[string]map[string]bool),
 		committed: make(map[string]*metav1.FileEntry),
 	}
+	s.started.Store(cfg.Now().UnixNano())
 	s.traffic = newLedger(s.apply, ix, cfg.Logger)
-	if err := s.seedLiveness(); err != nil {
+	if err := s.openRaft(); err != nil {
 		store.Close()
 		return nil, err
 	}
+	leadCtx, stop := context.WithCancel(context.Background())
+	s.stopLead = stop
+	s.leadDone = make(chan struct{})
+	go func() { defer close(s.leadDone); s.leadLoop(leadCtx) }()
 	return s, nil
 }
 
@@ -127,7 +144,28 @@ func (s *Server) seedLiveness() error {
 // Close logs the traffic still buffered to the index and releases the
 // index store. Run closes it on return.
 func (s *Server) Close() error {
-	return errors.Join(s.traffic.flush(), s.store.Close())
+	s.closeOnce.Do(func() {
+		flushed := s.traffic.flush()
+		s.stopLead()
+		<-s.leadDone
+		s.closeErr = errors.Join(flushed, s.raft.Close(), s.store.Close())
+	})
+	return s.closeErr
+}
+
+// WaitLeader returns once this node leads the cluster and has applied the
+// log of earlier terms, or ctx ends.
+func (s *Server) WaitLeader(ctx context.Context) error {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for !s.leading() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("meta node %s: no leadership: %w", s.ID(), ctx.Err())
+		case <-t.C:
+		}
+	}
+	return nil
 }
 
 // ID is the meta node's node ID.
@@ -141,7 +179,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return fmt.Errorf("meta node listen on %s: %w", s.cfg.Listen, err)
 	}
-	srv, err := wire.NewServer(s.key)
+	srv, err := wire.NewServer(s.key, grpc.ChainUnaryInterceptor(s.leaderOnly))
 	if err != nil {
 		ln.Close()
 		return err
@@ -182,15 +220,21 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 // read state to decide on a command hold applyMu themselves and call
 // applyLocked.
 func (s *Server) apply(cmd *metav1.Command) (*metav1.CommandResult, error) {
-	s.applyMu.Lock()
-	defer s.applyMu.Unlock()
+	s.applyMu.RLock()
+	defer s.applyMu.RUnlock()
 	return s.applyLocked(cmd)
 }
 
+// applyLocked replicates cmd through the log (stamped there with the
+// leader's clock) and returns its result once applied here.
 func (s *Server) applyLocked(cmd *metav1.Command) (*metav1.CommandResult, error) {
-	cmd.UnixNano = s.now().UnixNano()
-	return s.ix.Apply(cmd)
+	ctx, cancel := context.WithTimeout(context.Background(), applyTimeout)
+	defer cancel()
+	return s.raft.Apply(ctx, cmd)
 }
+
+// applyTimeout bounds how long a command waits for the log to commit it.
+const applyTimeout = 15 * time.Second
 
 // queueDeletes tells the holders of released slices to delete them at their
 // next heartbeat.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/meta/health"
@@ -228,7 +227,7 @@ func (s *Server) checkReplacement(task *metav1.Task, sliceID string, exclude []s
 			placed[p.node] = true
 		}
 	}
-	if len(placed) == 0 && time.Unix(0, task.GetCreatedUnixNano()).Before(s.started) {
+	if len(placed) == 0 && task.GetCreatedUnixNano() < s.started.Load() {
 		return nil
 	}
 	for _, n := range exclude {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/stratos-net/stratos/identity"
-	"github.com/stratos-net/stratos/internal/cluster"
 	"github.com/stratos-net/stratos/kv"
 	"github.com/stratos-net/stratos/kv/pebblekv"
 	"github.com/stratos-net/stratos/meta/index"
@@ -117,7 +116,7 @@ func (c *testCluster) stop(m *member) {
 func (c *testCluster) leader() *member {
 	c.t.Helper()
 	var l *member
-	cluster.Eventually(c.t, 10*time.Second, func() error {
+	eventually(c.t, 10*time.Second, func() error {
 		for _, m := range c.members {
 			if m.node != nil && m.node.IsLeader() {
 				l = m
@@ -147,7 +146,7 @@ func createTask(owner, path string) *metav1.Command {
 // leader.
 func (c *testCluster) sameRoots() {
 	c.t.Helper()
-	cluster.Eventually(c.t, 15*time.Second, func() error {
+	eventually(c.t, 15*time.Second, func() error {
 		var want []byte
 		for _, m := range c.members {
 			if m.ix == nil {
@@ -288,7 +287,7 @@ func TestRestartCatchesUpFromSnapshot(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cluster.Eventually(t, 10*time.Second, func() error {
+	eventually(t, 10*time.Second, func() error {
 		if s, ok := snapshotIndex(l); !ok || s < 500 {
 			return fmt.Errorf("leader's snapshot at %d", s)
 		}
@@ -342,3 +341,19 @@ func TestTransportRefusesStrangers(t *testing.T) {
 }
 
 func nodeAddrOf(m *member) raftAddr { return raftAddr(Address(m.key.ID(), m.addr)) }
+
+// eventually polls f until it succeeds or the time is up.
+func eventually(t *testing.T, within time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

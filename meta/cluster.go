@@ -1,0 +1,235 @@
+package meta
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/stratos-net/stratos/meta/index"
+	"github.com/stratos-net/stratos/meta/raftnode"
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+	"github.com/stratos-net/stratos/wire"
+)
+
+// Trailer keys of a follower's answer: where the leader is.
+const (
+	LeaderIDKey   = "stratos-leader-id"
+	LeaderAddrKey = "stratos-leader-addr"
+)
+
+// ErrNotAuthority: a meta node that is not one of the cluster's
+// authorities asked to join.
+var ErrNotAuthority = errors.New("not a meta authority of this network")
+
+// peers is what this node knows of the other meta nodes' addresses.
+type peers struct {
+	mu sync.Mutex
+	m  map[string]Peer
+}
+
+func newPeers(ps []Peer) *peers {
+	p := &peers{m: make(map[string]Peer, len(ps))}
+	for _, x := range ps {
+		p.m[x.ID] = x
+	}
+	return p
+}
+
+func (p *peers) get(id string) (Peer, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	x, ok := p.m[id]
+	return x, ok
+}
+
+func (p *peers) set(x Peer) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.m[x.ID] = x
+}
+
+// openRaft starts this node's replica of the index log. A node given no
+// peers is a cluster of one.
+func (s *Server) openRaft() error {
+	rc := s.cfg.Raft
+	rc.ID, rc.Dir, rc.Logger, rc.Now = s.ID(), filepath.Join(s.cfg.DataDir, "raft"), s.log, s.now
+	if _, ok := s.peers.get(s.ID()); !ok {
+		s.peers.set(Peer{ID: s.ID(), Addr: s.cfg.Listen, RaftAddr: rc.Listen})
+	}
+	if s.cfg.Bootstrap {
+		for _, p := range s.cfg.Peers {
+			rc.Bootstrap = append(rc.Bootstrap, raftnode.Peer{ID: p.ID, Addr: p.RaftAddr})
+		}
+		if len(rc.Bootstrap) == 0 {
+			rc.Bootstrap = []raftnode.Peer{{ID: s.ID(), Addr: rc.Listen}}
+		}
+	}
+	n, err := raftnode.Open(rc, s.ix, s.key, s.isAuthority)
+	if err != nil {
+		return fmt.Errorf("meta node: %w", err)
+	}
+	s.raft = n
+	return nil
+}
+
+// isAuthority reports whether a meta node may replicate the index: one of
+// the configured peers or of those that joined.
+func (s *Server) isAuthority(id string) bool {
+	_, ok := s.peers.get(id)
+	return ok
+}
+
+// leading reports whether this node leads and has applied every entry of
+// the terms before its own, so what it reads of the index is current.
+func (s *Server) leading() bool { return s.ready.Load() && s.raft.IsLeader() }
+
+// leadLoop follows this node's leadership: on winning it waits until it has
+// applied the whole log, then rebuilds the soft state a leader keeps (node
+// liveness starts again from heartbeats); on losing it drops that state.
+func (s *Server) leadLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case lead := <-s.raft.LeaderChanges():
+			s.ready.Store(false)
+			if !lead {
+				s.log.Info("meta node follows", "leader", s.raft.LeaderID())
+				s.dropLeaderState()
+				continue
+			}
+			if err := s.raft.Barrier(10 * time.Second); err != nil {
+				s.log.Warn("new leader could not apply the log; waiting for the next election", "err", err)
+				continue
+			}
+			s.started.Store(s.now().UnixNano())
+			if err := s.seedLiveness(); err != nil {
+				s.log.Warn("new leader could not read the registered nodes", "err", err)
+			}
+			s.ready.Store(true)
+			s.log.Info("meta node leads", "term", s.raft.Stats().Term)
+		}
+	}
+}
+
+// dropLeaderState forgets what only a leader keeps.
+func (s *Server) dropLeaderState() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.repairs = newRepairQueue()
+	s.orders = newOrders()
+	s.downloads = map[string]*downloadTask{}
+	s.missing = make(map[string]map[string]bool)
+}
+
+// leaderOnly refuses every call but Status on a node that does not lead,
+// naming the leader, so clients and resource nodes find it.
+func (s *Server) leaderOnly(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if info.FullMethod == metav1.MetaService_Status_FullMethodName || s.leading() {
+		resp, err := h(ctx, req)
+		if errors.Is(err, raftnode.ErrNotLeader) || status.Code(err) == codes.Unavailable && !s.raft.IsLeader() {
+			var nl *raftnode.NotLeaderError
+			return nil, s.notLeader(ctx, errors.As(err, &nl) && nl.Uncertain)
+		}
+		return resp, err
+	}
+	return nil, s.notLeader(ctx, false)
+}
+
+// notLeader is the Unavailable answer of a follower, with the leader's ID
+// and address in the trailer when it knows them.
+func (s *Server) notLeader(ctx context.Context, uncertain bool) error {
+	id := s.raft.LeaderID()
+	msg := "this meta node is not the leader"
+	if uncertain {
+		msg = "meta leadership changed while the request was being committed; it may or may not have taken effect"
+	}
+	if id == "" || (id == s.ID() && !s.leading()) {
+		return status.Error(codes.Unavailable, msg+"; an election is under way, retry shortly")
+	}
+	md := metadata.Pairs(LeaderIDKey, id)
+	if p, ok := s.peers.get(id); ok {
+		md.Append(LeaderAddrKey, p.Addr)
+		msg += fmt.Sprintf("; the leader is %s at %s", id, p.Addr)
+	} else {
+		msg += "; the leader is " + id
+	}
+	_ = grpc.SetTrailer(ctx, md)
+	return status.Error(codes.Unavailable, msg)
+}
+
+// Join adds the calling meta node to the log as an observer (DESIGN §5.2:
+// it replicates the index and does not vote), or as a voter if it is one
+// of the configured peers.
+func (s *Server) Join(ctx context.Context, req *metav1.JoinRequest) (*metav1.JoinResponse, error) {
+	id, ok := wire.PeerID(ctx)
+	if !ok {
+		return nil, toStatus(fmt.Errorf("%w: the caller presented no node certificate", ErrNotAuthority))
+	}
+	if !s.isAuthority(id) {
+		return nil, toStatus(fmt.Errorf("%w: %s", ErrNotAuthority, id))
+	}
+	if req.GetAddr() == "" || req.GetRaftAddr() == "" {
+		return nil, toStatus(fmt.Errorf("%w: join needs the meta service and raft addresses", index.ErrBadCommand))
+	}
+	_, configured := s.peers.get(id)
+	s.peers.set(Peer{ID: id, Addr: req.GetAddr(), RaftAddr: req.GetRaftAddr()})
+	add := s.raft.AddObserver
+	if configured {
+		add = s.raft.AddVoter
+	}
+	if err := add(id, req.GetRaftAddr()); err != nil {
+		return nil, err
+	}
+	s.log.Info("meta node joined", "node_id", id, "voter", configured)
+	return &metav1.JoinResponse{LeaderId: s.ID()}, nil
+}
+
+// clusterStatus describes every member of the log's configuration.
+func (s *Server) clusterStatus() (self *metav1.MetaNodeStatus, all []*metav1.MetaNodeStatus) {
+	st := s.raft.Stats()
+	members, err := s.raft.Members()
+	if err != nil {
+		s.log.Warn("cannot read the cluster configuration", "err", err)
+	}
+	for _, m := range members {
+		ms := &metav1.MetaNodeStatus{NodeId: m.ID, RaftAddr: m.Addr, Voter: m.Voter, LeaderId: st.LeaderID, RaftTerm: st.Term, State: poaState(m, st.LeaderID)}
+		if p, ok := s.peers.get(m.ID); ok {
+			ms.Addr = p.Addr
+		}
+		if m.ID == s.ID() {
+			ms.AppliedIndex, ms.CommitIndex = st.Applied, st.Commit
+			self = ms
+		}
+		all = append(all, ms)
+	}
+	if self == nil { // not (yet) in the configuration: waiting to be added
+		self = &metav1.MetaNodeStatus{NodeId: s.ID(), Addr: s.cfg.Listen, RaftAddr: s.raft.Addr(), State: "Observing",
+			RaftTerm: st.Term, AppliedIndex: st.Applied, CommitIndex: st.Commit, LeaderId: st.LeaderID}
+	}
+	return self, all
+}
+
+// poaState names a member's state as whitepaper §3.3 does: the leader is
+// Leading, other voters Following, non-voters Observing; with no leader,
+// voters are Voting.
+func poaState(m raftnode.Member, leader string) string {
+	switch {
+	case !m.Voter:
+		return "Observing"
+	case leader == "":
+		return "Voting"
+	case m.ID == leader:
+		return "Leading"
+	default:
+		return "Following"
+	}
+}
