@@ -55,7 +55,7 @@ type Config struct {
 	Peers     []Peer
 	Bootstrap bool
 	Logger    *slog.Logger
-	Now          func() time.Time
+	Now       func() time.Time
 }
 
 // DefaultConfig returns the configuration of a devnet meta node.

@@ -40,12 +40,12 @@ type Server struct {
 	leadDone  chan struct{}
 	closeOnce sync.Once
 	closeErr  error
-	log     *slog.Logger
-	now     func() time.Time
-	store   kv.Store
-	ix      *index.Index
-	health  *health.Tracker
-	placer  *placement.Placer
+	log       *slog.Logger
+	now       func() time.Time
+	store     kv.Store
+	ix        *index.Index
+	health    *health.Tracker
+	placer    *placement.Placer
 
 	// applyMu orders commands: applies share it, so they batch into log
 	// entries; a handler that checks state and then applies a command holds

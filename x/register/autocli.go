@@ -50,7 +50,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod:      "DeactivateResourceNode",
 					Use:            "deactivate-resource-node [node-id]",
-					Short:          "Deactivate a resource node and get its deposit back",
+					Short:          "Deactivate a resource node; its deposit returns to the operator when the unbonding (param unbonding_seconds) ends, and can be slashed until then",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "node_id"}},
 				},
 				{

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"cosmossdk.io/core/address"
 	errorsmod "cosmossdk.io/errors"
@@ -127,6 +128,18 @@ type fixture struct {
 
 const startBalance = 100_000_000
 
+// genesisTime is the block time the fixture starts at.
+var genesisTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// endBlockAt moves the block time to at and runs the module's EndBlocker.
+func (f *fixture) endBlockAt(t *testing.T, at time.Time) {
+	t.Helper()
+	f.ctx = f.ctx.WithBlockTime(at)
+	if err := f.k.EndBlocker(f.ctx); err != nil {
+		t.Fatalf("EndBlocker at %s: %v", at, err)
+	}
+}
+
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	key := storetypes.NewKVStoreKey(types.StoreKey)
@@ -140,7 +153,7 @@ func newFixture(t *testing.T) *fixture {
 	bank := newFakeBank()
 	distr := &fakeDistr{bank: bank}
 	k := keeper.NewKeeper(cdc, runtime.NewKVStoreService(key), ac, bank, distr, authority)
-	f := &fixture{ctx: tctx.Ctx.WithBlockHeight(7), k: k, ms: keeper.NewMsgServer(k), qs: keeper.NewQueryServer(k),
+	f := &fixture{ctx: tctx.Ctx.WithBlockHeight(7).WithBlockTime(genesisTime), k: k, ms: keeper.NewMsgServer(k), qs: keeper.NewQueryServer(k),
 		bank: bank, distr: distr, ac: ac, authority: authority}
 	if err := k.Params.Set(f.ctx, types.DefaultParams()); err != nil {
 		t.Fatal(err)

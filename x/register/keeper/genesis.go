@@ -3,10 +3,14 @@ package keeper
 import (
 	"context"
 
+	"cosmossdk.io/collections"
+
 	"github.com/stratos-net/stratos/x/register/types"
 )
 
-// InitGenesis stores the params and the nodes as given. It moves no coins:
+// InitGenesis stores the params and the nodes as given, and indexes the
+// UNBONDING resource nodes by the end of their unbonding (the index is not
+// exported: the nodes carry it). It moves no coins:
 // devnet registers its nodes at genesis with zero deposits (DESIGN §3); a
 // non-zero genesis deposit must be funded in x/bank's genesis as the
 // "register" module account's balance.
@@ -17,6 +21,11 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	for _, n := range gs.ResourceNodes {
 		if err := k.ResourceNodes.Set(ctx, n.NodeId, n); err != nil {
 			return err
+		}
+		if n.Status == types.NodeStatus_NODE_STATUS_UNBONDING && n.UnbondingEnds != nil {
+			if err := k.Unbonding.Set(ctx, collections.Join(n.UnbondingEnds.UTC(), n.NodeId)); err != nil {
+				return err
+			}
 		}
 	}
 	for _, n := range gs.MetaNodes {

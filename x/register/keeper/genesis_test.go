@@ -147,6 +147,14 @@ func TestValidateGenesis(t *testing.T) {
 			activeMeta(g).RemovalVotes = []string{p.NodeId}
 			activeMeta(g).Status = types.NodeStatus_NODE_STATUS_REMOVED
 		}},
+		// DESIGN §4: an unbonding deposit has an end, and only then.
+		{"resource unbonding without an end", func(g *types.GenesisState) { g.ResourceNodes[0].Status = types.NodeStatus_NODE_STATUS_UNBONDING }},
+		{"active resource node with an unbonding end", func(g *types.GenesisState) { g.ResourceNodes[0].UnbondingEnds = &genesisTime }},
+		{"inactive resource node with an unbonding end", func(g *types.GenesisState) {
+			g.ResourceNodes[0].Status, g.ResourceNodes[0].UnbondingEnds = types.NodeStatus_NODE_STATUS_INACTIVE, &genesisTime
+		}},
+		{"meta node unbonding", func(g *types.GenesisState) { g.MetaNodes[0].Status = types.NodeStatus_NODE_STATUS_UNBONDING }},
+		{"unbonding over a year", func(g *types.GenesisState) { g.Params.UnbondingSeconds = types.MaxUnbondingSeconds + 1 }},
 		{"params in ustb", func(g *types.GenesisState) { g.Params.MinResourceDeposit = ustosB(1) }},
 		{"params invalid coin", func(g *types.GenesisState) {
 			g.Params.MinMetaDeposit = sdk.Coin{Denom: "ustos", Amount: math.NewInt(-1)}
@@ -171,6 +179,11 @@ func TestValidateGenesis(t *testing.T) {
 	pending(&gs).Status = types.NodeStatus_NODE_STATUS_REMOVED
 	if err := gs.Validate(f.ac); err != nil {
 		t.Fatalf("removal state rejected: %v", err)
+	}
+	// An unbonding resource node with its end is valid.
+	gs.ResourceNodes[0].Status, gs.ResourceNodes[0].UnbondingEnds = types.NodeStatus_NODE_STATUS_UNBONDING, &genesisTime
+	if err := gs.Validate(f.ac); err != nil {
+		t.Fatalf("unbonding node rejected: %v", err)
 	}
 	if err := types.DefaultGenesis().Validate(f.ac); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/core/address"
@@ -32,6 +33,9 @@ type Keeper struct {
 	Params        collections.Item[types.Params]
 	ResourceNodes collections.Map[string, types.ResourceNode]
 	MetaNodes     collections.Map[string, types.MetaNode]
+	// Unbonding: (unbonding ends, node ID) of every UNBONDING resource node,
+	// so EndBlocker reads only the deposits that are due.
+	Unbonding collections.KeySet[collections.Pair[time.Time, string]]
 }
 
 // NewKeeper builds the keeper. distr funds the community pool with the
@@ -54,6 +58,8 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		ResourceNodes: collections.NewMap(sb, types.ResourceNodesKey, "resource_nodes", collections.StringKey, codec.CollValue[types.ResourceNode](cdc)),
 		MetaNodes:     collections.NewMap(sb, types.MetaNodesKey, "meta_nodes", collections.StringKey, codec.CollValue[types.MetaNode](cdc)),
+		Unbonding: collections.NewKeySet(sb, types.UnbondingKey, "unbonding",
+			collections.PairKeyCodec(sdk.TimeKey, collections.StringKey)),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -162,6 +168,10 @@ func (k Keeper) RegisterResourceNode(ctx context.Context, operator sdk.AccAddres
 	old, err := k.ResourceNodes.Get(ctx, id)
 	switch {
 	case err == nil:
+		if old.Status == types.NodeStatus_NODE_STATUS_UNBONDING && old.Operator == operatorStr {
+			return "", errorsmod.Wrapf(types.ErrNodeExists, "resource node %s is unbonding until %s; register it again after that",
+				id, old.UnbondingEnds.UTC().Format(time.RFC3339))
+		}
 		if old.Status != types.NodeStatus_NODE_STATUS_INACTIVE || old.Operator != operatorStr {
 			return "", errorsmod.Wrapf(types.ErrNodeExists, "resource node %s", id)
 		}
@@ -221,34 +231,6 @@ func (k Keeper) UpdateResourceNode(ctx context.Context, operator sdk.AccAddress,
 	}
 	emit(ctx, "update_resource_node", "node_id", nodeID)
 	return nil
-}
-
-// DeactivateResourceNode makes an ACTIVE node INACTIVE and returns its
-// deposit to the operator. Only the operator may.
-func (k Keeper) DeactivateResourceNode(ctx context.Context, operator sdk.AccAddress, nodeID string) (sdk.Coin, error) {
-	n, err := k.resourceNode(ctx, nodeID)
-	if err != nil {
-		return sdk.Coin{}, err
-	}
-	if !k.operatorIs(n.Operator, operator) {
-		return sdk.Coin{}, errorsmod.Wrapf(types.ErrUnauthorized, "%s does not operate resource node %s", operator, nodeID)
-	}
-	if n.Status != types.NodeStatus_NODE_STATUS_ACTIVE {
-		return sdk.Coin{}, errorsmod.Wrapf(types.ErrInvalidStatus, "resource node %s is %s", nodeID, n.Status)
-	}
-	refund := n.Deposit
-	if refund.IsPositive() {
-		if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, operator, sdk.NewCoins(refund)); err != nil {
-			return sdk.Coin{}, err
-		}
-	}
-	n.Status = types.NodeStatus_NODE_STATUS_INACTIVE
-	n.Deposit = sdk.NewCoin(refund.Denom, math.ZeroInt())
-	if err := k.ResourceNodes.Set(ctx, nodeID, n); err != nil {
-		return sdk.Coin{}, err
-	}
-	emit(ctx, "deactivate_resource_node", "node_id", nodeID, "refund", refund.String())
-	return refund, nil
 }
 
 // activeMetaNodes returns the IDs of the ACTIVE meta nodes.

@@ -87,11 +87,7 @@ func (s msgServer) DeactivateResourceNode(ctx context.Context, msg *types.MsgDea
 	if err := types.ValidateNodeID(msg.NodeId); err != nil {
 		return nil, err
 	}
-	refund, err := s.k.DeactivateResourceNode(ctx, operator, msg.NodeId)
-	if err != nil {
-		return nil, err
-	}
-	return &types.MsgDeactivateResourceNodeResponse{Refunded: refund}, nil
+	return s.k.DeactivateResourceNode(ctx, operator, msg.NodeId)
 }
 
 func (s msgServer) RegisterMetaNode(ctx context.Context, msg *types.MsgRegisterMetaNode) (*types.MsgRegisterMetaNodeResponse, error) {

@@ -134,48 +134,6 @@ func TestUpdateResourceNode(t *testing.T) {
 	}
 }
 
-// DESIGN §4: deactivation returns the whole deposit to the operator.
-func TestDeactivateResourceNode(t *testing.T) {
-	f := newFixture(t)
-	opAddr, op := f.account(t, 1)
-	_, other := f.account(t, 2)
-	id := f.registerResource(t, op, 1, ustos(3_000_000))
-	total := f.bank.total()
-
-	_, err := f.ms.DeactivateResourceNode(f.ctx, &types.MsgDeactivateResourceNode{Operator: other, NodeId: id})
-	wantErr(t, err, types.ErrUnauthorized)
-	_, err = f.ms.DeactivateResourceNode(f.ctx, &types.MsgDeactivateResourceNode{Operator: op, NodeId: "00112233445566778899aabbccddeeff00112233"})
-	wantErr(t, err, types.ErrNodeNotFound)
-
-	res, err := f.ms.DeactivateResourceNode(f.ctx, &types.MsgDeactivateResourceNode{Operator: op, NodeId: id})
-	wantErr(t, err, nil)
-	if !res.Refunded.Equal(ustos(3_000_000)) {
-		t.Fatalf("refunded %s", res.Refunded)
-	}
-	if !f.bank.balance(opAddr).Equal(math.NewInt(startBalance)) || !f.bank.module().IsZero() || !f.bank.total().Equal(total) {
-		t.Fatalf("after refund: operator %s module %s", f.bank.balance(opAddr), f.bank.module())
-	}
-	n, _ := f.k.ResourceNodes.Get(f.ctx, id)
-	if n.Status != types.NodeStatus_NODE_STATUS_INACTIVE || !n.Deposit.IsZero() || f.k.IsResourceNodeActive(f.ctx, id) {
-		t.Fatalf("after deactivation: %+v", n)
-	}
-	_, err = f.ms.DeactivateResourceNode(f.ctx, &types.MsgDeactivateResourceNode{Operator: op, NodeId: id})
-	wantErr(t, err, types.ErrInvalidStatus)
-
-	// The key stays bound to its operator: another account cannot take it
-	// over, the operator can bring the node back with a new deposit.
-	pub, _ := nodeKey(1)
-	msg := &types.MsgRegisterResourceNode{Operator: other, PublicKey: pub, NetworkAddress: "a:1", Capacity: 1, Deposit: ustos(1_000_000)}
-	_, err = f.ms.RegisterResourceNode(f.ctx, msg)
-	wantErr(t, err, types.ErrNodeExists)
-	msg.Operator = op
-	_, err = f.ms.RegisterResourceNode(f.ctx, msg)
-	wantErr(t, err, nil)
-	if !f.k.IsResourceNodeActive(f.ctx, id) || !f.bank.module().Equal(math.NewInt(1_000_000)) {
-		t.Fatal("re-registration by the operator did not reactivate the node")
-	}
-}
-
 func upper(s string) string {
 	b := []byte(s)
 	for i, c := range b {

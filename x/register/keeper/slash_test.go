@@ -56,11 +56,12 @@ func TestSlashResourceNode(t *testing.T) {
 			if !n.Deposit.Equal(ustos(tc.deposit - tc.burned)) {
 				t.Fatalf("stored deposit %s, want %d", n.Deposit, tc.deposit-tc.burned)
 			}
-			// The remainder, and only it, goes back on deactivation.
+			// The remainder, and only it, goes back when the unbonding ends.
 			res, err := f.ms.DeactivateResourceNode(f.ctx, &types.MsgDeactivateResourceNode{Operator: op, NodeId: id})
-			if err != nil || !res.Refunded.Equal(ustos(tc.deposit-tc.burned)) {
-				t.Fatalf("refund %v, %v", res, err)
+			if err != nil || !res.Unbonding.Equal(ustos(tc.deposit-tc.burned)) {
+				t.Fatalf("unbonding %v, %v", res, err)
 			}
+			f.endBlockAt(t, *res.UnbondingEnds)
 			if !f.bank.balance(opAddr).Equal(math.NewInt(startBalance-tc.burned)) || !f.bank.module().IsZero() {
 				t.Fatalf("operator %s module %s", f.bank.balance(opAddr), f.bank.module())
 			}
@@ -88,7 +89,7 @@ func TestSlashResourceNode(t *testing.T) {
 func TestUpdateParams(t *testing.T) {
 	f := newFixture(t)
 	_, op := f.account(t, 1)
-	p := types.Params{MinResourceDeposit: ustos(5_000_000), MinMetaDeposit: ustos(7_000_000)}
+	p := types.Params{MinResourceDeposit: ustos(5_000_000), MinMetaDeposit: ustos(7_000_000), UnbondingSeconds: 60}
 	cases := []struct {
 		name string
 		msg  types.MsgUpdateParams
@@ -97,6 +98,8 @@ func TestUpdateParams(t *testing.T) {
 		{"not the authority", types.MsgUpdateParams{Authority: op, Params: p}, types.ErrUnauthorized},
 		{"bad authority address", types.MsgUpdateParams{Authority: "gov", Params: p}, types.ErrInvalidAddress},
 		{"wrong denom", types.MsgUpdateParams{Authority: f.authority, Params: types.Params{MinResourceDeposit: ustos(1), MinMetaDeposit: ustosB(1)}}, types.ErrInvalidParams},
+		{"unbonding over a year", types.MsgUpdateParams{Authority: f.authority, Params: types.Params{MinResourceDeposit: ustos(1), MinMetaDeposit: ustos(1),
+			UnbondingSeconds: types.MaxUnbondingSeconds + 1}}, types.ErrInvalidParams},
 		{"ok", types.MsgUpdateParams{Authority: f.authority, Params: p}, nil},
 	}
 	for _, tc := range cases {
@@ -107,7 +110,8 @@ func TestUpdateParams(t *testing.T) {
 		})
 	}
 	res, err := f.qs.Params(f.ctx, &types.QueryParamsRequest{})
-	if err != nil || !res.Params.MinResourceDeposit.Equal(p.MinResourceDeposit) || !res.Params.MinMetaDeposit.Equal(p.MinMetaDeposit) {
+	if err != nil || !res.Params.MinResourceDeposit.Equal(p.MinResourceDeposit) || !res.Params.MinMetaDeposit.Equal(p.MinMetaDeposit) ||
+		res.Params.UnbondingSeconds != 60 {
 		t.Fatalf("params %v, %v", res, err)
 	}
 	// The new minimum applies at once.

@@ -23,4 +23,5 @@ var (
 	ParamsKey        = collections.NewPrefix(0)
 	ResourceNodesKey = collections.NewPrefix(1)
 	MetaNodesKey     = collections.NewPrefix(2)
+	UnbondingKey     = collections.NewPrefix(3)
 )

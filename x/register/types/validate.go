@@ -82,18 +82,33 @@ func ValidateDeposit(c, min sdk.Coin) error {
 	return nil
 }
 
-// DefaultParams returns 1_000_000ustos as both minimum deposits and no
-// meta node bootstrap: the genesis names the first authorities (DESIGN
-// §5.2).
+// DefaultUnbondingSeconds is how long a deactivated resource node's
+// deposit stays bonded on a real network: 7 days, which leaves time for a
+// governance proposal (2 days' deposit and 2 days' voting by default) to
+// slash a node for what it did just before it left.
+const DefaultUnbondingSeconds = 7 * 24 * 3600
+
+// MaxUnbondingSeconds bounds unbonding_seconds to a year, so the end of an
+// unbonding never overflows a time.Time.
+const MaxUnbondingSeconds = 366 * 24 * 3600
+
+// DefaultParams returns 1_000_000ustos as both minimum deposits, no meta
+// node bootstrap (the genesis names the first authorities, DESIGN §5.2)
+// and a 7-day unbonding.
 func DefaultParams() Params {
 	return Params{
 		MinResourceDeposit: sdk.NewCoin(Denom, math.NewInt(1_000_000)),
 		MinMetaDeposit:     sdk.NewCoin(Denom, math.NewInt(1_000_000)),
+		UnbondingSeconds:   DefaultUnbondingSeconds,
 	}
 }
 
-// Validate checks that both minimums are valid ustos coins.
+// Validate checks that both minimums are valid ustos coins and that
+// unbonding_seconds is at most MaxUnbondingSeconds.
 func (p Params) Validate() error {
+	if p.UnbondingSeconds > MaxUnbondingSeconds {
+		return errorsmod.Wrapf(ErrInvalidParams, "unbonding_seconds %d is more than %d (a year)", p.UnbondingSeconds, MaxUnbondingSeconds)
+	}
 	for name, c := range map[string]sdk.Coin{"min_resource_deposit": p.MinResourceDeposit, "min_meta_deposit": p.MinMetaDeposit} {
 		if err := c.Validate(); err != nil {
 			return errorsmod.Wrapf(ErrInvalidParams, "%s: %v", name, err)
@@ -155,8 +170,8 @@ func (gs GenesisState) Validate(ac AddressValidator) error {
 		if err := ValidateRegion(n.Region); err != nil {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "resource node %s: %v", n.NodeId, err)
 		}
-		if n.Status != NodeStatus_NODE_STATUS_ACTIVE && n.Status != NodeStatus_NODE_STATUS_INACTIVE {
-			return errorsmod.Wrapf(ErrInvalidGenesis, "resource node %s: status %s", n.NodeId, n.Status)
+		if err := validateResourceStatus(n); err != nil {
+			return err
 		}
 	}
 	metaIDs := make(map[string]bool)
@@ -201,6 +216,24 @@ func (gs GenesisState) Validate(ac AddressValidator) error {
 				return errorsmod.Wrapf(ErrInvalidGenesis, "meta node %s: removal vote by %s, which is not a meta node", n.NodeId, v)
 			}
 		}
+	}
+	return nil
+}
+
+// validateResourceStatus checks a genesis resource node's status: ACTIVE,
+// INACTIVE or UNBONDING, with unbonding_ends set exactly when UNBONDING.
+func validateResourceStatus(n ResourceNode) error {
+	switch n.Status {
+	case NodeStatus_NODE_STATUS_ACTIVE, NodeStatus_NODE_STATUS_INACTIVE:
+		if n.UnbondingEnds != nil {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "resource node %s is %s but has unbonding_ends", n.NodeId, n.Status)
+		}
+	case NodeStatus_NODE_STATUS_UNBONDING:
+		if n.UnbondingEnds == nil {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "resource node %s is unbonding without unbonding_ends", n.NodeId)
+		}
+	default:
+		return errorsmod.Wrapf(ErrInvalidGenesis, "resource node %s: status %s", n.NodeId, n.Status)
 	}
 	return nil
 }
