@@ -44,6 +44,7 @@ var (
 // MaxAttempts mean the defaults.
 type Config struct {
 	MetaAddr, MetaID string        // meta node address and node ID (TLS pins it via wire.Dial)
+	Metas            []MetaNode    // the other meta nodes of the cluster: calls follow the leader among them all
 	Owner            string        // the account whose namespace we use
 	Region           string        // the client's region, for placement locality
 	Concurrency      int           // slices in flight per transfer; default 4
@@ -77,11 +78,10 @@ func DefaultConfig() Config {
 
 // Validate reports the first problem with c.
 func (c Config) Validate() error {
+	if _, err := c.metaNodes(); err != nil {
+		return err
+	}
 	switch {
-	case c.MetaAddr == "":
-		return fmt.Errorf("%w: config: meta address is empty", ErrInvalid)
-	case c.MetaID == "":
-		return fmt.Errorf("%w: config: meta node ID is empty", ErrInvalid)
 	case c.Owner == "":
 		return fmt.Errorf("%w: config: owner is empty", ErrInvalid)
 	case c.Concurrency < 0:
@@ -118,11 +118,11 @@ func (c Config) withDefaults() Config {
 
 // Client is safe for concurrent use.
 type Client struct {
-	cfg      Config
-	log      *slog.Logger
-	metaConn *grpc.ClientConn
-	meta     metav1.MetaServiceClient
-	nodes    *wire.Pool
+	cfg   Config
+	log   *slog.Logger
+	metas *wire.LeaderConn
+	meta  metav1.MetaServiceClient // over metas: calls follow the leader
+	nodes *wire.Pool
 
 	// sliceSize is the network's slice size once a meta answer told us; it
 	// decides whether Put may read a small file before BeginUpload.
@@ -141,15 +141,19 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	conn, err := wire.Dial(cfg.MetaAddr, cfg.MetaID)
+	nodes, err := cfg.metaNodes()
+	if err != nil {
+		return nil, err
+	}
+	metas, err := wire.NewLeaderConn(nodes, wire.Dial)
 	if err != nil {
 		return nil, err
 	}
 	return &Client{
 		cfg:       cfg,
 		log:       cfg.Logger,
-		metaConn:  conn,
-		meta:      metav1.NewMetaServiceClient(conn),
+		metas:     metas,
+		meta:      metav1.NewMetaServiceClient(metas),
 		nodes:     wire.NewPool(),
 		retryBase: 100 * time.Millisecond,
 		retryMax:  time.Second,
@@ -159,7 +163,7 @@ func New(cfg Config) (*Client, error) {
 // Close waits for pending bad-replica reports and closes every connection.
 func (c *Client) Close() error {
 	c.reports.Wait()
-	err := c.metaConn.Close()
+	err := c.metas.Close()
 	return errors.Join(err, c.nodes.Close())
 }
 
@@ -174,10 +178,13 @@ func (c *Client) learnSliceSize(n uint64) {
 type metaCall[Req, Resp any] func(context.Context, Req, ...grpc.CallOption) (Resp, error)
 
 // retry calls f until it succeeds, fails with a code other than
-// Unavailable, or the meta node has been unavailable for Config.RetryFor.
-// The error is mapped with metaErr. Every meta call goes through here, so
-// each must be safe to repeat; the ones that change state are (a repeated
-// commit returns the committed file), except Delete, see Remove.
+// Unavailable, or the meta cluster has been unavailable for
+// Config.RetryFor. Calls go to the meta node believed to lead, and a
+// follower's answer moves them to the leader (wire.LeaderConn; DESIGN
+// §5.2: a leader that dies is replaced within seconds). The error is mapped
+// with metaErr. Every meta call goes through here, so each must be safe to
+// repeat; the ones that change state are (a repeated commit returns the
+// committed file), except Delete, see Remove.
 func retry[Req, Resp any](ctx context.Context, c *Client, f metaCall[Req, Resp], req Req) (Resp, error) {
 	start := time.Now()
 	wait := c.retryBase
@@ -194,7 +201,7 @@ func retry[Req, Resp any](ctx context.Context, c *Client, f metaCall[Req, Resp],
 			return resp, metaErr(ctx, err)
 		}
 		if wait == c.retryBase {
-			c.log.Warn("meta node unavailable, retrying", "addr", c.cfg.MetaAddr, "for", c.cfg.RetryFor, "err", status.Convert(err).Message())
+			c.log.Warn("meta cluster unavailable, retrying", "for", c.cfg.RetryFor, "err", status.Convert(err).Message())
 		}
 		t := time.NewTimer(wait)
 		select {

@@ -369,7 +369,7 @@ func (c *Client) reportBad(ctx context.Context, sliceID, nodeID string, cause er
 	c.reports.Go(func() {
 		ctx, cancel := detached(ctx)
 		defer cancel()
-		if _, err := c.meta.ReportBadReplica(ctx, req); err != nil {
+		if _, err := retry(ctx, c, c.meta.ReportBadReplica, req); err != nil {
 			c.log.Debug("report bad replica", "slice", sliceID, "node", nodeID, "err", err)
 		}
 	})

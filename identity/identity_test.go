@@ -140,7 +140,7 @@ func TestTicket(t *testing.T) {
 		meta.SignTicket(tk)
 		return tk
 	}
-	if err := VerifyTicket(mk(), meta.ID(), now); err != nil {
+	if err := VerifyTicket(mk(), Only(meta.ID()), now); err != nil {
 		t.Fatal(err)
 	}
 	for name, mutate := range map[string]func(*storagev1.Ticket){
@@ -154,14 +154,14 @@ func TestTicket(t *testing.T) {
 	} {
 		tk := mk()
 		mutate(tk)
-		if err := VerifyTicket(tk, meta.ID(), now); !errors.Is(err, ErrBadTicket) {
+		if err := VerifyTicket(tk, Only(meta.ID()), now); !errors.Is(err, ErrBadTicket) {
 			t.Errorf("%s changed: err = %v, want ErrBadTicket", name, err)
 		}
 	}
-	if err := VerifyTicket(mk(), meta.ID(), now.Add(2*time.Minute)); !errors.Is(err, ErrBadTicket) {
+	if err := VerifyTicket(mk(), Only(meta.ID()), now.Add(2*time.Minute)); !errors.Is(err, ErrBadTicket) {
 		t.Errorf("expired ticket accepted: %v", err)
 	}
-	if err := VerifyTicket(nil, meta.ID(), now); !errors.Is(err, ErrBadTicket) {
+	if err := VerifyTicket(nil, Only(meta.ID()), now); !errors.Is(err, ErrBadTicket) {
 		t.Errorf("no ticket: %v", err)
 	}
 }

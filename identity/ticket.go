@@ -41,9 +41,11 @@ func (k *Key) SignTicket(t *storagev1.Ticket) {
 	t.Signature = k.Sign(TicketBytes(t))
 }
 
-// VerifyTicket checks that t was signed by the meta node metaID and has not
-// expired at now.
-func VerifyTicket(t *storagev1.Ticket, metaID string, now time.Time) error {
+// VerifyTicket checks that t was signed by a meta node that isMeta admits
+// and has not expired at now. Any authority of the meta cluster may have
+// signed it: an upload begun before a leader change goes on under the new
+// leader with the old one's tickets.
+func VerifyTicket(t *storagev1.Ticket, isMeta func(id string) bool, now time.Time) error {
 	if t == nil {
 		return fmt.Errorf("%w: none given (the meta node issues one with every pipeline)", ErrBadTicket)
 	}
@@ -51,8 +53,8 @@ func VerifyTicket(t *storagev1.Ticket, metaID string, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrBadTicket, err)
 	}
-	if id != metaID {
-		return fmt.Errorf("%w: signed by %s, not by the meta node %s", ErrBadTicket, id, metaID)
+	if !isMeta(id) {
+		return fmt.Errorf("%w: signed by %s, not a meta node of this network", ErrBadTicket, id)
 	}
 	if err := Verify(t.GetMetaPublicKey(), TicketBytes(t), t.GetSignature()); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadTicket, err)
@@ -62,3 +64,6 @@ func VerifyTicket(t *storagev1.Ticket, metaID string, now time.Time) error {
 	}
 	return nil
 }
+
+// Only admits the node id alone, for VerifyTicket.
+func Only(id string) func(string) bool { return func(x string) bool { return x == id } }

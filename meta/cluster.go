@@ -19,12 +19,6 @@ import (
 	"github.com/stratos-net/stratos/wire"
 )
 
-// Trailer keys of a follower's answer: where the leader is.
-const (
-	LeaderIDKey   = "stratos-leader-id"
-	LeaderAddrKey = "stratos-leader-addr"
-)
-
 // ErrNotAuthority: a meta node that is not one of the cluster's
 // authorities asked to join.
 var ErrNotAuthority = errors.New("not a meta authority of this network")
@@ -155,9 +149,9 @@ func (s *Server) notLeader(ctx context.Context, uncertain bool) error {
 	if id == "" || (id == s.ID() && !s.leading()) {
 		return status.Error(codes.Unavailable, msg+"; an election is under way, retry shortly")
 	}
-	md := metadata.Pairs(LeaderIDKey, id)
+	md := metadata.Pairs(wire.LeaderIDKey, id)
 	if p, ok := s.peers.get(id); ok {
-		md.Append(LeaderAddrKey, p.Addr)
+		md.Append(wire.LeaderAddrKey, p.Addr)
 		msg += fmt.Sprintf("; the leader is %s at %s", id, p.Addr)
 	} else {
 		msg += "; the leader is " + id

@@ -168,6 +168,9 @@ func (s *Server) WaitLeader(ctx context.Context) error {
 	return nil
 }
 
+// Index is the node's replica of the index, for reads.
+func (s *Server) Index() *index.Index { return s.ix }
+
 // ID is the meta node's node ID.
 func (s *Server) ID() string { return s.key.ID() }
 

@@ -376,7 +376,7 @@ func (s *Server) verifyReceipt(r *storagev1.Receipt, taskID string, ref *metav1.
 func (s *Server) placedBy(tickets []*storagev1.Ticket, taskID string, ref *metav1.SliceRef) (map[string]bool, error) {
 	placed := map[string]bool{}
 	for _, t := range tickets {
-		if err := identity.VerifyTicket(t, s.ID(), s.now()); err != nil {
+		if err := identity.VerifyTicket(t, s.isAuthority, s.now()); err != nil {
 			return nil, err
 		}
 		if t.GetTaskId() != taskID || t.GetSliceId() != ref.GetId() || t.GetSize() != ref.GetSize() {

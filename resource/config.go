@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
+
+	"github.com/stratos-net/stratos/wire"
 )
 
 // Config configures a Node. Zero durations mean their defaults.
@@ -16,8 +19,11 @@ type Config struct {
 	Listen string
 	// AdvertiseAddr is the address peers dial; empty means the listener's.
 	AdvertiseAddr string
-	// MetaAddr and MetaID name the meta node; TLS accepts only MetaID.
+	// MetaAddr and MetaID name a meta node, Metas the others of its
+	// cluster: the node heartbeats to whichever leads, and stores only with
+	// a ticket one of them signed. TLS accepts only these IDs.
 	MetaAddr, MetaID string
+	Metas            []wire.Member
 	Region           string
 	// Capacity is the bytes offered to the network; 0 means what the data
 	// directory's filesystem has free at start plus what the store holds.
@@ -88,6 +94,8 @@ func (c Config) Validate() error {
 		return bad("no listen address")
 	case c.MetaAddr == "" || c.MetaID == "":
 		return bad("meta node address and ID are both required")
+	case slices.ContainsFunc(c.Metas, func(m wire.Member) bool { return m.ID == "" || m.Addr == "" }):
+		return bad("every meta node needs an address and an ID")
 	case c.Capacity == 0 && c.DataDir == "":
 		return bad("capacity 0 means the data directory's free space, but there is no data directory")
 	case c.HeartbeatInterval < 0, c.ReportInterval < 0, c.OrphanGrace < 0, c.StoreIdleTimeout < 0, c.RegistryRefresh < 0, c.ScrubInterval < 0:
@@ -134,4 +142,20 @@ func (c Config) withDefaults() Config {
 		c.Now = time.Now
 	}
 	return c
+}
+
+// metaMembers is every configured meta node, MetaID first.
+func (c Config) metaMembers() []wire.Member {
+	out := []wire.Member{{ID: c.MetaID, Addr: c.MetaAddr}}
+	for _, m := range c.Metas {
+		if m.ID != c.MetaID {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// isMeta reports whether id is one of the configured meta nodes.
+func (c Config) isMeta(id string) bool {
+	return id == c.MetaID || slices.ContainsFunc(c.Metas, func(m wire.Member) bool { return m.ID == id })
 }

@@ -68,14 +68,14 @@ func validatePeers(peers []*storagev1.Peer, self string) error {
 	return nil
 }
 
-// checkTicket makes sure the meta node metaID allowed this store: the
+// checkTicket makes sure a meta node of the cluster allowed this store: the
 // ticket is its signature, unexpired at now, covers this task, slice and
 // size, names this node, and names every node downstream at the address the
 // header gives. So a node stores only what the meta node placed, and
 // connects only to nodes the meta node chose.
-func checkTicket(h *storagev1.StoreHeader, self, metaID string, now time.Time) error {
+func checkTicket(h *storagev1.StoreHeader, self string, isMeta func(string) bool, now time.Time) error {
 	t := h.GetTicket()
-	if err := identity.VerifyTicket(t, metaID, now); err != nil {
+	if err := identity.VerifyTicket(t, isMeta, now); err != nil {
 		return err
 	}
 	if t.GetTaskId() != h.GetTaskId() || t.GetSliceId() != h.GetSliceId() || t.GetSize() != h.GetSize() {

@@ -122,7 +122,7 @@ func (n *Node) Run(ctx context.Context, ready func(addr string)) error {
 	// an unreachable meta node is retried by the meta loop. The node
 	// presents its certificate: the meta node accepts heartbeats, reports
 	// and a node's own bad-replica reports only from the node they name.
-	metaConn, err := wire.DialAs(n.cfg.MetaAddr, n.cfg.MetaID, n.key)
+	metaConn, err := wire.NewLeaderConn(n.cfg.metaMembers(), func(addr, id string) (*grpc.ClientConn, error) { return wire.DialAs(addr, id, n.key) })
 	if err != nil {
 		return fmt.Errorf("resource node: meta node: %w", err)
 	}

@@ -97,7 +97,7 @@ func (n *Node) readHeader(ctx context.Context, in *idleRecv) (*storagev1.StoreHe
 	if err != nil {
 		return nil, id, status.Error(codes.InvalidArgument, err.Error())
 	}
-	if err := checkTicket(h, n.ID(), n.cfg.MetaID, n.cfg.Now()); err != nil {
+	if err := checkTicket(h, n.ID(), n.cfg.isMeta, n.cfg.Now()); err != nil {
 		return nil, id, status.Error(codes.PermissionDenied, err.Error())
 	}
 	if err := n.checkPeers(ctx, h); err != nil {

@@ -6,6 +6,7 @@ package cluster
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/meta"
+	"github.com/stratos-net/stratos/meta/index"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	"github.com/stratos-net/stratos/resource"
 	"github.com/stratos-net/stratos/resource/disk"
@@ -25,6 +27,7 @@ import (
 
 // Options shape a cluster.
 type Options struct {
+	Metas       int // meta nodes in one Raft cluster; 0 means 1
 	Resources   int
 	Replicas    int
 	MinReplicas int
@@ -53,10 +56,20 @@ type Cluster struct {
 	opts     Options
 	dir      string
 	log      *slog.Logger
+	Metas    []*MetaNode
+	MetaAddr string // the first meta node's
 	metaKey  *identity.Key
-	MetaAddr string
-	meta     *proc
 	Nodes    []*Node
+}
+
+// MetaNode is one meta node.
+type MetaNode struct {
+	Key      *identity.Key
+	Dir      string
+	Addr     string
+	RaftAddr string
+	proc     *proc
+	srv      *meta.Server
 }
 
 // Node is one resource node.
@@ -88,18 +101,22 @@ func Start(t testing.TB, opts Options) *Cluster {
 	if opts.Verbose {
 		c.log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	var err error
-	if c.metaKey, err = identity.Generate(rand.Reader); err != nil {
-		t.Fatal(err)
+	metas := max(1, opts.Metas)
+	ports := freePorts(t, 2*metas+opts.Resources)
+	for i := range metas {
+		k, err := identity.Generate(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Metas = append(c.Metas, &MetaNode{Key: k, Dir: filepath.Join(c.dir, fmt.Sprintf("meta-%d", i)), Addr: ports[2*i], RaftAddr: ports[2*i+1]})
 	}
-	ports := freePorts(t, 1+opts.Resources)
-	c.MetaAddr = ports[0]
+	c.metaKey, c.MetaAddr = c.Metas[0].Key, c.Metas[0].Addr
 	for i := range opts.Resources {
 		k, err := identity.Generate(rand.Reader)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.Nodes = append(c.Nodes, &Node{Key: k, Dir: filepath.Join(c.dir, fmt.Sprintf("resource-%d", i)), Addr: ports[1+i], Region: opts.Regions[i%len(opts.Regions)]})
+		c.Nodes = append(c.Nodes, &Node{Key: k, Dir: filepath.Join(c.dir, fmt.Sprintf("resource-%d", i)), Addr: ports[2*metas+i], Region: opts.Regions[i%len(opts.Regions)]})
 	}
 	t.Cleanup(c.StopAll)
 	c.StartMeta()
@@ -110,29 +127,81 @@ func Start(t testing.TB, opts Options) *Cluster {
 	return c
 }
 
-// StartMeta starts (or restarts) the meta node on its address.
+// StartMeta starts (or restarts) every meta node that is not running.
 func (c *Cluster) StartMeta() {
+	for i := range c.Metas {
+		if c.Metas[i].proc == nil {
+			c.StartMetaNode(i)
+		}
+	}
+}
+
+// peers is the meta cluster as every member is configured with it.
+func (c *Cluster) peers() []meta.Peer {
+	var ps []meta.Peer
+	for _, m := range c.Metas {
+		ps = append(ps, meta.Peer{ID: m.Key.ID(), Addr: m.Addr, RaftAddr: m.RaftAddr})
+	}
+	return ps
+}
+
+// StartMetaNode starts (or restarts) meta node i on its addresses.
+func (c *Cluster) StartMetaNode(i int) {
+	m := c.Metas[i]
 	cfg := meta.DefaultConfig()
-	cfg.DataDir = filepath.Join(c.dir, "meta")
-	cfg.Listen = c.MetaAddr
+	cfg.DataDir = m.Dir
+	cfg.Listen = m.Addr
+	cfg.Raft.Listen = m.RaftAddr
+	cfg.Raft.HeartbeatTimeout, cfg.Raft.ElectionTimeout, cfg.Raft.LeaderLeaseTimeout = 200*time.Millisecond, 200*time.Millisecond, 100*time.Millisecond
+	cfg.Peers = c.peers()
 	cfg.SliceSize, cfg.Replicas, cfg.MinReplicas = c.opts.SliceSize, c.opts.Replicas, c.opts.MinReplicas
 	cfg.Health.HeartbeatInterval, cfg.Health.SuspectAfter, cfg.Health.DeadAfter = heartbeat, suspectAfter, deadAfter
 	cfg.RepairInterval, cfg.RepairTimeout = 100*time.Millisecond, 5*time.Second
-	cfg.Logger = c.log.With("node", "meta")
-	srv, err := meta.New(cfg, c.metaKey)
+	cfg.Logger = c.log.With("node", fmt.Sprintf("meta-%d", i))
+	srv, err := meta.New(cfg, m.Key)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	c.meta = run(func(ctx context.Context, ready func(string)) error { return srv.Run(ctx, ready) })
+	m.srv = srv
+	m.proc = run(func(ctx context.Context, ready func(string)) error { return srv.Run(ctx, ready) })
 }
 
-// StopMeta stops the meta node.
+// StopMeta stops every meta node.
 func (c *Cluster) StopMeta() {
-	if err := c.meta.stop(); err != nil {
-		c.t.Errorf("meta node: %v", err)
+	for i := range c.Metas {
+		if c.Metas[i].proc != nil {
+			c.StopMetaNode(i)
+		}
 	}
-	c.meta = nil
 }
+
+// StopMetaNode stops meta node i.
+func (c *Cluster) StopMetaNode(i int) {
+	if err := c.Metas[i].proc.stop(); err != nil {
+		c.t.Errorf("meta node %d: %v", i, err)
+	}
+	c.Metas[i].proc, c.Metas[i].srv = nil, nil
+}
+
+// Leader returns the index of the running meta node that leads, waiting
+// for an election to end.
+func (c *Cluster) Leader() int {
+	c.t.Helper()
+	leader := -1
+	c.Eventually(10*time.Second, func() error {
+		for i, m := range c.Metas {
+			if m.srv != nil && m.srv.WaitLeader(expired) == nil {
+				leader = i
+				return nil
+			}
+		}
+		return errors.New("no meta leader")
+	})
+	return leader
+}
+
+// Index is meta node i's index, for checks of what it holds.
+func (c *Cluster) Index(i int) *index.Index { return c.Metas[i].srv.Index() }
 
 // StartNode starts (or restarts) resource node i with its data.
 func (c *Cluster) StartNode(i int) {
@@ -145,6 +214,7 @@ func (c *Cluster) StartNode(i int) {
 	}
 	cfg := resource.DefaultConfig()
 	cfg.DataDir, cfg.Listen, cfg.MetaAddr, cfg.MetaID, cfg.Region = n.Dir, n.Addr, c.MetaAddr, c.metaKey.ID(), n.Region
+	cfg.Metas = c.members()
 	cfg.Capacity = c.opts.Capacity
 	cfg.HeartbeatInterval, cfg.ReportInterval, cfg.OrphanGrace = heartbeat, time.Second, time.Hour
 	cfg.Logger = c.log.With("node", fmt.Sprintf("resource-%d", i))
@@ -177,9 +247,7 @@ func (c *Cluster) StopAll() {
 			c.StopNode(i)
 		}
 	}
-	if c.meta != nil {
-		c.StopMeta()
-	}
+	c.StopMeta()
 }
 
 // NodeIndex returns the index of the node with this ID, or -1.
@@ -192,10 +260,27 @@ func (c *Cluster) NodeIndex(id string) int {
 	return -1
 }
 
-// Meta returns a raw connection to the meta node's service, for tests that
-// need what the SDK does not show (such as the order of a Locate).
+// members lists the meta nodes for clients and resource nodes.
+func (c *Cluster) members() []wire.Member {
+	var ms []wire.Member
+	for _, m := range c.Metas {
+		ms = append(ms, wire.Member{ID: m.Key.ID(), Addr: m.Addr})
+	}
+	return ms
+}
+
+// expired is a context already done: WaitLeader with it only looks.
+var expired = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
+// Meta returns a raw connection to the meta cluster's service (following
+// the leader), for tests that need what the SDK does not show (such as the
+// order of a Locate).
 func (c *Cluster) Meta() metav1.MetaServiceClient {
-	conn, err := wire.Dial(c.MetaAddr, c.metaKey.ID())
+	conn, err := wire.NewLeaderConn(c.members(), wire.Dial)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -210,6 +295,7 @@ const Owner = "alice"
 func (c *Cluster) Client() *client.Client {
 	cfg := client.DefaultConfig()
 	cfg.MetaAddr, cfg.MetaID, cfg.Owner, cfg.Region = c.MetaAddr, c.metaKey.ID(), Owner, c.opts.Regions[0]
+	cfg.Metas = c.members()
 	cfg.RetryFor = 20 * time.Second
 	cfg.Logger = c.log.With("node", "client")
 	cl, err := client.New(cfg)
