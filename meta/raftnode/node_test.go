@@ -30,14 +30,14 @@ type member struct {
 }
 
 type testCluster struct {
-	t       *testing.T
+	t       testing.TB
 	members []*member
 	allowed map[string]bool
 	mu      sync.Mutex
 	tweak   func(*Config)
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -48,7 +48,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // newCluster starts n meta nodes that bootstrap one cluster.
-func newCluster(t *testing.T, n int, tweak func(*Config)) *testCluster {
+func newCluster(t testing.TB, n int, tweak func(*Config)) *testCluster {
 	c := &testCluster{t: t, allowed: map[string]bool{}, tweak: tweak}
 	var peers []Peer
 	for range n {
@@ -343,7 +343,7 @@ func TestTransportRefusesStrangers(t *testing.T) {
 func nodeAddrOf(m *member) raftAddr { return raftAddr(Address(m.key.ID(), m.addr)) }
 
 // eventually polls f until it succeeds or the time is up.
-func eventually(t *testing.T, within time.Duration, f func() error) {
+func eventually(t testing.TB, within time.Duration, f func() error) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
