@@ -124,10 +124,10 @@ func (s *Server) dropLeaderState() {
 	s.missing = make(map[string]map[string]bool)
 }
 
-// leaderOnly refuses every call but Status on a node that does not lead,
+// leaderOnly refuses every call but a local Status on a node that does not lead,
 // naming the leader, so clients and resource nodes find it.
 func (s *Server) leaderOnly(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	if info.FullMethod == metav1.MetaService_Status_FullMethodName || s.leading() {
+	if sr, ok := req.(*metav1.StatusRequest); ok && sr.GetLocal() || s.leading() {
 		resp, err := h(ctx, req)
 		if errors.Is(err, raftnode.ErrNotLeader) || status.Code(err) == codes.Unavailable && !s.raft.IsLeader() {
 			var nl *raftnode.NotLeaderError

@@ -3627,7 +3627,11 @@ func (x *DeleteResponse) GetFile() *FileEntry {
 }
 
 type StatusRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// local asks this meta node to answer even if it does not lead: its own
+	// view of the cluster (its log position); the resource nodes' health is
+	// the leader's alone and is empty elsewhere.
+	Local         bool `protobuf:"varint,1,opt,name=local,proto3" json:"local,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3660,6 +3664,13 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
 	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *StatusRequest) GetLocal() bool {
+	if x != nil {
+		return x.Local
+	}
+	return false
 }
 
 type NodeStatus struct {
@@ -4446,8 +4457,9 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x120\n" +
 	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"@\n" +
 	"\x0eDeleteResponse\x12.\n" +
-	"\x04file\x18\x01 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\"\x0f\n" +
-	"\rStatusRequest\"\xb1\x01\n" +
+	"\x04file\x18\x01 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\"%\n" +
+	"\rStatusRequest\x12\x14\n" +
+	"\x05local\x18\x01 \x01(\bR\x05local\"\xb1\x01\n" +
 	"\n" +
 	"NodeStatus\x12/\n" +
 	"\x04node\x18\x01 \x01(\v2\x1b.stratos.meta.v1.NodeRecordR\x04node\x12\x14\n" +
