@@ -26,6 +26,7 @@
 //	w/<node id>                       bytes the node holds (storage.go)
 //	q/<owner>                         bytes the owner stores: its shares of slices (storage.go)
 //	o/<slice id>\x00<owner>           the owner's references to the slice
+//	p/<period, 8 bytes big-endian>    TrafficReport sealed for the period (traffic.go)
 //	c/files, c/slices, c/taskseq      counters, 8 bytes big-endian
 //	c/applied                         Position of the last command applied from a log (position.go)
 //	c/storage                         marks an index that keeps w/, q/ and o/

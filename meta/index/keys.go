@@ -23,6 +23,7 @@ const (
 	prefixSliceOwner = "o/" // o/<slice id>\x00<owner>: the owner's references to the slice
 	prefixStoredUser = "q/" // q/<owner>: bytes the owner stores, every replica counted
 	prefixHeldNode   = "w/" // w/<node id>: bytes of replicas the node holds
+	prefixSeal       = "p/" // p/<period, 8 bytes big-endian>: the period's sealed report
 	// keyStorage is present (8 bytes, 1) in an index that keeps them.
 	keyStorage = prefixCounter + "storage"
 
@@ -79,6 +80,8 @@ func holderKey(node, slice string) []byte {
 }
 
 func holderPrefix(node string) []byte { return []byte(prefixHolder + node + string(sepOwner)) }
+
+func sealKey(period uint64) []byte { return binary.BigEndian.AppendUint64([]byte(prefixSeal), period) }
 
 func nodeKey(id string) []byte { return []byte(prefixNode + id) }
 

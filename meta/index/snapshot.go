@@ -305,6 +305,8 @@ func checkRecord(k, v []byte) error {
 		m = new(metav1.Task)
 	case bytes.HasPrefix(k, []byte(prefixNode)):
 		m = new(metav1.NodeRecord)
+	case bytes.HasPrefix(k, []byte(prefixSeal)) && len(k) == len(prefixSeal)+8:
+		m = new(metav1.TrafficReport)
 	case bytes.HasPrefix(k, []byte(prefixFileID)), bytes.HasPrefix(k, []byte(prefixHolder)):
 		if len(v) != 0 {
 			return fmt.Errorf("key %q: index record with a value", clip(string(k)))

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -43,10 +44,25 @@ func (t *txn) addTraffic(c *metav1.AddTrafficCmd) (*metav1.CommandResult, error)
 // takeTraffic closes a period: it reports the top N nodes and every user
 // and clears their counters; the other nodes keep theirs for the next
 // period (whitepaper §3.2.1). It reads the store directly, so it must be
-// the first thing its txn does.
+// the first thing its txn does. With seal, the report also carries the
+// storage here and is kept as the period's sealed report (see
+// TakeTrafficCmd).
 func (t *txn) takeTraffic(c *metav1.TakeTrafficCmd) (*metav1.CommandResult, error) {
 	if c.GetTopN() == 0 {
 		return nil, badCommand("take traffic: top N is 0")
+	}
+	if c.GetSeal() {
+		var sealed metav1.TrafficReport
+		switch found, err := t.getMsg(sealKey(c.GetPeriod()), &sealed, false); {
+		case err != nil:
+			return nil, fmt.Errorf("take traffic: %w", err)
+		case found:
+			return &metav1.CommandResult{Traffic: &sealed}, nil
+		}
+	}
+	inactive := make(map[string]bool, len(c.GetInactive()))
+	for _, id := range c.GetInactive() {
+		inactive[id] = true
 	}
 	nodes, err := t.ix.volumes(prefixTrafficNode)
 	if err != nil {
@@ -56,7 +72,15 @@ func (t *txn) takeTraffic(c *metav1.TakeTrafficCmd) (*metav1.CommandResult, erro
 	if err != nil {
 		return nil, fmt.Errorf("take traffic: %w", err)
 	}
-	top := traffic.Top(nodes, int(min(c.GetTopN(), math.MaxInt32)))
+	active := nodes[:0:0]
+	for _, v := range nodes {
+		if inactive[v.ID] {
+			t.del(nodeTrafficKey(v.ID)) // a node no longer active earns nothing
+			continue
+		}
+		active = append(active, v)
+	}
+	top := traffic.Top(active, int(min(c.GetTopN(), math.MaxInt32)))
 	for _, v := range top {
 		t.del(nodeTrafficKey(v.ID))
 	}
@@ -64,13 +88,73 @@ func (t *txn) takeTraffic(c *metav1.TakeTrafficCmd) (*metav1.CommandResult, erro
 		t.del(userTrafficKey(v.ID))
 	}
 	r := &metav1.TrafficReport{Nodes: volumesProto(top), Users: volumesProto(users)}
+	if c.GetSeal() {
+		if err := t.seal(c, inactive, r); err != nil {
+			return nil, fmt.Errorf("take traffic: %w", err)
+		}
+	}
 	return &metav1.CommandResult{Traffic: r}, nil
+}
+
+// keptSeals is how many periods' sealed reports the index keeps: enough
+// for a new leader to find the report the old one sealed and did not get
+// on chain.
+const keptSeals = 16
+
+// seal adds the storage at this position to r (DESIGN §7: storage fees
+// follow the replicas held at the period's end) and keeps r as the
+// period's report, dropping seals keptSeals periods old.
+func (t *txn) seal(c *metav1.TakeTrafficCmd, inactive map[string]bool, r *metav1.TrafficReport) error {
+	held, err := t.ix.volumes(prefixHeldNode)
+	if err != nil {
+		return err
+	}
+	stored, err := t.ix.volumes(prefixStoredUser)
+	if err != nil {
+		return err
+	}
+	kept := held[:0:0]
+	for _, v := range held {
+		if !inactive[v.ID] {
+			kept = append(kept, v)
+		}
+	}
+	// x/pot takes at most StoredNodesPerTopN × N stored nodes, and no stored
+	// user without a stored node to pay.
+	kept = traffic.Top(kept, int(min(uint64(c.GetTopN())*traffic.StoredNodesPerTopN, math.MaxInt32)))
+	if len(kept) > 0 {
+		r.StoredNodes, r.StoredUsers = volumesProto(kept), volumesProto(stored)
+	}
+	if err := t.set(sealKey(c.GetPeriod()), r); err != nil {
+		return err
+	}
+	if p := c.GetPeriod(); p >= keptSeals {
+		return t.ix.scan([]byte(prefixSeal), func(k, _ []byte) error {
+			if binary.BigEndian.Uint64(k[len(prefixSeal):]) > p-keptSeals {
+				return errStop
+			}
+			t.del(bytes.Clone(k))
+			return nil
+		})
+	}
+	return nil
+}
+
+// SealedReport is the report sealed for a period, or ErrNotFound.
+func (ix *Index) SealedReport(period uint64) (*metav1.TrafficReport, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var r metav1.TrafficReport
+	if err := ix.getMsg(sealKey(period), &r); err != nil {
+		return nil, notFound("sealed report of period", fmt.Sprint(period), err)
+	}
+	return &r, nil
 }
 
 // restoreTraffic adds a report back, as if its traffic had never been taken.
 func (t *txn) restoreTraffic(c *metav1.RestoreTrafficCmd) (*metav1.CommandResult, error) {
 	r := c.GetReport()
-	if len(r.GetNodes()) == 0 && len(r.GetUsers()) == 0 {
+	if len(r.GetNodes()) == 0 && len(r.GetUsers()) == 0 && !c.GetUnseal() {
 		return nil, badCommand("restore traffic: empty report")
 	}
 	for _, part := range []struct {
@@ -89,6 +173,9 @@ func (t *txn) restoreTraffic(c *metav1.RestoreTrafficCmd) (*metav1.CommandResult
 				return nil, fmt.Errorf("restore traffic: %w", err)
 			}
 		}
+	}
+	if c.GetUnseal() {
+		t.del(sealKey(c.GetPeriod()))
 	}
 	return &metav1.CommandResult{}, nil
 }

@@ -1297,8 +1297,17 @@ func (x *AddTrafficCmd) GetEntries() []*TrafficEntry {
 // top_n nodes by traffic and every user, whose counters are cleared; every
 // other node's traffic rolls into the next period (whitepaper §3.2.1).
 type TakeTrafficCmd struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TopN          uint32                 `protobuf:"varint,1,opt,name=top_n,json=topN,proto3" json:"top_n,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	TopN  uint32                 `protobuf:"varint,1,opt,name=top_n,json=topN,proto3" json:"top_n,omitempty"`
+	// With seal, the command closes ledger period `period` (DESIGN §7): the
+	// report of its traffic and of the storage at this log position is kept
+	// in the index, so every authority signs the same report from its own
+	// replica. A period already sealed returns its report again and takes
+	// nothing. Nodes in `inactive` (no longer active on chain) earn nothing:
+	// their traffic is cleared, their storage left out.
+	Period        uint64   `protobuf:"varint,2,opt,name=period,proto3" json:"period,omitempty"`
+	Seal          bool     `protobuf:"varint,3,opt,name=seal,proto3" json:"seal,omitempty"`
+	Inactive      []string `protobuf:"bytes,4,rep,name=inactive,proto3" json:"inactive,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1340,10 +1349,35 @@ func (x *TakeTrafficCmd) GetTopN() uint32 {
 	return 0
 }
 
+func (x *TakeTrafficCmd) GetPeriod() uint64 {
+	if x != nil {
+		return x.Period
+	}
+	return 0
+}
+
+func (x *TakeTrafficCmd) GetSeal() bool {
+	if x != nil {
+		return x.Seal
+	}
+	return false
+}
+
+func (x *TakeTrafficCmd) GetInactive() []string {
+	if x != nil {
+		return x.Inactive
+	}
+	return nil
+}
+
 // RestoreTrafficCmd adds back a report the chain did not take.
 type RestoreTrafficCmd struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Report        *TrafficReport         `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Report *TrafficReport         `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	// unseal drops the sealed report of `period` with it: the chain did not
+	// take it, and its traffic goes into the next period's report.
+	Period        uint64 `protobuf:"varint,2,opt,name=period,proto3" json:"period,omitempty"`
+	Unseal        bool   `protobuf:"varint,3,opt,name=unseal,proto3" json:"unseal,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1383,6 +1417,20 @@ func (x *RestoreTrafficCmd) GetReport() *TrafficReport {
 		return x.Report
 	}
 	return nil
+}
+
+func (x *RestoreTrafficCmd) GetPeriod() uint64 {
+	if x != nil {
+		return x.Period
+	}
+	return 0
+}
+
+func (x *RestoreTrafficCmd) GetUnseal() bool {
+	if x != nil {
+		return x.Unseal
+	}
+	return false
 }
 
 // TrafficVolume is one party's traffic: a node ID or a user address.
@@ -1439,9 +1487,12 @@ func (x *TrafficVolume) GetBytes() uint64 {
 }
 
 type TrafficReport struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Nodes         []*TrafficVolume       `protobuf:"bytes,1,rep,name=nodes,proto3" json:"nodes,omitempty"` // most traffic first; ties: smaller ID first
-	Users         []*TrafficVolume       `protobuf:"bytes,2,rep,name=users,proto3" json:"users,omitempty"` // by address
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Nodes []*TrafficVolume       `protobuf:"bytes,1,rep,name=nodes,proto3" json:"nodes,omitempty"` // most traffic first; ties: smaller ID first
+	Users []*TrafficVolume       `protobuf:"bytes,2,rep,name=users,proto3" json:"users,omitempty"` // by address
+	// A sealed report also carries the storage at its log position.
+	StoredNodes   []*TrafficVolume `protobuf:"bytes,3,rep,name=stored_nodes,json=storedNodes,proto3" json:"stored_nodes,omitempty"` // most held first
+	StoredUsers   []*TrafficVolume `protobuf:"bytes,4,rep,name=stored_users,json=storedUsers,proto3" json:"stored_users,omitempty"` // by address
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1486,6 +1537,20 @@ func (x *TrafficReport) GetNodes() []*TrafficVolume {
 func (x *TrafficReport) GetUsers() []*TrafficVolume {
 	if x != nil {
 		return x.Users
+	}
+	return nil
+}
+
+func (x *TrafficReport) GetStoredNodes() []*TrafficVolume {
+	if x != nil {
+		return x.StoredNodes
+	}
+	return nil
+}
+
+func (x *TrafficReport) GetStoredUsers() []*TrafficVolume {
+	if x != nil {
+		return x.StoredUsers
 	}
 	return nil
 }
@@ -4167,6 +4232,110 @@ func (x *JoinRequest) GetRaftAddr() string {
 	return ""
 }
 
+type SignReportRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Period        uint64                 `protobuf:"varint,1,opt,name=period,proto3" json:"period,omitempty"`
+	ReportDigest  []byte                 `protobuf:"bytes,2,opt,name=report_digest,json=reportDigest,proto3" json:"report_digest,omitempty"` // SHA-256 of the leader's sign bytes: the signer checks its own match
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignReportRequest) Reset() {
+	*x = SignReportRequest{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignReportRequest) ProtoMessage() {}
+
+func (x *SignReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignReportRequest.ProtoReflect.Descriptor instead.
+func (*SignReportRequest) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *SignReportRequest) GetPeriod() uint64 {
+	if x != nil {
+		return x.Period
+	}
+	return 0
+}
+
+func (x *SignReportRequest) GetReportDigest() []byte {
+	if x != nil {
+		return x.ReportDigest
+	}
+	return nil
+}
+
+type SignReportResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MetaNodeId    string                 `protobuf:"bytes,1,opt,name=meta_node_id,json=metaNodeId,proto3" json:"meta_node_id,omitempty"`
+	Signature     []byte                 `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignReportResponse) Reset() {
+	*x = SignReportResponse{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignReportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignReportResponse) ProtoMessage() {}
+
+func (x *SignReportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignReportResponse.ProtoReflect.Descriptor instead.
+func (*SignReportResponse) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *SignReportResponse) GetMetaNodeId() string {
+	if x != nil {
+		return x.MetaNodeId
+	}
+	return ""
+}
+
+func (x *SignReportResponse) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 type JoinResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	LeaderId      string                 `protobuf:"bytes,1,opt,name=leader_id,json=leaderId,proto3" json:"leader_id,omitempty"`
@@ -4176,7 +4345,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[64]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4188,7 +4357,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[64]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4201,7 +4370,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{64}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *JoinResponse) GetLeaderId() string {
@@ -4305,17 +4474,24 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x04user\x18\x02 \x01(\tR\x04user\x12\x14\n" +
 	"\x05bytes\x18\x03 \x01(\x04R\x05bytes\"H\n" +
 	"\rAddTrafficCmd\x127\n" +
-	"\aentries\x18\x01 \x03(\v2\x1d.stratos.meta.v1.TrafficEntryR\aentries\"%\n" +
+	"\aentries\x18\x01 \x03(\v2\x1d.stratos.meta.v1.TrafficEntryR\aentries\"m\n" +
 	"\x0eTakeTrafficCmd\x12\x13\n" +
-	"\x05top_n\x18\x01 \x01(\rR\x04topN\"K\n" +
+	"\x05top_n\x18\x01 \x01(\rR\x04topN\x12\x16\n" +
+	"\x06period\x18\x02 \x01(\x04R\x06period\x12\x12\n" +
+	"\x04seal\x18\x03 \x01(\bR\x04seal\x12\x1a\n" +
+	"\binactive\x18\x04 \x03(\tR\binactive\"{\n" +
 	"\x11RestoreTrafficCmd\x126\n" +
-	"\x06report\x18\x01 \x01(\v2\x1e.stratos.meta.v1.TrafficReportR\x06report\"5\n" +
+	"\x06report\x18\x01 \x01(\v2\x1e.stratos.meta.v1.TrafficReportR\x06report\x12\x16\n" +
+	"\x06period\x18\x02 \x01(\x04R\x06period\x12\x16\n" +
+	"\x06unseal\x18\x03 \x01(\bR\x06unseal\"5\n" +
 	"\rTrafficVolume\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\"{\n" +
+	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\"\x81\x02\n" +
 	"\rTrafficReport\x124\n" +
 	"\x05nodes\x18\x01 \x03(\v2\x1e.stratos.meta.v1.TrafficVolumeR\x05nodes\x124\n" +
-	"\x05users\x18\x02 \x03(\v2\x1e.stratos.meta.v1.TrafficVolumeR\x05users\"\xdd\x01\n" +
+	"\x05users\x18\x02 \x03(\v2\x1e.stratos.meta.v1.TrafficVolumeR\x05users\x12A\n" +
+	"\fstored_nodes\x18\x03 \x03(\v2\x1e.stratos.meta.v1.TrafficVolumeR\vstoredNodes\x12A\n" +
+	"\fstored_users\x18\x04 \x03(\v2\x1e.stratos.meta.v1.TrafficVolumeR\vstoredUsers\"\xdd\x01\n" +
 	"\rCommandResult\x12)\n" +
 	"\x04task\x18\x01 \x01(\v2\x15.stratos.meta.v1.TaskR\x04task\x12.\n" +
 	"\x04file\x18\x02 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\x127\n" +
@@ -4506,15 +4682,21 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x05votes\x18\x03 \x01(\rR\x05votes\">\n" +
 	"\vJoinRequest\x12\x12\n" +
 	"\x04addr\x18\x01 \x01(\tR\x04addr\x12\x1b\n" +
-	"\traft_addr\x18\x02 \x01(\tR\braftAddr\"+\n" +
+	"\traft_addr\x18\x02 \x01(\tR\braftAddr\"P\n" +
+	"\x11SignReportRequest\x12\x16\n" +
+	"\x06period\x18\x01 \x01(\x04R\x06period\x12#\n" +
+	"\rreport_digest\x18\x02 \x01(\fR\freportDigest\"T\n" +
+	"\x12SignReportResponse\x12 \n" +
+	"\fmeta_node_id\x18\x01 \x01(\tR\n" +
+	"metaNodeId\x12\x1c\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"+\n" +
 	"\fJoinResponse\x12\x1b\n" +
 	"\tleader_id\x18\x01 \x01(\tR\bleaderId*i\n" +
 	"\bTaskKind\x12\x19\n" +
 	"\x15TASK_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10TASK_KIND_UPLOAD\x10\x01\x12\x16\n" +
 	"\x12TASK_KIND_DOWNLOAD\x10\x02\x12\x14\n" +
-	"\x10TASK_KIND_REPAIR\x10\x032\xdf\n" +
-	"\n" +
+	"\x10TASK_KIND_REPAIR\x10\x032\xb6\v\n" +
 	"\vMetaService\x12[\n" +
 	"\fRegisterNode\x12$.stratos.meta.v1.RegisterNodeRequest\x1a%.stratos.meta.v1.RegisterNodeResponse\x12R\n" +
 	"\tHeartbeat\x12!.stratos.meta.v1.HeartbeatRequest\x1a\".stratos.meta.v1.HeartbeatResponse\x12[\n" +
@@ -4532,7 +4714,9 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x04List\x12\x1c.stratos.meta.v1.ListRequest\x1a\x1d.stratos.meta.v1.ListResponse\x12I\n" +
 	"\x06Delete\x12\x1e.stratos.meta.v1.DeleteRequest\x1a\x1f.stratos.meta.v1.DeleteResponse\x12I\n" +
 	"\x06Status\x12\x1e.stratos.meta.v1.StatusRequest\x1a\x1f.stratos.meta.v1.StatusResponse\x12C\n" +
-	"\x04Join\x12\x1c.stratos.meta.v1.JoinRequest\x1a\x1d.stratos.meta.v1.JoinResponseB=Z;github.com/stratos-net/stratos/proto/stratos/meta/v1;metav1b\x06proto3"
+	"\x04Join\x12\x1c.stratos.meta.v1.JoinRequest\x1a\x1d.stratos.meta.v1.JoinResponse\x12U\n" +
+	"\n" +
+	"SignReport\x12\".stratos.meta.v1.SignReportRequest\x1a#.stratos.meta.v1.SignReportResponseB=Z;github.com/stratos-net/stratos/proto/stratos/meta/v1;metav1b\x06proto3"
 
 var (
 	file_stratos_meta_v1_meta_proto_rawDescOnce sync.Once
@@ -4547,7 +4731,7 @@ func file_stratos_meta_v1_meta_proto_rawDescGZIP() []byte {
 }
 
 var file_stratos_meta_v1_meta_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_stratos_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 65)
+var file_stratos_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
 var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(TaskKind)(0),                    // 0: stratos.meta.v1.TaskKind
 	(*NodeRecord)(nil),               // 1: stratos.meta.v1.NodeRecord
@@ -4614,10 +4798,12 @@ var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(*PoaRound)(nil),                 // 62: stratos.meta.v1.PoaRound
 	(*PoaCount)(nil),                 // 63: stratos.meta.v1.PoaCount
 	(*JoinRequest)(nil),              // 64: stratos.meta.v1.JoinRequest
-	(*JoinResponse)(nil),             // 65: stratos.meta.v1.JoinResponse
-	(*v1.Peer)(nil),                  // 66: stratos.storage.v1.Peer
-	(*v1.Ticket)(nil),                // 67: stratos.storage.v1.Ticket
-	(*v1.Receipt)(nil),               // 68: stratos.storage.v1.Receipt
+	(*SignReportRequest)(nil),        // 65: stratos.meta.v1.SignReportRequest
+	(*SignReportResponse)(nil),       // 66: stratos.meta.v1.SignReportResponse
+	(*JoinResponse)(nil),             // 67: stratos.meta.v1.JoinResponse
+	(*v1.Peer)(nil),                  // 68: stratos.storage.v1.Peer
+	(*v1.Ticket)(nil),                // 69: stratos.storage.v1.Ticket
+	(*v1.Receipt)(nil),               // 70: stratos.storage.v1.Receipt
 }
 var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	2,  // 0: stratos.meta.v1.FileEntry.slices:type_name -> stratos.meta.v1.SliceRef
@@ -4641,90 +4827,94 @@ var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	21, // 18: stratos.meta.v1.RestoreTrafficCmd.report:type_name -> stratos.meta.v1.TrafficReport
 	20, // 19: stratos.meta.v1.TrafficReport.nodes:type_name -> stratos.meta.v1.TrafficVolume
 	20, // 20: stratos.meta.v1.TrafficReport.users:type_name -> stratos.meta.v1.TrafficVolume
-	5,  // 21: stratos.meta.v1.CommandResult.task:type_name -> stratos.meta.v1.Task
-	3,  // 22: stratos.meta.v1.CommandResult.file:type_name -> stratos.meta.v1.FileEntry
-	4,  // 23: stratos.meta.v1.CommandResult.released:type_name -> stratos.meta.v1.SliceEntry
-	21, // 24: stratos.meta.v1.CommandResult.traffic:type_name -> stratos.meta.v1.TrafficReport
-	1,  // 25: stratos.meta.v1.RegisterNodeRequest.node:type_name -> stratos.meta.v1.NodeRecord
-	25, // 26: stratos.meta.v1.HeartbeatRequest.load:type_name -> stratos.meta.v1.NodeLoad
-	66, // 27: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
-	67, // 28: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
-	27, // 29: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
-	68, // 30: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
-	2,  // 31: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
-	33, // 32: stratos.meta.v1.BeginUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	66, // 33: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
-	67, // 34: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
-	35, // 35: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
-	2,  // 36: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
-	33, // 37: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	35, // 38: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
-	2,  // 39: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	68, // 40: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
-	67, // 41: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
-	39, // 42: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
-	33, // 43: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 44: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
-	33, // 45: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	33, // 46: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	2,  // 47: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	66, // 48: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
-	3,  // 49: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
-	45, // 50: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
-	68, // 51: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.Receipt
-	33, // 52: stratos.meta.v1.ReportDownloadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	33, // 53: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 54: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
-	4,  // 55: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
-	33, // 56: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 57: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
-	54, // 58: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
-	33, // 59: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 60: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
-	1,  // 61: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
-	25, // 62: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
-	59, // 63: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
-	61, // 64: stratos.meta.v1.StatusResponse.self:type_name -> stratos.meta.v1.MetaNodeStatus
-	61, // 65: stratos.meta.v1.StatusResponse.meta_nodes:type_name -> stratos.meta.v1.MetaNodeStatus
-	62, // 66: stratos.meta.v1.MetaNodeStatus.last_round:type_name -> stratos.meta.v1.PoaRound
-	63, // 67: stratos.meta.v1.PoaRound.votes:type_name -> stratos.meta.v1.PoaCount
-	23, // 68: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
-	26, // 69: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
-	29, // 70: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
-	31, // 71: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
-	34, // 72: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
-	37, // 73: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
-	40, // 74: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
-	42, // 75: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
-	44, // 76: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
-	47, // 77: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
-	49, // 78: stratos.meta.v1.MetaService.ReportDownload:input_type -> stratos.meta.v1.ReportDownloadRequest
-	51, // 79: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
-	53, // 80: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
-	56, // 81: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
-	58, // 82: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
-	64, // 83: stratos.meta.v1.MetaService.Join:input_type -> stratos.meta.v1.JoinRequest
-	24, // 84: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
-	28, // 85: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
-	30, // 86: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
-	32, // 87: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
-	36, // 88: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
-	38, // 89: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
-	41, // 90: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
-	43, // 91: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
-	46, // 92: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
-	48, // 93: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
-	50, // 94: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
-	52, // 95: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
-	55, // 96: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
-	57, // 97: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
-	60, // 98: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
-	65, // 99: stratos.meta.v1.MetaService.Join:output_type -> stratos.meta.v1.JoinResponse
-	84, // [84:100] is the sub-list for method output_type
-	68, // [68:84] is the sub-list for method input_type
-	68, // [68:68] is the sub-list for extension type_name
-	68, // [68:68] is the sub-list for extension extendee
-	0,  // [0:68] is the sub-list for field type_name
+	20, // 21: stratos.meta.v1.TrafficReport.stored_nodes:type_name -> stratos.meta.v1.TrafficVolume
+	20, // 22: stratos.meta.v1.TrafficReport.stored_users:type_name -> stratos.meta.v1.TrafficVolume
+	5,  // 23: stratos.meta.v1.CommandResult.task:type_name -> stratos.meta.v1.Task
+	3,  // 24: stratos.meta.v1.CommandResult.file:type_name -> stratos.meta.v1.FileEntry
+	4,  // 25: stratos.meta.v1.CommandResult.released:type_name -> stratos.meta.v1.SliceEntry
+	21, // 26: stratos.meta.v1.CommandResult.traffic:type_name -> stratos.meta.v1.TrafficReport
+	1,  // 27: stratos.meta.v1.RegisterNodeRequest.node:type_name -> stratos.meta.v1.NodeRecord
+	25, // 28: stratos.meta.v1.HeartbeatRequest.load:type_name -> stratos.meta.v1.NodeLoad
+	68, // 29: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
+	69, // 30: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
+	27, // 31: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
+	70, // 32: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	2,  // 33: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
+	33, // 34: stratos.meta.v1.BeginUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	68, // 35: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
+	69, // 36: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
+	35, // 37: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
+	2,  // 38: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
+	33, // 39: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	35, // 40: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
+	2,  // 41: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	70, // 42: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
+	69, // 43: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
+	39, // 44: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
+	33, // 45: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 46: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
+	33, // 47: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	33, // 48: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	2,  // 49: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	68, // 50: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
+	3,  // 51: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
+	45, // 52: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
+	70, // 53: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	33, // 54: stratos.meta.v1.ReportDownloadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	33, // 55: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 56: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
+	4,  // 57: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
+	33, // 58: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 59: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
+	54, // 60: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
+	33, // 61: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 62: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
+	1,  // 63: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
+	25, // 64: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
+	59, // 65: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
+	61, // 66: stratos.meta.v1.StatusResponse.self:type_name -> stratos.meta.v1.MetaNodeStatus
+	61, // 67: stratos.meta.v1.StatusResponse.meta_nodes:type_name -> stratos.meta.v1.MetaNodeStatus
+	62, // 68: stratos.meta.v1.MetaNodeStatus.last_round:type_name -> stratos.meta.v1.PoaRound
+	63, // 69: stratos.meta.v1.PoaRound.votes:type_name -> stratos.meta.v1.PoaCount
+	23, // 70: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
+	26, // 71: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
+	29, // 72: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
+	31, // 73: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
+	34, // 74: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
+	37, // 75: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
+	40, // 76: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
+	42, // 77: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
+	44, // 78: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
+	47, // 79: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
+	49, // 80: stratos.meta.v1.MetaService.ReportDownload:input_type -> stratos.meta.v1.ReportDownloadRequest
+	51, // 81: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
+	53, // 82: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
+	56, // 83: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
+	58, // 84: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
+	64, // 85: stratos.meta.v1.MetaService.Join:input_type -> stratos.meta.v1.JoinRequest
+	65, // 86: stratos.meta.v1.MetaService.SignReport:input_type -> stratos.meta.v1.SignReportRequest
+	24, // 87: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
+	28, // 88: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
+	30, // 89: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
+	32, // 90: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
+	36, // 91: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
+	38, // 92: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
+	41, // 93: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
+	43, // 94: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
+	46, // 95: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
+	48, // 96: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
+	50, // 97: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
+	52, // 98: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
+	55, // 99: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
+	57, // 100: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
+	60, // 101: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
+	67, // 102: stratos.meta.v1.MetaService.Join:output_type -> stratos.meta.v1.JoinResponse
+	66, // 103: stratos.meta.v1.MetaService.SignReport:output_type -> stratos.meta.v1.SignReportResponse
+	87, // [87:104] is the sub-list for method output_type
+	70, // [70:87] is the sub-list for method input_type
+	70, // [70:70] is the sub-list for extension type_name
+	70, // [70:70] is the sub-list for extension extendee
+	0,  // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_stratos_meta_v1_meta_proto_init() }
@@ -4750,7 +4940,7 @@ func file_stratos_meta_v1_meta_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stratos_meta_v1_meta_proto_rawDesc), len(file_stratos_meta_v1_meta_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   65,
+			NumMessages:   67,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

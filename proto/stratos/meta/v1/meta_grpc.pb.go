@@ -39,6 +39,7 @@ const (
 	MetaService_Delete_FullMethodName           = "/stratos.meta.v1.MetaService/Delete"
 	MetaService_Status_FullMethodName           = "/stratos.meta.v1.MetaService/Status"
 	MetaService_Join_FullMethodName             = "/stratos.meta.v1.MetaService/Join"
+	MetaService_SignReport_FullMethodName       = "/stratos.meta.v1.MetaService/SignReport"
 )
 
 // MetaServiceClient is the client API for MetaService service.
@@ -66,6 +67,9 @@ type MetaServiceClient interface {
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
 	// Meta nodes.
 	Join(ctx context.Context, in *JoinRequest, opts ...grpc.CallOption) (*JoinResponse, error)
+	// SignReport asks an authority to sign the sealed report of a period
+	// from its own replica (DESIGN §7).
+	SignReport(ctx context.Context, in *SignReportRequest, opts ...grpc.CallOption) (*SignReportResponse, error)
 }
 
 type metaServiceClient struct {
@@ -236,6 +240,16 @@ func (c *metaServiceClient) Join(ctx context.Context, in *JoinRequest, opts ...g
 	return out, nil
 }
 
+func (c *metaServiceClient) SignReport(ctx context.Context, in *SignReportRequest, opts ...grpc.CallOption) (*SignReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SignReportResponse)
+	err := c.cc.Invoke(ctx, MetaService_SignReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MetaServiceServer is the server API for MetaService service.
 // All implementations must embed UnimplementedMetaServiceServer
 // for forward compatibility.
@@ -261,6 +275,9 @@ type MetaServiceServer interface {
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
 	// Meta nodes.
 	Join(context.Context, *JoinRequest) (*JoinResponse, error)
+	// SignReport asks an authority to sign the sealed report of a period
+	// from its own replica (DESIGN §7).
+	SignReport(context.Context, *SignReportRequest) (*SignReportResponse, error)
 	mustEmbedUnimplementedMetaServiceServer()
 }
 
@@ -318,6 +335,9 @@ func (UnimplementedMetaServiceServer) Status(context.Context, *StatusRequest) (*
 }
 func (UnimplementedMetaServiceServer) Join(context.Context, *JoinRequest) (*JoinResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Join not implemented")
+}
+func (UnimplementedMetaServiceServer) SignReport(context.Context, *SignReportRequest) (*SignReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SignReport not implemented")
 }
 func (UnimplementedMetaServiceServer) mustEmbedUnimplementedMetaServiceServer() {}
 func (UnimplementedMetaServiceServer) testEmbeddedByValue()                     {}
@@ -628,6 +648,24 @@ func _MetaService_Join_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MetaService_SignReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SignReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetaServiceServer).SignReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetaService_SignReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetaServiceServer).SignReport(ctx, req.(*SignReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MetaService_ServiceDesc is the grpc.ServiceDesc for MetaService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -698,6 +736,10 @@ var MetaService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Join",
 			Handler:    _MetaService_Join_Handler,
+		},
+		{
+			MethodName: "SignReport",
+			Handler:    _MetaService_SignReport_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
