@@ -110,21 +110,29 @@ func (s *Sender) AnchorIndex(ctx context.Context, metaNodeID string, period uint
 // meta node (sign is its node key's signature) over the chain's sign bytes.
 // With several meta nodes the signatures of the others would be gathered
 // first; a devnet has one.
-func (s *Sender) ReportVolume(ctx context.Context, period uint64, r traffic.Report, metaNodeID string, sign func([]byte) []byte) error {
-	msg := volumeReportMsg(s.chainID, s.from.String(), period, r, metaNodeID, sign)
+func (s *Sender) ReportVolume(ctx context.Context, period uint64, r traffic.Report, sigs []traffic.Signature) error {
+	msg := volumeReportMsg(s.from.String(), period, r, sigs)
 	return s.sendGas(ctx, msg, reportGas(msg))
 }
 
+// SignBytes are what every meta authority signs for a period's report:
+// x/pot's sign bytes of this chain.
+func (s *Sender) SignBytes(period uint64, r traffic.Report) []byte {
+	msg := volumeReportMsg("", period, r, nil)
+	return pottypes.VolumeReportSignBytes(s.chainID, period, msg.Volumes())
+}
+
 // volumeReportMsg maps a report to x/pot's message: the period's traffic
-// and the storage at its end (DESIGN §7), with the meta node's signature
-// over what the chain will verify.
-func volumeReportMsg(chainID, reporter string, period uint64, r traffic.Report, metaNodeID string, sign func([]byte) []byte) *pottypes.MsgVolumeReport {
+// and the storage at its end (DESIGN §7), with the meta authorities'
+// signatures over what the chain will verify.
+func volumeReportMsg(reporter string, period uint64, r traffic.Report, sigs []traffic.Signature) *pottypes.MsgVolumeReport {
 	msg := &pottypes.MsgVolumeReport{Reporter: reporter, Period: period,
 		Nodes: nodeVolumes(r.Nodes), Users: userVolumes(r.Users),
 		StoredNodes: nodeVolumes(r.StoredNodes), StoredUsers: userVolumes(r.StoredUsers),
 	}
-	sig := sign(pottypes.VolumeReportSignBytes(chainID, period, msg.Volumes()))
-	msg.Signatures = []pottypes.MetaSignature{{MetaNodeId: metaNodeID, Signature: sig}}
+	for _, sg := range sigs {
+		msg.Signatures = append(msg.Signatures, pottypes.MetaSignature{MetaNodeId: sg.Signer, Signature: sg.Sig})
+	}
 	return msg
 }
 

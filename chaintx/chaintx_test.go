@@ -12,7 +12,7 @@ import (
 )
 
 // DESIGN §7: the volume report carries the period's traffic and the storage
-// at its end, and the meta node's signature covers all of it as x/pot
+// at its end, and a meta authority's signature over SignBytes covers all of it as x/pot
 // verifies it.
 func TestVolumeReportMsg(t *testing.T) {
 	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
@@ -22,7 +22,9 @@ func TestVolumeReportMsg(t *testing.T) {
 		StoredNodes: []traffic.Volume{{ID: "n2", Bytes: 300}, {ID: "n3", Bytes: 200}},
 		StoredUsers: []traffic.Volume{{ID: "st1alice", Bytes: 250}, {ID: "st1bob", Bytes: 250}},
 	}
-	msg := volumeReportMsg("chain-1", "st1reporter", 7, r, "meta0", func(b []byte) []byte { return ed25519.Sign(priv, b) })
+	sender := &Sender{chainID: "chain-1"}
+	sig := ed25519.Sign(priv, sender.SignBytes(7, r))
+	msg := volumeReportMsg("st1reporter", 7, r, []traffic.Signature{{Signer: "meta0", Sig: sig}})
 
 	want := &pottypes.MsgVolumeReport{
 		Reporter: "st1reporter", Period: 7,
@@ -50,7 +52,7 @@ func TestVolumeReportMsg(t *testing.T) {
 
 	// A report with storage alone still maps (DESIGN §7: holders are paid in
 	// a period without traffic).
-	only := volumeReportMsg("chain-1", "st1reporter", 8, traffic.Report{StoredNodes: r.StoredNodes}, "meta0", func([]byte) []byte { return nil })
+	only := volumeReportMsg("st1reporter", 8, traffic.Report{StoredNodes: r.StoredNodes}, nil)
 	if len(only.Nodes) != 0 || len(only.Users) != 0 || len(only.StoredNodes) != 2 {
 		t.Fatalf("storage-only message %v", only)
 	}

@@ -15,10 +15,11 @@ type Anchorer interface {
 	AnchorIndex(ctx context.Context, metaNodeID string, period uint64, root []byte) error
 }
 
-// Reporter submits a period's volume report to x/pot (DESIGN §7), with the
-// meta node's signature made by sign over the chain's sign bytes.
+// Reporter submits a period's volume report to x/pot (DESIGN §7) with the
+// signatures of the meta authorities over SignBytes.
 type Reporter interface {
-	ReportVolume(ctx context.Context, period uint64, r traffic.Report, metaNodeID string, sign func([]byte) []byte) error
+	SignBytes(period uint64, r traffic.Report) []byte
+	ReportVolume(ctx context.Context, period uint64, r traffic.Report, sigs []traffic.Signature) error
 }
 
 // ChainPeriod is the ledger period the chain is in (x/pot numbers periods
@@ -99,17 +100,26 @@ func (s *Server) report(ctx context.Context, period uint64) {
 	if s.cfg.Reporter == nil {
 		return
 	}
-	r := s.traffic.Take(s.cfg.TopN)
-	r.StoredNodes, r.StoredUsers = s.storage()
-	r = s.boundStorage(s.activeOnly(r))
+	if err := s.traffic.flush(); err != nil { // so inactive sees every node with traffic
+		s.log.Warn("traffic not logged before the period's report; it rolls into the next", "err", err)
+	}
+	r, err := s.traffic.Seal(period, s.cfg.TopN, s.inactive())
+	if err != nil {
+		s.log.Warn("cannot seal the period's report; its traffic rolls into the next", "period", period, "err", err)
+		return
+	}
 	if r.Empty() {
 		s.traffic.Settle()
 		return
 	}
-	if err := s.cfg.Reporter.ReportVolume(ctx, period, r, s.ID(), s.key.Sign); err != nil {
-		s.log.Warn("volume report not accepted; its traffic rolls into the next period", "period", period, "err", err)
-		s.traffic.Restore(r.Traffic())
-		return
+	sigs := s.gatherSignatures(ctx, period, r)
+	if err := s.cfg.Reporter.ReportVolume(ctx, period, r, sigs); err != nil {
+		if !s.chainReported(ctx, period) {
+			s.log.Warn("volume report not accepted; its traffic rolls into the next period", "period", period, "signatures", len(sigs), "err", err)
+			s.traffic.Unseal(period, r.Traffic())
+			return
+		}
+		// Another leader's submission of the same sealed report got there.
 	}
 	// The chain charged these users: their cached balances are stale, and
 	// the traffic is no longer pending, so ask the chain again.
@@ -121,31 +131,41 @@ func (s *Server) report(ctx context.Context, period uint64) {
 	}
 	s.mu.Unlock()
 	s.traffic.Settle()
-	s.log.Info("volume report accepted", "period", period, "nodes", len(r.Nodes), "users", len(r.Users),
+	s.log.Info("volume report accepted", "period", period, "signatures", len(sigs), "nodes", len(r.Nodes), "users", len(r.Users),
 		"stored_nodes", len(r.StoredNodes), "stored_users", len(r.StoredUsers))
 }
 
-// activeOnly leaves out nodes no longer active on chain, from the traffic
-// and from the storage: x/pot refuses a whole report that names one, and a
+// chainReported reports whether the chain holds a report of period: a
+// refused submission may be a repeat of one that was taken.
+func (s *Server) chainReported(ctx context.Context, period uint64) bool {
+	if s.cfg.Periods == nil {
+		return false
+	}
+	cp, err := s.cfg.Periods.Period(ctx)
+	return err == nil && cp.Reported && cp.LastReported >= period
+}
+
+// inactive lists the nodes with traffic or replicas that are not active on
+// chain: a sealed
+// report leaves them out, since x/pot refuses a report that names one and a
 // deactivated node earns nothing.
-func (s *Server) activeOnly(r traffic.Report) traffic.Report {
+func (s *Server) inactive() []string {
 	if s.cfg.Chain == nil {
-		return r
+		return nil
 	}
-	keep := func(vols []traffic.Volume, what string) []traffic.Volume {
-		kept := vols[:0]
-		for _, v := range vols {
-			if s.chainHas(v.ID, nil) {
-				kept = append(kept, v)
-			} else {
-				s.log.Info(what+" of a node no longer active on chain not reported", "node_id", v.ID, "bytes", v.Bytes)
-			}
+	ids, err := s.ix.ReportedNodes()
+	if err != nil {
+		s.log.Warn("cannot list the nodes of the period's report", "err", err)
+		return nil
+	}
+	var out []string
+	for _, id := range ids {
+		if !s.chainHas(id, nil) {
+			s.log.Info("a node no longer active on chain earns nothing this period", "node_id", id)
+			out = append(out, id)
 		}
-		return kept
 	}
-	r.Nodes = keep(r.Nodes, "traffic")
-	r.StoredNodes = keep(r.StoredNodes, "storage")
-	return r
+	return out
 }
 
 func (s *Server) anchor(ctx context.Context, period uint64) error {

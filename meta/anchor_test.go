@@ -64,12 +64,19 @@ type fakeReporter struct {
 	reports int
 }
 
-func (f *fakeReporter) ReportVolume(_ context.Context, period uint64, r traffic.Report, node string, sign func([]byte) []byte) error {
+func (f *fakeReporter) SignBytes(period uint64, r traffic.Report) []byte {
+	return fmt.Appendf(nil, "%d/%v", period, r)
+}
+
+func (f *fakeReporter) ReportVolume(_ context.Context, period uint64, r traffic.Report, sigs []traffic.Signature) error {
 	f.reports++
 	if f.refuse {
 		return errors.New("chain said no")
 	}
-	f.period, f.report, f.node, f.signed = period, r.Traffic(), node, len(sign([]byte("x"))) == 64
+	f.period, f.report = period, r.Traffic()
+	if len(sigs) == 1 {
+		f.node, f.signed = sigs[0].Signer, len(sigs[0].Sig) == 64
+	}
 	f.stored = traffic.Report{StoredNodes: r.StoredNodes, StoredUsers: r.StoredUsers}
 	return nil
 }
@@ -293,7 +300,9 @@ type syncReporter struct {
 	chain   *fakePeriods
 }
 
-func (f *syncReporter) ReportVolume(_ context.Context, period uint64, _ traffic.Report, _ string, _ func([]byte) []byte) error {
+func (f *syncReporter) SignBytes(uint64, traffic.Report) []byte { return []byte("report") }
+
+func (f *syncReporter) ReportVolume(_ context.Context, period uint64, _ traffic.Report, _ []traffic.Signature) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.periods = append(f.periods, period)

@@ -127,7 +127,7 @@ func (s *Server) dropLeaderState() {
 // leaderOnly refuses every call but a local Status on a node that does not lead,
 // naming the leader, so clients and resource nodes find it.
 func (s *Server) leaderOnly(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	if sr, ok := req.(*metav1.StatusRequest); ok && sr.GetLocal() || s.leading() {
+	if servedByAny(req) || s.leading() {
 		resp, err := h(ctx, req)
 		if errors.Is(err, raftnode.ErrNotLeader) || status.Code(err) == codes.Unavailable && !s.raft.IsLeader() {
 			var nl *raftnode.NotLeaderError
@@ -136,6 +136,18 @@ func (s *Server) leaderOnly(ctx context.Context, req any, info *grpc.UnaryServer
 		return resp, err
 	}
 	return nil, s.notLeader(ctx, false)
+}
+
+// servedByAny: a node's own status and its signature over a sealed report
+// are answered by every member.
+func servedByAny(req any) bool {
+	switch r := req.(type) {
+	case *metav1.StatusRequest:
+		return r.GetLocal()
+	case *metav1.SignReportRequest:
+		return true
+	}
+	return false
 }
 
 // notLeader is the Unavailable answer of a follower, with the leader's ID

@@ -39,7 +39,7 @@ type ledger struct {
 	mu       sync.Mutex       // guards the buffers below
 	pending  trafficBuffer    // added since the last flush
 	inflight trafficBuffer    // being applied: counted until the apply returns
-	restores []traffic.Report // reports whose Restore failed, retried at each flush
+	restores []*metav1.RestoreTrafficCmd // restores that failed, retried at each flush
 	// reporting is the users' traffic of the report taken and not yet
 	// settled (Settle) or put back (Restore): out of the index, not yet
 	// charged on chain, still owed.
@@ -69,9 +69,9 @@ func (l *ledger) UserBytes(user string) uint64 {
 	l.mu.Lock()
 	buffered := traffic.AddBytes(l.pending.user(user), l.inflight.user(user))
 	for _, r := range l.restores {
-		for _, v := range r.Users {
-			if v.ID == user {
-				buffered = traffic.AddBytes(buffered, v.Bytes)
+		for _, v := range r.GetReport().GetUsers() {
+			if v.GetId() == user {
+				buffered = traffic.AddBytes(buffered, v.GetBytes())
 			}
 		}
 	}
@@ -85,14 +85,16 @@ func (l *ledger) UserBytes(user string) uint64 {
 	return traffic.AddBytes(n, buffered)
 }
 
-// Take flushes the buffer and returns the report of the period ending now:
-// the topN nodes and every user, whose counters the index clears; the other
-// nodes keep their traffic for the next period (whitepaper §3.2.1). If the
-// index cannot take it, the report is empty and the traffic stays for the
-// next period. If the report is not accepted, Restore puts it back.
-func (l *ledger) Take(topN int) traffic.Report {
+// Seal flushes the buffer and seals the report of a period that ended
+// (TakeTrafficCmd with seal): the topN nodes and every user, whose
+// counters the index clears, and the storage at the same log position;
+// the other nodes keep their traffic for the next period (whitepaper
+// §3.2.1). A period sealed already, by this leader or the one before,
+// returns its report again. If the report is not accepted, Unseal puts its
+// traffic back.
+func (l *ledger) Seal(period uint64, topN int, inactive []string) (traffic.Report, error) {
 	if topN <= 0 {
-		return traffic.Report{}
+		return traffic.Report{}, nil
 	}
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
@@ -100,10 +102,10 @@ func (l *ledger) Take(topN int) traffic.Report {
 		l.log.Warn("traffic not logged before the period's report; it rolls into the next", "err", err)
 	}
 	n := uint32(min(topN, math.MaxUint32))
-	res, err := l.apply(&metav1.Command{Op: &metav1.Command_TakeTraffic{TakeTraffic: &metav1.TakeTrafficCmd{TopN: n}}})
+	res, err := l.apply(&metav1.Command{Op: &metav1.Command_TakeTraffic{TakeTraffic: &metav1.TakeTrafficCmd{
+		TopN: n, Period: period, Seal: true, Inactive: inactive}}})
 	if err != nil {
-		l.log.Error("cannot take the period's traffic from the index; it rolls into the next", "err", err)
-		return traffic.Report{}
+		return traffic.Report{}, err
 	}
 	r := reportFromProto(res.GetTraffic())
 	l.mu.Lock()
@@ -112,7 +114,7 @@ func (l *ledger) Take(topN int) traffic.Report {
 		l.reporting[v.ID] = v.Bytes
 	}
 	l.mu.Unlock()
-	return r
+	return r, nil
 }
 
 // Settle ends the report Take returned: the chain charged its users, or
@@ -123,28 +125,28 @@ func (l *ledger) Settle() {
 	l.mu.Unlock()
 }
 
-// Restore adds a report that could not be submitted back to the ledger. If
-// the index refuses it for now, it is retried at every flush.
-func (l *ledger) Restore(r traffic.Report) {
-	if len(r.Nodes) == 0 && len(r.Users) == 0 {
-		l.Settle()
-		return
-	}
+// Unseal adds the traffic of a report that was not accepted back to the
+// ledger and drops the period's seal. If the index refuses it for now, it
+// is retried at every flush.
+func (l *ledger) Unseal(period uint64, r traffic.Report) {
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
-	err := l.restore(r)
+	err := l.restore(restoreOf(period, r))
 	l.mu.Lock()
 	if err != nil {
 		l.log.Warn("cannot restore traffic to the index; retrying at the next flush", "err", err)
-		l.restores = append(l.restores, r)
+		l.restores = append(l.restores, restoreOf(period, r))
 	}
 	l.reporting = nil // back in the index, or counted among the restores
 	l.mu.Unlock()
 }
 
-func (l *ledger) restore(r traffic.Report) error {
-	cmd := &metav1.Command{Op: &metav1.Command_RestoreTraffic{RestoreTraffic: &metav1.RestoreTrafficCmd{Report: reportProto(r)}}}
-	_, err := l.apply(cmd)
+func restoreOf(period uint64, r traffic.Report) *metav1.RestoreTrafficCmd {
+	return &metav1.RestoreTrafficCmd{Report: reportProto(r), Period: period, Unseal: true}
+}
+
+func (l *ledger) restore(c *metav1.RestoreTrafficCmd) error {
+	_, err := l.apply(&metav1.Command{Op: &metav1.Command_RestoreTraffic{RestoreTraffic: c}})
 	return err
 }
 
@@ -235,7 +237,7 @@ func (l *ledger) retryRestores() error {
 		if err := l.restore(r); err != nil && !errors.Is(err, index.ErrBadCommand) {
 			return err
 		} else if err != nil {
-			l.log.Error("malformed traffic report dropped", "nodes", len(r.Nodes), "users", len(r.Users), "err", err)
+			l.log.Error("malformed traffic report dropped", "nodes", len(r.GetReport().GetNodes()), "users", len(r.GetReport().GetUsers()), "err", err)
 		}
 		l.mu.Lock()
 		l.restores = l.restores[1:]
@@ -286,7 +288,7 @@ func reportProto(r traffic.Report) *metav1.TrafficReport {
 		}
 		return out
 	}
-	return &metav1.TrafficReport{Nodes: conv(r.Nodes), Users: conv(r.Users)}
+	return &metav1.TrafficReport{Nodes: conv(r.Nodes), Users: conv(r.Users), StoredNodes: conv(r.StoredNodes), StoredUsers: conv(r.StoredUsers)}
 }
 
 func reportFromProto(r *metav1.TrafficReport) traffic.Report {
@@ -297,5 +299,5 @@ func reportFromProto(r *metav1.TrafficReport) traffic.Report {
 		}
 		return out
 	}
-	return traffic.Report{Nodes: conv(r.GetNodes()), Users: conv(r.GetUsers())}
+	return traffic.Report{Nodes: conv(r.GetNodes()), Users: conv(r.GetUsers()), StoredNodes: conv(r.GetStoredNodes()), StoredUsers: conv(r.GetStoredUsers())}
 }

@@ -72,3 +72,10 @@ func byTraffic(a, b Volume) int {
 	}
 	return cmp.Compare(a.ID, b.ID)
 }
+
+// Signature is one meta authority's signature over a period's report
+// (DESIGN §7: the chain takes a report signed by more than 2/3 of them).
+type Signature struct {
+	Signer string // meta node ID
+	Sig    []byte
+}

@@ -35,6 +35,8 @@ type Options struct {
 	Regions     []string
 	Capacity    uint64 // per resource node; 0: the disk's
 	Verbose     bool   // log to the test output
+	// Meta, if set, edits meta node i's configuration before it starts.
+	Meta func(i int, cfg *meta.Config)
 }
 
 // DefaultOptions: six nodes in three regions, 3 replicas, 256 KiB slices.
@@ -158,6 +160,9 @@ func (c *Cluster) StartMetaNode(i int) {
 	cfg.Health.HeartbeatInterval, cfg.Health.SuspectAfter, cfg.Health.DeadAfter = heartbeat, suspectAfter, deadAfter
 	cfg.RepairInterval, cfg.RepairTimeout = 100*time.Millisecond, 5*time.Second
 	cfg.Logger = c.log.With("node", fmt.Sprintf("meta-%d", i))
+	if c.opts.Meta != nil {
+		c.opts.Meta(i, &cfg)
+	}
 	srv, err := meta.New(cfg, m.Key)
 	if err != nil {
 		c.t.Fatal(err)

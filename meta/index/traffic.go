@@ -140,6 +140,24 @@ func (t *txn) seal(c *metav1.TakeTrafficCmd, inactive map[string]bool, r *metav1
 	return nil
 }
 
+// ReportedNodes lists the nodes a sealed report would name now: those with
+// traffic or holding replicas, sorted, each once.
+func (ix *Index) ReportedNodes() ([]string, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	seen := map[string]bool{}
+	for _, p := range []string{prefixTrafficNode, prefixHeldNode} {
+		vols, err := ix.volumes(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vols {
+			seen[v.ID] = true
+		}
+	}
+	return sortedKeys(seen), nil
+}
+
 // SealedReport is the report sealed for a period, or ErrNotFound.
 func (ix *Index) SealedReport(period uint64) (*metav1.TrafficReport, error) {
 	ix.mu.RLock()
