@@ -36,9 +36,9 @@ type ledger struct {
 
 	flushMu sync.Mutex // one flush, Take or Restore at a time
 
-	mu       sync.Mutex       // guards the buffers below
-	pending  trafficBuffer    // added since the last flush
-	inflight trafficBuffer    // being applied: counted until the apply returns
+	mu       sync.Mutex                  // guards the buffers below
+	pending  trafficBuffer               // added since the last flush
+	inflight trafficBuffer               // being applied: counted until the apply returns
 	restores []*metav1.RestoreTrafficCmd // restores that failed, retried at each flush
 	// reporting is the users' traffic of the report taken and not yet
 	// settled (Settle) or put back (Restore): out of the index, not yet
