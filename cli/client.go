@@ -47,6 +47,7 @@ func (f *clientFlags) open(edit ...func(*client.Config)) (*client.Client, error)
 	}
 	cfg := client.DefaultConfig()
 	cfg.MetaAddr, cfg.MetaID, cfg.Owner, cfg.Region = cc.MetaAddr, cc.MetaID, or(f.owner, cc.Owner), cc.Region
+	cfg.Metas = home.Members(cc.Metas)
 	if key := or(f.from, cc.Key); key != "" {
 		signer, addr, err := keyringSigner(f.home, key)
 		if err != nil {

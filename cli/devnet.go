@@ -44,6 +44,7 @@ Node addresses, IDs and PIDs are in <home>/devnet.json; logs in <home>/logs.`,
 	addHomeFlag(cmd, &dir)
 	fl := cmd.Flags()
 	fl.IntVar(&s.Validators, "validators", s.Validators, "number of chain validators (4 shows BFT with one down)")
+	fl.IntVar(&s.Metas, "meta", s.Metas, "number of meta nodes, one Raft cluster (1..7)")
 	fl.IntVar(&s.Resources, "resource", s.Resources, "number of resource nodes")
 	fl.IntVar(&s.Replicas, "replicas", s.Replicas, "replicas of every slice (R)")
 	fl.IntVar(&s.MinReplicas, "min-replicas", s.MinReplicas, "an upload fails below this many replicas of a slice")
@@ -64,6 +65,7 @@ func sameSettings(cmd *cobra.Command, saved, asked devnet.Settings) error {
 		have, want int
 	}{
 		{"validators", saved.Validators, asked.Validators},
+		{"meta", max(1, saved.Metas), asked.Metas},
 		{"resource", saved.Resources, asked.Resources},
 		{"replicas", saved.Replicas, asked.Replicas},
 		{"min-replicas", saved.MinReplicas, asked.MinReplicas},

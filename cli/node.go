@@ -164,6 +164,10 @@ func runMeta(cmd *cobra.Command, m *home.Meta, key *identity.Key, dataDir string
 	setDur(&cfg.Health.SuspectAfter, m.SuspectAfter)
 	setDur(&cfg.Health.DeadAfter, m.DeadAfter)
 	setDur(&cfg.RepairTimeout, m.RepairTimeout)
+	cfg.Raft.Listen = or(m.RaftListen, cfg.Raft.Listen)
+	for _, p := range m.Peers {
+		cfg.Peers = append(cfg.Peers, meta.Peer{ID: p.ID, Addr: p.Addr, RaftAddr: p.RaftAddr})
+	}
 	if m.ChainGRPC != "" {
 		view, err := chainview.Dial(m.ChainGRPC)
 		if err != nil {
@@ -194,6 +198,7 @@ func runResource(cmd *cobra.Command, r *home.Resource, key *identity.Key, dataDi
 	cfg := resource.DefaultConfig()
 	cfg.DataDir, cfg.Logger = dataDir, log
 	cfg.Listen, cfg.MetaAddr, cfg.MetaID, cfg.Region, cfg.Capacity = r.Listen, r.MetaAddr, r.MetaID, r.Region, r.Capacity
+	cfg.Metas = home.Members(r.Metas)
 	setDur(&cfg.HeartbeatInterval, r.Heartbeat)
 	setDur(&cfg.ReportInterval, r.ReportEvery)
 	setDur(&cfg.OrphanGrace, r.OrphanGrace)

@@ -33,7 +33,7 @@ const (
 // (DESIGN §3: "devnet registers its nodes at genesis"), and the prepay it
 // gives the user account so the first upload works.
 type registry struct {
-	meta      registryEntry
+	metas     []registryEntry
 	resources []registryEntry
 	user      sdk.AccAddress // set by genesis: the owner of the devnet's files
 }
@@ -48,7 +48,7 @@ type registryEntry struct {
 	capacity uint64
 }
 
-// genesis adds the devnet's meta node and resource nodes, active, with no
+// genesis adds the devnet's meta nodes and resource nodes, active, with no
 // deposit (genesis moves no coins), to x/register's genesis state.
 func (r *registry) genesis(accounts map[string]sdk.AccAddress, state map[string]json.RawMessage, cdc codec.JSONCodec) error {
 	op, ok := accounts[operatorAccount]
@@ -70,10 +70,12 @@ func (r *registry) genesis(accounts map[string]sdk.AccAddress, state map[string]
 		return fmt.Errorf("register genesis: %w", err)
 	}
 	zero := sdk.NewInt64Coin(app.BondDenom, 0)
-	gen.MetaNodes = append(gen.MetaNodes, registertypes.MetaNode{
-		NodeId: r.meta.key.ID(), PublicKey: r.meta.key.Public(), Operator: metaOp.String(),
-		NetworkAddress: r.meta.addr, Deposit: zero, Status: registertypes.NodeStatus_NODE_STATUS_ACTIVE,
-	})
+	for _, m := range r.metas { // the first authorities (DESIGN §5.2)
+		gen.MetaNodes = append(gen.MetaNodes, registertypes.MetaNode{
+			NodeId: m.key.ID(), PublicKey: m.key.Public(), Operator: metaOp.String(),
+			NetworkAddress: m.addr, Deposit: zero, Status: registertypes.NodeStatus_NODE_STATUS_ACTIVE,
+		})
+	}
 	for _, e := range r.resources {
 		gen.ResourceNodes = append(gen.ResourceNodes, registertypes.ResourceNode{
 			NodeId: e.key.ID(), PublicKey: e.key.Public(), Operator: op.String(), NetworkAddress: e.addr,

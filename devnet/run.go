@@ -187,6 +187,7 @@ func (s *supervisor) clientConfig() client.Config {
 	cc, _ := home.LoadClient(s.cfg.Home)
 	cfg := client.DefaultConfig()
 	cfg.MetaAddr, cfg.MetaID, cfg.Owner, cfg.Region = cc.MetaAddr, cc.MetaID, cc.Owner, cc.Region
+	cfg.Metas = home.Members(cc.Metas)
 	cfg.Logger = s.cfg.Logger
 	return cfg
 }

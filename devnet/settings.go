@@ -20,6 +20,9 @@ const SettingsFile = "devnet.toml"
 
 // Settings describe a devnet; they are fixed when its home is created.
 type Settings struct {
+	// Metas is the number of meta nodes, one Raft cluster (DESIGN §5.1);
+	// 0, in homes made before the cluster, means one.
+	Metas       int      `toml:"metas,omitempty"`
 	Resources   int      `toml:"resources"`
 	Replicas    int      `toml:"replicas"`
 	MinReplicas int      `toml:"min_replicas"`
@@ -41,7 +44,7 @@ type Settings struct {
 // than 4 MiB.
 func DefaultSettings() Settings {
 	return Settings{
-		Resources: 6, Replicas: 3, MinReplicas: 2, SliceSize: slice.DefaultSize,
+		Metas: 3, Resources: 6, Replicas: 3, MinReplicas: 2, SliceSize: slice.DefaultSize,
 		Regions: []string{"region-a", "region-b", "region-c"}, Owner: "user",
 		Validators: 1, ChainID: "stratos-devnet-1",
 	}
@@ -53,6 +56,9 @@ var ErrSettings = errors.New("invalid devnet settings")
 // Validate reports what is wrong with s.
 func (s Settings) Validate() error {
 	var errs []error
+	if s.Metas < 0 || s.Metas > 7 {
+		errs = append(errs, fmt.Errorf("--meta %d: want 1..7", s.Metas))
+	}
 	if s.Resources < 1 || s.Resources > 64 {
 		errs = append(errs, fmt.Errorf("--resource %d: want 1..64", s.Resources))
 	}
@@ -92,7 +98,10 @@ type node struct {
 	Name, Role, ID, Addr, Home, Region string
 }
 
-func metaName() string              { return "meta-0" }
+func metaName(i int) string         { return fmt.Sprintf("meta-%d", i) }
+
+// metaCount is how many meta nodes the devnet runs.
+func (s Settings) metaCount() int { return max(1, s.Metas) }
 func resourceName(i int) string     { return fmt.Sprintf("resource-%d", i) }
 func nodeHome(dir, n string) string { return filepath.Join(dir, "nodes", n) }
 
@@ -104,51 +113,66 @@ func create(dir string, s Settings) error {
 	}
 	// The storage nodes' ports stay held until the chain has picked its
 	// range, which would otherwise be free to land on them.
-	ports, release, err := reservePorts(1 + s.Resources)
+	metas := s.metaCount()
+	ports, release, err := reservePorts(2*metas + s.Resources)
 	if err != nil {
 		return err
 	}
 	defer release()
-	meta, err := identity.LoadOrGenerate(filepath.Join(nodeHome(dir, metaName()), home.NodeKeyFile), rand.Reader)
-	if err != nil {
-		return err
+	var reg registry
+	var peers []home.MetaPeer
+	var members []home.MetaNode
+	for i := range metas {
+		k, err := identity.LoadOrGenerate(filepath.Join(nodeHome(dir, metaName(i)), home.NodeKeyFile), rand.Reader)
+		if err != nil {
+			return err
+		}
+		reg.metas = append(reg.metas, registryEntry{key: k, addr: ports[2*i]})
+		peers = append(peers, home.MetaPeer{ID: k.ID(), Addr: ports[2*i], RaftAddr: ports[2*i+1]})
+		members = append(members, home.MetaNode{ID: k.ID(), Addr: ports[2*i]})
 	}
+	resourcePort := func(i int) string { return ports[2*metas+i] }
 	capacity, err := shareOfDisk(dir, s.Resources)
 	if err != nil {
 		return err
 	}
-	reg := registry{meta: registryEntry{key: meta, addr: ports[0]}}
 	for i := 0; i < s.Resources; i++ {
 		k, err := identity.LoadOrGenerate(filepath.Join(nodeHome(dir, resourceName(i)), home.NodeKeyFile), rand.Reader)
 		if err != nil {
 			return err
 		}
-		reg.resources = append(reg.resources, registryEntry{key: k, addr: ports[1+i], region: s.Regions[i%len(s.Regions)], capacity: capacity})
+		reg.resources = append(reg.resources, registryEntry{key: k, addr: resourcePort(i), region: s.Regions[i%len(s.Regions)], capacity: capacity})
 	}
 	if err := createChain(dir, &s, &reg); err != nil {
 		return err
 	}
 	owner, chainGRPC, key := s.Owner, "", ""
-	metaCfg := &home.Meta{Listen: ports[0], SliceSize: s.SliceSize, Replicas: s.Replicas, MinReplicas: s.MinReplicas}
+	var chainMeta func(*home.Meta)
 	if s.Validators > 0 {
 		// With a chain the namespace owner is the user's account, whose
 		// prepay pays for its traffic (DESIGN §5.1, §7).
 		owner, key = reg.user.String(), "user"
 		_, rpcPort, grpcPort := chain.TestnetConfig{BasePort: s.ChainBasePort}.Ports(0)
 		chainGRPC = fmt.Sprintf("127.0.0.1:%d", grpcPort)
-		// The meta node anchors its index as the operator of its
-		// registration, with the devnet's short ledger period.
-		metaCfg.ChainGRPC, metaCfg.AnchorKey, metaCfg.KeyringDir = chainGRPC, metaOperatorAccount, dir
-		metaCfg.ChainID, metaCfg.ChainRPC = s.ChainID, fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort)
-		metaCfg.LedgerPeriod = home.Duration(devnetLedgerPeriod)
+		// The leader anchors the index and submits the reports as the
+		// operator of the meta nodes' registrations, with the devnet's
+		// short ledger period.
+		chainMeta = func(m *home.Meta) {
+			m.ChainGRPC, m.AnchorKey, m.KeyringDir = chainGRPC, metaOperatorAccount, dir
+			m.ChainID, m.ChainRPC = s.ChainID, fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort)
+			m.LedgerPeriod = home.Duration(devnetLedgerPeriod)
+		}
 	}
-	metaAddr := ports[0]
-	if err := home.WriteTOML(filepath.Join(nodeHome(dir, metaName()), home.NodeConfigFile), home.Node{
-		Role: home.RoleMeta,
-		Meta: metaCfg,
-	}); err != nil {
-		return err
+	for i, p := range peers {
+		m := &home.Meta{Listen: p.Addr, RaftListen: p.RaftAddr, Peers: peers, SliceSize: s.SliceSize, Replicas: s.Replicas, MinReplicas: s.MinReplicas}
+		if chainMeta != nil {
+			chainMeta(m)
+		}
+		if err := home.WriteTOML(filepath.Join(nodeHome(dir, metaName(i)), home.NodeConfigFile), home.Node{Role: home.RoleMeta, Meta: m}); err != nil {
+			return err
+		}
 	}
+	first, others := members[0], members[1:]
 	for i := 0; i < s.Resources; i++ {
 		h := nodeHome(dir, resourceName(i))
 		if _, err := identity.LoadOrGenerate(filepath.Join(h, home.NodeKeyFile), rand.Reader); err != nil {
@@ -156,13 +180,13 @@ func create(dir string, s Settings) error {
 		}
 		if err := home.WriteTOML(filepath.Join(h, home.NodeConfigFile), home.Node{
 			Role:     home.RoleResource,
-			Resource: &home.Resource{Listen: ports[1+i], MetaAddr: metaAddr, MetaID: meta.ID(), Region: s.Regions[i%len(s.Regions)], Capacity: capacity, ChainGRPC: chainGRPC},
+			Resource: &home.Resource{Listen: resourcePort(i), MetaAddr: first.Addr, MetaID: first.ID, Metas: others, Region: s.Regions[i%len(s.Regions)], Capacity: capacity, ChainGRPC: chainGRPC},
 		}); err != nil {
 			return err
 		}
 	}
 	if err := home.WriteTOML(filepath.Join(dir, home.ClientConfigFile), home.Client{
-		MetaAddr: metaAddr, MetaID: meta.ID(), Owner: owner, Region: s.Regions[0], Key: key,
+		MetaAddr: first.Addr, MetaID: first.ID, Metas: others, Owner: owner, Region: s.Regions[0], Key: key,
 	}); err != nil {
 		return err
 	}
@@ -224,7 +248,10 @@ func layout(dir string, s Settings) ([]node, error) {
 	if err != nil {
 		return nil, err
 	}
-	names := []string{metaName()}
+	var names []string
+	for i := range s.metaCount() {
+		names = append(names, metaName(i))
+	}
 	for i := 0; i < s.Resources; i++ {
 		names = append(names, resourceName(i))
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/stratos-net/stratos/durable"
+	"github.com/stratos-net/stratos/wire"
 )
 
 // File names inside a home.
@@ -89,14 +90,34 @@ type Meta struct {
 	ChainID      string   `toml:"chain_id,omitempty"`
 	ChainRPC     string   `toml:"chain_rpc,omitempty"`
 	LedgerPeriod Duration `toml:"ledger_period,omitempty"`
+	// RaftListen is the replicated log's transport address (DESIGN §5.1);
+	// Peers are the meta nodes of the cluster, this one among them, which
+	// start it together when none has a log yet. No peers: a cluster of
+	// one.
+	RaftListen string     `toml:"raft_listen,omitempty"`
+	Peers      []MetaPeer `toml:"peers,omitempty"`
+}
+
+// MetaPeer is a meta node of the cluster, as its peers know it.
+type MetaPeer struct {
+	ID       string `toml:"id"`
+	Addr     string `toml:"addr"`
+	RaftAddr string `toml:"raft_addr"`
+}
+
+// MetaNode is a meta node as clients and resource nodes call it.
+type MetaNode struct {
+	ID   string `toml:"id"`
+	Addr string `toml:"addr"`
 }
 
 // Resource configures a resource node.
 type Resource struct {
 	Listen      string   `toml:"listen"`
-	MetaAddr    string   `toml:"meta_addr"`
-	MetaID      string   `toml:"meta_id"`
-	Region      string   `toml:"region,omitempty"`
+	MetaAddr    string     `toml:"meta_addr"`
+	MetaID      string     `toml:"meta_id"`
+	Metas       []MetaNode `toml:"metas,omitempty"` // the other meta nodes of the cluster
+	Region      string     `toml:"region,omitempty"`
 	Capacity    uint64   `toml:"capacity,omitempty"`
 	Heartbeat   Duration `toml:"heartbeat_interval,omitempty"`
 	ReportEvery Duration `toml:"report_interval,omitempty"`
@@ -114,9 +135,10 @@ type Resource struct {
 
 // Client is <home>/client.toml: how client commands reach the network.
 type Client struct {
-	MetaAddr string `toml:"meta_addr"`
-	MetaID   string `toml:"meta_id"`
-	Owner    string `toml:"owner"`
+	MetaAddr string     `toml:"meta_addr"`
+	MetaID   string     `toml:"meta_id"`
+	Metas    []MetaNode `toml:"metas,omitempty"` // the other meta nodes of the cluster
+	Owner    string     `toml:"owner"`
 	Region   string `toml:"region,omitempty"`
 	// Key names the account key in the home's test keyring that signs
 	// requests (with a chain); its address is then the owner.
@@ -180,4 +202,13 @@ func LoadClient(dir string) (Client, error) {
 		c.Owner = "user"
 	}
 	return c, nil
+}
+
+// Members turns configured meta nodes into the list wire.LeaderConn calls.
+func Members(ms []MetaNode) []wire.Member {
+	out := make([]wire.Member, len(ms))
+	for i, m := range ms {
+		out[i] = wire.Member{ID: m.ID, Addr: m.Addr}
+	}
+	return out
 }

@@ -46,6 +46,7 @@ func (s *Server) Heartbeat(ctx context.Context, req *metav1.HeartbeatRequest) (*
 		return &metav1.HeartbeatResponse{Reregister: true}, nil
 	}
 	l := req.GetLoad()
+	s.heard(id)
 	s.health.Observe(id, health.Load{Capacity: l.GetCapacity(), Free: l.GetFree(), Connections: l.GetConnections(), Slices: l.GetSlices()})
 	resp := &metav1.HeartbeatResponse{Repairs: s.repairOrdersFor(id)}
 	resp.DeleteSlices, resp.VerifySlices = s.takeOrders(id)

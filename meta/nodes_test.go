@@ -200,7 +200,8 @@ func TestStatus(t *testing.T) {
 }
 
 // A restarted meta node knows its registered nodes but places nothing on
-// them before they heartbeat with their free space; committed files survive.
+// them before they heartbeat with their free space (until then an upload
+// is asked to retry, as after a change of leader); committed files survive.
 func TestRestart(t *testing.T) {
 	h := newHarness(t, 3)
 	f := newFile("durable")
@@ -211,7 +212,7 @@ func TestRestart(t *testing.T) {
 		t.Fatal("file lost in a restart")
 	}
 	_, err := h.s.BeginUpload(ctx, &metav1.BeginUploadRequest{Owner: testOwner, Path: "/g", Size: 1})
-	wantCode(t, err, codes.ResourceExhausted)
+	wantCode(t, err, codes.Unavailable)
 	h.pass(time.Second)
 	if _, err := h.s.BeginUpload(ctx, &metav1.BeginUploadRequest{Owner: testOwner, Path: "/g", Size: 1}); err != nil {
 		t.Fatal(err)

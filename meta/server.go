@@ -61,6 +61,7 @@ type Server struct {
 	downloads map[string]*downloadTask
 	chain     chainState
 	missing   map[string]map[string]bool   // node ID → slices absent from its last report
+	unheard   map[string]bool              // nodes seeded alive at leadership, no heartbeat yet
 	committed map[string]*metav1.FileEntry // recently committed tasks, for repeated commits
 	commitLRU []string
 }
@@ -135,10 +136,36 @@ func (s *Server) seedLiveness() error {
 	if err != nil {
 		return fmt.Errorf("load registered nodes: %w", err)
 	}
+	s.mu.Lock()
+	s.unheard = make(map[string]bool, len(nodes))
+	s.mu.Unlock()
 	for _, n := range nodes {
 		s.health.Observe(n.GetNodeId(), health.Load{Capacity: n.GetCapacity()})
+		s.mu.Lock()
+		s.unheard[n.GetNodeId()] = true
+		s.mu.Unlock()
 	}
 	return nil
+}
+
+// heard notes a node's heartbeat to this leader.
+func (s *Server) heard(id string) {
+	s.mu.Lock()
+	delete(s.unheard, id)
+	s.mu.Unlock()
+}
+
+// unheardAmong reports whether a node of cands has not heartbeated to this
+// leader yet, so its free space is not known.
+func (s *Server) unheardAmong(cands []placement.Node) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range cands {
+		if s.unheard[c.ID] {
+			return true
+		}
+	}
+	return false
 }
 
 // Close logs the traffic still buffered to the index and releases the

@@ -72,7 +72,13 @@ func (s *Server) checkSpace(size uint64) error {
 		free += c.Free
 	}
 	if need := size * uint64(s.cfg.Replicas); need > free || need/uint64(s.cfg.Replicas) != size {
-		return fmt.Errorf("%w: the file needs %d bytes (%d × %d replicas), the %d live nodes have %d bytes free", ErrNoSpace, need, size, s.cfg.Replicas, len(cands), free)
+		err := fmt.Errorf("%w: the file needs %d bytes (%d × %d replicas), the %d live nodes have %d bytes free", ErrNoSpace, need, size, s.cfg.Replicas, len(cands), free)
+		if s.unheardAmong(cands) {
+			// Right after a start or a change of leader, nodes count as alive
+			// with no free space until their first heartbeat here: retry.
+			return s.starting(err)
+		}
+		return err
 	}
 	return nil
 }
