@@ -98,10 +98,10 @@ type node struct {
 	Name, Role, ID, Addr, Home, Region string
 }
 
-func metaName(i int) string         { return fmt.Sprintf("meta-%d", i) }
+func metaName(i int) string { return fmt.Sprintf("meta-%d", i) }
 
 // metaCount is how many meta nodes the devnet runs.
-func (s Settings) metaCount() int { return max(1, s.Metas) }
+func (s Settings) metaCount() int   { return max(1, s.Metas) }
 func resourceName(i int) string     { return fmt.Sprintf("resource-%d", i) }
 func nodeHome(dir, n string) string { return filepath.Join(dir, "nodes", n) }
 

@@ -113,15 +113,15 @@ type MetaNode struct {
 
 // Resource configures a resource node.
 type Resource struct {
-	Listen      string   `toml:"listen"`
+	Listen      string     `toml:"listen"`
 	MetaAddr    string     `toml:"meta_addr"`
 	MetaID      string     `toml:"meta_id"`
 	Metas       []MetaNode `toml:"metas,omitempty"` // the other meta nodes of the cluster
 	Region      string     `toml:"region,omitempty"`
-	Capacity    uint64   `toml:"capacity,omitempty"`
-	Heartbeat   Duration `toml:"heartbeat_interval,omitempty"`
-	ReportEvery Duration `toml:"report_interval,omitempty"`
-	OrphanGrace Duration `toml:"orphan_grace,omitempty"`
+	Capacity    uint64     `toml:"capacity,omitempty"`
+	Heartbeat   Duration   `toml:"heartbeat_interval,omitempty"`
+	ReportEvery Duration   `toml:"report_interval,omitempty"`
+	OrphanGrace Duration   `toml:"orphan_grace,omitempty"`
 	// ScrubRate is how many bytes per second the node re-reads to find
 	// slices that rotted on disk; absent means the default (32 MiB/s), 0
 	// turns scrubbing off.
@@ -139,7 +139,7 @@ type Client struct {
 	MetaID   string     `toml:"meta_id"`
 	Metas    []MetaNode `toml:"metas,omitempty"` // the other meta nodes of the cluster
 	Owner    string     `toml:"owner"`
-	Region   string `toml:"region,omitempty"`
+	Region   string     `toml:"region,omitempty"`
 	// Key names the account key in the home's test keyring that signs
 	// requests (with a chain); its address is then the owner.
 	Key string `toml:"key,omitempty"`
