@@ -28,6 +28,7 @@ type statusJSON struct {
 	UnderReplicated uint64           `json:"under_replicated"`
 	PendingRepairs  uint64           `json:"pending_repairs"`
 	Nodes           []nodeStatusJSON `json:"nodes"`
+	MetaNodes       []metaStatusJSON `json:"meta_nodes"`
 	Chain           *chain.Info      `json:"chain,omitempty"`
 	ChainError      string           `json:"chain_error,omitempty"`
 }
@@ -45,13 +46,42 @@ type nodeStatusJSON struct {
 	LastSeen    string `json:"last_seen,omitempty"`
 }
 
+// metaStatusJSON is one meta node as it sees itself (DESIGN §5.2).
+type metaStatusJSON struct {
+	ID           string `json:"id"`
+	Addr         string `json:"addr"`
+	State        string `json:"state"` // Leading, Following, Observing, Voting; or unreachable
+	Voter        bool   `json:"voter"`
+	RaftTerm     uint64 `json:"raft_term"`
+	AppliedIndex uint64 `json:"applied_index"`
+	CommitIndex  uint64 `json:"commit_index"`
+	LeaderID     string `json:"leader_id"`
+	Error        string `json:"error,omitempty"`
+}
+
+func metaStatuses(views []client.MetaView) []metaStatusJSON {
+	out := make([]metaStatusJSON, 0, len(views))
+	for _, v := range views {
+		j := metaStatusJSON{ID: v.Node.ID, Addr: v.Node.Addr}
+		if v.Err != nil {
+			j.State, j.Error = "unreachable", v.Err.Error()
+		} else if self := v.Status.GetSelf(); self != nil {
+			j.State, j.Voter, j.RaftTerm = self.GetState(), self.GetVoter(), self.GetRaftTerm()
+			j.AppliedIndex, j.CommitIndex, j.LeaderID = self.GetAppliedIndex(), self.GetCommitIndex(), self.GetLeaderId()
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
 func newStatusCmd() *cobra.Command {
 	var f clientFlags
 	var wait time.Duration
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the network's health; with --wait, wait until it serves requests",
-		Long: `Show the meta node, every resource node with its state and load, and the
+		Long: `Show the meta cluster (every meta node's PoA state, Raft term, log position
+and leader, as each sees itself), every resource node with its state and load, and the
 number of files, slices and under-replicated slices. The network is ready when
 at least min_replicas resource nodes are alive. With --wait, status retries
 until it is ready and exits 1 if it is not ready in time.`,
@@ -88,6 +118,7 @@ until it is ready and exits 1 if it is not ready in time.`,
 				case <-time.After(250 * time.Millisecond):
 				}
 			}
+			out.MetaNodes = metaStatuses(c.MetaNodes(ctx))
 			addChain(ctx, f.home, &out)
 			if f.json {
 				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
@@ -184,6 +215,15 @@ func printStatus(cmd *cobra.Command, s statusJSON) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", n.ID, n.Addr, n.Region, n.State, humanBytes(int64(n.Free)), n.Slices)
 	}
 	tw.Flush()
+	if len(s.MetaNodes) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "META NODE\tADDR\tSTATE\tVOTER\tTERM\tAPPLIED\tCOMMIT\tLEADER")
+		for _, m := range s.MetaNodes {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%d\t%d\t%d\t%s\n", m.ID, m.Addr, m.State, m.Voter, m.RaftTerm, m.AppliedIndex, m.CommitIndex, short(m.LeaderID))
+		}
+		tw.Flush()
+	}
 	switch {
 	case s.Chain != nil:
 		fmt.Fprintf(w, "\nchain %s: height %d, %d validators\n", s.Chain.ChainID, s.Chain.Height, len(s.Chain.Validators))
@@ -191,3 +231,6 @@ func printStatus(cmd *cobra.Command, s statusJSON) {
 		fmt.Fprintf(w, "\nchain: %s\n", s.ChainError)
 	}
 }
+
+// short is the first 12 characters of a node ID, for tables.
+func short(id string) string { return id[:min(12, len(id))] }

@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
 
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	"github.com/stratos-net/stratos/slice"
@@ -65,4 +67,33 @@ func (c *Client) Status(ctx context.Context) (*metav1.StatusResponse, error) {
 	}
 	c.learnSliceSize(resp.GetSliceSize())
 	return resp, nil
+}
+
+// MetaView is one meta node's own view of the cluster (DESIGN §5.2), or
+// why it could not be asked.
+type MetaView struct {
+	Node   MetaNode
+	Status *metav1.StatusResponse // Self and MetaNodes as that node sees them
+	Err    error
+}
+
+// MetaNodes asks every meta node the client knows for its own view: its
+// state, term and log position, and who it thinks leads.
+func (c *Client) MetaNodes(ctx context.Context) []MetaView {
+	members := c.metas.Members()
+	out := make([]MetaView, len(members))
+	var wg sync.WaitGroup
+	for i, m := range members {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			st, err := metav1.NewMetaServiceClient(c.metas.Conn(m.ID)).Status(ctx, &metav1.StatusRequest{Local: true})
+			out[i] = MetaView{Node: m, Status: st, Err: err}
+			if err != nil {
+				out[i].Err = metaErr(ctx, err)
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }

@@ -142,6 +142,17 @@ func (l *LeaderConn) Members() []Member {
 	return append([]Member(nil), l.members...)
 }
 
+// Conn is the connection to member id alone, for calls that must reach that
+// node rather than the leader; nil if id is not a member.
+func (l *LeaderConn) Conn(id string) grpc.ClientConnInterface {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c, ok := l.conns[id]; ok {
+		return c
+	}
+	return nil
+}
+
 // Close closes every connection.
 func (l *LeaderConn) Close() error {
 	l.mu.Lock()
