@@ -302,14 +302,17 @@ func TestDevnetProcess(t *testing.T) {
 		t.Fatalf("pot period %+v: want 10 s periods with an ended one reported", period)
 	}
 
-	// The meta node anchors its index root on chain every ledger period.
-	var metaID string
+	// The meta leader anchors its index root on chain every ledger period.
+	metaIDs := map[string]bool{}
 	for _, n := range m.Nodes {
 		if n.Role == "meta" {
-			metaID = n.ID
+			metaIDs[n.ID] = true
 		}
 	}
-	waitFor(t, "an index anchor from the meta node", func() bool {
+	if len(metaIDs) != 3 {
+		t.Fatalf("%d meta nodes in devnet.json, want the default cluster of 3", len(metaIDs))
+	}
+	waitFor(t, "an index anchor from the meta cluster", func() bool {
 		var a struct {
 			Anchors []struct {
 				MetaNodeID string `json:"meta_node_id"`
@@ -318,17 +321,52 @@ func TestDevnetProcess(t *testing.T) {
 		}
 		json.Unmarshal(stratos(t, bin, "query", "sds", "anchors", "--home", home, "-o", "json"), &a)
 		for _, x := range a.Anchors {
-			if x.MetaNodeID == metaID && x.Root != "" {
+			if metaIDs[x.MetaNodeID] && x.Root != "" {
 				return true
 			}
 		}
 		return false
 	})
 
+	// Issue 7: kill -9 the meta leader; a new one is elected and files are
+	// written and read as before (DESIGN §5.2).
+	var st struct {
+		MetaNodeID string `json:"meta_node_id"`
+		MetaNodes  []struct {
+			ID, State, LeaderID string
+		} `json:"meta_nodes"`
+	}
+	if err := json.Unmarshal(stratos(t, bin, "status", "--home", home, "--json"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(byID[st.MetaNodeID].PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	after := randomBytes(77, 3<<20)
+	afterSrc := filepath.Join(t.TempDir(), "after")
+	os.WriteFile(afterSrc, after, 0o644)
+	stratos(t, bin, "put", "--home", home, afterSrc, "/after-failover.bin")
+	if got := stratos(t, bin, "get", "--home", home, "/videos/movie.mp4", "-"); !bytes.Equal(got, data) {
+		t.Fatal("download after the meta leader's kill -9 differs")
+	}
+	if err := json.Unmarshal(stratos(t, bin, "status", "--home", home, "--json"), &st); err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]int{}
+	for _, mn := range st.MetaNodes {
+		states[mn.State]++
+	}
+	if states["Leading"] != 1 || states["Following"] != 1 || states["unreachable"] != 1 {
+		t.Fatalf("meta nodes after the leader's kill -9: %+v", st.MetaNodes)
+	}
+
 	d.stop(t)
 	d = startDevnet(t, bin, home)
 	defer d.stop(t)
 	stratos(t, bin, "status", "--home", home, "--wait", "1m")
+	if got := stratos(t, bin, "get", "--home", home, "/after-failover.bin", "-"); !bytes.Equal(got, after) {
+		t.Fatal("the file written after the failover differs after a restart")
+	}
 	var ls struct {
 		Entries []struct{ Name string } `json:"entries"`
 	}
