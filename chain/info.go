@@ -53,3 +53,20 @@ func Status(ctx context.Context, rpcAddr string) (*Info, error) {
 	}
 	return info, nil
 }
+
+// LatestBlockHash asks the node at rpcAddr for the hash of its latest
+// block: the PoA vote's numbers come from it (DESIGN §5.2).
+func LatestBlockHash(ctx context.Context, rpcAddr string) ([]byte, error) {
+	c, err := rpchttp.New(rpcAddr, "/websocket")
+	if err != nil {
+		return nil, fmt.Errorf("chain node %s: %w", rpcAddr, err)
+	}
+	st, err := c.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("chain node %s: %w", rpcAddr, err)
+	}
+	if len(st.SyncInfo.LatestBlockHash) == 0 {
+		return nil, fmt.Errorf("chain node %s: no block yet", rpcAddr)
+	}
+	return st.SyncInfo.LatestBlockHash, nil
+}

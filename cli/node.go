@@ -165,6 +165,10 @@ func runMeta(cmd *cobra.Command, m *home.Meta, key *identity.Key, dataDir string
 	setDur(&cfg.Health.DeadAfter, m.DeadAfter)
 	setDur(&cfg.RepairTimeout, m.RepairTimeout)
 	cfg.Raft.Listen = or(m.RaftListen, cfg.Raft.Listen)
+	setDur(&cfg.MasterTerm, m.MasterTerm)
+	if m.ChainRPC != "" {
+		cfg.Blocks = chainBlocks(m.ChainRPC)
+	}
 	for _, p := range m.Peers {
 		cfg.Peers = append(cfg.Peers, meta.Peer{ID: p.ID, Addr: p.Addr, RaftAddr: p.RaftAddr})
 	}
@@ -234,6 +238,13 @@ func newLogger(level string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level %q: %w", level, err)
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+// chainBlocks gives the meta node the chain's latest block hash.
+type chainBlocks string
+
+func (c chainBlocks) LatestBlockHash(ctx context.Context) ([]byte, error) {
+	return chain.LatestBlockHash(ctx, string(c))
 }
 
 // chainPeriods gives the meta node x/pot's ledger periods.

@@ -164,7 +164,8 @@ func create(dir string, s Settings) error {
 		}
 	}
 	for i, p := range peers {
-		m := &home.Meta{Listen: p.Addr, RaftListen: p.RaftAddr, Peers: peers, SliceSize: s.SliceSize, Replicas: s.Replicas, MinReplicas: s.MinReplicas}
+		m := &home.Meta{Listen: p.Addr, RaftListen: p.RaftAddr, Peers: peers, MasterTerm: home.Duration(devnetMasterTerm),
+			SliceSize: s.SliceSize, Replicas: s.Replicas, MinReplicas: s.MinReplicas}
 		if chainMeta != nil {
 			chainMeta(m)
 		}
@@ -216,6 +217,10 @@ func createChain(dir string, s *Settings, reg *registry) error {
 	}
 	return nil
 }
+
+// devnetMasterTerm is the devnet's PoA master term: short, so a session
+// sees the vote hand leadership on (DESIGN §5.2).
+const devnetMasterTerm = 30 * time.Second
 
 // devnetLedgerPeriod is the devnet's traffic and anchor period: the
 // whitepaper's 10 minutes would leave a short session with nothing on chain.

@@ -96,6 +96,9 @@ type Meta struct {
 	// one.
 	RaftListen string     `toml:"raft_listen,omitempty"`
 	Peers      []MetaPeer `toml:"peers,omitempty"`
+	// MasterTerm is the PoA master term: at each term's end the meta
+	// nodes vote for the next leader (0 or absent: no vote).
+	MasterTerm Duration `toml:"master_term,omitempty"`
 }
 
 // MetaPeer is a meta node of the cluster, as its peers know it.

@@ -144,7 +144,7 @@ func servedByAny(req any) bool {
 	switch r := req.(type) {
 	case *metav1.StatusRequest:
 		return r.GetLocal()
-	case *metav1.SignReportRequest:
+	case *metav1.SignReportRequest, *metav1.PoaVoteRequest:
 		return true
 	}
 	return false
@@ -212,7 +212,7 @@ func (s *Server) clusterStatus() (self *metav1.MetaNodeStatus, all []*metav1.Met
 			ms.Addr = p.Addr
 		}
 		if m.ID == s.ID() {
-			ms.AppliedIndex, ms.CommitIndex = st.Applied, st.Commit
+			ms.AppliedIndex, ms.CommitIndex, ms.LastRound = st.Applied, st.Commit, s.lastRound()
 			self = ms
 		}
 		all = append(all, ms)

@@ -54,8 +54,14 @@ type Config struct {
 	// without, it waits for the leader to add it (see Join).
 	Peers     []Peer
 	Bootstrap bool
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// MasterTerm is the PoA master term (DESIGN §5.2): at each term's end
+	// the authorities vote and the leader hands over to the winner. 0 turns
+	// the vote off. Blocks gives the chain block hash its numbers come
+	// from; without, a hash of the term.
+	MasterTerm time.Duration
+	Blocks     BlockHasher
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // DefaultConfig returns the configuration of a devnet meta node.

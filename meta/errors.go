@@ -62,7 +62,9 @@ func codeOf(err error) codes.Code {
 		errors.Is(err, slice.ErrBadID), errors.Is(err, identity.ErrBadSignature),
 		errors.Is(err, identity.ErrBadKey), errors.Is(err, ErrUnderReplica):
 		return codes.InvalidArgument
-	case errors.Is(err, ErrNotNode), errors.Is(err, ErrNotRegistered), errors.Is(err, ErrNoPrepay), errors.Is(err, ErrNotOwner),
+	case errors.Is(err, errBadVote):
+		return codes.InvalidArgument
+	case errors.Is(err, ErrNotNode), errors.Is(err, ErrVoteSender), errors.Is(err, ErrNotAuthority), errors.Is(err, ErrNotRegistered), errors.Is(err, ErrNoPrepay), errors.Is(err, ErrNotOwner),
 		errors.Is(err, ErrReplayed):
 		return codes.PermissionDenied
 	case errors.Is(err, ErrChainDown), errors.Is(err, ErrStarting), errors.Is(err, raftnode.ErrNotLeader), errors.Is(err, raftnode.ErrClosed):

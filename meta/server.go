@@ -36,6 +36,8 @@ type Server struct {
 	peers   *peers
 	ready   atomic.Bool // leads, and has applied the log of earlier terms
 
+	elect election // the PoA master vote (election.go)
+
 	stopLead  context.CancelFunc
 	leadDone  chan struct{}
 	closeOnce sync.Once
@@ -226,6 +228,10 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	if s.cfg.Chain != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.chainLoop(ctx) }()
+	}
+	if s.cfg.MasterTerm > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.electionLoop(ctx) }()
 	}
 	if s.cfg.Anchors != nil || s.cfg.Reporter != nil {
 		wg.Add(1)

@@ -4336,6 +4336,86 @@ func (x *SignReportResponse) GetSignature() []byte {
 	return nil
 }
 
+type PoaVoteRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Vote          []byte                 `protobuf:"bytes,1,opt,name=vote,proto3" json:"vote,omitempty"` // poa.Vote.Marshal
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PoaVoteRequest) Reset() {
+	*x = PoaVoteRequest{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PoaVoteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PoaVoteRequest) ProtoMessage() {}
+
+func (x *PoaVoteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PoaVoteRequest.ProtoReflect.Descriptor instead.
+func (*PoaVoteRequest) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *PoaVoteRequest) GetVote() []byte {
+	if x != nil {
+		return x.Vote
+	}
+	return nil
+}
+
+type PoaVoteResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PoaVoteResponse) Reset() {
+	*x = PoaVoteResponse{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PoaVoteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PoaVoteResponse) ProtoMessage() {}
+
+func (x *PoaVoteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PoaVoteResponse.ProtoReflect.Descriptor instead.
+func (*PoaVoteResponse) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{67}
+}
+
 type JoinResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	LeaderId      string                 `protobuf:"bytes,1,opt,name=leader_id,json=leaderId,proto3" json:"leader_id,omitempty"`
@@ -4345,7 +4425,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[66]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4357,7 +4437,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[66]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4370,7 +4450,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{66}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *JoinResponse) GetLeaderId() string {
@@ -4689,14 +4769,17 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x12SignReportResponse\x12 \n" +
 	"\fmeta_node_id\x18\x01 \x01(\tR\n" +
 	"metaNodeId\x12\x1c\n" +
-	"\tsignature\x18\x02 \x01(\fR\tsignature\"+\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"$\n" +
+	"\x0ePoaVoteRequest\x12\x12\n" +
+	"\x04vote\x18\x01 \x01(\fR\x04vote\"\x11\n" +
+	"\x0fPoaVoteResponse\"+\n" +
 	"\fJoinResponse\x12\x1b\n" +
 	"\tleader_id\x18\x01 \x01(\tR\bleaderId*i\n" +
 	"\bTaskKind\x12\x19\n" +
 	"\x15TASK_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10TASK_KIND_UPLOAD\x10\x01\x12\x16\n" +
 	"\x12TASK_KIND_DOWNLOAD\x10\x02\x12\x14\n" +
-	"\x10TASK_KIND_REPAIR\x10\x032\xb6\v\n" +
+	"\x10TASK_KIND_REPAIR\x10\x032\x84\f\n" +
 	"\vMetaService\x12[\n" +
 	"\fRegisterNode\x12$.stratos.meta.v1.RegisterNodeRequest\x1a%.stratos.meta.v1.RegisterNodeResponse\x12R\n" +
 	"\tHeartbeat\x12!.stratos.meta.v1.HeartbeatRequest\x1a\".stratos.meta.v1.HeartbeatResponse\x12[\n" +
@@ -4716,7 +4799,8 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x06Status\x12\x1e.stratos.meta.v1.StatusRequest\x1a\x1f.stratos.meta.v1.StatusResponse\x12C\n" +
 	"\x04Join\x12\x1c.stratos.meta.v1.JoinRequest\x1a\x1d.stratos.meta.v1.JoinResponse\x12U\n" +
 	"\n" +
-	"SignReport\x12\".stratos.meta.v1.SignReportRequest\x1a#.stratos.meta.v1.SignReportResponseB=Z;github.com/stratos-net/stratos/proto/stratos/meta/v1;metav1b\x06proto3"
+	"SignReport\x12\".stratos.meta.v1.SignReportRequest\x1a#.stratos.meta.v1.SignReportResponse\x12L\n" +
+	"\aPoaVote\x12\x1f.stratos.meta.v1.PoaVoteRequest\x1a .stratos.meta.v1.PoaVoteResponseB=Z;github.com/stratos-net/stratos/proto/stratos/meta/v1;metav1b\x06proto3"
 
 var (
 	file_stratos_meta_v1_meta_proto_rawDescOnce sync.Once
@@ -4731,7 +4815,7 @@ func file_stratos_meta_v1_meta_proto_rawDescGZIP() []byte {
 }
 
 var file_stratos_meta_v1_meta_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_stratos_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 67)
+var file_stratos_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
 var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(TaskKind)(0),                    // 0: stratos.meta.v1.TaskKind
 	(*NodeRecord)(nil),               // 1: stratos.meta.v1.NodeRecord
@@ -4800,10 +4884,12 @@ var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(*JoinRequest)(nil),              // 64: stratos.meta.v1.JoinRequest
 	(*SignReportRequest)(nil),        // 65: stratos.meta.v1.SignReportRequest
 	(*SignReportResponse)(nil),       // 66: stratos.meta.v1.SignReportResponse
-	(*JoinResponse)(nil),             // 67: stratos.meta.v1.JoinResponse
-	(*v1.Peer)(nil),                  // 68: stratos.storage.v1.Peer
-	(*v1.Ticket)(nil),                // 69: stratos.storage.v1.Ticket
-	(*v1.Receipt)(nil),               // 70: stratos.storage.v1.Receipt
+	(*PoaVoteRequest)(nil),           // 67: stratos.meta.v1.PoaVoteRequest
+	(*PoaVoteResponse)(nil),          // 68: stratos.meta.v1.PoaVoteResponse
+	(*JoinResponse)(nil),             // 69: stratos.meta.v1.JoinResponse
+	(*v1.Peer)(nil),                  // 70: stratos.storage.v1.Peer
+	(*v1.Ticket)(nil),                // 71: stratos.storage.v1.Ticket
+	(*v1.Receipt)(nil),               // 72: stratos.storage.v1.Receipt
 }
 var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	2,  // 0: stratos.meta.v1.FileEntry.slices:type_name -> stratos.meta.v1.SliceRef
@@ -4835,31 +4921,31 @@ var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	21, // 26: stratos.meta.v1.CommandResult.traffic:type_name -> stratos.meta.v1.TrafficReport
 	1,  // 27: stratos.meta.v1.RegisterNodeRequest.node:type_name -> stratos.meta.v1.NodeRecord
 	25, // 28: stratos.meta.v1.HeartbeatRequest.load:type_name -> stratos.meta.v1.NodeLoad
-	68, // 29: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
-	69, // 30: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
+	70, // 29: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
+	71, // 30: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
 	27, // 31: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
-	70, // 32: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	72, // 32: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
 	2,  // 33: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
 	33, // 34: stratos.meta.v1.BeginUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	68, // 35: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
-	69, // 36: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
+	70, // 35: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
+	71, // 36: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
 	35, // 37: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
 	2,  // 38: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
 	33, // 39: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
 	35, // 40: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
 	2,  // 41: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	70, // 42: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
-	69, // 43: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
+	72, // 42: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
+	71, // 43: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
 	39, // 44: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
 	33, // 45: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
 	3,  // 46: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
 	33, // 47: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
 	33, // 48: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
 	2,  // 49: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	68, // 50: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
+	70, // 50: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
 	3,  // 51: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
 	45, // 52: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
-	70, // 53: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	72, // 53: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.Receipt
 	33, // 54: stratos.meta.v1.ReportDownloadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
 	33, // 55: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
 	3,  // 56: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
@@ -4893,25 +4979,27 @@ var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	58, // 84: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
 	64, // 85: stratos.meta.v1.MetaService.Join:input_type -> stratos.meta.v1.JoinRequest
 	65, // 86: stratos.meta.v1.MetaService.SignReport:input_type -> stratos.meta.v1.SignReportRequest
-	24, // 87: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
-	28, // 88: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
-	30, // 89: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
-	32, // 90: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
-	36, // 91: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
-	38, // 92: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
-	41, // 93: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
-	43, // 94: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
-	46, // 95: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
-	48, // 96: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
-	50, // 97: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
-	52, // 98: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
-	55, // 99: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
-	57, // 100: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
-	60, // 101: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
-	67, // 102: stratos.meta.v1.MetaService.Join:output_type -> stratos.meta.v1.JoinResponse
-	66, // 103: stratos.meta.v1.MetaService.SignReport:output_type -> stratos.meta.v1.SignReportResponse
-	87, // [87:104] is the sub-list for method output_type
-	70, // [70:87] is the sub-list for method input_type
+	67, // 87: stratos.meta.v1.MetaService.PoaVote:input_type -> stratos.meta.v1.PoaVoteRequest
+	24, // 88: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
+	28, // 89: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
+	30, // 90: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
+	32, // 91: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
+	36, // 92: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
+	38, // 93: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
+	41, // 94: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
+	43, // 95: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
+	46, // 96: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
+	48, // 97: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
+	50, // 98: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
+	52, // 99: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
+	55, // 100: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
+	57, // 101: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
+	60, // 102: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
+	69, // 103: stratos.meta.v1.MetaService.Join:output_type -> stratos.meta.v1.JoinResponse
+	66, // 104: stratos.meta.v1.MetaService.SignReport:output_type -> stratos.meta.v1.SignReportResponse
+	68, // 105: stratos.meta.v1.MetaService.PoaVote:output_type -> stratos.meta.v1.PoaVoteResponse
+	88, // [88:106] is the sub-list for method output_type
+	70, // [70:88] is the sub-list for method input_type
 	70, // [70:70] is the sub-list for extension type_name
 	70, // [70:70] is the sub-list for extension extendee
 	0,  // [0:70] is the sub-list for field type_name
@@ -4940,7 +5028,7 @@ func file_stratos_meta_v1_meta_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stratos_meta_v1_meta_proto_rawDesc), len(file_stratos_meta_v1_meta_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   67,
+			NumMessages:   69,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

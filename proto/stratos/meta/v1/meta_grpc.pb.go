@@ -40,6 +40,7 @@ const (
 	MetaService_Status_FullMethodName           = "/stratos.meta.v1.MetaService/Status"
 	MetaService_Join_FullMethodName             = "/stratos.meta.v1.MetaService/Join"
 	MetaService_SignReport_FullMethodName       = "/stratos.meta.v1.MetaService/SignReport"
+	MetaService_PoaVote_FullMethodName          = "/stratos.meta.v1.MetaService/PoaVote"
 )
 
 // MetaServiceClient is the client API for MetaService service.
@@ -70,6 +71,9 @@ type MetaServiceClient interface {
 	// SignReport asks an authority to sign the sealed report of a period
 	// from its own replica (DESIGN §7).
 	SignReport(ctx context.Context, in *SignReportRequest, opts ...grpc.CallOption) (*SignReportResponse, error)
+	// PoaVote carries one vote of the PoA master election (whitepaper §3.3)
+	// from the authority the TLS peer is.
+	PoaVote(ctx context.Context, in *PoaVoteRequest, opts ...grpc.CallOption) (*PoaVoteResponse, error)
 }
 
 type metaServiceClient struct {
@@ -250,6 +254,16 @@ func (c *metaServiceClient) SignReport(ctx context.Context, in *SignReportReques
 	return out, nil
 }
 
+func (c *metaServiceClient) PoaVote(ctx context.Context, in *PoaVoteRequest, opts ...grpc.CallOption) (*PoaVoteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PoaVoteResponse)
+	err := c.cc.Invoke(ctx, MetaService_PoaVote_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MetaServiceServer is the server API for MetaService service.
 // All implementations must embed UnimplementedMetaServiceServer
 // for forward compatibility.
@@ -278,6 +292,9 @@ type MetaServiceServer interface {
 	// SignReport asks an authority to sign the sealed report of a period
 	// from its own replica (DESIGN §7).
 	SignReport(context.Context, *SignReportRequest) (*SignReportResponse, error)
+	// PoaVote carries one vote of the PoA master election (whitepaper §3.3)
+	// from the authority the TLS peer is.
+	PoaVote(context.Context, *PoaVoteRequest) (*PoaVoteResponse, error)
 	mustEmbedUnimplementedMetaServiceServer()
 }
 
@@ -338,6 +355,9 @@ func (UnimplementedMetaServiceServer) Join(context.Context, *JoinRequest) (*Join
 }
 func (UnimplementedMetaServiceServer) SignReport(context.Context, *SignReportRequest) (*SignReportResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SignReport not implemented")
+}
+func (UnimplementedMetaServiceServer) PoaVote(context.Context, *PoaVoteRequest) (*PoaVoteResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PoaVote not implemented")
 }
 func (UnimplementedMetaServiceServer) mustEmbedUnimplementedMetaServiceServer() {}
 func (UnimplementedMetaServiceServer) testEmbeddedByValue()                     {}
@@ -666,6 +686,24 @@ func _MetaService_SignReport_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MetaService_PoaVote_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PoaVoteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetaServiceServer).PoaVote(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetaService_PoaVote_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetaServiceServer).PoaVote(ctx, req.(*PoaVoteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MetaService_ServiceDesc is the grpc.ServiceDesc for MetaService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -740,6 +778,10 @@ var MetaService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SignReport",
 			Handler:    _MetaService_SignReport_Handler,
+		},
+		{
+			MethodName: "PoaVote",
+			Handler:    _MetaService_PoaVote_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
