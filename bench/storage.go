@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stratos-net/stratos/client"
@@ -19,26 +21,29 @@ import (
 
 // StorageConfig configures the storage benchmark.
 type StorageConfig struct {
-	Size       int64  // bytes of the large file
-	SmallSize  int64  // bytes of each small file (4 KiB)
-	SmallFiles int    // how many small files to put and get
-	DiskDir    string // where to measure raw disk write throughput
-	Dir        string // remote directory for the benchmark's files
-	Keep       bool   // leave the files on the network
-	Seed       uint64
+	Size       int64 // bytes of the large file
+	SmallSize  int64 // bytes of each small file (4 KiB)
+	SmallFiles int   // how many small files to put and get
+	// SmallClients put (then get) the small files concurrently, as that
+	// many users would; 1 is one after the other.
+	SmallClients int
+	DiskDir      string // where to measure raw disk write throughput
+	Dir          string // remote directory for the benchmark's files
+	Keep         bool   // leave the files on the network
+	Seed         uint64
 	// Progress, if set, is told which phase runs.
 	Progress func(phase string)
 }
 
 // DefaultStorageConfig measures a 1 GiB file and 200 files of 4 KiB.
 func DefaultStorageConfig() StorageConfig {
-	return StorageConfig{Size: 1 << 30, SmallSize: 4 << 10, SmallFiles: 200, Dir: "/.bench", Seed: 1}
+	return StorageConfig{Size: 1 << 30, SmallSize: 4 << 10, SmallFiles: 200, SmallClients: 1, Dir: "/.bench", Seed: 1}
 }
 
 // Validate reports a configuration that cannot run.
 func (c StorageConfig) Validate() error {
-	if c.Size <= 0 || c.SmallSize <= 0 || c.SmallFiles <= 0 || c.DiskDir == "" || c.Dir == "" {
-		return errors.New("bench storage: size, small size, small files, disk dir and dir must be set")
+	if c.Size <= 0 || c.SmallSize <= 0 || c.SmallFiles <= 0 || c.SmallClients <= 0 || c.DiskDir == "" || c.Dir == "" {
+		return errors.New("bench storage: size, small size, small files, small clients, disk dir and dir must be set")
 	}
 	return nil
 }
@@ -68,6 +73,7 @@ type StorageResult struct {
 	UploadVsDiskPR float64     `json:"upload_vs_disk_per_replica"` // upload / (disk / replicas)
 	SmallFileBytes int64       `json:"small_file_bytes"`
 	SmallFiles     int         `json:"small_files"`
+	SmallClients   int         `json:"small_clients"`
 	SmallPutMs     Percentiles `json:"small_put_ms"`
 	SmallGetMs     Percentiles `json:"small_get_ms"`
 }
@@ -86,7 +92,7 @@ func Storage(ctx context.Context, c *client.Client, cfg StorageConfig) (*Storage
 	if err != nil {
 		return nil, err
 	}
-	res := &StorageResult{SizeBytes: cfg.Size, SliceSize: st.GetSliceSize(), Replicas: st.GetReplicas(), SmallFileBytes: cfg.SmallSize, SmallFiles: cfg.SmallFiles}
+	res := &StorageResult{SizeBytes: cfg.Size, SliceSize: st.GetSliceSize(), Replicas: st.GetReplicas(), SmallFileBytes: cfg.SmallSize, SmallFiles: cfg.SmallFiles, SmallClients: cfg.SmallClients}
 
 	say("disk: sequential write with fsync")
 	if res.DiskFsyncMBps, err = DiskWrite(cfg.DiskDir, cfg.Size, 0); err != nil {
@@ -132,9 +138,13 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func smallFiles(ctx context.Context, c *client.Client, cfg StorageConfig) (put, get Percentiles, err error) {
 	rng := newStream(cfg.Seed + 1)
-	buf := make([]byte, cfg.SmallSize)
-	var puts, gets []time.Duration
-	var paths []string
+	base := cfg.Dir + fmt.Sprintf("/small-%d", time.Now().UnixNano())
+	paths := make([]string, cfg.SmallFiles)
+	data := make([][]byte, cfg.SmallFiles)
+	for i := range paths {
+		paths[i], data[i] = fmt.Sprintf("%s/%04d", base, i), make([]byte, cfg.SmallSize)
+		rng.Read(data[i])
+	}
 	defer func() {
 		if !cfg.Keep {
 			for _, p := range paths {
@@ -142,25 +152,41 @@ func smallFiles(ctx context.Context, c *client.Client, cfg StorageConfig) (put, 
 			}
 		}
 	}()
-	base := cfg.Dir + fmt.Sprintf("/small-%d", time.Now().UnixNano())
-	for i := range cfg.SmallFiles {
-		rng.Read(buf)
-		p := fmt.Sprintf("%s/%04d", base, i)
-		start := time.Now()
-		if _, err := c.Put(ctx, p, bytesReader(buf), cfg.SmallSize, client.PutOptions{}); err != nil {
-			return put, get, fmt.Errorf("small put %s: %w", p, err)
+	puts, err := timeEach(cfg.SmallClients, len(paths), func(i int) error {
+		if _, err := c.Put(ctx, paths[i], bytesReader(data[i]), cfg.SmallSize, client.PutOptions{}); err != nil {
+			return fmt.Errorf("small put %s: %w", paths[i], err)
 		}
-		puts = append(puts, time.Since(start))
-		paths = append(paths, p)
+		return nil
+	})
+	if err != nil {
+		return put, get, err
 	}
-	for _, p := range paths {
-		start := time.Now()
-		if _, err := c.Get(ctx, p, io.Discard, client.GetOptions{}); err != nil {
-			return put, get, fmt.Errorf("small get %s: %w", p, err)
+	gets, err := timeEach(cfg.SmallClients, len(paths), func(i int) error {
+		if _, err := c.Get(ctx, paths[i], io.Discard, client.GetOptions{}); err != nil {
+			return fmt.Errorf("small get %s: %w", paths[i], err)
 		}
-		gets = append(gets, time.Since(start))
+		return nil
+	})
+	return percentiles(puts), percentiles(gets), err
+}
+
+// timeEach runs f(0..n-1) from workers goroutines and times each call.
+func timeEach(workers, n int, f func(i int) error) ([]time.Duration, error) {
+	ds := make([]time.Duration, n)
+	errs := make([]error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				start := time.Now()
+				errs[i] = f(i)
+				ds[i] = time.Since(start)
+			}
+		})
 	}
-	return percentiles(puts), percentiles(gets), nil
+	wg.Wait()
+	return ds, errors.Join(errs...)
 }
 
 // DiskWrite measures sequential write throughput with fsync the way

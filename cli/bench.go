@@ -49,6 +49,7 @@ Throughput is in MB/s (10^6 bytes/s), latency in milliseconds.`,
 			fmt.Fprintf(w, "disk fsync/slice   %8.1f MB/s (an fsync per %s slice, as nodes do)\n", res.DiskSliceMBps, humanBytes(int64(res.SliceSize)))
 			fmt.Fprintf(w, "upload   %s %8.1f MB/s  (%.0f%% of disk/%d replicas; target 50%%)\n", humanBytes(res.SizeBytes), res.UploadMBps, 100*res.UploadVsDiskPR, res.Replicas)
 			fmt.Fprintf(w, "download %s %8.1f MB/s\n", humanBytes(res.SizeBytes), res.DownloadMBps)
+			fmt.Fprintf(w, "small files: %d clients at once\n", res.SmallClients)
 			fmt.Fprintf(w, "put %s  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms\n", humanBytes(res.SmallFileBytes), res.SmallPutMs.P50, res.SmallPutMs.P90, res.SmallPutMs.P99)
 			fmt.Fprintf(w, "get %s  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms\n", humanBytes(res.SmallFileBytes), res.SmallGetMs.P50, res.SmallGetMs.P90, res.SmallGetMs.P99)
 			return nil
@@ -59,6 +60,7 @@ Throughput is in MB/s (10^6 bytes/s), latency in milliseconds.`,
 	fl.Var(&size, "size", "size of the large file, e.g. 1GiB")
 	fl.Var(&small, "small-size", "size of each small file")
 	fl.IntVar(&cfg.SmallFiles, "small-files", cfg.SmallFiles, "number of small files")
+	fl.IntVar(&cfg.SmallClients, "small-clients", cfg.SmallClients, "small files put and got at once, as that many users would")
 	fl.BoolVar(&cfg.Keep, "keep", false, "leave the benchmark's files on the network")
 	return cmd
 }
