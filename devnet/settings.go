@@ -219,8 +219,9 @@ func createChain(dir string, s *Settings, reg *registry) error {
 }
 
 // devnetMasterTerm is the devnet's PoA master term: short, so a session
-// sees the vote hand leadership on (DESIGN §5.2).
-const devnetMasterTerm = 30 * time.Second
+// sees the vote hand leadership on (DESIGN §5.2), and long beside the
+// repair of a dead node, whose liveness a new leader learns again.
+const devnetMasterTerm = 2 * time.Minute
 
 // devnetLedgerPeriod is the devnet's traffic and anchor period: the
 // whitepaper's 10 minutes would leave a short session with nothing on chain.

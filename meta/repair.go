@@ -219,14 +219,20 @@ func (s *Server) planRepair(sliceID string) (done bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	var live []string
+	var live, dead []string
 	for _, r := range sl.GetReplicas() {
-		if s.health.State(r) == health.Alive {
+		switch s.health.State(r) {
+		case health.Alive:
 			live = append(live, r)
+		case health.Dead:
+			dead = append(dead, r)
 		}
 	}
 	if len(live) >= s.cfg.Replicas {
-		return true, nil
+		// Enough live copies: forget the dead ones here too, not only when
+		// a repair is confirmed, since a confirmation can go to a leader
+		// that does not know the node is dead yet (DESIGN §5.4).
+		return true, s.forgetDead(sl.GetId(), dead)
 	}
 	if len(live) == 0 {
 		return false, fmt.Errorf("%w of %d", errNoLiveReplica, len(sl.GetReplicas()))
@@ -249,6 +255,18 @@ func (s *Server) planRepair(sliceID string) (done bool, err error) {
 		s.forgetTask(old.taskID)
 	}
 	return false, nil
+}
+
+// forgetDead removes replicas on dead nodes from a slice with enough live
+// ones.
+func (s *Server) forgetDead(sliceID string, dead []string) error {
+	if len(dead) == 0 {
+		return nil
+	}
+	if _, err := s.apply(removeReplicas(sliceID, dead...)); err != nil {
+		return fmt.Errorf("forget dead replicas of %s: %w", sliceID, err)
+	}
+	return nil
 }
 
 // repairOrdersFor hands a node the jobs whose source it is.

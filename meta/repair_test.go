@@ -277,3 +277,23 @@ func TestThinSliceRepairedAfterRestart(t *testing.T) {
 		}
 	}
 }
+
+// DESIGN §5.4: a slice with R live replicas drops the replicas of a dead
+// node even when no repair of it is confirmed here (its confirmation went
+// to another leader, who did not know the node was dead yet).
+func TestDeadReplicaForgottenWithoutConfirm(t *testing.T) {
+	h := newHarness(t, 4)
+	a, b, c, d := h.nodes[0], h.nodes[1], h.nodes[2], h.nodes[3]
+	f := newFile("kept")
+	h.upload("/f", f, a, b, c, d)
+	h.kill(d)
+	h.s.enqueueRepair(f.slices[0].GetId())
+	h.repairTick()
+	sl, err := h.s.ix.Slice(f.slices[0].GetId())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(sl.GetReplicas(), d.key.ID()) || len(sl.GetReplicas()) != 3 {
+		t.Fatalf("replicas %v: the dead node's should be forgotten, the three live ones kept", sl.GetReplicas())
+	}
+}
