@@ -8,6 +8,7 @@ import (
 
 	"github.com/cometbft/cometbft/p2p"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 )
 
 // NodeID is the CometBFT node ID of the validator home.
@@ -35,13 +36,9 @@ type Info struct {
 
 // Status asks the node at rpcAddr ("tcp://host:port") for the chain's state.
 func Status(ctx context.Context, rpcAddr string) (*Info, error) {
-	c, err := rpchttp.New(rpcAddr, "/websocket")
+	c, st, err := nodeStatus(ctx, rpcAddr)
 	if err != nil {
-		return nil, fmt.Errorf("chain node %s: %w", rpcAddr, err)
-	}
-	st, err := c.Status(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("chain node %s: %w", rpcAddr, err)
+		return nil, err
 	}
 	info := &Info{ChainID: st.NodeInfo.Network, Height: st.SyncInfo.LatestBlockHeight, CatchingUp: st.SyncInfo.CatchingUp, Validators: []Validator{}}
 	vals, err := c.Validators(ctx, nil, nil, nil)
@@ -57,16 +54,25 @@ func Status(ctx context.Context, rpcAddr string) (*Info, error) {
 // LatestBlockHash asks the node at rpcAddr for the hash of its latest
 // block: the PoA vote's numbers come from it (DESIGN §5.2).
 func LatestBlockHash(ctx context.Context, rpcAddr string) ([]byte, error) {
-	c, err := rpchttp.New(rpcAddr, "/websocket")
+	_, st, err := nodeStatus(ctx, rpcAddr)
 	if err != nil {
-		return nil, fmt.Errorf("chain node %s: %w", rpcAddr, err)
-	}
-	st, err := c.Status(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("chain node %s: %w", rpcAddr, err)
+		return nil, err
 	}
 	if len(st.SyncInfo.LatestBlockHash) == 0 {
 		return nil, fmt.Errorf("chain node %s: no block yet", rpcAddr)
 	}
 	return st.SyncInfo.LatestBlockHash, nil
+}
+
+// nodeStatus asks the node at rpcAddr for its status.
+func nodeStatus(ctx context.Context, rpcAddr string) (*rpchttp.HTTP, *coretypes.ResultStatus, error) {
+	c, err := rpchttp.New(rpcAddr, "/websocket")
+	if err != nil {
+		return nil, nil, fmt.Errorf("chain node %s: %w", rpcAddr, err)
+	}
+	st, err := c.Status(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("chain node %s: %w", rpcAddr, err)
+	}
+	return c, st, nil
 }
