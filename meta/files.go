@@ -203,6 +203,11 @@ func (s *Server) Status(context.Context, *metav1.StatusRequest) (*metav1.StatusR
 		MetaNodeId: s.ID(), SliceSize: uint64(s.cfg.SliceSize), Replicas: uint32(s.cfg.Replicas),
 		MinReplicas: uint32(s.cfg.MinReplicas), Files: files, Slices: slices,
 	}
+	if s.leading() {
+		// A node may have turned dead since the last repair tick: queue its
+		// slices now, so the count below agrees with the states listed.
+		s.scanDead()
+	}
 	resp.UnderReplicated, resp.PendingRepairs = s.repairCounts()
 	resp.Self, resp.MetaNodes = s.clusterStatus()
 	for _, r := range recs {
