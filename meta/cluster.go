@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/meta/index"
 	"github.com/stratos-net/stratos/meta/raftnode"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
@@ -23,14 +25,16 @@ import (
 // authorities asked to join.
 var ErrNotAuthority = errors.New("not a meta authority of this network")
 
-// peers is what this node knows of the other meta nodes' addresses.
+// peers is what this node knows of the other meta nodes' addresses, and
+// the connections it keeps to them (report signatures, PoA votes).
 type peers struct {
-	mu sync.Mutex
-	m  map[string]Peer
+	mu    sync.Mutex
+	m     map[string]Peer
+	conns map[string]*grpc.ClientConn
 }
 
 func newPeers(ps []Peer) *peers {
-	p := &peers{m: make(map[string]Peer, len(ps))}
+	p := &peers{m: make(map[string]Peer, len(ps)), conns: map[string]*grpc.ClientConn{}}
 	for _, x := range ps {
 		p.m[x.ID] = x
 	}
@@ -47,7 +51,41 @@ func (p *peers) get(id string) (Peer, bool) {
 func (p *peers) set(x Peer) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if old, ok := p.m[x.ID]; ok && old.Addr != x.Addr {
+		if c := p.conns[x.ID]; c != nil {
+			c.Close()
+			delete(p.conns, x.ID)
+		}
+	}
 	p.m[x.ID] = x
+}
+
+// conn is a kept connection to meta node id, presenting key's certificate.
+func (p *peers) conn(id string, key *identity.Key) (*grpc.ClientConn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.conns[id]; ok {
+		return c, nil
+	}
+	x, ok := p.m[id]
+	if !ok {
+		return nil, fmt.Errorf("no address known for meta node %s", id)
+	}
+	c, err := wire.DialAs(x.Addr, x.ID, key)
+	if err != nil {
+		return nil, err
+	}
+	p.conns[id] = c
+	return c, nil
+}
+
+func (p *peers) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id, c := range p.conns {
+		c.Close()
+		delete(p.conns, id)
+	}
 }
 
 // openRaft starts this node's replica of the index log. A node given no
@@ -129,13 +167,14 @@ func (s *Server) dropLeaderState() {
 func (s *Server) leaderOnly(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	if servedByAny(req) || s.leading() {
 		resp, err := h(ctx, req)
-		if errors.Is(err, raftnode.ErrNotLeader) || status.Code(err) == codes.Unavailable && !s.raft.IsLeader() {
-			var nl *raftnode.NotLeaderError
-			return nil, s.notLeader(ctx, errors.As(err, &nl) && nl.Uncertain)
+		if status.Code(err) == codes.Unavailable && !s.raft.IsLeader() {
+			// Leadership went while the call ran (the log refused it, or it
+			// may or may not have committed: the message says which).
+			return nil, s.notLeader(ctx, status.Convert(err).Message())
 		}
 		return resp, err
 	}
-	return nil, s.notLeader(ctx, false)
+	return nil, s.notLeader(ctx, "this meta node is not the leader")
 }
 
 // servedByAny: a node's own status and its signature over a sealed report
@@ -152,12 +191,9 @@ func servedByAny(req any) bool {
 
 // notLeader is the Unavailable answer of a follower, with the leader's ID
 // and address in the trailer when it knows them.
-func (s *Server) notLeader(ctx context.Context, uncertain bool) error {
+func (s *Server) notLeader(ctx context.Context, msg string) error {
+	msg, _, _ = strings.Cut(msg, ";") // the leader is named below, once
 	id := s.raft.LeaderID()
-	msg := "this meta node is not the leader"
-	if uncertain {
-		msg = "meta leadership changed while the request was being committed; it may or may not have taken effect"
-	}
 	if id == "" || (id == s.ID() && !s.leading()) {
 		return status.Error(codes.Unavailable, msg+"; an election is under way, retry shortly")
 	}

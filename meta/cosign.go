@@ -60,11 +60,10 @@ func (s *Server) gatherSignatures(ctx context.Context, period uint64, r traffic.
 }
 
 func (s *Server) askSignature(ctx context.Context, p Peer, period uint64, digest []byte) (traffic.Signature, error) {
-	conn, err := wire.DialAs(p.Addr, p.ID, s.key)
+	conn, err := s.peers.conn(p.ID, s.key)
 	if err != nil {
 		return traffic.Signature{}, err
 	}
-	defer conn.Close()
 	ctx, cancel := context.WithTimeout(ctx, signWait)
 	defer cancel()
 	resp, err := metav1.NewMetaServiceClient(conn).SignReport(ctx, &metav1.SignReportRequest{Period: period, ReportDigest: digest})

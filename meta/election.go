@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"google.golang.org/grpc"
-
 	"github.com/stratos-net/stratos/meta/poa"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	"github.com/stratos-net/stratos/wire"
@@ -41,7 +39,6 @@ type election struct {
 	opened  time.Time // when round began here
 	last    *metav1.PoaRound
 	decided uint64 // the last term decided here
-	conns   map[string]*grpc.ClientConn
 }
 
 // electionLoop opens a round at each term boundary while this node leads.
@@ -215,7 +212,7 @@ func (s *Server) broadcast(ctx context.Context, votes []poa.Vote) {
 		if m.ID == s.ID() {
 			continue
 		}
-		conn, err := s.peerConn(m.ID)
+		conn, err := s.peers.conn(m.ID, s.key)
 		if err != nil {
 			continue
 		}
@@ -229,30 +226,6 @@ func (s *Server) broadcast(ctx context.Context, votes []poa.Vote) {
 			}()
 		}
 	}
-}
-
-// peerConn is a kept connection to another meta node, presenting this
-// node's certificate.
-func (s *Server) peerConn(id string) (*grpc.ClientConn, error) {
-	p, ok := s.peers.get(id)
-	if !ok {
-		return nil, fmt.Errorf("no address known for meta node %s", id)
-	}
-	e := &s.elect
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if c, ok := e.conns[id]; ok {
-		return c, nil
-	}
-	c, err := wire.DialAs(p.Addr, p.ID, s.key)
-	if err != nil {
-		return nil, err
-	}
-	if e.conns == nil {
-		e.conns = map[string]*grpc.ClientConn{}
-	}
-	e.conns[id] = c
-	return c, nil
 }
 
 // lastRound is the last PoA round this node saw decided.

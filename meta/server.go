@@ -177,6 +177,7 @@ func (s *Server) Close() error {
 		flushed := s.traffic.flush()
 		s.stopLead()
 		<-s.leadDone
+		s.peers.close()
 		s.closeErr = errors.Join(flushed, s.raft.Close(), s.store.Close())
 	})
 	return s.closeErr
