@@ -3,8 +3,11 @@ package meta
 import (
 	"context"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"time"
 
+	"github.com/stratos-net/stratos/meta/index"
 	"github.com/stratos-net/stratos/traffic"
 )
 
@@ -37,7 +40,8 @@ type PeriodSource interface {
 }
 
 // periodLoop runs the work of each ledger period once it ends: the volume
-// report of its traffic and the anchor of the index. With a chain
+// report of its traffic and the anchor of the index root its seal took at
+// the same log position (index.SealedRoot). With a chain
 // (Config.Periods) the chain's periods are used: the period just ended is
 // reported once the chain's block time has passed its end, and x/pot takes
 // each period once, in order. Without one, periods are wall-clock time
@@ -47,7 +51,10 @@ func (s *Server) periodLoop(ctx context.Context) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	current := s.period()
-	anchored, first := uint64(0), true
+	var a anchoring
+	if s.cfg.Anchors != nil && s.cfg.Reporter == nil {
+		s.log.Warn("index anchors are taken by the seal of each period's volume report; without a reporter there is none to anchor")
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -74,18 +81,47 @@ func (s *Server) periodLoop(ctx context.Context) {
 			if ended := cp.Current; ended > 0 && (!cp.Reported || ended-1 > cp.LastReported) {
 				s.report(ctx, ended-1)
 			}
-			now = cp.Current
+			if cp.Current > 0 {
+				a.due(cp.Current - 1) // again each tick: its seal may come later
+			}
 		} else if now != current {
 			s.report(ctx, current)
+			a.due(current)
 			current = now
 		}
-		if s.cfg.Anchors != nil && (first || anchored != now) {
-			if err := s.anchor(ctx, now); err != nil {
-				s.log.Warn("cannot anchor the index on chain", "period", now, "err", err)
-				continue // again at the next tick
-			}
-			anchored, first = now, false
+		if s.cfg.Anchors != nil {
+			s.anchorDue(ctx, &a)
 		}
+	}
+}
+
+// anchoring is the periodLoop's state of anchors: the ended period whose
+// root is to be anchored, and the last one anchored.
+type anchoring struct {
+	next, done       uint64
+	pending, anyDone bool
+}
+
+func (a *anchoring) due(period uint64) {
+	if !a.anyDone || a.done != period {
+		a.next, a.pending = period, true
+	}
+}
+
+// anchorDue anchors the period due, if it is sealed. A period not sealed
+// (its report was not sealed, or was refused and unsealed) has no root to
+// anchor; when it is sealed again, the chain mode finds it due again.
+func (s *Server) anchorDue(ctx context.Context, a *anchoring) {
+	if !a.pending {
+		return
+	}
+	switch err := s.anchor(ctx, a.next); {
+	case errors.Is(err, index.ErrNotFound):
+		a.pending = false
+	case err != nil:
+		s.log.Warn("cannot anchor the index on chain; again at the next tick", "period", a.next, "err", err)
+	default:
+		a.done, a.anyDone, a.pending = a.next, true, false
 	}
 }
 
@@ -100,16 +136,17 @@ func (s *Server) report(ctx context.Context, period uint64) {
 	if s.cfg.Reporter == nil {
 		return
 	}
-	if err := s.traffic.flush(); err != nil { // so inactive sees every node with traffic
-		s.log.Warn("traffic not logged before the period's report; it rolls into the next", "err", err)
-	}
-	r, err := s.traffic.Seal(period, s.cfg.TopN, s.inactive())
+	sealed, err := s.traffic.Seal(period, s.cfg.TopN, s.inactive())
 	if err != nil {
 		s.log.Warn("cannot seal the period's report; its traffic rolls into the next", "period", period, "err", err)
 		return
 	}
+	if sealed.GetSettled() {
+		return // the chain took it, from this leader or the one before
+	}
+	r := reportFromProto(sealed)
 	if r.Empty() {
-		s.traffic.Settle()
+		s.traffic.Settle(period)
 		return
 	}
 	sigs := s.gatherSignatures(ctx, period, r)
@@ -130,7 +167,7 @@ func (s *Server) report(ctx context.Context, period uint64) {
 		}
 	}
 	s.mu.Unlock()
-	s.traffic.Settle()
+	s.traffic.Settle(period)
 	s.log.Info("volume report accepted", "period", period, "signatures", len(sigs), "nodes", len(r.Nodes), "users", len(r.Users),
 		"stored_nodes", len(r.StoredNodes), "stored_users", len(r.StoredUsers))
 }
@@ -168,13 +205,18 @@ func (s *Server) inactive() []string {
 	return out
 }
 
+// anchor posts the index root the seal of period took (issue 7: "the
+// index anchor is taken at that same log position" as the period's volume
+// report, "so every replica computes the same root"): whichever leader
+// anchors it, and whenever, the root is the same. index.ErrNotFound if the
+// period is not sealed.
 func (s *Server) anchor(ctx context.Context, period uint64) error {
-	root, err := s.ix.Root()
+	root, err := s.ix.SealedRoot(period)
 	if err != nil {
-		return err
+		return fmt.Errorf("index root of period %d: %w", period, err)
 	}
 	if err := s.cfg.Anchors.AnchorIndex(ctx, s.ID(), period, root); err != nil {
-		return err
+		return fmt.Errorf("anchor period %d: %w", period, err)
 	}
 	s.log.Info("index anchored on chain", "period", period, "root", hex.EncodeToString(root))
 	return nil

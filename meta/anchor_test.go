@@ -12,43 +12,107 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratos-net/stratos/meta/index"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
 	"github.com/stratos-net/stratos/traffic"
 )
 
+// fakeAnchors records the anchors posted; the period loop posts from its
+// own goroutine.
 type fakeAnchors struct {
+	mu      sync.Mutex
 	periods []uint64
 	roots   [][]byte
 	node    string
 }
 
 func (f *fakeAnchors) AnchorIndex(_ context.Context, node string, period uint64, root []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.node = node
 	f.periods = append(f.periods, period)
-	f.roots = append(f.roots, root)
+	f.roots = append(f.roots, bytes.Clone(root))
 	return nil
 }
 
-// DESIGN §5.2: the index root anchored on chain every period; the root is
-// the index's, and it moves when the index does.
-func TestAnchorPostsIndexRoot(t *testing.T) {
+func (f *fakeAnchors) got() ([]uint64, [][]byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.periods), slices.Clone(f.roots)
+}
+
+// sealPeriod seals a period's report as the leader's report does.
+func sealPeriod(t *testing.T, h *harness, period uint64) {
+	t.Helper()
+	_, err := h.s.apply(&metav1.Command{Op: &metav1.Command_TakeTraffic{TakeTraffic: &metav1.TakeTrafficCmd{
+		TopN: 10, Period: period, Seal: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// DESIGN §5.2: the index root anchored on chain every period. Issue 7:
+// "the index anchor is taken at that same log position" as the period's
+// sealed report, "so every replica computes the same root": the anchor of
+// a period is the root its seal took, not the root when it is posted, and
+// a period not sealed has none.
+func TestAnchorPostsSealedRoot(t *testing.T) {
 	h := newHarness(t, 3)
 	fa := &fakeAnchors{}
 	h.s.cfg.Anchors = fa
-	if err := h.s.anchor(context.Background(), 7); err != nil {
-		t.Fatal(err)
-	}
-	want, _ := h.s.ix.Root()
-	if fa.node != h.s.ID() || len(fa.roots) != 1 || fa.periods[0] != 7 || !bytes.Equal(fa.roots[0], want) {
-		t.Fatalf("anchored %v for node %s, want period 7 root %x of %s", fa, fa.node, want, h.s.ID())
+	if err := h.s.anchor(ctx, 7); !errors.Is(err, index.ErrNotFound) {
+		t.Fatalf("anchor of a period not sealed: %v, want index.ErrNotFound", err)
 	}
 	h.upload("/f", newFile("f"), h.nodes...)
-	if err := h.s.anchor(context.Background(), 8); err != nil {
+	atSeal, _ := h.s.ix.Root()
+	sealPeriod(t, h, 7)
+	h.upload("/g", newFile("g"), h.nodes...) // after the seal: not in period 7's root
+	if err := h.s.anchor(ctx, 7); err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Equal(fa.roots[0], fa.roots[1]) {
+	periods, roots := fa.got()
+	if fa.node != h.s.ID() || len(roots) != 1 || periods[0] != 7 || !bytes.Equal(roots[0], atSeal) {
+		t.Fatalf("anchored periods %v roots %x for node %s, want period 7 root %x of %s", periods, roots, fa.node, atSeal, h.s.ID())
+	}
+	sealPeriod(t, h, 8)
+	if err := h.s.anchor(ctx, 8); err != nil {
+		t.Fatal(err)
+	}
+	if _, roots := fa.got(); bytes.Equal(roots[0], roots[1]) {
 		t.Fatal("the anchored root did not change after a file was committed")
+	}
+}
+
+// With the chain's periods, the leader anchors each period once, after
+// its report, with the root its seal took.
+func TestPeriodLoopAnchorsSealedRoots(t *testing.T) {
+	h := newHarness(t, 3)
+	fp := &fakePeriods{p: ChainPeriod{Current: 5, Length: 40 * time.Millisecond}}
+	fa := &fakeAnchors{}
+	h.s.cfg.Reporter, h.s.cfg.Periods, h.s.cfg.Anchors, h.s.cfg.LedgerPeriod = &syncReporter{chain: fp}, fp, fa, 40*time.Millisecond
+	h.upload("/t", newFile("t"), h.nodes...)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.s.periodLoop(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	waitFor(t, func() bool { periods, _ := fa.got(); return len(periods) == 1 })
+	h.upload("/u", newFile("u"), h.nodes...)
+	time.Sleep(200 * time.Millisecond) // several ticks in the same period
+	fp.set(ChainPeriod{Current: 6, LastReported: 4, Reported: true, Length: 40 * time.Millisecond})
+	waitFor(t, func() bool { periods, _ := fa.got(); return len(periods) == 2 })
+	periods, roots := fa.got()
+	if !slices.Equal(periods, []uint64{4, 5}) {
+		t.Fatalf("anchored periods %v, want [4 5]", periods)
+	}
+	for i, p := range periods {
+		if sealed, err := h.s.ix.SealedRoot(p); err != nil || !bytes.Equal(sealed, roots[i]) {
+			t.Fatalf("period %d: anchored %x, sealed %x (%v)", p, roots[i], sealed, err)
+		}
+	}
+	if bytes.Equal(roots[0], roots[1]) {
+		t.Fatal("periods 4 and 5 anchored the same root across an upload")
 	}
 }
 
@@ -370,32 +434,50 @@ func TestReportLeavesOutInactiveStoredNodes(t *testing.T) {
 
 // DESIGN §7: the user's traffic is owed from the moment it is audited until
 // the chain charged it. While the report is out it still counts against the
-// prepay; once accepted, the cached prepaid balance is dropped, so the next
-// check reads the balance the chain charged.
+// prepay (the index keeps it as reporting); once accepted, the seal is
+// settled and the cached prepaid balance dropped, so the next check reads
+// the balance the chain charged.
 func TestReportSettlesUserTraffic(t *testing.T) {
 	h := newHarness(t, 3)
-	fr := &fakeReporter{}
+	fr := &fakeReporter{refuse: true}
 	h.s.cfg.Reporter = fr
 	f := newFile("t")
 	h.upload("/t", f, h.nodes...)
-	owed := h.s.traffic.UserBytes(testOwner)
-	if owed != 3*f.size {
-		t.Fatalf("owed %d before the report, want %d", owed, 3*f.size)
+	owed := func() uint64 {
+		t.Helper()
+		a, err := h.s.ix.UserTraffic(testOwner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := h.s.ix.Reporting(testOwner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a + b
 	}
-	r := h.s.traffic.Take(h.s.cfg.TopN)
-	if got := h.s.traffic.UserBytes(testOwner); got != owed {
-		t.Fatalf("owed %d while the report is out, want %d", got, owed)
+	if got := owed(); got != 3*f.size {
+		t.Fatalf("owed %d before the report, want %d", got, 3*f.size)
 	}
-	h.s.traffic.Restore(r)
+	h.s.report(context.Background(), 6) // refused: the traffic goes back
+	if got := owed(); got != 3*f.size {
+		t.Fatalf("owed %d after a refused report, want %d", got, 3*f.size)
+	}
+	if _, err := h.s.ix.SealedReport(6); err == nil {
+		t.Fatal("a refused report stays sealed")
+	}
+	fr.refuse = false
 	h.s.mu.Lock()
 	h.s.chain.prepaid[testOwner] = prepaidEntry{amount: 1, at: h.clock.Now()}
 	h.s.mu.Unlock()
 	h.s.report(context.Background(), 7)
-	if fr.reports != 1 {
-		t.Fatalf("%d reports, want 1", fr.reports)
+	if fr.reports != 2 {
+		t.Fatalf("%d reports, want 2", fr.reports)
 	}
-	if got := h.s.traffic.UserBytes(testOwner); got != 0 {
+	if got := owed(); got != 0 {
 		t.Fatalf("owed %d after the chain charged it, want 0", got)
+	}
+	if r, err := h.s.ix.SealedReport(7); err != nil || !r.GetSettled() {
+		t.Fatalf("sealed report of 7: %v, %v; want settled", r, err)
 	}
 	h.s.mu.Lock()
 	_, cached := h.s.chain.prepaid[testOwner]

@@ -2,10 +2,10 @@ package meta
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
-	"math/big"
 	"math/bits"
 	"sync"
 	"time"
@@ -13,7 +13,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/stratos-net/stratos/account"
-	"github.com/stratos-net/stratos/traffic"
+	"github.com/stratos-net/stratos/meta/index"
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 )
 
 // Chain is what the meta node asks of the value layer (DESIGN §3, §4). With
@@ -33,27 +34,33 @@ type Chain interface {
 // Errors of the chain's rules.
 var (
 	ErrNotRegistered = errors.New("not registered and active on chain")
-	ErrNoPrepay      = errors.New("prepaid balance too low")
+	ErrNoPrepay      = index.ErrNoPrepay
+	ErrReplayed      = index.ErrReplayed
 	ErrChainDown     = errors.New("chain unreachable")
 	ErrNotOwner      = errors.New("request not signed by the owner's account")
 )
 
 // authorize checks, when there is a chain (and so accounts), that the
 // account owning what req touches signed it (DESIGN §3): nobody writes into
-// another's namespace or spends another's prepay.
-func (s *Server) authorize(req proto.Message, owner string) error {
+// another's namespace or spends another's prepay. It returns the guard a
+// command carrying out req takes with it: the index refuses a request it
+// has carried out before, on whichever meta node it arrives (a captured
+// request cannot be sent again while its signature is valid). Requests
+// that only read change nothing a replay could repeat, and drop the guard.
+func (s *Server) authorize(req proto.Message, owner string) (*metav1.RequestGuard, error) {
 	if s.cfg.Chain == nil {
-		return nil
+		return nil, nil
 	}
 	signer, err := account.Verify(req, s.now())
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrNotOwner, err)
+		return nil, fmt.Errorf("%w: %w", ErrNotOwner, err)
 	}
 	if signer != owner {
-		return fmt.Errorf("%w: signed by %s, for the namespace of %s", ErrNotOwner, signer, owner)
+		return nil, fmt.Errorf("%w: signed by %s, for the namespace of %s", ErrNotOwner, signer, owner)
 	}
 	sig, at, _ := account.SignatureOf(req)
-	return s.replay.first(sig, at, s.now())
+	d := sha256.Sum256(sig)
+	return &metav1.RequestGuard{Account: signer, Digest: d[:], UntilUnixNano: at.Add(account.MaxSkew).UnixNano()}, nil
 }
 
 // chainState is the meta node's soft copy of the chain's registry,
@@ -65,18 +72,10 @@ type chainState struct {
 	storage uint64        // ustos per GiB per 30 days of storage
 	period  time.Duration // the chain's ledger period, once known
 	prepaid map[string]prepaidEntry
-	// reserved is the traffic open tasks may still cause, per owner and
-	// task: it is held against the owner's prepay until the task ends.
-	reserved map[string]map[string]reservation
 	// refreshing serializes reads of the registry; started counts them, so
 	// callers that waited share the read that began after they asked.
 	refreshing sync.Mutex
 	started    uint64
-}
-
-type reservation struct {
-	bytes uint64
-	until time.Time
 }
 
 type prepaidEntry struct {
@@ -182,17 +181,15 @@ func (s *Server) chainHas(id string, pub []byte) bool {
 	return ok && (pub == nil || string(k) == string(pub))
 }
 
-// checkPrepaid refuses a transfer of more bytes of traffic, which leaves
-// the owner storing stored more bytes (replicas counted), when the owner's
-// prepay cannot pay for it on top of what is not yet settled: audited
-// traffic waiting for its period's report, what open tasks may still cause,
-// and one ledger period's storage of everything the owner keeps (DESIGN §7:
-// the client's prepay is charged for the traffic it used, and storage fees
-// are settled to the holders; x/sds charges at most the prepaid balance, so
-// anything beyond it would be served or kept for free).
-func (s *Server) checkPrepaid(ctx context.Context, owner string, more, stored uint64) error {
+// reservation is what a task that may cause more bytes of traffic, and
+// leave the owner storing stored more bytes (replicas counted), holds
+// against the owner's prepay: the index checks it against every other
+// claim on the prepay and takes it in one step (index.Reservation). The
+// balance is the chain's, cached for prepaidTTL so a burst of uploads
+// costs one query. With no chain there is no prepay, and no reservation.
+func (s *Server) reservation(ctx context.Context, owner string, more, stored uint64) (*metav1.Reservation, error) {
 	if s.cfg.Chain == nil {
-		return nil
+		return nil, nil
 	}
 	now := s.now()
 	s.mu.Lock()
@@ -201,7 +198,7 @@ func (s *Server) checkPrepaid(ctx context.Context, owner string, more, stored ui
 	if !ok || now.Sub(e.at) > prepaidTTL {
 		amount, err := s.cfg.Chain.Prepaid(ctx, owner)
 		if err != nil {
-			return fmt.Errorf("%w: %w", ErrChainDown, err)
+			return nil, fmt.Errorf("%w: %w", ErrChainDown, err)
 		}
 		e = prepaidEntry{amount: amount, at: now}
 		s.mu.Lock()
@@ -215,58 +212,16 @@ func (s *Server) checkPrepaid(ctx context.Context, owner string, more, stored ui
 		s.chain.prepaid[owner] = e
 		s.mu.Unlock()
 	}
-	if e.amount == 0 {
-		return fmt.Errorf("%w for %s: nothing prepaid; prepay first, e.g. `stratos tx sds prepay 10000000ustos --from <your key>`", ErrNoPrepay, owner)
-	}
 	s.mu.Lock()
 	price, sprice, period := s.chain.price, s.chain.storage, s.chain.period
-	pending := s.reservedBy(owner, now)
 	s.mu.Unlock()
 	if period <= 0 {
 		period = s.cfg.LedgerPeriod
 	}
-	pending = traffic.AddBytes(pending, s.traffic.UserBytes(owner))
-	kept, err := s.ix.StoredBy(owner)
-	if err != nil {
-		return err
-	}
-	kept = traffic.AddBytes(kept, stored)
-	fee := traffic.AddBytes(trafficFee(traffic.AddBytes(pending, more), price), storageFee(kept, sprice, uint64(period/time.Second)))
-	if fee > e.amount {
-		return fmt.Errorf("%w for %s: %d ustos prepaid, but %d bytes of traffic not yet settled and %d more, and a period's storage of %d bytes, cost %d ustos (%d ustos/GiB of traffic, %d ustos/GiB per 30 days stored); prepay more, e.g. `stratos tx sds prepay %dustos --from <your key>`",
-			ErrNoPrepay, owner, e.amount, pending, more, kept, fee, price, sprice, fee-e.amount)
-	}
-	return nil
-}
-
-// storageFee is x/sds's fee for keeping bytes for seconds:
-// ceil(bytes × price × seconds / (GiB × 30 days)), saturated to 64 bits.
-func storageFee(bytes, price, seconds uint64) uint64 {
-	n := new(big.Int).SetUint64(bytes)
-	n.Mul(n, new(big.Int).SetUint64(price))
-	n.Mul(n, new(big.Int).SetUint64(seconds))
-	d := big.NewInt(1 << 30 * 2_592_000)
-	q, r := n.QuoRem(n, d, new(big.Int))
-	if r.Sign() != 0 {
-		q.Add(q, big.NewInt(1))
-	}
-	if !q.IsUint64() {
-		return math.MaxUint64
-	}
-	return q.Uint64()
-}
-
-// trafficFee is x/sds's fee for bytes of traffic: ceil(bytes × price / GiB).
-func trafficFee(bytes, price uint64) uint64 {
-	hi, lo := bits.Mul64(bytes, price)
-	if hi >= 1<<30 { // the fee does not fit in 64 bits
-		return math.MaxUint64
-	}
-	q, r := bits.Div64(hi, lo, 1<<30)
-	if r != 0 {
-		q++
-	}
-	return q
+	return &metav1.Reservation{
+		Bytes: more, Stored: stored, Prepaid: e.amount, TrafficPrice: price, StoragePrice: sprice,
+		PeriodSeconds: uint64(period / time.Second), UntilUnixNano: now.Add(s.cfg.TaskTTL).UnixNano(),
+	}, nil
 }
 
 // mulSat is a × b, or the largest uint64 if that overflows.
@@ -275,46 +230,4 @@ func mulSat(a, b uint64) uint64 {
 		return lo
 	}
 	return math.MaxUint64
-}
-
-// reserve holds bytes of traffic a task may cause against its owner's
-// prepay until the task ends (release) or until its TTL passes.
-func (s *Server) reserve(owner, taskID string, bytes uint64) {
-	if s.cfg.Chain == nil {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.chain.reserved[owner]
-	if m == nil {
-		m = map[string]reservation{}
-		s.chain.reserved[owner] = m
-	}
-	m[taskID] = reservation{bytes: bytes, until: s.now().Add(s.cfg.TaskTTL)}
-}
-
-// release ends a task's reservation: its traffic, if any, is in the ledger.
-func (s *Server) release(owner, taskID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if m := s.chain.reserved[owner]; m != nil {
-		delete(m, taskID)
-		if len(m) == 0 {
-			delete(s.chain.reserved, owner)
-		}
-	}
-}
-
-// reservedBy sums owner's live reservations and drops expired ones. s.mu
-// must be held.
-func (s *Server) reservedBy(owner string, now time.Time) uint64 {
-	var sum uint64
-	for id, r := range s.chain.reserved[owner] {
-		if now.After(r.until) {
-			delete(s.chain.reserved[owner], id)
-			continue
-		}
-		sum = traffic.AddBytes(sum, r.bytes)
-	}
-	return sum
 }

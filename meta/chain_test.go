@@ -3,8 +3,6 @@ package meta
 import (
 	"context"
 	"errors"
-	"math"
-	mrand "math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,13 +12,11 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	sdkmath "cosmossdk.io/math"
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/stratos-net/stratos/account"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
-	sdskeeper "github.com/stratos-net/stratos/x/sds/keeper"
 )
 
 // fakeChain is the value layer as the meta node sees it.
@@ -312,19 +308,6 @@ func TestChainPrepayCoversTraffic(t *testing.T) {
 	}
 }
 
-// trafficFee must agree with x/sds: ceil(bytes × price / GiB).
-func TestTrafficFee(t *testing.T) {
-	const gib = 1 << 30
-	for _, tc := range []struct{ bytes, price, want uint64 }{
-		{0, 100, 0}, {1, 100, 1}, {gib, 100, 100}, {gib + 1, 100, 101}, {3 * gib, 7, 21},
-		{math.MaxUint64, 1, math.MaxUint64/gib + 1}, {math.MaxUint64, math.MaxUint64, math.MaxUint64},
-	} {
-		if got := trafficFee(tc.bytes, tc.price); got != tc.want {
-			t.Errorf("trafficFee(%d, %d) = %d, want %d", tc.bytes, tc.price, got, tc.want)
-		}
-	}
-}
-
 // A flood of unknown node IDs (anyone can make keys) shares registry reads
 // instead of costing the chain one query each.
 func TestChainRegistryReadsShared(t *testing.T) {
@@ -375,18 +358,6 @@ func TestChainPrepayCoversStorage(t *testing.T) {
 	}
 }
 
-// storageFee must agree with x/sds: ceil(bytes × price × seconds / (GiB × 30 days)).
-func TestStorageFee(t *testing.T) {
-	for _, tc := range []struct{ bytes, price, seconds, want uint64 }{
-		{0, 4000, 600, 0}, {1 << 30, 4000, 2_592_000, 4000}, {1, 1, 1, 1}, {1 << 30, 4000, 600, 1},
-		{math.MaxUint64, math.MaxUint64, math.MaxUint64, math.MaxUint64},
-	} {
-		if got := storageFee(tc.bytes, tc.price, tc.seconds); got != tc.want {
-			t.Errorf("storageFee(%d, %d, %d) = %d, want %d", tc.bytes, tc.price, tc.seconds, got, tc.want)
-		}
-	}
-}
-
 // DESIGN §3: a captured signed request cannot be sent again: each signature
 // is accepted once while it is valid. A retry signed afresh goes through.
 func TestChainRefusesReplayedRequest(t *testing.T) {
@@ -404,48 +375,5 @@ func TestChainRefusesReplayedRequest(t *testing.T) {
 	}
 	if _, err := h.s.BeginUpload(ctx, signed(t, h, alice, &metav1.BeginUploadRequest{Owner: alice.addr, Path: "/r", Size: 10})); err != nil {
 		t.Fatalf("the same request signed again: %v", err)
-	}
-}
-
-func TestReplayGuardForgetsExpired(t *testing.T) {
-	g := newReplayGuard()
-	t0 := time.Unix(1_000_000, 0)
-	if err := g.first([]byte("sig"), t0, t0); err != nil {
-		t.Fatal(err)
-	}
-	if err := g.first([]byte("sig"), t0, t0.Add(account.MaxSkew-time.Second)); !errors.Is(err, ErrReplayed) {
-		t.Fatalf("within the window: %v, want ErrReplayed", err)
-	}
-	// Past the window Verify refuses the request as stale; the guard need
-	// not remember it, and a full guard drops such entries first.
-	for i := range maxSeen - 1 {
-		g.seen[[32]byte{byte(i), byte(i >> 8), byte(i >> 16)}] = t0.Add(account.MaxSkew)
-	}
-	if err := g.first([]byte("new"), t0, t0); !errors.Is(err, ErrBusy) {
-		t.Fatalf("full of valid signatures: %v, want ErrBusy", err)
-	}
-	if err := g.first([]byte("new"), t0, t0.Add(account.MaxSkew)); err != nil || len(g.seen) != 1 {
-		t.Fatalf("after the window: %v, %d remembered, want the new one only", err, len(g.seen))
-	}
-}
-
-// The meta node's fees are x/sds's own: whatever it charges, the prepay
-// check asked for the same.
-func TestFeesAgreeWithChain(t *testing.T) {
-	r := mrand.New(mrand.NewPCG(7, 7))
-	at := func(v sdkmath.Int) uint64 {
-		if !v.IsUint64() {
-			return math.MaxUint64
-		}
-		return v.Uint64()
-	}
-	for range 2000 {
-		bytes, price, seconds := r.Uint64()>>r.IntN(64), r.Uint64()>>r.IntN(64), r.Uint64()>>r.IntN(64)
-		if got, want := trafficFee(bytes, price), at(sdskeeper.TrafficFee(bytes, price)); got != want {
-			t.Fatalf("trafficFee(%d, %d) = %d, x/sds says %d", bytes, price, got, want)
-		}
-		if got, want := storageFee(bytes, price, seconds), at(sdskeeper.StorageFee(bytes, price, seconds)); got != want {
-			t.Fatalf("storageFee(%d, %d, %d) = %d, x/sds says %d", bytes, price, seconds, got, want)
-		}
 	}
 }

@@ -158,7 +158,6 @@ func (s *Server) dropLeaderState() {
 	defer s.mu.Unlock()
 	s.repairs = newRepairQueue()
 	s.orders = newOrders()
-	s.downloads = map[string]*downloadTask{}
 	s.missing = make(map[string]map[string]bool)
 }
 

@@ -4,36 +4,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/stratos-net/stratos/identity"
+	"github.com/stratos-net/stratos/meta/index"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
-)
-
-// downloadTask is what a Locate assigned, kept so the downloader's report
-// can be checked against it (soft state: a restart forgets it, and its
-// traffic goes uncounted).
-type downloadTask struct {
-	owner    string
-	assigned map[string]assignment // slice ID → its assigned holder
-	expires  time.Time
-	counted  map[string]bool // slices already counted
-}
-
-type assignment struct {
-	node string
-	size uint64
-}
-
-// Bounds on the download tasks remembered: in all, and per owner, so one
-// account's Locates cannot crowd out everyone else's traffic.
-const (
-	maxDownloads         = 10_000
-	maxDownloadsPerOwner = 64
 )
 
 // assignHolder picks the holder a download of a slice is assigned to
@@ -63,70 +42,60 @@ func (s *Server) assignHolder(owner, sliceID string, holders []*storagev1.Peer, 
 	return out
 }
 
-// rememberDownload keeps what a Locate assigned, and reports whether it did.
-func (s *Server) rememberDownload(id, owner string, located []*metav1.LocatedSlice) bool {
-	t := &downloadTask{owner: owner, assigned: map[string]assignment{}, expires: s.now().Add(s.cfg.TaskTTL), counted: map[string]bool{}}
+// openDownload opens the download task of a Locate in the log: the holder
+// each slice was assigned to, and the reservation of its traffic, so the
+// downloader's report counts on whichever meta node leads by then.
+func (s *Server) openDownload(guard *metav1.RequestGuard, owner string, located []*metav1.LocatedSlice, reserve *metav1.Reservation) (*metav1.DownloadTask, error) {
+	c := &metav1.OpenDownloadCmd{Owner: owner, ExpiresUnixNano: s.now().Add(s.cfg.TaskTTL).UnixNano(), Reservation: reserve}
 	for _, ls := range located {
-		if len(ls.GetHolders()) > 0 {
-			t.assigned[ls.GetSlice().GetId()] = assignment{ls.GetHolders()[0].GetNodeId(), ls.GetSlice().GetSize()}
+		if len(ls.GetHolders()) > 0 && ls.GetSlice().GetSize() > 0 {
+			c.Slices = append(c.Slices, &metav1.DownloadSlice{
+				SliceId: ls.GetSlice().GetId(), NodeId: ls.GetHolders()[0].GetNodeId(), Size: ls.GetSlice().GetSize()})
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now, mine := s.now(), 0
-	for k, d := range s.downloads {
-		if now.After(d.expires) {
-			delete(s.downloads, k)
-		} else if d.owner == owner {
-			mine++
-		}
+	res, err := s.apply(&metav1.Command{Guard: guard, Op: &metav1.Command_OpenDownload{OpenDownload: c}})
+	if err != nil {
+		return nil, err
 	}
-	if len(s.downloads) >= maxDownloads || mine >= maxDownloadsPerOwner {
-		return false // this download's traffic goes uncounted
-	}
-	s.downloads[id] = t
-	return true
+	return res.GetDownload(), nil
 }
 
 // ReportDownload counts the traffic of a download (DESIGN §7): each
 // receipt was signed by the holder that served the bytes (as a fetch, not
 // a store), and the request by the owner who received them. Only the
 // holder assigned to a slice counts, once per download, for at most the
-// slice's size. Receipts that do not qualify are skipped.
+// slice's size (the index checks that against the task). Receipts that do
+// not qualify are skipped.
 func (s *Server) ReportDownload(_ context.Context, req *metav1.ReportDownloadRequest) (*metav1.ReportDownloadResponse, error) {
-	if err := s.authorize(req, req.GetOwner()); err != nil {
+	guard, err := s.authorize(req, req.GetOwner())
+	if err != nil {
 		return nil, toStatus(err)
 	}
-	s.mu.Lock()
-	t := s.downloads[req.GetTaskId()]
-	s.mu.Unlock()
-	if t == nil || t.owner != req.GetOwner() || s.now().After(t.expires) {
+	t, err := s.ix.Download(req.GetTaskId())
+	if err != nil || t.GetOwner() != req.GetOwner() || s.now().UnixNano() > t.GetExpiresUnixNano() {
 		return nil, toStatus(fmt.Errorf("%w (download %q)", ErrTaskGone, req.GetTaskId()))
 	}
-	var counted uint64
+	assigned := make(map[string]string, len(t.GetSlices()))
+	for _, sl := range t.GetSlices() {
+		assigned[sl.GetSliceId()] = sl.GetNodeId()
+	}
+	c := &metav1.CountDownloadCmd{TaskId: t.GetId(), Owner: t.GetOwner()}
 	for _, r := range req.GetReceipts() {
-		if !s.downloadReceiptOK(t, req.GetTaskId(), r) {
+		if assigned[r.GetSliceId()] != r.GetNodeId() || r.GetTaskId() != t.GetId() || r.GetSize() == 0 {
 			continue
 		}
-		s.mu.Lock()
-		dup := t.counted[r.GetSliceId()]
-		t.counted[r.GetSliceId()] = true
-		s.mu.Unlock()
-		if !dup {
-			s.traffic.Add(r.GetNodeId(), t.owner, r.GetSize())
-			counted += r.GetSize()
+		rec, err := s.ix.Node(r.GetNodeId())
+		if err != nil || identity.VerifyFetchReceipt(rec.GetPublicKey(), r) != nil {
+			continue
 		}
+		c.Served = append(c.Served, &metav1.DownloadSlice{SliceId: r.GetSliceId(), NodeId: r.GetNodeId(), Size: r.GetSize()})
 	}
-	s.release(t.owner, req.GetTaskId()) // what it served is in the ledger now
-	return &metav1.ReportDownloadResponse{CountedBytes: counted}, nil
-}
-
-// downloadReceiptOK checks one receipt against the download task.
-func (s *Server) downloadReceiptOK(t *downloadTask, taskID string, r *storagev1.Receipt) bool {
-	a, ok := t.assigned[r.GetSliceId()]
-	if !ok || a.node != r.GetNodeId() || r.GetTaskId() != taskID || r.GetSize() == 0 || r.GetSize() > a.size {
-		return false
+	res, err := s.apply(&metav1.Command{Guard: guard, Op: &metav1.Command_CountDownload{CountDownload: c}})
+	if errors.Is(err, index.ErrNotFound) || errors.Is(err, index.ErrTaskExpired) {
+		return nil, toStatus(fmt.Errorf("%w (download %q): %w", ErrTaskGone, req.GetTaskId(), err))
 	}
-	rec, err := s.ix.Node(r.GetNodeId())
-	return err == nil && identity.VerifyFetchReceipt(rec.GetPublicKey(), r) == nil
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &metav1.ReportDownloadResponse{CountedBytes: res.GetCountedBytes()}, nil
 }

@@ -50,7 +50,8 @@ func (s *Server) resolve(owner, path, fileID string) (*metav1.FileEntry, error) 
 // Locate returns a file's slices with their holders in the order a client
 // should try them (whitepaper §4.2.5).
 func (s *Server) Locate(ctx context.Context, req *metav1.LocateRequest) (*metav1.LocateResponse, error) {
-	if err := s.authorize(req, req.GetOwner()); err != nil {
+	guard, err := s.authorize(req, req.GetOwner())
+	if err != nil {
 		return nil, toStatus(err)
 	}
 	f, err := s.resolve(req.GetOwner(), req.GetPath(), req.GetFileId())
@@ -58,14 +59,15 @@ func (s *Server) Locate(ctx context.Context, req *metav1.LocateRequest) (*metav1
 		return nil, toStatus(err)
 	}
 	// The downloader pays for the traffic from its prepay (DESIGN §7).
-	if err := s.checkPrepaid(ctx, f.GetOwner(), f.GetSize(), 0); err != nil {
+	reserve, err := s.reservation(ctx, f.GetOwner(), f.GetSize(), 0)
+	if err != nil {
 		return nil, toStatus(err)
 	}
 	recs, err := s.nodeRecords()
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	resp := &metav1.LocateResponse{File: f, TaskId: "d" + randomHex(8)}
+	resp := &metav1.LocateResponse{File: f}
 	for _, ref := range f.GetSlices() {
 		sl, err := s.ix.Slice(ref.GetId())
 		if err != nil {
@@ -75,9 +77,11 @@ func (s *Server) Locate(ctx context.Context, req *metav1.LocateRequest) (*metav1
 		holders = s.assignHolder(f.GetOwner(), ref.GetId(), holders, live)
 		resp.Slices = append(resp.Slices, &metav1.LocatedSlice{Slice: ref, Holders: holders})
 	}
-	if s.rememberDownload(resp.TaskId, f.GetOwner(), resp.Slices) {
-		s.reserve(f.GetOwner(), resp.TaskId, f.GetSize())
+	task, err := s.openDownload(guard, f.GetOwner(), resp.Slices, reserve)
+	if err != nil {
+		return nil, toStatus(err)
 	}
+	resp.TaskId = task.GetId()
 	return resp, nil
 }
 
@@ -140,7 +144,7 @@ func (s *Server) ReportBadReplica(ctx context.Context, req *metav1.ReportBadRepl
 
 // Stat returns a file entry and the index records of its slices.
 func (s *Server) Stat(_ context.Context, req *metav1.StatRequest) (*metav1.StatResponse, error) {
-	if err := s.authorize(req, req.GetOwner()); err != nil {
+	if _, err := s.authorize(req, req.GetOwner()); err != nil {
 		return nil, toStatus(err)
 	}
 	f, err := s.resolve(req.GetOwner(), req.GetPath(), req.GetFileId())
@@ -160,7 +164,7 @@ func (s *Server) Stat(_ context.Context, req *metav1.StatRequest) (*metav1.StatR
 
 // List returns one page of a directory.
 func (s *Server) List(_ context.Context, req *metav1.ListRequest) (*metav1.ListResponse, error) {
-	if err := s.authorize(req, req.GetOwner()); err != nil {
+	if _, err := s.authorize(req, req.GetOwner()); err != nil {
 		return nil, toStatus(err)
 	}
 	limit := int(min(req.GetLimit(), index.DefaultListLimit)) // bounds one answer
@@ -174,14 +178,15 @@ func (s *Server) List(_ context.Context, req *metav1.ListRequest) (*metav1.ListR
 // Delete removes a file; slices no other file uses are deleted on their
 // holders at the holders' next heartbeat.
 func (s *Server) Delete(_ context.Context, req *metav1.DeleteRequest) (*metav1.DeleteResponse, error) {
-	if err := s.authorize(req, req.GetOwner()); err != nil {
+	guard, err := s.authorize(req, req.GetOwner())
+	if err != nil {
 		return nil, toStatus(err)
 	}
 	p, err := index.CleanPath(req.GetPath())
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	res, err := s.apply(&metav1.Command{Op: &metav1.Command_DeleteFile{DeleteFile: &metav1.DeleteFileCmd{Owner: req.GetOwner(), Path: p}}})
+	res, err := s.apply(&metav1.Command{Guard: guard, Op: &metav1.Command_DeleteFile{DeleteFile: &metav1.DeleteFileCmd{Owner: req.GetOwner(), Path: p}}})
 	if err != nil {
 		return nil, toStatus(fmt.Errorf("%s: %w", p, err))
 	}

@@ -22,7 +22,7 @@ func (l *ledger) Take(topN int) traffic.Report {
 	if err != nil {
 		return traffic.Report{}
 	}
-	return r.Traffic()
+	return reportFromProto(r).Traffic()
 }
 
 func (l *ledger) Restore(r traffic.Report) {

@@ -1,13 +1,11 @@
 package meta
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"reflect"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stratos-net/stratos/kv"
 	"github.com/stratos-net/stratos/meta/index"
@@ -62,7 +60,7 @@ func newTestLedger(t *testing.T) (*ledger, *recorder) {
 		t.Fatal(err)
 	}
 	rec := &recorder{ix: ix}
-	return newLedger(rec.apply, ix, slog.New(slog.DiscardHandler)), rec
+	return newLedger(rec.apply, slog.New(slog.DiscardHandler)), rec
 }
 
 func indexed(t *testing.T, ix *index.Index, user string) uint64 {
@@ -76,139 +74,57 @@ func indexed(t *testing.T, ix *index.Index, user string) uint64 {
 
 var errDisk = errors.New("disk on fire")
 
-// DESIGN §5.1: tasks and reports are many and small, so the leader logs
-// them in batches: a thousand audited transfers become one command, and
-// UserBytes counts them before and after.
-func TestLedgerBatches(t *testing.T) {
+// DESIGN §7: a period's report is sealed at one log position; while the
+// chain has not taken it, its users' traffic still weighs on their
+// prepay; a refused report puts it back in the ledger, and an unseal the
+// log could not take is retried before the next seal, never lost.
+func TestLedgerSealSettleUnseal(t *testing.T) {
 	l, rec := newTestLedger(t)
-	for i := range 1000 {
-		l.Add([]string{"n2", "n1", "n3"}[i%3], []string{"bob", "alice"}[i%2], 1)
+	reporting := func(user string) uint64 {
+		t.Helper()
+		n, err := rec.ix.Reporting(user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
 	}
-	l.Add("n1", "alice", 0) // nothing served, nothing counted
-	if got := l.UserBytes("alice"); got != 500 || indexed(t, rec.ix, "alice") != 0 {
-		t.Fatalf("before the flush: UserBytes %d, index %d; want 500 buffered", got, indexed(t, rec.ix, "alice"))
-	}
-	if err := l.flush(); err != nil {
-		t.Fatal(err)
-	}
-	adds := rec.adds()
-	if len(adds) != 1 {
-		t.Fatalf("%d commands for one flush, want 1", len(adds))
-	}
-	var got [][2]string
-	for _, e := range adds[0].GetEntries() {
-		got = append(got, [2]string{e.GetNodeId(), e.GetUser()})
-	}
-	want := [][2]string{{"n1", "alice"}, {"n1", "bob"}, {"n2", "alice"}, {"n2", "bob"}, {"n3", "alice"}, {"n3", "bob"}}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("entries %v, want one per node and user, in order %v", got, want)
-	}
-	if got := l.UserBytes("alice"); got != 500 || indexed(t, rec.ix, "alice") != 500 {
-		t.Fatalf("after the flush: UserBytes %d, index %d; want 500 in the index", got, indexed(t, rec.ix, "alice"))
-	}
-	if err := l.flush(); err != nil || len(rec.adds()) != 1 {
-		t.Fatalf("an empty flush applied a command: %v", err)
-	}
-}
-
-// A batch the index could not take stays buffered, still counted, and goes
-// with the next flush.
-func TestLedgerKeepsFailedBatch(t *testing.T) {
-	l, rec := newTestLedger(t)
-	l.Add("n1", "alice", 10)
-	rec.setFail(errDisk)
-	if err := l.flush(); !errors.Is(err, errDisk) {
-		t.Fatalf("flush = %v, want the apply's error", err)
-	}
-	if got := l.UserBytes("alice"); got != 10 {
-		t.Fatalf("UserBytes %d after a failed flush, want 10", got)
-	}
-	l.Add("n1", "alice", 5)
-	rec.setFail(nil)
-	if err := l.flush(); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := rec.ix.NodeTraffic("n1"); n != 15 || err != nil {
-		t.Fatalf("node n1 %d, %v; want 15", n, err)
-	}
-	if got := l.UserBytes("alice"); got != 15 {
-		t.Fatalf("UserBytes %d, want 15 (counted once)", got)
-	}
-}
-
-// Traffic the index refuses as malformed (a bug upstream) must not block
-// the rest of the batch, nor every later flush.
-func TestLedgerDropsMalformed(t *testing.T) {
-	l, rec := newTestLedger(t)
-	l.Add("", "alice", 5)
-	l.Add("n1", "alice", 7)
-	if err := l.flush(); err != nil {
-		t.Fatal(err)
-	}
-	if got := indexed(t, rec.ix, "alice"); got != 7 {
-		t.Fatalf("alice %d, want the well-formed 7", got)
-	}
-	if got := l.UserBytes("alice"); got != 7 {
-		t.Fatalf("UserBytes %d: the dropped entry is still counted", got)
-	}
-}
-
-// Take logs what is buffered first, so the report has everything audited
-// before the period ended (whitepaper §3.2.1); a Restore the index refused
-// is retried, and counted meanwhile.
-func TestLedgerTakeRestore(t *testing.T) {
-	l, rec := newTestLedger(t)
-	l.Add("a", "u", 10)
-	l.Add("b", "u", 30)
-	r := l.Take(1)
-	want := traffic.Report{Nodes: []traffic.Volume{{ID: "b", Bytes: 30}}, Users: []traffic.Volume{{ID: "u", Bytes: 40}}}
-	if !reflect.DeepEqual(r, want) {
-		t.Fatalf("Take = %+v, want %+v", r, want)
-	}
-	// Taken but not yet charged on chain: still owed (DESIGN §7).
-	if got := l.UserBytes("u"); got != 40 {
-		t.Fatalf("UserBytes %d while the report is out, want 40", got)
-	}
-	rec.setFail(errDisk)
-	l.Restore(r)
-	if got := l.UserBytes("u"); got != 40 {
-		t.Fatalf("UserBytes %d while the restore waits, want 40", got)
-	}
-	if got := l.Take(5); !got.Empty() {
-		t.Fatalf("Take with a failing index = %+v, want nothing", got)
-	}
-	rec.setFail(nil)
-	r = l.Take(5)
-	want = traffic.Report{Nodes: []traffic.Volume{{ID: "b", Bytes: 30}, {ID: "a", Bytes: 10}}, Users: []traffic.Volume{{ID: "u", Bytes: 40}}}
-	if !reflect.DeepEqual(r, want) {
-		t.Fatalf("after the retried restore: %+v, want %+v", r, want)
-	}
-	l.Settle() // the chain charged it
-	if got := l.UserBytes("u"); got != 0 {
-		t.Fatalf("UserBytes %d once the report is settled, want 0", got)
-	}
-}
-
-// The flush loop logs buffered traffic without being asked.
-func TestLedgerFlushLoop(t *testing.T) {
-	l, rec := newTestLedger(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { l.run(ctx, time.Millisecond); close(done) }()
-	defer func() { cancel(); <-done }()
-	l.Add("n1", "alice", 3)
-	for deadline := time.Now().Add(5 * time.Second); indexed(t, rec.ix, "alice") != 3; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the flush loop never logged the traffic")
+	for range 3 {
+		if err := l.Add("n1", "alice", 10); err != nil {
+			t.Fatal(err)
 		}
 	}
+	r := l.Take(5)
+	if len(r.Users) != 1 || r.Users[0].Bytes != 30 || indexed(t, rec.ix, "alice") != 0 || reporting("alice") != 30 {
+		t.Fatalf("sealed %+v; ledger %d, reporting %d", r, indexed(t, rec.ix, "alice"), reporting("alice"))
+	}
+	// The chain refused it, and the log is down: the unseal waits.
+	rec.setFail(errDisk)
+	l.Restore(r)
+	rec.setFail(nil)
+	if err := l.Add("n1", "alice", 5); err != nil {
+		t.Fatal(err)
+	}
+	// The next seal first puts the refused report back, so it has all 35.
+	r = l.Take(5)
+	if len(r.Users) != 1 || r.Users[0].Bytes != 35 {
+		t.Fatalf("second seal %+v, want alice's 35 bytes", r)
+	}
+	l.Settle(lastSealed[l])
+	if reporting("alice") != 0 || indexed(t, rec.ix, "alice") != 0 {
+		t.Fatalf("after settling: reporting %d, ledger %d", reporting("alice"), indexed(t, rec.ix, "alice"))
+	}
+	// A period sealed again returns the same report, now settled.
+	again, err := l.Seal(lastSealed[l], 5, nil)
+	if err != nil || !again.GetSettled() {
+		t.Fatalf("sealing a settled period again: %v, %v", again, err)
+	}
 }
 
-// Traffic added while flushes and period reports run, some refused by the
+// Traffic added while period reports run, some refused by the
 // chain and restored, is counted exactly once: what was reported plus what
 // is left equals what was added.
 func TestLedgerConservesUnderLoad(t *testing.T) {
-	l, _ := newTestLedger(t)
+	l, rec := newTestLedger(t)
 	var wg sync.WaitGroup
 	const writers, adds = 4, 500
 	for w := range writers {
@@ -232,7 +148,6 @@ func TestLedgerConservesUnderLoad(t *testing.T) {
 				return
 			default:
 			}
-			_ = l.flush()
 			r := l.Take(2)
 			if i%2 == 0 {
 				l.Restore(r) // refused by the chain
@@ -241,7 +156,7 @@ func TestLedgerConservesUnderLoad(t *testing.T) {
 			for _, v := range r.Users {
 				reported += v.Bytes
 			}
-			l.Settle() // accepted: the chain charged it
+			l.Settle(lastSealed[l]) // accepted: the chain charged it
 		}
 	}()
 	wg.Wait()
@@ -251,7 +166,7 @@ func TestLedgerConservesUnderLoad(t *testing.T) {
 	for i := range adds {
 		added += uint64(1+i%3) * writers
 	}
-	left := l.UserBytes("u1") + l.UserBytes("u2")
+	left := indexed(t, rec.ix, "u1") + indexed(t, rec.ix, "u2")
 	if reported+left != added {
 		t.Fatalf("added %d; reported %d + left %d = %d", added, reported, left, reported+left)
 	}
@@ -259,21 +174,22 @@ func TestLedgerConservesUnderLoad(t *testing.T) {
 
 // DESIGN §5.1: the traffic ledger is index state, so a meta node that stops
 // and starts again on its data dir still reports the period's traffic:
-// what was logged, and what was still buffered when it stopped.
+// every transfer is in the index when its command returns.
 func TestTrafficSurvivesRestart(t *testing.T) {
 	h := newHarness(t, 3)
 	f := newFile("counted")
-	h.upload("/f", f, h.nodes...) // buffered: no flush loop runs
-	h.s.traffic.Add(h.nodes[0].id, testOwner, 100)
-	if err := h.s.traffic.flush(); err != nil {
+	h.upload("/f", f, h.nodes...)
+	if err := h.s.traffic.Add(h.nodes[0].id, testOwner, 100); err != nil {
 		t.Fatal(err)
 	}
-	h.s.traffic.Add(h.nodes[0].id, testOwner, 11)
+	if err := h.s.traffic.Add(h.nodes[0].id, testOwner, 11); err != nil {
+		t.Fatal(err)
+	}
 	if err := h.s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	h.s = h.open()
-	if got, want := h.s.traffic.UserBytes(testOwner), 3*f.size+111; got != want {
+	if got, want := indexed(t, h.s.ix, testOwner), 3*f.size+111; got != want {
 		t.Fatalf("after the restart the owner has %d bytes, want %d", got, want)
 	}
 	fr := &fakeReporter{}
@@ -292,25 +208,5 @@ func TestTrafficSurvivesRestart(t *testing.T) {
 	}
 	if got := fr.report.Traffic(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("report after restart %+v, want %+v", got, want)
-	}
-}
-
-// A meta node that Run stops flushes the buffer on its way out.
-func TestRunFlushesOnStop(t *testing.T) {
-	h := newHarness(t, 1)
-	h.s.cfg.Listen = "127.0.0.1:0"
-	runCtx, cancel := context.WithCancel(context.Background())
-	ready := make(chan struct{})
-	done := make(chan error, 1)
-	go func() { done <- h.s.Run(runCtx, func(string) { close(ready) }) }()
-	<-ready
-	h.s.traffic.Add(h.nodes[0].id, testOwner, 42)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	h.s = h.open()
-	if n, err := h.s.ix.NodeTraffic(h.nodes[0].id); n != 42 || err != nil {
-		t.Fatalf("node traffic %d, %v after Run stopped; want 42", n, err)
 	}
 }

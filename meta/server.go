@@ -58,9 +58,7 @@ type Server struct {
 	rng       *rand.Rand
 	repairs   *repairQueue
 	orders    *orders
-	traffic   *ledger // audited traffic of the current period, kept in the index
-	replay    *replayGuard
-	downloads map[string]*downloadTask
+	traffic   *ledger // seals, settles and unseals the periods' reports
 	chain     chainState
 	missing   map[string]map[string]bool   // node ID → slices absent from its last report
 	unheard   map[string]bool              // nodes seeded alive at leadership, no heartbeat yet
@@ -110,14 +108,12 @@ func New(cfg Config, key *identity.Key) (*Server, error) {
 		rng:       rand.New(rand.NewPCG(seed+1, seed)),
 		repairs:   newRepairQueue(),
 		orders:    newOrders(),
-		downloads: map[string]*downloadTask{},
-		chain:     chainState{prepaid: map[string]prepaidEntry{}, reserved: map[string]map[string]reservation{}},
-		replay:    newReplayGuard(),
+		chain:     chainState{prepaid: map[string]prepaidEntry{}},
 		missing:   make(map[string]map[string]bool),
 		committed: make(map[string]*metav1.FileEntry),
 	}
 	s.started.Store(cfg.Now().UnixNano())
-	s.traffic = newLedger(s.apply, ix, cfg.Logger)
+	s.traffic = newLedger(s.apply, cfg.Logger)
 	if err := s.openRaft(); err != nil {
 		store.Close()
 		return nil, err
@@ -170,15 +166,14 @@ func (s *Server) unheardAmong(cands []placement.Node) bool {
 	return false
 }
 
-// Close logs the traffic still buffered to the index and releases the
-// index store. Run closes it on return.
+// Close stops the Raft node and releases the index store. Run closes it
+// on return.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
-		flushed := s.traffic.flush()
 		s.stopLead()
 		<-s.leadDone
 		s.peers.close()
-		s.closeErr = errors.Join(flushed, s.raft.Close(), s.store.Close())
+		s.closeErr = errors.Join(s.raft.Close(), s.store.Close())
 	})
 	return s.closeErr
 }
@@ -224,8 +219,6 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); s.repairLoop(ctx) }()
-	wg.Add(1)
-	go func() { defer wg.Done(); s.traffic.run(ctx, trafficFlushInterval) }()
 	if s.cfg.Chain != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.chainLoop(ctx) }()

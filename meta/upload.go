@@ -23,11 +23,13 @@ func (s *Server) BeginUpload(ctx context.Context, req *metav1.BeginUploadRequest
 	if _, err := index.CleanPath(req.GetPath()); err != nil {
 		return nil, toStatus(err)
 	}
-	if err := s.authorize(req, req.GetOwner()); err != nil {
+	guard, err := s.authorize(req, req.GetOwner())
+	if err != nil {
 		return nil, toStatus(err)
 	}
 	traffic := mulSat(req.GetSize(), uint64(s.cfg.Replicas)) // every replica is traffic the owner pays
-	if err := s.checkPrepaid(ctx, req.GetOwner(), traffic, traffic); err != nil {
+	reserve, err := s.reservation(ctx, req.GetOwner(), traffic, traffic)
+	if err != nil {
 		return nil, toStatus(err)
 	}
 	if n := slice.Count(req.GetSize(), s.cfg.SliceSize); len(req.GetSlices()) > n {
@@ -36,14 +38,14 @@ func (s *Server) BeginUpload(ctx context.Context, req *metav1.BeginUploadRequest
 	if err := s.checkSpace(req.GetSize()); err != nil {
 		return nil, toStatus(err)
 	}
-	res, err := s.apply(&metav1.Command{Op: &metav1.Command_CreateTask{CreateTask: &metav1.CreateTaskCmd{
+	res, err := s.apply(&metav1.Command{Guard: guard, Op: &metav1.Command_CreateTask{CreateTask: &metav1.CreateTaskCmd{
 		Kind: metav1.TaskKind_TASK_KIND_UPLOAD, Owner: req.GetOwner(), Path: req.GetPath(),
 		Size: req.GetSize(), Overwrite: req.GetOverwrite(), TtlNanos: int64(s.cfg.TaskTTL),
+		Reservation: reserve,
 	}}})
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	s.reserve(req.GetOwner(), res.GetTask().GetId(), traffic)
 	resp := &metav1.BeginUploadResponse{
 		TaskId: res.GetTask().GetId(), SliceSize: uint64(s.cfg.SliceSize),
 		Replicas: uint32(s.cfg.Replicas), MinReplicas: uint32(s.cfg.MinReplicas),
@@ -111,7 +113,7 @@ func (s *Server) PlaceSlice(_ context.Context, req *metav1.PlaceSliceRequest) (*
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	if err := s.authorize(req, task.GetOwner()); err != nil {
+	if _, err := s.authorize(req, task.GetOwner()); err != nil {
 		return nil, toStatus(err)
 	}
 	if len(req.GetExclude()) > maxExclude {
@@ -277,7 +279,7 @@ func (s *Server) nodeRecords() (map[string]*metav1.NodeRecord, error) {
 // answer it lost.
 func (s *Server) CommitUpload(_ context.Context, req *metav1.CommitUploadRequest) (*metav1.CommitUploadResponse, error) {
 	if f := s.recentCommit(req.GetTaskId(), req.GetFileId()); f != nil {
-		if err := s.authorize(req, f.GetOwner()); err != nil {
+		if _, err := s.authorize(req, f.GetOwner()); err != nil {
 			return nil, toStatus(err)
 		}
 		return &metav1.CommitUploadResponse{File: f}, nil
@@ -286,7 +288,8 @@ func (s *Server) CommitUpload(_ context.Context, req *metav1.CommitUploadRequest
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	if err := s.authorize(req, task.GetOwner()); err != nil {
+	guard, err := s.authorize(req, task.GetOwner())
+	if err != nil {
 		return nil, toStatus(err)
 	}
 	if n := slice.Count(task.GetSize(), s.cfg.SliceSize); len(req.GetSlices()) != n {
@@ -312,14 +315,13 @@ func (s *Server) CommitUpload(_ context.Context, req *metav1.CommitUploadRequest
 	if file.Size != task.GetSize() {
 		return nil, toStatus(fmt.Errorf("%w: the slices hold %d bytes, the upload announced %d", index.ErrBadCommand, file.Size, task.GetSize()))
 	}
-	res, err := s.apply(&metav1.Command{Op: &metav1.Command_CommitFile{CommitFile: &metav1.CommitFileCmd{TaskId: task.GetId(), File: file, Replicas: sets}}})
+	res, err := s.apply(&metav1.Command{Guard: guard, Op: &metav1.Command_CommitFile{CommitFile: &metav1.CommitFileCmd{
+		TaskId: task.GetId(), File: file, Replicas: sets, CountTraffic: true}}})
 	if err != nil {
 		return nil, toStatus(err)
 	}
 	s.rememberCommit(task.GetId(), res.GetFile())
 	s.forgetTask(task.GetId())
-	s.countTraffic(file, sets)
-	s.release(task.GetOwner(), task.GetId())
 	s.queueDeletes(res.GetReleased())
 	for _, id := range thin {
 		s.enqueueRepair(id)
@@ -395,17 +397,6 @@ func (s *Server) placedBy(tickets []*storagev1.Ticket, taskID string, ref *metav
 	return placed, nil
 }
 
-// countTraffic adds a committed upload to the traffic ledger: each holder
-// received each of its slices, proved by its signed receipt inside the
-// owner's request (DESIGN §7: traffic both sides signed for).
-func (s *Server) countTraffic(f *metav1.FileEntry, sets []*metav1.ReplicaSet) {
-	for i, ref := range f.GetSlices() {
-		for _, node := range sets[i].GetNodeIds() {
-			s.traffic.Add(node, f.GetOwner(), ref.GetSize())
-		}
-	}
-}
-
 const commitMemory = 4096
 
 func (s *Server) recentCommit(taskID, fileID string) *metav1.FileEntry {
@@ -438,12 +429,12 @@ func (s *Server) AbortUpload(_ context.Context, req *metav1.AbortUploadRequest) 
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	if err := s.authorize(req, t.GetOwner()); err != nil {
+	guard, err := s.authorize(req, t.GetOwner())
+	if err != nil {
 		return nil, toStatus(err)
 	}
 	defer s.forgetTask(req.GetTaskId())
-	defer s.release(t.GetOwner(), req.GetTaskId())
-	_, err = s.apply(&metav1.Command{Op: &metav1.Command_EndTask{EndTask: &metav1.EndTaskCmd{TaskId: req.GetTaskId()}}})
+	_, err = s.apply(&metav1.Command{Guard: guard, Op: &metav1.Command_EndTask{EndTask: &metav1.EndTaskCmd{TaskId: req.GetTaskId()}}})
 	if err != nil && !errors.Is(err, index.ErrNotFound) {
 		return nil, toStatus(err)
 	}

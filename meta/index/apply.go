@@ -54,6 +54,14 @@ func (ix *Index) applyLocked(cmd *metav1.Command, at *Position) (*metav1.Command
 			return nil, fmt.Errorf("apply: %w: %w", ErrStore, err)
 		}
 	}
+	if err := t.expire(cmd.GetUnixNano()); err != nil {
+		return nil, fmt.Errorf("apply: %w: %w", ErrStore, err)
+	}
+	if g := cmd.GetGuard(); g != nil {
+		if err := t.guard(cmd.GetUnixNano(), g); err != nil {
+			return nil, err
+		}
+	}
 	res, err := t.apply(cmd)
 	if err != nil {
 		return nil, err
@@ -94,6 +102,12 @@ func (t *txn) apply(cmd *metav1.Command) (*metav1.CommandResult, error) {
 		return t.takeTraffic(op.TakeTraffic)
 	case *metav1.Command_RestoreTraffic:
 		return t.restoreTraffic(op.RestoreTraffic)
+	case *metav1.Command_OpenDownload:
+		return t.openDownload(now, op.OpenDownload)
+	case *metav1.Command_CountDownload:
+		return t.countDownload(now, op.CountDownload)
+	case *metav1.Command_SettleReport:
+		return t.settleReport(op.SettleReport)
 	default:
 		return nil, fmt.Errorf("no operation: %w", ErrBadCommand)
 	}
@@ -176,6 +190,9 @@ func (t *txn) createTask(now int64, c *metav1.CreateTaskCmd) (*metav1.CommandRes
 		Id: taskID(seq), Kind: c.Kind, Owner: c.Owner, Path: path, Size: c.Size,
 		Overwrite: c.Overwrite, CreatedUnixNano: now, ExpiresUnixNano: now + c.TtlNanos,
 	}
+	if err := t.reserve(now, task.Owner, task.Id, c.Reservation); err != nil {
+		return nil, fmt.Errorf("create task: %w", err)
+	}
 	if err := t.set(taskKey(seq), task); err != nil {
 		return nil, fmt.Errorf("create task: %w", err)
 	}
@@ -236,11 +253,12 @@ func (t *txn) task(id string) (*metav1.Task, uint64, error) {
 }
 
 func (t *txn) endTask(c *metav1.EndTaskCmd) (*metav1.CommandResult, error) {
-	_, seq, err := t.task(c.GetTaskId())
+	task, seq, err := t.task(c.GetTaskId())
 	if err != nil {
 		return nil, fmt.Errorf("end task: %w", err)
 	}
 	t.del(taskKey(seq))
+	t.releaseReservation(task.Owner, task.Id)
 	return &metav1.CommandResult{}, nil
 }
 
@@ -271,7 +289,13 @@ func (t *txn) commitFile(now int64, c *metav1.CommitFileCmd) (*metav1.CommandRes
 	if err != nil {
 		return nil, fmt.Errorf("commit file %s %s: %w", f.Owner, f.Path, err)
 	}
+	if c.CountTraffic {
+		if err := t.countUpload(f, c.Replicas); err != nil {
+			return nil, fmt.Errorf("commit file %s %s: %w", f.Owner, f.Path, err)
+		}
+	}
 	t.del(taskKey(seq))
+	t.releaseReservation(task.Owner, task.Id)
 	return res, nil
 }
 

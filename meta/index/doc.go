@@ -29,6 +29,7 @@
 //	p/<period, 8 bytes big-endian>    TrafficReport sealed for the period (traffic.go)
 //	c/files, c/slices, c/taskseq      counters, 8 bytes big-endian
 //	c/applied                         Position of the last command applied from a log (position.go)
+//	c/root                            LtHash of every other record but c/applied: the index root (root.go)
 //	c/storage                         marks an index that keeps w/, q/ and o/
 //	m/gen (no g)                      the generation in use; absent means '0'
 //
@@ -41,6 +42,17 @@
 //
 // A name in a directory is a file or a directory, never both: a file cannot
 // be created over a directory or below a file (ErrExists).
+//
+// # Index root
+//
+// Root is a hash of the whole logical state that every replica holding the
+// same state computes alike, and a seal (TakeTrafficCmd with seal) keeps
+// the root of its log position with its report (SealedRoot), which the
+// meta node anchors on chain (DESIGN §4, §5.2). It is an LtHash of every
+// record, kept up to date by each write in the write's own batch, so it
+// costs what the writes cost whatever the size of the index (root.go).
+// Snapshots leave c/root out and Restore recomputes it; an index written
+// before c/root existed gets it once, from a scan, when it is opened.
 //
 // # Bloom filter
 //

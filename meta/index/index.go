@@ -59,10 +59,13 @@ type Index struct {
 	bloomCap uint               // items the filter was sized for
 	bloomN   uint               // items added since it was built
 	applied  Position           // of the last command applied from a log
+	acc      ltHash             // the root's accumulator, as c/root holds it (root.go)
+	eh       hasher             // for acc, under the write lock
 }
 
 // Open opens the index kept in store, clears what an interrupted Restore
-// left behind, and rebuilds the Bloom filter.
+// left behind, computes the index root if the index predates it (root.go),
+// and rebuilds the Bloom filter.
 func Open(store kv.Store, opts Options) (*Index, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -81,6 +84,10 @@ func Open(store kv.Store, opts Options) (*Index, error) {
 		return nil, fmt.Errorf("index: open: %w", err)
 	}
 	if err := ix.loadApplied(); err != nil {
+		return nil, fmt.Errorf("index: open: %w", err)
+	}
+	// An index written before the root was kept gets it here, once.
+	if err := ix.loadRoot(); err != nil {
 		return nil, fmt.Errorf("index: open: %w", err)
 	}
 	if err := ix.rebuildBloom(0); err != nil {

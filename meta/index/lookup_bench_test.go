@@ -17,16 +17,7 @@ import (
 // from its snapshot, which takes about a minute.
 func BenchmarkLookupMillion(b *testing.B) {
 	const files = 1_000_000
-	src := newIndex(b, kv.NewMem())
-	mustApply(b, src, registerCmd(1000, "n1"))
-	for i := range files {
-		put(b, src, 1000, content("alice", lookupPath(i), fmt.Sprintf("slice %d", i)))
-	}
-	state := snapshot(b, src)
-	ix := newIndex(b, openPebble(b, b.TempDir()))
-	if err := ix.Restore(bytes.NewReader(state)); err != nil {
-		b.Fatal(err)
-	}
+	ix := filesOnPebble(b, files)
 	for _, present := range []bool{true, false} {
 		b.Run(fmt.Sprintf("present=%v", present), func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(1, 2))
@@ -51,3 +42,20 @@ func BenchmarkLookupMillion(b *testing.B) {
 }
 
 func lookupPath(i int) string { return fmt.Sprintf("/bench/%03d/%d", i%1000, i) }
+
+// filesOnPebble returns an index of n files at lookupPath(0…n-1) on Pebble,
+// one slice each: built in memory and restored from its snapshot.
+func filesOnPebble(b *testing.B, n int) *Index {
+	b.Helper()
+	src := newIndex(b, kv.NewMem())
+	mustApply(b, src, registerCmd(1000, "n1"))
+	for i := range n {
+		put(b, src, 1000, content("alice", lookupPath(i), fmt.Sprintf("slice %d", i)))
+	}
+	state := snapshot(b, src)
+	ix := newIndex(b, openPebble(b, b.TempDir()))
+	if err := ix.Restore(bytes.NewReader(state)); err != nil {
+		b.Fatal(err)
+	}
+	return ix
+}

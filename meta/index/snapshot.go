@@ -37,10 +37,11 @@ const (
 var ErrBadSnapshot = errors.New("bad index snapshot")
 
 // Snapshot writes the whole state, as it is when Snapshot is called, to w.
-// Two indexes with the same state write the same bytes. If the store is a
-// kv.Snapshotter, Apply and Restore wait only while a view of the store is
-// opened, not while it is scanned and written: the root is taken every
-// period over the whole index, and a slow w must not stall writes.
+// Two indexes with the same state write the same bytes; the index root's
+// accumulator (root.go) is left out, as Restore computes it. If the store
+// is a kv.Snapshotter, Apply and Restore wait only while a view of the
+// store is opened, not while it is scanned and written: a snapshot covers
+// the whole index, and a slow w must not stall writes.
 // Otherwise they wait until Snapshot is done.
 func (ix *Index) Snapshot(w io.Writer) error {
 	v, err := ix.View()
@@ -125,6 +126,9 @@ func writeSnapshot(w io.Writer, r kv.Reader, g byte) error {
 	var n uint64
 	var hdr [8]byte
 	err := scanGen(r, g, nil, func(k, v []byte) error {
+		if string(k) == keyRoot { // derived from the records: Restore computes it
+			return nil
+		}
 		binary.BigEndian.PutUint32(hdr[:4], uint32(len(k)))
 		binary.BigEndian.PutUint32(hdr[4:], uint32(len(v)))
 		n++
@@ -164,7 +168,8 @@ func (ix *Index) Restore(r io.Reader) error {
 	if err := ix.clearGen(next); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	if err := ix.load(r, next); err != nil {
+	acc, err := ix.load(r, next)
+	if err != nil {
 		_ = ix.clearGen(next) // else Open clears it
 		return fmt.Errorf("restore: %w", err)
 	}
@@ -176,6 +181,7 @@ func (ix *Index) Restore(r io.Reader) error {
 	}
 	old := ix.gen
 	ix.gen = next
+	ix.acc = acc
 	_ = ix.clearGen(old) // garbage only now; Open clears what is left
 	if err := ix.loadApplied(); err != nil {
 		return fmt.Errorf("restore: %w", err)
@@ -186,15 +192,17 @@ func (ix *Index) Restore(r io.Reader) error {
 	return nil
 }
 
-// load copies a snapshot's records into generation g, checking each.
-func (ix *Index) load(r io.Reader, g byte) error {
+// load copies a snapshot's records into generation g, checking each, with
+// the index root they add up to (root.go), which it returns.
+func (ix *Index) load(r io.Reader, g byte) (ltHash, error) {
+	var acc ltHash
 	sr := snapReader{r: r, h: sha256.New()}
 	magic, err := sr.read(len(snapshotMagic))
 	if err != nil {
-		return err
+		return acc, err
 	}
 	if string(magic) != snapshotMagic {
-		return fmt.Errorf("%w: not an index snapshot", ErrBadSnapshot)
+		return acc, fmt.Errorf("%w: not an index snapshot", ErrBadSnapshot)
 	}
 	var b kv.Batch
 	var prev []byte
@@ -202,31 +210,33 @@ func (ix *Index) load(r io.Reader, g byte) error {
 	for {
 		k, v, err := sr.record()
 		if err != nil {
-			return err
+			return acc, err
 		}
 		if k == nil {
 			break
 		}
 		if prev != nil && bytes.Compare(prev, k) >= 0 {
-			return fmt.Errorf("%w: record %d: keys out of order", ErrBadSnapshot, n)
+			return acc, fmt.Errorf("%w: record %d: keys out of order", ErrBadSnapshot, n)
 		}
 		if err := checkRecord(k, v); err != nil {
-			return fmt.Errorf("%w: record %d: %w", ErrBadSnapshot, n, err)
+			return acc, fmt.Errorf("%w: record %d: %w", ErrBadSnapshot, n, err)
 		}
 		prev = k
 		n++
+		acc.addRecord(&ix.eh, k, v) // the caller holds the write lock
 		b.Set(phys(g, k), v)
 		if b.Len() >= writeChunk {
 			if err := ix.store.Write(&b, false); err != nil {
-				return err
+				return acc, err
 			}
 			b = kv.Batch{}
 		}
 	}
 	if err := sr.trailer(n); err != nil {
-		return err
+		return acc, err
 	}
-	return ix.store.Write(&b, false) // the generation switch after it syncs
+	acc.write(&b, g)
+	return acc, ix.store.Write(&b, false) // the generation switch after it syncs
 }
 
 // snapReader reads a snapshot and hashes what it reads.
@@ -297,6 +307,8 @@ func (s *snapReader) trailer(n uint64) error {
 func checkRecord(k, v []byte) error {
 	var m proto.Message
 	switch {
+	case isSoftKey(k):
+		return checkSoftRecord(k, v)
 	case bytes.HasPrefix(k, []byte(prefixFile)):
 		m = new(metav1.FileEntry)
 	case bytes.HasPrefix(k, []byte(prefixSlice)):
@@ -346,17 +358,4 @@ func checkVolumeRecord(id, v []byte) error {
 		return fmt.Errorf("traffic counter %q: value %x", clip(string(id)), v)
 	}
 	return nil
-}
-
-// Root is the SHA-256 of the index's snapshot. The snapshot is a function
-// of the logical state alone, so every replica that applied the same
-// commands has the same root: the meta node anchors it on chain, where a
-// later tampering with the index shows (DESIGN §4, x/sds). Like Snapshot,
-// it holds writes off only while it opens a view of a kv.Snapshotter.
-func (ix *Index) Root() ([]byte, error) {
-	h := sha256.New()
-	if err := ix.Snapshot(h); err != nil {
-		return nil, fmt.Errorf("index root: %w", err)
-	}
-	return h.Sum(nil), nil
 }

@@ -102,7 +102,9 @@ func (t *txn) takeTraffic(c *metav1.TakeTrafficCmd) (*metav1.CommandResult, erro
 const keptSeals = 16
 
 // seal adds the storage at this position to r (DESIGN §7: storage fees
-// follow the replicas held at the period's end) and keeps r as the
+// follow the replicas held at the period's end) and the index root of the
+// same state (issue 7: the anchor is taken at the report's log position,
+// so every replica computes the same root; root.go), and keeps r as the
 // period's report, dropping seals keptSeals periods old.
 func (t *txn) seal(c *metav1.TakeTrafficCmd, inactive map[string]bool, r *metav1.TrafficReport) error {
 	held, err := t.ix.volumes(prefixHeldNode)
@@ -125,7 +127,11 @@ func (t *txn) seal(c *metav1.TakeTrafficCmd, inactive map[string]bool, r *metav1
 	if len(kept) > 0 {
 		r.StoredNodes, r.StoredUsers = volumesProto(kept), volumesProto(stored)
 	}
+	r.IndexRoot = t.sealRoot()
 	if err := t.set(sealKey(c.GetPeriod()), r); err != nil {
+		return err
+	}
+	if err := t.addReporting(r.GetUsers()); err != nil {
 		return err
 	}
 	if p := c.GetPeriod(); p >= keptSeals {
@@ -133,7 +139,11 @@ func (t *txn) seal(c *metav1.TakeTrafficCmd, inactive map[string]bool, r *metav1
 			if binary.BigEndian.Uint64(k[len(prefixSeal):]) > p-keptSeals {
 				return errStop
 			}
-			t.del(bytes.Clone(k))
+			k = bytes.Clone(k)
+			if err := t.unreport(k, false); err != nil { // forgotten: it will not be charged
+				return err
+			}
+			t.del(k)
 			return nil
 		})
 	}
@@ -193,6 +203,9 @@ func (t *txn) restoreTraffic(c *metav1.RestoreTrafficCmd) (*metav1.CommandResult
 		}
 	}
 	if c.GetUnseal() {
+		if err := t.unreport(sealKey(c.GetPeriod()), false); err != nil {
+			return nil, fmt.Errorf("restore traffic: %w", err)
+		}
 		t.del(sealKey(c.GetPeriod()))
 	}
 	return &metav1.CommandResult{}, nil

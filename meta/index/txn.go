@@ -18,10 +18,13 @@ type txn struct {
 	ix      *Index
 	pending map[string]*kv.Op // logical key → last write
 	order   []string
-	added   [][]byte // file and slice keys for the Bloom filter
+	added   [][]byte                  // file and slice keys for the Bloom filter
+	seen    map[string]committedValue // what get read from the store, for the root (root.go)
 }
 
-func (ix *Index) begin() *txn { return &txn{ix: ix, pending: make(map[string]*kv.Op)} }
+func (ix *Index) begin() *txn {
+	return &txn{ix: ix, pending: make(map[string]*kv.Op), seen: make(map[string]committedValue)}
+}
 
 var marshal = proto.MarshalOptions{Deterministic: true}
 
@@ -58,7 +61,9 @@ func (t *txn) get(key []byte, bloom bool) ([]byte, error) {
 	if bloom && !t.ix.mayHave(key) {
 		return nil, kv.ErrNotFound
 	}
-	return t.ix.get(key)
+	v, err := t.ix.get(key)
+	t.saw(key, v, err)
+	return v, err
 }
 
 // getMsg decodes key into m and reports whether it was there.
@@ -102,20 +107,28 @@ func (t *txn) addCounter(key string, delta int64) error {
 	return nil
 }
 
-// commit writes everything in one batch, synced if sync, and feeds the
-// Bloom filter.
+// commit writes everything in one batch, synced if sync, with the index
+// root the writes leave (root.go), and feeds the Bloom filter.
 func (t *txn) commit(sync bool) error {
+	acc, err := t.rootAfter()
+	if err != nil {
+		return err
+	}
 	var b kv.Batch
 	for _, k := range t.order {
 		op := t.pending[k]
 		op.Key = phys(t.ix.gen, op.Key)
 		b.Ops = append(b.Ops, *op)
 	}
+	if acc != t.ix.acc {
+		acc.write(&b, t.ix.gen)
+	}
 	if b.Len() > 0 {
 		if err := t.ix.store.Write(&b, sync); err != nil {
 			return err
 		}
 	}
+	t.ix.acc = acc
 	t.ix.addBloom(t.added)
 	return nil
 }

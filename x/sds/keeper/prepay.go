@@ -1,8 +1,9 @@
 package keeper
 
 import (
+	"github.com/stratos-net/stratos/x/sds/fee"
+
 	"context"
-	"math/big"
 
 	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
@@ -77,14 +78,10 @@ func (k Keeper) checkPrepay(ctx context.Context, amount sdk.Coins) (sdk.Coin, er
 	return coin, nil
 }
 
-// gib is 2^30 bytes, the unit of traffic_price.
-var gib = math.NewIntFromBigInt(new(big.Int).Lsh(big.NewInt(1), 30))
-
 // TrafficFee is ceil(bytes × price / 2^30) in ustos. Both factors are below
 // 2^64, so the product fits in math.Int's 256 bits for every input.
 func TrafficFee(bytes, price uint64) math.Int {
-	prod := math.NewIntFromUint64(bytes).Mul(math.NewIntFromUint64(price))
-	return prod.Add(gib).SubRaw(1).Quo(gib)
+	return math.NewIntFromBigInt(fee.Traffic(bytes, price))
 }
 
 // ChargeTraffic charges user for bytes of audited traffic at traffic_price,

@@ -1,6 +1,8 @@
 package keeper
 
 import (
+	"github.com/stratos-net/stratos/x/sds/fee"
+
 	"context"
 	"strconv"
 
@@ -13,16 +15,12 @@ import (
 	"github.com/stratos-net/stratos/x/sds/types"
 )
 
-// storageDivisor is the unit of storage_price: a GiB for 30 days.
-var storageDivisor = gib.Mul(math.NewIntFromUint64(types.StoragePeriodSeconds))
-
 // StorageFee is ceil(bytes × price × seconds / (2^30 × 2,592,000)) in ustos:
 // price per GiB per 30 days, pro rata for seconds. The three factors are
 // below 2^64, so the product (< 2^192) fits math.Int's 256 bits for every
 // input, and nothing is rounded before the one division.
 func StorageFee(bytes, price, seconds uint64) math.Int {
-	prod := math.NewIntFromUint64(bytes).Mul(math.NewIntFromUint64(price)).Mul(math.NewIntFromUint64(seconds))
-	return prod.Add(storageDivisor).SubRaw(1).Quo(storageDivisor)
+	return math.NewIntFromBigInt(fee.Storage(bytes, price, seconds))
 }
 
 // ChargeStorage charges user for keeping bytes (counting every replica) for

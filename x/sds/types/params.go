@@ -1,6 +1,8 @@
 package types
 
 import (
+	"github.com/stratos-net/stratos/x/sds/fee"
+
 	"fmt"
 
 	errorsmod "cosmossdk.io/errors"
@@ -19,7 +21,7 @@ const DefaultTrafficPrice uint64 = 1000
 const DefaultStoragePrice uint64 = 4000
 
 // StoragePeriodSeconds is the time storage_price pays for: 30 days.
-const StoragePeriodSeconds uint64 = 30 * 24 * 3600
+const StoragePeriodSeconds uint64 = fee.StoragePeriodSeconds
 
 // DefaultParams returns the default x/sds parameters.
 func DefaultParams() Params {

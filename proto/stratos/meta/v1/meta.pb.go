@@ -489,6 +489,10 @@ func (x *Task) GetExpiresUnixNano() int64 {
 type Command struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	UnixNano int64                  `protobuf:"varint,1,opt,name=unix_nano,json=unixNano,proto3" json:"unix_nano,omitempty"` // the leader's clock when it proposed the command
+	// guard, when set, is the signed request this command carries out: the
+	// index refuses a request it has seen before, so a captured request
+	// cannot be sent again on any meta node.
+	Guard *RequestGuard `protobuf:"bytes,2,opt,name=guard,proto3" json:"guard,omitempty"`
 	// Types that are valid to be assigned to Op:
 	//
 	//	*Command_RegisterNode
@@ -501,6 +505,9 @@ type Command struct {
 	//	*Command_AddTraffic
 	//	*Command_TakeTraffic
 	//	*Command_RestoreTraffic
+	//	*Command_OpenDownload
+	//	*Command_CountDownload
+	//	*Command_SettleReport
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -541,6 +548,13 @@ func (x *Command) GetUnixNano() int64 {
 		return x.UnixNano
 	}
 	return 0
+}
+
+func (x *Command) GetGuard() *RequestGuard {
+	if x != nil {
+		return x.Guard
+	}
+	return nil
 }
 
 func (x *Command) GetOp() isCommand_Op {
@@ -640,6 +654,33 @@ func (x *Command) GetRestoreTraffic() *RestoreTrafficCmd {
 	return nil
 }
 
+func (x *Command) GetOpenDownload() *OpenDownloadCmd {
+	if x != nil {
+		if x, ok := x.Op.(*Command_OpenDownload); ok {
+			return x.OpenDownload
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetCountDownload() *CountDownloadCmd {
+	if x != nil {
+		if x, ok := x.Op.(*Command_CountDownload); ok {
+			return x.CountDownload
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetSettleReport() *SettleReportCmd {
+	if x != nil {
+		if x, ok := x.Op.(*Command_SettleReport); ok {
+			return x.SettleReport
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -684,6 +725,18 @@ type Command_RestoreTraffic struct {
 	RestoreTraffic *RestoreTrafficCmd `protobuf:"bytes,19,opt,name=restore_traffic,json=restoreTraffic,proto3,oneof"`
 }
 
+type Command_OpenDownload struct {
+	OpenDownload *OpenDownloadCmd `protobuf:"bytes,20,opt,name=open_download,json=openDownload,proto3,oneof"`
+}
+
+type Command_CountDownload struct {
+	CountDownload *CountDownloadCmd `protobuf:"bytes,21,opt,name=count_download,json=countDownload,proto3,oneof"`
+}
+
+type Command_SettleReport struct {
+	SettleReport *SettleReportCmd `protobuf:"bytes,22,opt,name=settle_report,json=settleReport,proto3,oneof"`
+}
+
 func (*Command_RegisterNode) isCommand_Op() {}
 
 func (*Command_CreateTask) isCommand_Op() {}
@@ -704,6 +757,490 @@ func (*Command_TakeTraffic) isCommand_Op() {}
 
 func (*Command_RestoreTraffic) isCommand_Op() {}
 
+func (*Command_OpenDownload) isCommand_Op() {}
+
+func (*Command_CountDownload) isCommand_Op() {}
+
+func (*Command_SettleReport) isCommand_Op() {}
+
+// RequestGuard names a signed request once: its account and the SHA-256 of
+// its signature, remembered until the signature is too old to verify.
+type RequestGuard struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Account       string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	Digest        []byte                 `protobuf:"bytes,2,opt,name=digest,proto3" json:"digest,omitempty"` // 32 bytes
+	UntilUnixNano int64                  `protobuf:"varint,3,opt,name=until_unix_nano,json=untilUnixNano,proto3" json:"until_unix_nano,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestGuard) Reset() {
+	*x = RequestGuard{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestGuard) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestGuard) ProtoMessage() {}
+
+func (x *RequestGuard) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestGuard.ProtoReflect.Descriptor instead.
+func (*RequestGuard) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *RequestGuard) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *RequestGuard) GetDigest() []byte {
+	if x != nil {
+		return x.Digest
+	}
+	return nil
+}
+
+func (x *RequestGuard) GetUntilUnixNano() int64 {
+	if x != nil {
+		return x.UntilUnixNano
+	}
+	return 0
+}
+
+// Reservation holds the traffic a task may cause against its owner's
+// prepay. The index checks that the prepay covers it, on top of every
+// other claim on it, and takes it in the same step, so parallel requests
+// cannot both pass the check and overspend. The prepaid balance and the
+// prices are what the leader read from the chain.
+type Reservation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Bytes         uint64                 `protobuf:"varint,1,opt,name=bytes,proto3" json:"bytes,omitempty"`                                        // traffic the task may cause
+	Stored        uint64                 `protobuf:"varint,2,opt,name=stored,proto3" json:"stored,omitempty"`                                      // bytes the owner keeps on top, replicas counted
+	Prepaid       uint64                 `protobuf:"varint,3,opt,name=prepaid,proto3" json:"prepaid,omitempty"`                                    // ustos prepaid on chain
+	TrafficPrice  uint64                 `protobuf:"varint,4,opt,name=traffic_price,json=trafficPrice,proto3" json:"traffic_price,omitempty"`      // ustos per GiB of traffic
+	StoragePrice  uint64                 `protobuf:"varint,5,opt,name=storage_price,json=storagePrice,proto3" json:"storage_price,omitempty"`      // ustos per GiB per 30 days
+	PeriodSeconds uint64                 `protobuf:"varint,6,opt,name=period_seconds,json=periodSeconds,proto3" json:"period_seconds,omitempty"`   // of a ledger period: the storage paid ahead
+	UntilUnixNano int64                  `protobuf:"varint,7,opt,name=until_unix_nano,json=untilUnixNano,proto3" json:"until_unix_nano,omitempty"` // when it lapses if the task never ends
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Reservation) Reset() {
+	*x = Reservation{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Reservation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Reservation) ProtoMessage() {}
+
+func (x *Reservation) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Reservation.ProtoReflect.Descriptor instead.
+func (*Reservation) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Reservation) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *Reservation) GetStored() uint64 {
+	if x != nil {
+		return x.Stored
+	}
+	return 0
+}
+
+func (x *Reservation) GetPrepaid() uint64 {
+	if x != nil {
+		return x.Prepaid
+	}
+	return 0
+}
+
+func (x *Reservation) GetTrafficPrice() uint64 {
+	if x != nil {
+		return x.TrafficPrice
+	}
+	return 0
+}
+
+func (x *Reservation) GetStoragePrice() uint64 {
+	if x != nil {
+		return x.StoragePrice
+	}
+	return 0
+}
+
+func (x *Reservation) GetPeriodSeconds() uint64 {
+	if x != nil {
+		return x.PeriodSeconds
+	}
+	return 0
+}
+
+func (x *Reservation) GetUntilUnixNano() int64 {
+	if x != nil {
+		return x.UntilUnixNano
+	}
+	return 0
+}
+
+// OpenDownloadCmd opens a download task: the holder each slice is assigned
+// to (whitepaper §3.2.2 condition 3), and the reservation of its traffic.
+// The task's ID is the index's.
+type OpenDownloadCmd struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Owner           string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Slices          []*DownloadSlice       `protobuf:"bytes,2,rep,name=slices,proto3" json:"slices,omitempty"`
+	ExpiresUnixNano int64                  `protobuf:"varint,3,opt,name=expires_unix_nano,json=expiresUnixNano,proto3" json:"expires_unix_nano,omitempty"`
+	Reservation     *Reservation           `protobuf:"bytes,4,opt,name=reservation,proto3" json:"reservation,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *OpenDownloadCmd) Reset() {
+	*x = OpenDownloadCmd{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenDownloadCmd) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenDownloadCmd) ProtoMessage() {}
+
+func (x *OpenDownloadCmd) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenDownloadCmd.ProtoReflect.Descriptor instead.
+func (*OpenDownloadCmd) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *OpenDownloadCmd) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *OpenDownloadCmd) GetSlices() []*DownloadSlice {
+	if x != nil {
+		return x.Slices
+	}
+	return nil
+}
+
+func (x *OpenDownloadCmd) GetExpiresUnixNano() int64 {
+	if x != nil {
+		return x.ExpiresUnixNano
+	}
+	return 0
+}
+
+func (x *OpenDownloadCmd) GetReservation() *Reservation {
+	if x != nil {
+		return x.Reservation
+	}
+	return nil
+}
+
+type DownloadSlice struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SliceId       string                 `protobuf:"bytes,1,opt,name=slice_id,json=sliceId,proto3" json:"slice_id,omitempty"`
+	NodeId        string                 `protobuf:"bytes,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"` // the assigned holder
+	Size          uint64                 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	Counted       bool                   `protobuf:"varint,4,opt,name=counted,proto3" json:"counted,omitempty"` // its traffic is in the ledger
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DownloadSlice) Reset() {
+	*x = DownloadSlice{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DownloadSlice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DownloadSlice) ProtoMessage() {}
+
+func (x *DownloadSlice) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DownloadSlice.ProtoReflect.Descriptor instead.
+func (*DownloadSlice) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *DownloadSlice) GetSliceId() string {
+	if x != nil {
+		return x.SliceId
+	}
+	return ""
+}
+
+func (x *DownloadSlice) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *DownloadSlice) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *DownloadSlice) GetCounted() bool {
+	if x != nil {
+		return x.Counted
+	}
+	return false
+}
+
+// DownloadTask is a download task as the index keeps it.
+type DownloadTask struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Id              string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Owner           string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
+	Slices          []*DownloadSlice       `protobuf:"bytes,3,rep,name=slices,proto3" json:"slices,omitempty"`
+	ExpiresUnixNano int64                  `protobuf:"varint,4,opt,name=expires_unix_nano,json=expiresUnixNano,proto3" json:"expires_unix_nano,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *DownloadTask) Reset() {
+	*x = DownloadTask{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DownloadTask) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DownloadTask) ProtoMessage() {}
+
+func (x *DownloadTask) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DownloadTask.ProtoReflect.Descriptor instead.
+func (*DownloadTask) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *DownloadTask) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DownloadTask) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *DownloadTask) GetSlices() []*DownloadSlice {
+	if x != nil {
+		return x.Slices
+	}
+	return nil
+}
+
+func (x *DownloadTask) GetExpiresUnixNano() int64 {
+	if x != nil {
+		return x.ExpiresUnixNano
+	}
+	return 0
+}
+
+// CountDownloadCmd counts the traffic of a download, from receipts whose
+// signatures the leader verified: each slice once, for its assigned
+// holder, for at most its size. It ends the task's reservation.
+type CountDownloadCmd struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	TaskId string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Owner  string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
+	// What each receipt proved: the slice, the holder, the bytes (size).
+	Served        []*DownloadSlice `protobuf:"bytes,3,rep,name=served,proto3" json:"served,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountDownloadCmd) Reset() {
+	*x = CountDownloadCmd{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountDownloadCmd) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountDownloadCmd) ProtoMessage() {}
+
+func (x *CountDownloadCmd) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountDownloadCmd.ProtoReflect.Descriptor instead.
+func (*CountDownloadCmd) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CountDownloadCmd) GetTaskId() string {
+	if x != nil {
+		return x.TaskId
+	}
+	return ""
+}
+
+func (x *CountDownloadCmd) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *CountDownloadCmd) GetServed() []*DownloadSlice {
+	if x != nil {
+		return x.Served
+	}
+	return nil
+}
+
+// SettleReportCmd records that the chain took the sealed report of a
+// period: its users' traffic no longer weighs on their prepay here, since
+// the chain has charged it.
+type SettleReportCmd struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Period        uint64                 `protobuf:"varint,1,opt,name=period,proto3" json:"period,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SettleReportCmd) Reset() {
+	*x = SettleReportCmd{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SettleReportCmd) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SettleReportCmd) ProtoMessage() {}
+
+func (x *SettleReportCmd) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SettleReportCmd.ProtoReflect.Descriptor instead.
+func (*SettleReportCmd) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *SettleReportCmd) GetPeriod() uint64 {
+	if x != nil {
+		return x.Period
+	}
+	return 0
+}
+
 // CommandBatch is what one entry of the replicated log carries: many small
 // commands share an entry, so the audit trail of every transfer survives a
 // leader change without a consensus round per slice (DESIGN §5.1).
@@ -716,7 +1253,7 @@ type CommandBatch struct {
 
 func (x *CommandBatch) Reset() {
 	*x = CommandBatch{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[6]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -728,7 +1265,7 @@ func (x *CommandBatch) String() string {
 func (*CommandBatch) ProtoMessage() {}
 
 func (x *CommandBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[6]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -741,7 +1278,7 @@ func (x *CommandBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandBatch.ProtoReflect.Descriptor instead.
 func (*CommandBatch) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{6}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CommandBatch) GetCommands() []*Command {
@@ -760,7 +1297,7 @@ type RegisterNodeCmd struct {
 
 func (x *RegisterNodeCmd) Reset() {
 	*x = RegisterNodeCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[7]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -772,7 +1309,7 @@ func (x *RegisterNodeCmd) String() string {
 func (*RegisterNodeCmd) ProtoMessage() {}
 
 func (x *RegisterNodeCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[7]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -785,7 +1322,7 @@ func (x *RegisterNodeCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterNodeCmd.ProtoReflect.Descriptor instead.
 func (*RegisterNodeCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{7}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RegisterNodeCmd) GetNode() *NodeRecord {
@@ -803,13 +1340,14 @@ type CreateTaskCmd struct {
 	Size          uint64                 `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
 	Overwrite     bool                   `protobuf:"varint,5,opt,name=overwrite,proto3" json:"overwrite,omitempty"`
 	TtlNanos      int64                  `protobuf:"varint,6,opt,name=ttl_nanos,json=ttlNanos,proto3" json:"ttl_nanos,omitempty"`
+	Reservation   *Reservation           `protobuf:"bytes,7,opt,name=reservation,proto3" json:"reservation,omitempty"` // of an upload: the traffic of every replica
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateTaskCmd) Reset() {
 	*x = CreateTaskCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[8]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -821,7 +1359,7 @@ func (x *CreateTaskCmd) String() string {
 func (*CreateTaskCmd) ProtoMessage() {}
 
 func (x *CreateTaskCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[8]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -834,7 +1372,7 @@ func (x *CreateTaskCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTaskCmd.ProtoReflect.Descriptor instead.
 func (*CreateTaskCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{8}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CreateTaskCmd) GetKind() TaskKind {
@@ -879,19 +1417,30 @@ func (x *CreateTaskCmd) GetTtlNanos() int64 {
 	return 0
 }
 
+func (x *CreateTaskCmd) GetReservation() *Reservation {
+	if x != nil {
+		return x.Reservation
+	}
+	return nil
+}
+
 type CommitFileCmd struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	TaskId string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
 	File   *FileEntry             `protobuf:"bytes,2,opt,name=file,proto3" json:"file,omitempty"`
 	// replicas[i] are the node IDs holding file.slices[i], already verified.
-	Replicas      []*ReplicaSet `protobuf:"bytes,3,rep,name=replicas,proto3" json:"replicas,omitempty"`
+	Replicas []*ReplicaSet `protobuf:"bytes,3,rep,name=replicas,proto3" json:"replicas,omitempty"`
+	// count_traffic counts each replica as traffic of its holder for the
+	// owner (DESIGN §7: a receipt the node signed inside a request the owner
+	// signed), in the same step as the commit.
+	CountTraffic  bool `protobuf:"varint,4,opt,name=count_traffic,json=countTraffic,proto3" json:"count_traffic,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CommitFileCmd) Reset() {
 	*x = CommitFileCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[9]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -903,7 +1452,7 @@ func (x *CommitFileCmd) String() string {
 func (*CommitFileCmd) ProtoMessage() {}
 
 func (x *CommitFileCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[9]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -916,7 +1465,7 @@ func (x *CommitFileCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitFileCmd.ProtoReflect.Descriptor instead.
 func (*CommitFileCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{9}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CommitFileCmd) GetTaskId() string {
@@ -940,6 +1489,13 @@ func (x *CommitFileCmd) GetReplicas() []*ReplicaSet {
 	return nil
 }
 
+func (x *CommitFileCmd) GetCountTraffic() bool {
+	if x != nil {
+		return x.CountTraffic
+	}
+	return false
+}
+
 type ReplicaSet struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	NodeIds       []string               `protobuf:"bytes,1,rep,name=node_ids,json=nodeIds,proto3" json:"node_ids,omitempty"`
@@ -949,7 +1505,7 @@ type ReplicaSet struct {
 
 func (x *ReplicaSet) Reset() {
 	*x = ReplicaSet{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[10]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -961,7 +1517,7 @@ func (x *ReplicaSet) String() string {
 func (*ReplicaSet) ProtoMessage() {}
 
 func (x *ReplicaSet) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[10]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -974,7 +1530,7 @@ func (x *ReplicaSet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaSet.ProtoReflect.Descriptor instead.
 func (*ReplicaSet) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{10}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ReplicaSet) GetNodeIds() []string {
@@ -993,7 +1549,7 @@ type EndTaskCmd struct {
 
 func (x *EndTaskCmd) Reset() {
 	*x = EndTaskCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[11]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1005,7 +1561,7 @@ func (x *EndTaskCmd) String() string {
 func (*EndTaskCmd) ProtoMessage() {}
 
 func (x *EndTaskCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[11]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1018,7 +1574,7 @@ func (x *EndTaskCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndTaskCmd.ProtoReflect.Descriptor instead.
 func (*EndTaskCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{11}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *EndTaskCmd) GetTaskId() string {
@@ -1038,7 +1594,7 @@ type DeleteFileCmd struct {
 
 func (x *DeleteFileCmd) Reset() {
 	*x = DeleteFileCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[12]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1050,7 +1606,7 @@ func (x *DeleteFileCmd) String() string {
 func (*DeleteFileCmd) ProtoMessage() {}
 
 func (x *DeleteFileCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[12]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1063,7 +1619,7 @@ func (x *DeleteFileCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteFileCmd.ProtoReflect.Descriptor instead.
 func (*DeleteFileCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{12}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DeleteFileCmd) GetOwner() string {
@@ -1090,7 +1646,7 @@ type AddReplicasCmd struct {
 
 func (x *AddReplicasCmd) Reset() {
 	*x = AddReplicasCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[13]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1102,7 +1658,7 @@ func (x *AddReplicasCmd) String() string {
 func (*AddReplicasCmd) ProtoMessage() {}
 
 func (x *AddReplicasCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[13]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1115,7 +1671,7 @@ func (x *AddReplicasCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddReplicasCmd.ProtoReflect.Descriptor instead.
 func (*AddReplicasCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{13}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AddReplicasCmd) GetSliceId() string {
@@ -1142,7 +1698,7 @@ type RemoveReplicasCmd struct {
 
 func (x *RemoveReplicasCmd) Reset() {
 	*x = RemoveReplicasCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1154,7 +1710,7 @@ func (x *RemoveReplicasCmd) String() string {
 func (*RemoveReplicasCmd) ProtoMessage() {}
 
 func (x *RemoveReplicasCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1167,7 +1723,7 @@ func (x *RemoveReplicasCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveReplicasCmd.ProtoReflect.Descriptor instead.
 func (*RemoveReplicasCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{14}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RemoveReplicasCmd) GetSliceId() string {
@@ -1197,7 +1753,7 @@ type TrafficEntry struct {
 
 func (x *TrafficEntry) Reset() {
 	*x = TrafficEntry{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1209,7 +1765,7 @@ func (x *TrafficEntry) String() string {
 func (*TrafficEntry) ProtoMessage() {}
 
 func (x *TrafficEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1222,7 +1778,7 @@ func (x *TrafficEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficEntry.ProtoReflect.Descriptor instead.
 func (*TrafficEntry) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{15}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *TrafficEntry) GetNodeId() string {
@@ -1258,7 +1814,7 @@ type AddTrafficCmd struct {
 
 func (x *AddTrafficCmd) Reset() {
 	*x = AddTrafficCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1270,7 +1826,7 @@ func (x *AddTrafficCmd) String() string {
 func (*AddTrafficCmd) ProtoMessage() {}
 
 func (x *AddTrafficCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1283,7 +1839,7 @@ func (x *AddTrafficCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddTrafficCmd.ProtoReflect.Descriptor instead.
 func (*AddTrafficCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{16}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AddTrafficCmd) GetEntries() []*TrafficEntry {
@@ -1314,7 +1870,7 @@ type TakeTrafficCmd struct {
 
 func (x *TakeTrafficCmd) Reset() {
 	*x = TakeTrafficCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1326,7 +1882,7 @@ func (x *TakeTrafficCmd) String() string {
 func (*TakeTrafficCmd) ProtoMessage() {}
 
 func (x *TakeTrafficCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1339,7 +1895,7 @@ func (x *TakeTrafficCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TakeTrafficCmd.ProtoReflect.Descriptor instead.
 func (*TakeTrafficCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{17}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *TakeTrafficCmd) GetTopN() uint32 {
@@ -1384,7 +1940,7 @@ type RestoreTrafficCmd struct {
 
 func (x *RestoreTrafficCmd) Reset() {
 	*x = RestoreTrafficCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1396,7 +1952,7 @@ func (x *RestoreTrafficCmd) String() string {
 func (*RestoreTrafficCmd) ProtoMessage() {}
 
 func (x *RestoreTrafficCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1409,7 +1965,7 @@ func (x *RestoreTrafficCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreTrafficCmd.ProtoReflect.Descriptor instead.
 func (*RestoreTrafficCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{18}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RestoreTrafficCmd) GetReport() *TrafficReport {
@@ -1444,7 +2000,7 @@ type TrafficVolume struct {
 
 func (x *TrafficVolume) Reset() {
 	*x = TrafficVolume{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1456,7 +2012,7 @@ func (x *TrafficVolume) String() string {
 func (*TrafficVolume) ProtoMessage() {}
 
 func (x *TrafficVolume) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1469,7 +2025,7 @@ func (x *TrafficVolume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficVolume.ProtoReflect.Descriptor instead.
 func (*TrafficVolume) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{19}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *TrafficVolume) GetId() string {
@@ -1491,15 +2047,22 @@ type TrafficReport struct {
 	Nodes []*TrafficVolume       `protobuf:"bytes,1,rep,name=nodes,proto3" json:"nodes,omitempty"` // most traffic first; ties: smaller ID first
 	Users []*TrafficVolume       `protobuf:"bytes,2,rep,name=users,proto3" json:"users,omitempty"` // by address
 	// A sealed report also carries the storage at its log position.
-	StoredNodes   []*TrafficVolume `protobuf:"bytes,3,rep,name=stored_nodes,json=storedNodes,proto3" json:"stored_nodes,omitempty"` // most held first
-	StoredUsers   []*TrafficVolume `protobuf:"bytes,4,rep,name=stored_users,json=storedUsers,proto3" json:"stored_users,omitempty"` // by address
+	StoredNodes []*TrafficVolume `protobuf:"bytes,3,rep,name=stored_nodes,json=storedNodes,proto3" json:"stored_nodes,omitempty"` // most held first
+	StoredUsers []*TrafficVolume `protobuf:"bytes,4,rep,name=stored_users,json=storedUsers,proto3" json:"stored_users,omitempty"` // by address
+	// settled: the chain took it (SettleReportCmd); only in the index.
+	Settled bool `protobuf:"varint,5,opt,name=settled,proto3" json:"settled,omitempty"`
+	// index_root: in a sealed report, the index root (SHA-256 of the LtHash
+	// of every record, meta/index/root.go) of the state the report was built
+	// from, at the seal's log position; the meta node anchors it on chain
+	// (x/sds). Not part of what the authorities sign for x/pot.
+	IndexRoot     []byte `protobuf:"bytes,6,opt,name=index_root,json=indexRoot,proto3" json:"index_root,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TrafficReport) Reset() {
 	*x = TrafficReport{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1511,7 +2074,7 @@ func (x *TrafficReport) String() string {
 func (*TrafficReport) ProtoMessage() {}
 
 func (x *TrafficReport) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1524,7 +2087,7 @@ func (x *TrafficReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficReport.ProtoReflect.Descriptor instead.
 func (*TrafficReport) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{20}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *TrafficReport) GetNodes() []*TrafficVolume {
@@ -1555,6 +2118,20 @@ func (x *TrafficReport) GetStoredUsers() []*TrafficVolume {
 	return nil
 }
 
+func (x *TrafficReport) GetSettled() bool {
+	if x != nil {
+		return x.Settled
+	}
+	return false
+}
+
+func (x *TrafficReport) GetIndexRoot() []byte {
+	if x != nil {
+		return x.IndexRoot
+	}
+	return nil
+}
+
 // CommandResult is what Apply returns for a successful command.
 type CommandResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1563,14 +2140,16 @@ type CommandResult struct {
 	// Slices whose last reference went away (delete_file, overwrite): their
 	// replicas are garbage on the nodes that hold them.
 	Released      []*SliceEntry  `protobuf:"bytes,3,rep,name=released,proto3" json:"released,omitempty"`
-	Traffic       *TrafficReport `protobuf:"bytes,4,opt,name=traffic,proto3" json:"traffic,omitempty"` // take_traffic
+	Traffic       *TrafficReport `protobuf:"bytes,4,opt,name=traffic,proto3" json:"traffic,omitempty"`                                // take_traffic
+	Download      *DownloadTask  `protobuf:"bytes,5,opt,name=download,proto3" json:"download,omitempty"`                              // open_download
+	CountedBytes  uint64         `protobuf:"varint,6,opt,name=counted_bytes,json=countedBytes,proto3" json:"counted_bytes,omitempty"` // count_download
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1582,7 +2161,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1595,7 +2174,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{21}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CommandResult) GetTask() *Task {
@@ -1626,6 +2205,20 @@ func (x *CommandResult) GetTraffic() *TrafficReport {
 	return nil
 }
 
+func (x *CommandResult) GetDownload() *DownloadTask {
+	if x != nil {
+		return x.Download
+	}
+	return nil
+}
+
+func (x *CommandResult) GetCountedBytes() uint64 {
+	if x != nil {
+		return x.CountedBytes
+	}
+	return 0
+}
+
 type RegisterNodeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Node  *NodeRecord            `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
@@ -1638,7 +2231,7 @@ type RegisterNodeRequest struct {
 
 func (x *RegisterNodeRequest) Reset() {
 	*x = RegisterNodeRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1650,7 +2243,7 @@ func (x *RegisterNodeRequest) String() string {
 func (*RegisterNodeRequest) ProtoMessage() {}
 
 func (x *RegisterNodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1663,7 +2256,7 @@ func (x *RegisterNodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterNodeRequest.ProtoReflect.Descriptor instead.
 func (*RegisterNodeRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{22}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RegisterNodeRequest) GetNode() *NodeRecord {
@@ -1689,7 +2282,7 @@ type RegisterNodeResponse struct {
 
 func (x *RegisterNodeResponse) Reset() {
 	*x = RegisterNodeResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1701,7 +2294,7 @@ func (x *RegisterNodeResponse) String() string {
 func (*RegisterNodeResponse) ProtoMessage() {}
 
 func (x *RegisterNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1714,7 +2307,7 @@ func (x *RegisterNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterNodeResponse.ProtoReflect.Descriptor instead.
 func (*RegisterNodeResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{23}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RegisterNodeResponse) GetSliceSize() uint64 {
@@ -1736,7 +2329,7 @@ type NodeLoad struct {
 
 func (x *NodeLoad) Reset() {
 	*x = NodeLoad{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1748,7 +2341,7 @@ func (x *NodeLoad) String() string {
 func (*NodeLoad) ProtoMessage() {}
 
 func (x *NodeLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1761,7 +2354,7 @@ func (x *NodeLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeLoad.ProtoReflect.Descriptor instead.
 func (*NodeLoad) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{24}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *NodeLoad) GetCapacity() uint64 {
@@ -1802,7 +2395,7 @@ type HeartbeatRequest struct {
 
 func (x *HeartbeatRequest) Reset() {
 	*x = HeartbeatRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1814,7 +2407,7 @@ func (x *HeartbeatRequest) String() string {
 func (*HeartbeatRequest) ProtoMessage() {}
 
 func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1827,7 +2420,7 @@ func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{25}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *HeartbeatRequest) GetNodeId() string {
@@ -1858,7 +2451,7 @@ type RepairOrder struct {
 
 func (x *RepairOrder) Reset() {
 	*x = RepairOrder{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1870,7 +2463,7 @@ func (x *RepairOrder) String() string {
 func (*RepairOrder) ProtoMessage() {}
 
 func (x *RepairOrder) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1883,7 +2476,7 @@ func (x *RepairOrder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairOrder.ProtoReflect.Descriptor instead.
 func (*RepairOrder) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{26}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RepairOrder) GetTaskId() string {
@@ -1937,7 +2530,7 @@ type HeartbeatResponse struct {
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1949,7 +2542,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1962,7 +2555,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{27}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *HeartbeatResponse) GetRepairs() []*RepairOrder {
@@ -2003,7 +2596,7 @@ type ReportSlicesRequest struct {
 
 func (x *ReportSlicesRequest) Reset() {
 	*x = ReportSlicesRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2015,7 +2608,7 @@ func (x *ReportSlicesRequest) String() string {
 func (*ReportSlicesRequest) ProtoMessage() {}
 
 func (x *ReportSlicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2028,7 +2621,7 @@ func (x *ReportSlicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportSlicesRequest.ProtoReflect.Descriptor instead.
 func (*ReportSlicesRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{28}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ReportSlicesRequest) GetNodeId() string {
@@ -2054,7 +2647,7 @@ type ReportSlicesResponse struct {
 
 func (x *ReportSlicesResponse) Reset() {
 	*x = ReportSlicesResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2066,7 +2659,7 @@ func (x *ReportSlicesResponse) String() string {
 func (*ReportSlicesResponse) ProtoMessage() {}
 
 func (x *ReportSlicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2079,7 +2672,7 @@ func (x *ReportSlicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportSlicesResponse.ProtoReflect.Descriptor instead.
 func (*ReportSlicesResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{29}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ReportSlicesResponse) GetDeleteSlices() []string {
@@ -2099,7 +2692,7 @@ type ConfirmRepairRequest struct {
 
 func (x *ConfirmRepairRequest) Reset() {
 	*x = ConfirmRepairRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2111,7 +2704,7 @@ func (x *ConfirmRepairRequest) String() string {
 func (*ConfirmRepairRequest) ProtoMessage() {}
 
 func (x *ConfirmRepairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2124,7 +2717,7 @@ func (x *ConfirmRepairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmRepairRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmRepairRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{30}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ConfirmRepairRequest) GetTaskId() string {
@@ -2149,7 +2742,7 @@ type ConfirmRepairResponse struct {
 
 func (x *ConfirmRepairResponse) Reset() {
 	*x = ConfirmRepairResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2161,7 +2754,7 @@ func (x *ConfirmRepairResponse) String() string {
 func (*ConfirmRepairResponse) ProtoMessage() {}
 
 func (x *ConfirmRepairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2174,7 +2767,7 @@ func (x *ConfirmRepairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmRepairResponse.ProtoReflect.Descriptor instead.
 func (*ConfirmRepairResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{31}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{38}
 }
 
 // RequestAuth proves that a request comes from the account that owns the
@@ -2191,7 +2784,7 @@ type RequestAuth struct {
 
 func (x *RequestAuth) Reset() {
 	*x = RequestAuth{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2203,7 +2796,7 @@ func (x *RequestAuth) String() string {
 func (*RequestAuth) ProtoMessage() {}
 
 func (x *RequestAuth) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2216,7 +2809,7 @@ func (x *RequestAuth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestAuth.ProtoReflect.Descriptor instead.
 func (*RequestAuth) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{32}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RequestAuth) GetPublicKey() []byte {
@@ -2256,7 +2849,7 @@ type BeginUploadRequest struct {
 
 func (x *BeginUploadRequest) Reset() {
 	*x = BeginUploadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2268,7 +2861,7 @@ func (x *BeginUploadRequest) String() string {
 func (*BeginUploadRequest) ProtoMessage() {}
 
 func (x *BeginUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2281,7 +2874,7 @@ func (x *BeginUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginUploadRequest.ProtoReflect.Descriptor instead.
 func (*BeginUploadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{33}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *BeginUploadRequest) GetOwner() string {
@@ -2347,7 +2940,7 @@ type Pipeline struct {
 
 func (x *Pipeline) Reset() {
 	*x = Pipeline{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2359,7 +2952,7 @@ func (x *Pipeline) String() string {
 func (*Pipeline) ProtoMessage() {}
 
 func (x *Pipeline) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2372,7 +2965,7 @@ func (x *Pipeline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pipeline.ProtoReflect.Descriptor instead.
 func (*Pipeline) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{34}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Pipeline) GetSliceId() string {
@@ -2416,7 +3009,7 @@ type BeginUploadResponse struct {
 
 func (x *BeginUploadResponse) Reset() {
 	*x = BeginUploadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2428,7 +3021,7 @@ func (x *BeginUploadResponse) String() string {
 func (*BeginUploadResponse) ProtoMessage() {}
 
 func (x *BeginUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2441,7 +3034,7 @@ func (x *BeginUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginUploadResponse.ProtoReflect.Descriptor instead.
 func (*BeginUploadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{35}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *BeginUploadResponse) GetTaskId() string {
@@ -2495,7 +3088,7 @@ type PlaceSliceRequest struct {
 
 func (x *PlaceSliceRequest) Reset() {
 	*x = PlaceSliceRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2507,7 +3100,7 @@ func (x *PlaceSliceRequest) String() string {
 func (*PlaceSliceRequest) ProtoMessage() {}
 
 func (x *PlaceSliceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2520,7 +3113,7 @@ func (x *PlaceSliceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaceSliceRequest.ProtoReflect.Descriptor instead.
 func (*PlaceSliceRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{36}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *PlaceSliceRequest) GetTaskId() string {
@@ -2574,7 +3167,7 @@ type PlaceSliceResponse struct {
 
 func (x *PlaceSliceResponse) Reset() {
 	*x = PlaceSliceResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2586,7 +3179,7 @@ func (x *PlaceSliceResponse) String() string {
 func (*PlaceSliceResponse) ProtoMessage() {}
 
 func (x *PlaceSliceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2599,7 +3192,7 @@ func (x *PlaceSliceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaceSliceResponse.ProtoReflect.Descriptor instead.
 func (*PlaceSliceResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{37}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *PlaceSliceResponse) GetPipeline() *Pipeline {
@@ -2623,7 +3216,7 @@ type UploadedSlice struct {
 
 func (x *UploadedSlice) Reset() {
 	*x = UploadedSlice{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2635,7 +3228,7 @@ func (x *UploadedSlice) String() string {
 func (*UploadedSlice) ProtoMessage() {}
 
 func (x *UploadedSlice) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2648,7 +3241,7 @@ func (x *UploadedSlice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadedSlice.ProtoReflect.Descriptor instead.
 func (*UploadedSlice) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{38}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *UploadedSlice) GetSlice() *SliceRef {
@@ -2684,7 +3277,7 @@ type CommitUploadRequest struct {
 
 func (x *CommitUploadRequest) Reset() {
 	*x = CommitUploadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2696,7 +3289,7 @@ func (x *CommitUploadRequest) String() string {
 func (*CommitUploadRequest) ProtoMessage() {}
 
 func (x *CommitUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2709,7 +3302,7 @@ func (x *CommitUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitUploadRequest.ProtoReflect.Descriptor instead.
 func (*CommitUploadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{39}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *CommitUploadRequest) GetTaskId() string {
@@ -2749,7 +3342,7 @@ type CommitUploadResponse struct {
 
 func (x *CommitUploadResponse) Reset() {
 	*x = CommitUploadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2761,7 +3354,7 @@ func (x *CommitUploadResponse) String() string {
 func (*CommitUploadResponse) ProtoMessage() {}
 
 func (x *CommitUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2774,7 +3367,7 @@ func (x *CommitUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitUploadResponse.ProtoReflect.Descriptor instead.
 func (*CommitUploadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{40}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *CommitUploadResponse) GetFile() *FileEntry {
@@ -2794,7 +3387,7 @@ type AbortUploadRequest struct {
 
 func (x *AbortUploadRequest) Reset() {
 	*x = AbortUploadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2806,7 +3399,7 @@ func (x *AbortUploadRequest) String() string {
 func (*AbortUploadRequest) ProtoMessage() {}
 
 func (x *AbortUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2819,7 +3412,7 @@ func (x *AbortUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortUploadRequest.ProtoReflect.Descriptor instead.
 func (*AbortUploadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{41}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *AbortUploadRequest) GetTaskId() string {
@@ -2844,7 +3437,7 @@ type AbortUploadResponse struct {
 
 func (x *AbortUploadResponse) Reset() {
 	*x = AbortUploadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2856,7 +3449,7 @@ func (x *AbortUploadResponse) String() string {
 func (*AbortUploadResponse) ProtoMessage() {}
 
 func (x *AbortUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2869,7 +3462,7 @@ func (x *AbortUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortUploadResponse.ProtoReflect.Descriptor instead.
 func (*AbortUploadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{42}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{49}
 }
 
 type LocateRequest struct {
@@ -2885,7 +3478,7 @@ type LocateRequest struct {
 
 func (x *LocateRequest) Reset() {
 	*x = LocateRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2897,7 +3490,7 @@ func (x *LocateRequest) String() string {
 func (*LocateRequest) ProtoMessage() {}
 
 func (x *LocateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2910,7 +3503,7 @@ func (x *LocateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocateRequest.ProtoReflect.Descriptor instead.
 func (*LocateRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{43}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *LocateRequest) GetOwner() string {
@@ -2953,7 +3546,7 @@ type LocatedSlice struct {
 
 func (x *LocatedSlice) Reset() {
 	*x = LocatedSlice{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2965,7 +3558,7 @@ func (x *LocatedSlice) String() string {
 func (*LocatedSlice) ProtoMessage() {}
 
 func (x *LocatedSlice) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2978,7 +3571,7 @@ func (x *LocatedSlice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocatedSlice.ProtoReflect.Descriptor instead.
 func (*LocatedSlice) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{44}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *LocatedSlice) GetSlice() *SliceRef {
@@ -3006,7 +3599,7 @@ type LocateResponse struct {
 
 func (x *LocateResponse) Reset() {
 	*x = LocateResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3018,7 +3611,7 @@ func (x *LocateResponse) String() string {
 func (*LocateResponse) ProtoMessage() {}
 
 func (x *LocateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3031,7 +3624,7 @@ func (x *LocateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocateResponse.ProtoReflect.Descriptor instead.
 func (*LocateResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{45}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *LocateResponse) GetFile() *FileEntry {
@@ -3070,7 +3663,7 @@ type ReportBadReplicaRequest struct {
 
 func (x *ReportBadReplicaRequest) Reset() {
 	*x = ReportBadReplicaRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3082,7 +3675,7 @@ func (x *ReportBadReplicaRequest) String() string {
 func (*ReportBadReplicaRequest) ProtoMessage() {}
 
 func (x *ReportBadReplicaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3095,7 +3688,7 @@ func (x *ReportBadReplicaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportBadReplicaRequest.ProtoReflect.Descriptor instead.
 func (*ReportBadReplicaRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{46}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ReportBadReplicaRequest) GetSliceId() string {
@@ -3134,7 +3727,7 @@ type ReportBadReplicaResponse struct {
 
 func (x *ReportBadReplicaResponse) Reset() {
 	*x = ReportBadReplicaResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3146,7 +3739,7 @@ func (x *ReportBadReplicaResponse) String() string {
 func (*ReportBadReplicaResponse) ProtoMessage() {}
 
 func (x *ReportBadReplicaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3159,7 +3752,7 @@ func (x *ReportBadReplicaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportBadReplicaResponse.ProtoReflect.Descriptor instead.
 func (*ReportBadReplicaResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{47}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{54}
 }
 
 // ReportDownload is the downloader's side of a download's traffic: the
@@ -3178,7 +3771,7 @@ type ReportDownloadRequest struct {
 
 func (x *ReportDownloadRequest) Reset() {
 	*x = ReportDownloadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3190,7 +3783,7 @@ func (x *ReportDownloadRequest) String() string {
 func (*ReportDownloadRequest) ProtoMessage() {}
 
 func (x *ReportDownloadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3203,7 +3796,7 @@ func (x *ReportDownloadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportDownloadRequest.ProtoReflect.Descriptor instead.
 func (*ReportDownloadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{48}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ReportDownloadRequest) GetOwner() string {
@@ -3243,7 +3836,7 @@ type ReportDownloadResponse struct {
 
 func (x *ReportDownloadResponse) Reset() {
 	*x = ReportDownloadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3255,7 +3848,7 @@ func (x *ReportDownloadResponse) String() string {
 func (*ReportDownloadResponse) ProtoMessage() {}
 
 func (x *ReportDownloadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3268,7 +3861,7 @@ func (x *ReportDownloadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportDownloadResponse.ProtoReflect.Descriptor instead.
 func (*ReportDownloadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{49}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ReportDownloadResponse) GetCountedBytes() uint64 {
@@ -3290,7 +3883,7 @@ type StatRequest struct {
 
 func (x *StatRequest) Reset() {
 	*x = StatRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3302,7 +3895,7 @@ func (x *StatRequest) String() string {
 func (*StatRequest) ProtoMessage() {}
 
 func (x *StatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3315,7 +3908,7 @@ func (x *StatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatRequest.ProtoReflect.Descriptor instead.
 func (*StatRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{50}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *StatRequest) GetOwner() string {
@@ -3356,7 +3949,7 @@ type StatResponse struct {
 
 func (x *StatResponse) Reset() {
 	*x = StatResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3368,7 +3961,7 @@ func (x *StatResponse) String() string {
 func (*StatResponse) ProtoMessage() {}
 
 func (x *StatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3381,7 +3974,7 @@ func (x *StatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatResponse.ProtoReflect.Descriptor instead.
 func (*StatResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{51}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *StatResponse) GetFile() *FileEntry {
@@ -3412,7 +4005,7 @@ type ListRequest struct {
 
 func (x *ListRequest) Reset() {
 	*x = ListRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3424,7 +4017,7 @@ func (x *ListRequest) String() string {
 func (*ListRequest) ProtoMessage() {}
 
 func (x *ListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3437,7 +4030,7 @@ func (x *ListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequest.ProtoReflect.Descriptor instead.
 func (*ListRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{52}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ListRequest) GetOwner() string {
@@ -3486,7 +4079,7 @@ type DirEntry struct {
 
 func (x *DirEntry) Reset() {
 	*x = DirEntry{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[53]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3498,7 +4091,7 @@ func (x *DirEntry) String() string {
 func (*DirEntry) ProtoMessage() {}
 
 func (x *DirEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[53]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3511,7 +4104,7 @@ func (x *DirEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirEntry.ProtoReflect.Descriptor instead.
 func (*DirEntry) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{53}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *DirEntry) GetName() string {
@@ -3545,7 +4138,7 @@ type ListResponse struct {
 
 func (x *ListResponse) Reset() {
 	*x = ListResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[54]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3557,7 +4150,7 @@ func (x *ListResponse) String() string {
 func (*ListResponse) ProtoMessage() {}
 
 func (x *ListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[54]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3570,7 +4163,7 @@ func (x *ListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResponse.ProtoReflect.Descriptor instead.
 func (*ListResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{54}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ListResponse) GetEntries() []*DirEntry {
@@ -3598,7 +4191,7 @@ type DeleteRequest struct {
 
 func (x *DeleteRequest) Reset() {
 	*x = DeleteRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[55]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3610,7 +4203,7 @@ func (x *DeleteRequest) String() string {
 func (*DeleteRequest) ProtoMessage() {}
 
 func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[55]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3623,7 +4216,7 @@ func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{55}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *DeleteRequest) GetOwner() string {
@@ -3656,7 +4249,7 @@ type DeleteResponse struct {
 
 func (x *DeleteResponse) Reset() {
 	*x = DeleteResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[56]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3668,7 +4261,7 @@ func (x *DeleteResponse) String() string {
 func (*DeleteResponse) ProtoMessage() {}
 
 func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[56]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3681,7 +4274,7 @@ func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteResponse.ProtoReflect.Descriptor instead.
 func (*DeleteResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{56}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *DeleteResponse) GetFile() *FileEntry {
@@ -3703,7 +4296,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[57]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3715,7 +4308,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[57]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3728,7 +4321,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{57}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *StatusRequest) GetLocal() bool {
@@ -3750,7 +4343,7 @@ type NodeStatus struct {
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[58]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3762,7 +4355,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[58]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3775,7 +4368,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{58}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *NodeStatus) GetNode() *NodeRecord {
@@ -3826,7 +4419,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[59]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3838,7 +4431,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[59]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3851,7 +4444,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{59}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *StatusResponse) GetMetaNodeId() string {
@@ -3951,7 +4544,7 @@ type MetaNodeStatus struct {
 
 func (x *MetaNodeStatus) Reset() {
 	*x = MetaNodeStatus{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[60]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3963,7 +4556,7 @@ func (x *MetaNodeStatus) String() string {
 func (*MetaNodeStatus) ProtoMessage() {}
 
 func (x *MetaNodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[60]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3976,7 +4569,7 @@ func (x *MetaNodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MetaNodeStatus.ProtoReflect.Descriptor instead.
 func (*MetaNodeStatus) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{60}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *MetaNodeStatus) GetNodeId() string {
@@ -4062,7 +4655,7 @@ type PoaRound struct {
 
 func (x *PoaRound) Reset() {
 	*x = PoaRound{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[61]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4074,7 +4667,7 @@ func (x *PoaRound) String() string {
 func (*PoaRound) ProtoMessage() {}
 
 func (x *PoaRound) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[61]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4087,7 +4680,7 @@ func (x *PoaRound) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoaRound.ProtoReflect.Descriptor instead.
 func (*PoaRound) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{61}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *PoaRound) GetTerm() uint64 {
@@ -4129,7 +4722,7 @@ type PoaCount struct {
 
 func (x *PoaCount) Reset() {
 	*x = PoaCount{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[62]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4141,7 +4734,7 @@ func (x *PoaCount) String() string {
 func (*PoaCount) ProtoMessage() {}
 
 func (x *PoaCount) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[62]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4154,7 +4747,7 @@ func (x *PoaCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoaCount.ProtoReflect.Descriptor instead.
 func (*PoaCount) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{62}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *PoaCount) GetCandidate() string {
@@ -4190,7 +4783,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[63]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4202,7 +4795,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[63]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4215,7 +4808,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{63}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *JoinRequest) GetAddr() string {
@@ -4242,7 +4835,7 @@ type SignReportRequest struct {
 
 func (x *SignReportRequest) Reset() {
 	*x = SignReportRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[64]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4254,7 +4847,7 @@ func (x *SignReportRequest) String() string {
 func (*SignReportRequest) ProtoMessage() {}
 
 func (x *SignReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[64]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4267,7 +4860,7 @@ func (x *SignReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignReportRequest.ProtoReflect.Descriptor instead.
 func (*SignReportRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{64}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *SignReportRequest) GetPeriod() uint64 {
@@ -4294,7 +4887,7 @@ type SignReportResponse struct {
 
 func (x *SignReportResponse) Reset() {
 	*x = SignReportResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[65]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4306,7 +4899,7 @@ func (x *SignReportResponse) String() string {
 func (*SignReportResponse) ProtoMessage() {}
 
 func (x *SignReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[65]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4319,7 +4912,7 @@ func (x *SignReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignReportResponse.ProtoReflect.Descriptor instead.
 func (*SignReportResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{65}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *SignReportResponse) GetMetaNodeId() string {
@@ -4345,7 +4938,7 @@ type PoaVoteRequest struct {
 
 func (x *PoaVoteRequest) Reset() {
 	*x = PoaVoteRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[66]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4357,7 +4950,7 @@ func (x *PoaVoteRequest) String() string {
 func (*PoaVoteRequest) ProtoMessage() {}
 
 func (x *PoaVoteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[66]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4370,7 +4963,7 @@ func (x *PoaVoteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoaVoteRequest.ProtoReflect.Descriptor instead.
 func (*PoaVoteRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{66}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *PoaVoteRequest) GetVote() []byte {
@@ -4388,7 +4981,7 @@ type PoaVoteResponse struct {
 
 func (x *PoaVoteResponse) Reset() {
 	*x = PoaVoteResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[67]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4400,7 +4993,7 @@ func (x *PoaVoteResponse) String() string {
 func (*PoaVoteResponse) ProtoMessage() {}
 
 func (x *PoaVoteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[67]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4413,7 +5006,7 @@ func (x *PoaVoteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoaVoteResponse.ProtoReflect.Descriptor instead.
 func (*PoaVoteResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{67}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{74}
 }
 
 type JoinResponse struct {
@@ -4425,7 +5018,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[68]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4437,7 +5030,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[68]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4450,7 +5043,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{68}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *JoinResponse) GetLeaderId() string {
@@ -4500,9 +5093,10 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x04size\x18\x05 \x01(\x04R\x04size\x12\x1c\n" +
 	"\toverwrite\x18\x06 \x01(\bR\toverwrite\x12*\n" +
 	"\x11created_unix_nano\x18\a \x01(\x03R\x0fcreatedUnixNano\x12*\n" +
-	"\x11expires_unix_nano\x18\b \x01(\x03R\x0fexpiresUnixNano\"\xe5\x05\n" +
+	"\x11expires_unix_nano\x18\b \x01(\x03R\x0fexpiresUnixNano\"\xf8\a\n" +
 	"\aCommand\x12\x1b\n" +
-	"\tunix_nano\x18\x01 \x01(\x03R\bunixNano\x12G\n" +
+	"\tunix_nano\x18\x01 \x01(\x03R\bunixNano\x123\n" +
+	"\x05guard\x18\x02 \x01(\v2\x1d.stratos.meta.v1.RequestGuardR\x05guard\x12G\n" +
 	"\rregister_node\x18\n" +
 	" \x01(\v2 .stratos.meta.v1.RegisterNodeCmdH\x00R\fregisterNode\x12A\n" +
 	"\vcreate_task\x18\v \x01(\v2\x1e.stratos.meta.v1.CreateTaskCmdH\x00R\n" +
@@ -4517,23 +5111,61 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\vadd_traffic\x18\x11 \x01(\v2\x1e.stratos.meta.v1.AddTrafficCmdH\x00R\n" +
 	"addTraffic\x12D\n" +
 	"\ftake_traffic\x18\x12 \x01(\v2\x1f.stratos.meta.v1.TakeTrafficCmdH\x00R\vtakeTraffic\x12M\n" +
-	"\x0frestore_traffic\x18\x13 \x01(\v2\".stratos.meta.v1.RestoreTrafficCmdH\x00R\x0erestoreTrafficB\x04\n" +
-	"\x02op\"D\n" +
+	"\x0frestore_traffic\x18\x13 \x01(\v2\".stratos.meta.v1.RestoreTrafficCmdH\x00R\x0erestoreTraffic\x12G\n" +
+	"\ropen_download\x18\x14 \x01(\v2 .stratos.meta.v1.OpenDownloadCmdH\x00R\fopenDownload\x12J\n" +
+	"\x0ecount_download\x18\x15 \x01(\v2!.stratos.meta.v1.CountDownloadCmdH\x00R\rcountDownload\x12G\n" +
+	"\rsettle_report\x18\x16 \x01(\v2 .stratos.meta.v1.SettleReportCmdH\x00R\fsettleReportB\x04\n" +
+	"\x02op\"h\n" +
+	"\fRequestGuard\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x16\n" +
+	"\x06digest\x18\x02 \x01(\fR\x06digest\x12&\n" +
+	"\x0funtil_unix_nano\x18\x03 \x01(\x03R\runtilUnixNano\"\xee\x01\n" +
+	"\vReservation\x12\x14\n" +
+	"\x05bytes\x18\x01 \x01(\x04R\x05bytes\x12\x16\n" +
+	"\x06stored\x18\x02 \x01(\x04R\x06stored\x12\x18\n" +
+	"\aprepaid\x18\x03 \x01(\x04R\aprepaid\x12#\n" +
+	"\rtraffic_price\x18\x04 \x01(\x04R\ftrafficPrice\x12#\n" +
+	"\rstorage_price\x18\x05 \x01(\x04R\fstoragePrice\x12%\n" +
+	"\x0eperiod_seconds\x18\x06 \x01(\x04R\rperiodSeconds\x12&\n" +
+	"\x0funtil_unix_nano\x18\a \x01(\x03R\runtilUnixNano\"\xcb\x01\n" +
+	"\x0fOpenDownloadCmd\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x126\n" +
+	"\x06slices\x18\x02 \x03(\v2\x1e.stratos.meta.v1.DownloadSliceR\x06slices\x12*\n" +
+	"\x11expires_unix_nano\x18\x03 \x01(\x03R\x0fexpiresUnixNano\x12>\n" +
+	"\vreservation\x18\x04 \x01(\v2\x1c.stratos.meta.v1.ReservationR\vreservation\"q\n" +
+	"\rDownloadSlice\x12\x19\n" +
+	"\bslice_id\x18\x01 \x01(\tR\asliceId\x12\x17\n" +
+	"\anode_id\x18\x02 \x01(\tR\x06nodeId\x12\x12\n" +
+	"\x04size\x18\x03 \x01(\x04R\x04size\x12\x18\n" +
+	"\acounted\x18\x04 \x01(\bR\acounted\"\x98\x01\n" +
+	"\fDownloadTask\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05owner\x18\x02 \x01(\tR\x05owner\x126\n" +
+	"\x06slices\x18\x03 \x03(\v2\x1e.stratos.meta.v1.DownloadSliceR\x06slices\x12*\n" +
+	"\x11expires_unix_nano\x18\x04 \x01(\x03R\x0fexpiresUnixNano\"y\n" +
+	"\x10CountDownloadCmd\x12\x17\n" +
+	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x14\n" +
+	"\x05owner\x18\x02 \x01(\tR\x05owner\x126\n" +
+	"\x06served\x18\x03 \x03(\v2\x1e.stratos.meta.v1.DownloadSliceR\x06served\")\n" +
+	"\x0fSettleReportCmd\x12\x16\n" +
+	"\x06period\x18\x01 \x01(\x04R\x06period\"D\n" +
 	"\fCommandBatch\x124\n" +
 	"\bcommands\x18\x01 \x03(\v2\x18.stratos.meta.v1.CommandR\bcommands\"B\n" +
 	"\x0fRegisterNodeCmd\x12/\n" +
-	"\x04node\x18\x01 \x01(\v2\x1b.stratos.meta.v1.NodeRecordR\x04node\"\xb7\x01\n" +
+	"\x04node\x18\x01 \x01(\v2\x1b.stratos.meta.v1.NodeRecordR\x04node\"\xf7\x01\n" +
 	"\rCreateTaskCmd\x12-\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x19.stratos.meta.v1.TaskKindR\x04kind\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x12\n" +
 	"\x04path\x18\x03 \x01(\tR\x04path\x12\x12\n" +
 	"\x04size\x18\x04 \x01(\x04R\x04size\x12\x1c\n" +
 	"\toverwrite\x18\x05 \x01(\bR\toverwrite\x12\x1b\n" +
-	"\tttl_nanos\x18\x06 \x01(\x03R\bttlNanos\"\x91\x01\n" +
+	"\tttl_nanos\x18\x06 \x01(\x03R\bttlNanos\x12>\n" +
+	"\vreservation\x18\a \x01(\v2\x1c.stratos.meta.v1.ReservationR\vreservation\"\xb6\x01\n" +
 	"\rCommitFileCmd\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12.\n" +
 	"\x04file\x18\x02 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\x127\n" +
-	"\breplicas\x18\x03 \x03(\v2\x1b.stratos.meta.v1.ReplicaSetR\breplicas\"'\n" +
+	"\breplicas\x18\x03 \x03(\v2\x1b.stratos.meta.v1.ReplicaSetR\breplicas\x12#\n" +
+	"\rcount_traffic\x18\x04 \x01(\bR\fcountTraffic\"'\n" +
 	"\n" +
 	"ReplicaSet\x12\x19\n" +
 	"\bnode_ids\x18\x01 \x03(\tR\anodeIds\"%\n" +
@@ -4566,17 +5198,22 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x06unseal\x18\x03 \x01(\bR\x06unseal\"5\n" +
 	"\rTrafficVolume\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\"\x81\x02\n" +
+	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\"\xba\x02\n" +
 	"\rTrafficReport\x124\n" +
 	"\x05nodes\x18\x01 \x03(\v2\x1e.stratos.meta.v1.TrafficVolumeR\x05nodes\x124\n" +
 	"\x05users\x18\x02 \x03(\v2\x1e.stratos.meta.v1.TrafficVolumeR\x05users\x12A\n" +
 	"\fstored_nodes\x18\x03 \x03(\v2\x1e.stratos.meta.v1.TrafficVolumeR\vstoredNodes\x12A\n" +
-	"\fstored_users\x18\x04 \x03(\v2\x1e.stratos.meta.v1.TrafficVolumeR\vstoredUsers\"\xdd\x01\n" +
+	"\fstored_users\x18\x04 \x03(\v2\x1e.stratos.meta.v1.TrafficVolumeR\vstoredUsers\x12\x18\n" +
+	"\asettled\x18\x05 \x01(\bR\asettled\x12\x1d\n" +
+	"\n" +
+	"index_root\x18\x06 \x01(\fR\tindexRoot\"\xbd\x02\n" +
 	"\rCommandResult\x12)\n" +
 	"\x04task\x18\x01 \x01(\v2\x15.stratos.meta.v1.TaskR\x04task\x12.\n" +
 	"\x04file\x18\x02 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\x127\n" +
 	"\breleased\x18\x03 \x03(\v2\x1b.stratos.meta.v1.SliceEntryR\breleased\x128\n" +
-	"\atraffic\x18\x04 \x01(\v2\x1e.stratos.meta.v1.TrafficReportR\atraffic\"d\n" +
+	"\atraffic\x18\x04 \x01(\v2\x1e.stratos.meta.v1.TrafficReportR\atraffic\x129\n" +
+	"\bdownload\x18\x05 \x01(\v2\x1d.stratos.meta.v1.DownloadTaskR\bdownload\x12#\n" +
+	"\rcounted_bytes\x18\x06 \x01(\x04R\fcountedBytes\"d\n" +
 	"\x13RegisterNodeRequest\x12/\n" +
 	"\x04node\x18\x01 \x01(\v2\x1b.stratos.meta.v1.NodeRecordR\x04node\x12\x1c\n" +
 	"\tsignature\x18\x02 \x01(\fR\tsignature\"5\n" +
@@ -4815,7 +5452,7 @@ func file_stratos_meta_v1_meta_proto_rawDescGZIP() []byte {
 }
 
 var file_stratos_meta_v1_meta_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_stratos_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
+var file_stratos_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 76)
 var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(TaskKind)(0),                    // 0: stratos.meta.v1.TaskKind
 	(*NodeRecord)(nil),               // 1: stratos.meta.v1.NodeRecord
@@ -4824,185 +5461,202 @@ var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(*SliceEntry)(nil),               // 4: stratos.meta.v1.SliceEntry
 	(*Task)(nil),                     // 5: stratos.meta.v1.Task
 	(*Command)(nil),                  // 6: stratos.meta.v1.Command
-	(*CommandBatch)(nil),             // 7: stratos.meta.v1.CommandBatch
-	(*RegisterNodeCmd)(nil),          // 8: stratos.meta.v1.RegisterNodeCmd
-	(*CreateTaskCmd)(nil),            // 9: stratos.meta.v1.CreateTaskCmd
-	(*CommitFileCmd)(nil),            // 10: stratos.meta.v1.CommitFileCmd
-	(*ReplicaSet)(nil),               // 11: stratos.meta.v1.ReplicaSet
-	(*EndTaskCmd)(nil),               // 12: stratos.meta.v1.EndTaskCmd
-	(*DeleteFileCmd)(nil),            // 13: stratos.meta.v1.DeleteFileCmd
-	(*AddReplicasCmd)(nil),           // 14: stratos.meta.v1.AddReplicasCmd
-	(*RemoveReplicasCmd)(nil),        // 15: stratos.meta.v1.RemoveReplicasCmd
-	(*TrafficEntry)(nil),             // 16: stratos.meta.v1.TrafficEntry
-	(*AddTrafficCmd)(nil),            // 17: stratos.meta.v1.AddTrafficCmd
-	(*TakeTrafficCmd)(nil),           // 18: stratos.meta.v1.TakeTrafficCmd
-	(*RestoreTrafficCmd)(nil),        // 19: stratos.meta.v1.RestoreTrafficCmd
-	(*TrafficVolume)(nil),            // 20: stratos.meta.v1.TrafficVolume
-	(*TrafficReport)(nil),            // 21: stratos.meta.v1.TrafficReport
-	(*CommandResult)(nil),            // 22: stratos.meta.v1.CommandResult
-	(*RegisterNodeRequest)(nil),      // 23: stratos.meta.v1.RegisterNodeRequest
-	(*RegisterNodeResponse)(nil),     // 24: stratos.meta.v1.RegisterNodeResponse
-	(*NodeLoad)(nil),                 // 25: stratos.meta.v1.NodeLoad
-	(*HeartbeatRequest)(nil),         // 26: stratos.meta.v1.HeartbeatRequest
-	(*RepairOrder)(nil),              // 27: stratos.meta.v1.RepairOrder
-	(*HeartbeatResponse)(nil),        // 28: stratos.meta.v1.HeartbeatResponse
-	(*ReportSlicesRequest)(nil),      // 29: stratos.meta.v1.ReportSlicesRequest
-	(*ReportSlicesResponse)(nil),     // 30: stratos.meta.v1.ReportSlicesResponse
-	(*ConfirmRepairRequest)(nil),     // 31: stratos.meta.v1.ConfirmRepairRequest
-	(*ConfirmRepairResponse)(nil),    // 32: stratos.meta.v1.ConfirmRepairResponse
-	(*RequestAuth)(nil),              // 33: stratos.meta.v1.RequestAuth
-	(*BeginUploadRequest)(nil),       // 34: stratos.meta.v1.BeginUploadRequest
-	(*Pipeline)(nil),                 // 35: stratos.meta.v1.Pipeline
-	(*BeginUploadResponse)(nil),      // 36: stratos.meta.v1.BeginUploadResponse
-	(*PlaceSliceRequest)(nil),        // 37: stratos.meta.v1.PlaceSliceRequest
-	(*PlaceSliceResponse)(nil),       // 38: stratos.meta.v1.PlaceSliceResponse
-	(*UploadedSlice)(nil),            // 39: stratos.meta.v1.UploadedSlice
-	(*CommitUploadRequest)(nil),      // 40: stratos.meta.v1.CommitUploadRequest
-	(*CommitUploadResponse)(nil),     // 41: stratos.meta.v1.CommitUploadResponse
-	(*AbortUploadRequest)(nil),       // 42: stratos.meta.v1.AbortUploadRequest
-	(*AbortUploadResponse)(nil),      // 43: stratos.meta.v1.AbortUploadResponse
-	(*LocateRequest)(nil),            // 44: stratos.meta.v1.LocateRequest
-	(*LocatedSlice)(nil),             // 45: stratos.meta.v1.LocatedSlice
-	(*LocateResponse)(nil),           // 46: stratos.meta.v1.LocateResponse
-	(*ReportBadReplicaRequest)(nil),  // 47: stratos.meta.v1.ReportBadReplicaRequest
-	(*ReportBadReplicaResponse)(nil), // 48: stratos.meta.v1.ReportBadReplicaResponse
-	(*ReportDownloadRequest)(nil),    // 49: stratos.meta.v1.ReportDownloadRequest
-	(*ReportDownloadResponse)(nil),   // 50: stratos.meta.v1.ReportDownloadResponse
-	(*StatRequest)(nil),              // 51: stratos.meta.v1.StatRequest
-	(*StatResponse)(nil),             // 52: stratos.meta.v1.StatResponse
-	(*ListRequest)(nil),              // 53: stratos.meta.v1.ListRequest
-	(*DirEntry)(nil),                 // 54: stratos.meta.v1.DirEntry
-	(*ListResponse)(nil),             // 55: stratos.meta.v1.ListResponse
-	(*DeleteRequest)(nil),            // 56: stratos.meta.v1.DeleteRequest
-	(*DeleteResponse)(nil),           // 57: stratos.meta.v1.DeleteResponse
-	(*StatusRequest)(nil),            // 58: stratos.meta.v1.StatusRequest
-	(*NodeStatus)(nil),               // 59: stratos.meta.v1.NodeStatus
-	(*StatusResponse)(nil),           // 60: stratos.meta.v1.StatusResponse
-	(*MetaNodeStatus)(nil),           // 61: stratos.meta.v1.MetaNodeStatus
-	(*PoaRound)(nil),                 // 62: stratos.meta.v1.PoaRound
-	(*PoaCount)(nil),                 // 63: stratos.meta.v1.PoaCount
-	(*JoinRequest)(nil),              // 64: stratos.meta.v1.JoinRequest
-	(*SignReportRequest)(nil),        // 65: stratos.meta.v1.SignReportRequest
-	(*SignReportResponse)(nil),       // 66: stratos.meta.v1.SignReportResponse
-	(*PoaVoteRequest)(nil),           // 67: stratos.meta.v1.PoaVoteRequest
-	(*PoaVoteResponse)(nil),          // 68: stratos.meta.v1.PoaVoteResponse
-	(*JoinResponse)(nil),             // 69: stratos.meta.v1.JoinResponse
-	(*v1.Peer)(nil),                  // 70: stratos.storage.v1.Peer
-	(*v1.Ticket)(nil),                // 71: stratos.storage.v1.Ticket
-	(*v1.Receipt)(nil),               // 72: stratos.storage.v1.Receipt
+	(*RequestGuard)(nil),             // 7: stratos.meta.v1.RequestGuard
+	(*Reservation)(nil),              // 8: stratos.meta.v1.Reservation
+	(*OpenDownloadCmd)(nil),          // 9: stratos.meta.v1.OpenDownloadCmd
+	(*DownloadSlice)(nil),            // 10: stratos.meta.v1.DownloadSlice
+	(*DownloadTask)(nil),             // 11: stratos.meta.v1.DownloadTask
+	(*CountDownloadCmd)(nil),         // 12: stratos.meta.v1.CountDownloadCmd
+	(*SettleReportCmd)(nil),          // 13: stratos.meta.v1.SettleReportCmd
+	(*CommandBatch)(nil),             // 14: stratos.meta.v1.CommandBatch
+	(*RegisterNodeCmd)(nil),          // 15: stratos.meta.v1.RegisterNodeCmd
+	(*CreateTaskCmd)(nil),            // 16: stratos.meta.v1.CreateTaskCmd
+	(*CommitFileCmd)(nil),            // 17: stratos.meta.v1.CommitFileCmd
+	(*ReplicaSet)(nil),               // 18: stratos.meta.v1.ReplicaSet
+	(*EndTaskCmd)(nil),               // 19: stratos.meta.v1.EndTaskCmd
+	(*DeleteFileCmd)(nil),            // 20: stratos.meta.v1.DeleteFileCmd
+	(*AddReplicasCmd)(nil),           // 21: stratos.meta.v1.AddReplicasCmd
+	(*RemoveReplicasCmd)(nil),        // 22: stratos.meta.v1.RemoveReplicasCmd
+	(*TrafficEntry)(nil),             // 23: stratos.meta.v1.TrafficEntry
+	(*AddTrafficCmd)(nil),            // 24: stratos.meta.v1.AddTrafficCmd
+	(*TakeTrafficCmd)(nil),           // 25: stratos.meta.v1.TakeTrafficCmd
+	(*RestoreTrafficCmd)(nil),        // 26: stratos.meta.v1.RestoreTrafficCmd
+	(*TrafficVolume)(nil),            // 27: stratos.meta.v1.TrafficVolume
+	(*TrafficReport)(nil),            // 28: stratos.meta.v1.TrafficReport
+	(*CommandResult)(nil),            // 29: stratos.meta.v1.CommandResult
+	(*RegisterNodeRequest)(nil),      // 30: stratos.meta.v1.RegisterNodeRequest
+	(*RegisterNodeResponse)(nil),     // 31: stratos.meta.v1.RegisterNodeResponse
+	(*NodeLoad)(nil),                 // 32: stratos.meta.v1.NodeLoad
+	(*HeartbeatRequest)(nil),         // 33: stratos.meta.v1.HeartbeatRequest
+	(*RepairOrder)(nil),              // 34: stratos.meta.v1.RepairOrder
+	(*HeartbeatResponse)(nil),        // 35: stratos.meta.v1.HeartbeatResponse
+	(*ReportSlicesRequest)(nil),      // 36: stratos.meta.v1.ReportSlicesRequest
+	(*ReportSlicesResponse)(nil),     // 37: stratos.meta.v1.ReportSlicesResponse
+	(*ConfirmRepairRequest)(nil),     // 38: stratos.meta.v1.ConfirmRepairRequest
+	(*ConfirmRepairResponse)(nil),    // 39: stratos.meta.v1.ConfirmRepairResponse
+	(*RequestAuth)(nil),              // 40: stratos.meta.v1.RequestAuth
+	(*BeginUploadRequest)(nil),       // 41: stratos.meta.v1.BeginUploadRequest
+	(*Pipeline)(nil),                 // 42: stratos.meta.v1.Pipeline
+	(*BeginUploadResponse)(nil),      // 43: stratos.meta.v1.BeginUploadResponse
+	(*PlaceSliceRequest)(nil),        // 44: stratos.meta.v1.PlaceSliceRequest
+	(*PlaceSliceResponse)(nil),       // 45: stratos.meta.v1.PlaceSliceResponse
+	(*UploadedSlice)(nil),            // 46: stratos.meta.v1.UploadedSlice
+	(*CommitUploadRequest)(nil),      // 47: stratos.meta.v1.CommitUploadRequest
+	(*CommitUploadResponse)(nil),     // 48: stratos.meta.v1.CommitUploadResponse
+	(*AbortUploadRequest)(nil),       // 49: stratos.meta.v1.AbortUploadRequest
+	(*AbortUploadResponse)(nil),      // 50: stratos.meta.v1.AbortUploadResponse
+	(*LocateRequest)(nil),            // 51: stratos.meta.v1.LocateRequest
+	(*LocatedSlice)(nil),             // 52: stratos.meta.v1.LocatedSlice
+	(*LocateResponse)(nil),           // 53: stratos.meta.v1.LocateResponse
+	(*ReportBadReplicaRequest)(nil),  // 54: stratos.meta.v1.ReportBadReplicaRequest
+	(*ReportBadReplicaResponse)(nil), // 55: stratos.meta.v1.ReportBadReplicaResponse
+	(*ReportDownloadRequest)(nil),    // 56: stratos.meta.v1.ReportDownloadRequest
+	(*ReportDownloadResponse)(nil),   // 57: stratos.meta.v1.ReportDownloadResponse
+	(*StatRequest)(nil),              // 58: stratos.meta.v1.StatRequest
+	(*StatResponse)(nil),             // 59: stratos.meta.v1.StatResponse
+	(*ListRequest)(nil),              // 60: stratos.meta.v1.ListRequest
+	(*DirEntry)(nil),                 // 61: stratos.meta.v1.DirEntry
+	(*ListResponse)(nil),             // 62: stratos.meta.v1.ListResponse
+	(*DeleteRequest)(nil),            // 63: stratos.meta.v1.DeleteRequest
+	(*DeleteResponse)(nil),           // 64: stratos.meta.v1.DeleteResponse
+	(*StatusRequest)(nil),            // 65: stratos.meta.v1.StatusRequest
+	(*NodeStatus)(nil),               // 66: stratos.meta.v1.NodeStatus
+	(*StatusResponse)(nil),           // 67: stratos.meta.v1.StatusResponse
+	(*MetaNodeStatus)(nil),           // 68: stratos.meta.v1.MetaNodeStatus
+	(*PoaRound)(nil),                 // 69: stratos.meta.v1.PoaRound
+	(*PoaCount)(nil),                 // 70: stratos.meta.v1.PoaCount
+	(*JoinRequest)(nil),              // 71: stratos.meta.v1.JoinRequest
+	(*SignReportRequest)(nil),        // 72: stratos.meta.v1.SignReportRequest
+	(*SignReportResponse)(nil),       // 73: stratos.meta.v1.SignReportResponse
+	(*PoaVoteRequest)(nil),           // 74: stratos.meta.v1.PoaVoteRequest
+	(*PoaVoteResponse)(nil),          // 75: stratos.meta.v1.PoaVoteResponse
+	(*JoinResponse)(nil),             // 76: stratos.meta.v1.JoinResponse
+	(*v1.Peer)(nil),                  // 77: stratos.storage.v1.Peer
+	(*v1.Ticket)(nil),                // 78: stratos.storage.v1.Ticket
+	(*v1.Receipt)(nil),               // 79: stratos.storage.v1.Receipt
 }
 var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	2,  // 0: stratos.meta.v1.FileEntry.slices:type_name -> stratos.meta.v1.SliceRef
 	0,  // 1: stratos.meta.v1.Task.kind:type_name -> stratos.meta.v1.TaskKind
-	8,  // 2: stratos.meta.v1.Command.register_node:type_name -> stratos.meta.v1.RegisterNodeCmd
-	9,  // 3: stratos.meta.v1.Command.create_task:type_name -> stratos.meta.v1.CreateTaskCmd
-	10, // 4: stratos.meta.v1.Command.commit_file:type_name -> stratos.meta.v1.CommitFileCmd
-	12, // 5: stratos.meta.v1.Command.end_task:type_name -> stratos.meta.v1.EndTaskCmd
-	13, // 6: stratos.meta.v1.Command.delete_file:type_name -> stratos.meta.v1.DeleteFileCmd
-	14, // 7: stratos.meta.v1.Command.add_replicas:type_name -> stratos.meta.v1.AddReplicasCmd
-	15, // 8: stratos.meta.v1.Command.remove_replicas:type_name -> stratos.meta.v1.RemoveReplicasCmd
-	17, // 9: stratos.meta.v1.Command.add_traffic:type_name -> stratos.meta.v1.AddTrafficCmd
-	18, // 10: stratos.meta.v1.Command.take_traffic:type_name -> stratos.meta.v1.TakeTrafficCmd
-	19, // 11: stratos.meta.v1.Command.restore_traffic:type_name -> stratos.meta.v1.RestoreTrafficCmd
-	6,  // 12: stratos.meta.v1.CommandBatch.commands:type_name -> stratos.meta.v1.Command
-	1,  // 13: stratos.meta.v1.RegisterNodeCmd.node:type_name -> stratos.meta.v1.NodeRecord
-	0,  // 14: stratos.meta.v1.CreateTaskCmd.kind:type_name -> stratos.meta.v1.TaskKind
-	3,  // 15: stratos.meta.v1.CommitFileCmd.file:type_name -> stratos.meta.v1.FileEntry
-	11, // 16: stratos.meta.v1.CommitFileCmd.replicas:type_name -> stratos.meta.v1.ReplicaSet
-	16, // 17: stratos.meta.v1.AddTrafficCmd.entries:type_name -> stratos.meta.v1.TrafficEntry
-	21, // 18: stratos.meta.v1.RestoreTrafficCmd.report:type_name -> stratos.meta.v1.TrafficReport
-	20, // 19: stratos.meta.v1.TrafficReport.nodes:type_name -> stratos.meta.v1.TrafficVolume
-	20, // 20: stratos.meta.v1.TrafficReport.users:type_name -> stratos.meta.v1.TrafficVolume
-	20, // 21: stratos.meta.v1.TrafficReport.stored_nodes:type_name -> stratos.meta.v1.TrafficVolume
-	20, // 22: stratos.meta.v1.TrafficReport.stored_users:type_name -> stratos.meta.v1.TrafficVolume
-	5,  // 23: stratos.meta.v1.CommandResult.task:type_name -> stratos.meta.v1.Task
-	3,  // 24: stratos.meta.v1.CommandResult.file:type_name -> stratos.meta.v1.FileEntry
-	4,  // 25: stratos.meta.v1.CommandResult.released:type_name -> stratos.meta.v1.SliceEntry
-	21, // 26: stratos.meta.v1.CommandResult.traffic:type_name -> stratos.meta.v1.TrafficReport
-	1,  // 27: stratos.meta.v1.RegisterNodeRequest.node:type_name -> stratos.meta.v1.NodeRecord
-	25, // 28: stratos.meta.v1.HeartbeatRequest.load:type_name -> stratos.meta.v1.NodeLoad
-	70, // 29: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
-	71, // 30: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
-	27, // 31: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
-	72, // 32: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
-	2,  // 33: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
-	33, // 34: stratos.meta.v1.BeginUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	70, // 35: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
-	71, // 36: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
-	35, // 37: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
-	2,  // 38: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
-	33, // 39: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	35, // 40: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
-	2,  // 41: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	72, // 42: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
-	71, // 43: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
-	39, // 44: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
-	33, // 45: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 46: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
-	33, // 47: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	33, // 48: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	2,  // 49: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	70, // 50: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
-	3,  // 51: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
-	45, // 52: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
-	72, // 53: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.Receipt
-	33, // 54: stratos.meta.v1.ReportDownloadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	33, // 55: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 56: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
-	4,  // 57: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
-	33, // 58: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 59: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
-	54, // 60: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
-	33, // 61: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 62: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
-	1,  // 63: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
-	25, // 64: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
-	59, // 65: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
-	61, // 66: stratos.meta.v1.StatusResponse.self:type_name -> stratos.meta.v1.MetaNodeStatus
-	61, // 67: stratos.meta.v1.StatusResponse.meta_nodes:type_name -> stratos.meta.v1.MetaNodeStatus
-	62, // 68: stratos.meta.v1.MetaNodeStatus.last_round:type_name -> stratos.meta.v1.PoaRound
-	63, // 69: stratos.meta.v1.PoaRound.votes:type_name -> stratos.meta.v1.PoaCount
-	23, // 70: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
-	26, // 71: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
-	29, // 72: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
-	31, // 73: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
-	34, // 74: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
-	37, // 75: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
-	40, // 76: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
-	42, // 77: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
-	44, // 78: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
-	47, // 79: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
-	49, // 80: stratos.meta.v1.MetaService.ReportDownload:input_type -> stratos.meta.v1.ReportDownloadRequest
-	51, // 81: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
-	53, // 82: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
-	56, // 83: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
-	58, // 84: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
-	64, // 85: stratos.meta.v1.MetaService.Join:input_type -> stratos.meta.v1.JoinRequest
-	65, // 86: stratos.meta.v1.MetaService.SignReport:input_type -> stratos.meta.v1.SignReportRequest
-	67, // 87: stratos.meta.v1.MetaService.PoaVote:input_type -> stratos.meta.v1.PoaVoteRequest
-	24, // 88: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
-	28, // 89: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
-	30, // 90: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
-	32, // 91: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
-	36, // 92: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
-	38, // 93: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
-	41, // 94: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
-	43, // 95: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
-	46, // 96: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
-	48, // 97: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
-	50, // 98: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
-	52, // 99: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
-	55, // 100: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
-	57, // 101: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
-	60, // 102: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
-	69, // 103: stratos.meta.v1.MetaService.Join:output_type -> stratos.meta.v1.JoinResponse
-	66, // 104: stratos.meta.v1.MetaService.SignReport:output_type -> stratos.meta.v1.SignReportResponse
-	68, // 105: stratos.meta.v1.MetaService.PoaVote:output_type -> stratos.meta.v1.PoaVoteResponse
-	88, // [88:106] is the sub-list for method output_type
-	70, // [70:88] is the sub-list for method input_type
-	70, // [70:70] is the sub-list for extension type_name
-	70, // [70:70] is the sub-list for extension extendee
-	0,  // [0:70] is the sub-list for field type_name
+	7,  // 2: stratos.meta.v1.Command.guard:type_name -> stratos.meta.v1.RequestGuard
+	15, // 3: stratos.meta.v1.Command.register_node:type_name -> stratos.meta.v1.RegisterNodeCmd
+	16, // 4: stratos.meta.v1.Command.create_task:type_name -> stratos.meta.v1.CreateTaskCmd
+	17, // 5: stratos.meta.v1.Command.commit_file:type_name -> stratos.meta.v1.CommitFileCmd
+	19, // 6: stratos.meta.v1.Command.end_task:type_name -> stratos.meta.v1.EndTaskCmd
+	20, // 7: stratos.meta.v1.Command.delete_file:type_name -> stratos.meta.v1.DeleteFileCmd
+	21, // 8: stratos.meta.v1.Command.add_replicas:type_name -> stratos.meta.v1.AddReplicasCmd
+	22, // 9: stratos.meta.v1.Command.remove_replicas:type_name -> stratos.meta.v1.RemoveReplicasCmd
+	24, // 10: stratos.meta.v1.Command.add_traffic:type_name -> stratos.meta.v1.AddTrafficCmd
+	25, // 11: stratos.meta.v1.Command.take_traffic:type_name -> stratos.meta.v1.TakeTrafficCmd
+	26, // 12: stratos.meta.v1.Command.restore_traffic:type_name -> stratos.meta.v1.RestoreTrafficCmd
+	9,  // 13: stratos.meta.v1.Command.open_download:type_name -> stratos.meta.v1.OpenDownloadCmd
+	12, // 14: stratos.meta.v1.Command.count_download:type_name -> stratos.meta.v1.CountDownloadCmd
+	13, // 15: stratos.meta.v1.Command.settle_report:type_name -> stratos.meta.v1.SettleReportCmd
+	10, // 16: stratos.meta.v1.OpenDownloadCmd.slices:type_name -> stratos.meta.v1.DownloadSlice
+	8,  // 17: stratos.meta.v1.OpenDownloadCmd.reservation:type_name -> stratos.meta.v1.Reservation
+	10, // 18: stratos.meta.v1.DownloadTask.slices:type_name -> stratos.meta.v1.DownloadSlice
+	10, // 19: stratos.meta.v1.CountDownloadCmd.served:type_name -> stratos.meta.v1.DownloadSlice
+	6,  // 20: stratos.meta.v1.CommandBatch.commands:type_name -> stratos.meta.v1.Command
+	1,  // 21: stratos.meta.v1.RegisterNodeCmd.node:type_name -> stratos.meta.v1.NodeRecord
+	0,  // 22: stratos.meta.v1.CreateTaskCmd.kind:type_name -> stratos.meta.v1.TaskKind
+	8,  // 23: stratos.meta.v1.CreateTaskCmd.reservation:type_name -> stratos.meta.v1.Reservation
+	3,  // 24: stratos.meta.v1.CommitFileCmd.file:type_name -> stratos.meta.v1.FileEntry
+	18, // 25: stratos.meta.v1.CommitFileCmd.replicas:type_name -> stratos.meta.v1.ReplicaSet
+	23, // 26: stratos.meta.v1.AddTrafficCmd.entries:type_name -> stratos.meta.v1.TrafficEntry
+	28, // 27: stratos.meta.v1.RestoreTrafficCmd.report:type_name -> stratos.meta.v1.TrafficReport
+	27, // 28: stratos.meta.v1.TrafficReport.nodes:type_name -> stratos.meta.v1.TrafficVolume
+	27, // 29: stratos.meta.v1.TrafficReport.users:type_name -> stratos.meta.v1.TrafficVolume
+	27, // 30: stratos.meta.v1.TrafficReport.stored_nodes:type_name -> stratos.meta.v1.TrafficVolume
+	27, // 31: stratos.meta.v1.TrafficReport.stored_users:type_name -> stratos.meta.v1.TrafficVolume
+	5,  // 32: stratos.meta.v1.CommandResult.task:type_name -> stratos.meta.v1.Task
+	3,  // 33: stratos.meta.v1.CommandResult.file:type_name -> stratos.meta.v1.FileEntry
+	4,  // 34: stratos.meta.v1.CommandResult.released:type_name -> stratos.meta.v1.SliceEntry
+	28, // 35: stratos.meta.v1.CommandResult.traffic:type_name -> stratos.meta.v1.TrafficReport
+	11, // 36: stratos.meta.v1.CommandResult.download:type_name -> stratos.meta.v1.DownloadTask
+	1,  // 37: stratos.meta.v1.RegisterNodeRequest.node:type_name -> stratos.meta.v1.NodeRecord
+	32, // 38: stratos.meta.v1.HeartbeatRequest.load:type_name -> stratos.meta.v1.NodeLoad
+	77, // 39: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
+	78, // 40: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
+	34, // 41: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
+	79, // 42: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	2,  // 43: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
+	40, // 44: stratos.meta.v1.BeginUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	77, // 45: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
+	78, // 46: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
+	42, // 47: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
+	2,  // 48: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
+	40, // 49: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	42, // 50: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
+	2,  // 51: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	79, // 52: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
+	78, // 53: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
+	46, // 54: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
+	40, // 55: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 56: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
+	40, // 57: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	40, // 58: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	2,  // 59: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	77, // 60: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
+	3,  // 61: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
+	52, // 62: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
+	79, // 63: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	40, // 64: stratos.meta.v1.ReportDownloadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	40, // 65: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 66: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
+	4,  // 67: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
+	40, // 68: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 69: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
+	61, // 70: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
+	40, // 71: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 72: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
+	1,  // 73: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
+	32, // 74: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
+	66, // 75: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
+	68, // 76: stratos.meta.v1.StatusResponse.self:type_name -> stratos.meta.v1.MetaNodeStatus
+	68, // 77: stratos.meta.v1.StatusResponse.meta_nodes:type_name -> stratos.meta.v1.MetaNodeStatus
+	69, // 78: stratos.meta.v1.MetaNodeStatus.last_round:type_name -> stratos.meta.v1.PoaRound
+	70, // 79: stratos.meta.v1.PoaRound.votes:type_name -> stratos.meta.v1.PoaCount
+	30, // 80: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
+	33, // 81: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
+	36, // 82: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
+	38, // 83: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
+	41, // 84: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
+	44, // 85: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
+	47, // 86: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
+	49, // 87: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
+	51, // 88: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
+	54, // 89: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
+	56, // 90: stratos.meta.v1.MetaService.ReportDownload:input_type -> stratos.meta.v1.ReportDownloadRequest
+	58, // 91: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
+	60, // 92: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
+	63, // 93: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
+	65, // 94: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
+	71, // 95: stratos.meta.v1.MetaService.Join:input_type -> stratos.meta.v1.JoinRequest
+	72, // 96: stratos.meta.v1.MetaService.SignReport:input_type -> stratos.meta.v1.SignReportRequest
+	74, // 97: stratos.meta.v1.MetaService.PoaVote:input_type -> stratos.meta.v1.PoaVoteRequest
+	31, // 98: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
+	35, // 99: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
+	37, // 100: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
+	39, // 101: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
+	43, // 102: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
+	45, // 103: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
+	48, // 104: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
+	50, // 105: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
+	53, // 106: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
+	55, // 107: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
+	57, // 108: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
+	59, // 109: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
+	62, // 110: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
+	64, // 111: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
+	67, // 112: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
+	76, // 113: stratos.meta.v1.MetaService.Join:output_type -> stratos.meta.v1.JoinResponse
+	73, // 114: stratos.meta.v1.MetaService.SignReport:output_type -> stratos.meta.v1.SignReportResponse
+	75, // 115: stratos.meta.v1.MetaService.PoaVote:output_type -> stratos.meta.v1.PoaVoteResponse
+	98, // [98:116] is the sub-list for method output_type
+	80, // [80:98] is the sub-list for method input_type
+	80, // [80:80] is the sub-list for extension type_name
+	80, // [80:80] is the sub-list for extension extendee
+	0,  // [0:80] is the sub-list for field type_name
 }
 
 func init() { file_stratos_meta_v1_meta_proto_init() }
@@ -5021,6 +5675,9 @@ func file_stratos_meta_v1_meta_proto_init() {
 		(*Command_AddTraffic)(nil),
 		(*Command_TakeTraffic)(nil),
 		(*Command_RestoreTraffic)(nil),
+		(*Command_OpenDownload)(nil),
+		(*Command_CountDownload)(nil),
+		(*Command_SettleReport)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -5028,7 +5685,7 @@ func file_stratos_meta_v1_meta_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stratos_meta_v1_meta_proto_rawDesc), len(file_stratos_meta_v1_meta_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   69,
+			NumMessages:   76,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

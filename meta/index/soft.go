@@ -1,0 +1,430 @@
+package index
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+	"github.com/stratos-net/stratos/traffic"
+	"github.com/stratos-net/stratos/x/sds/fee"
+)
+
+// What a single meta node once kept in memory and now lives in the log
+// (issue 7, "nothing that decides correctness lives only in one process's
+// memory"): the signed requests already carried out (the replay guard),
+// the traffic open tasks may still cause (prepay reservations), and open
+// download tasks with the holder each slice was assigned to. A new leader
+// finds them exactly as the old one left them.
+//
+// Each of them lapses at a time carried by the record; the index forgets
+// it once the clock of the commands it applies (Command.unix_nano, the
+// leader's clock when it proposed) has passed that time, a bounded number
+// of records per command, so every replica forgets the same records at
+// the same log position.
+
+// Errors of the replicated soft state.
+var (
+	// ErrReplayed: the signed request was carried out already.
+	ErrReplayed = errors.New("request already received (a signed request is accepted once)")
+	// ErrNoPrepay: the owner's prepay does not cover the task on top of
+	// every other claim on it.
+	ErrNoPrepay = errors.New("prepaid balance too low")
+)
+
+const (
+	prefixGuard       = "g/" // g/<account>\x00<hex digest>: until (8 bytes)
+	prefixReservation = "x/" // x/<owner>\x00<task id>: until (8 bytes), bytes (8 bytes)
+	prefixDownload    = "d/" // d/<task id>: DownloadTask
+	prefixExpiry      = "e/" // e/<until, 8 bytes big-endian><key>: empty; key lapses at until
+	prefixReporting   = "k/" // k/<user>: bytes sealed in reports the chain has not taken (8 bytes)
+	keyDownloadSeq    = prefixCounter + "downloadseq"
+)
+
+// expirePerCommand bounds the lapsed records one command forgets, so no
+// command's cost depends on how many lapsed at once; each command forgets
+// more than any command can add.
+const expirePerCommand = 256
+
+// maxDownloadSlices bounds the slices of one download task.
+const maxDownloadSlices = 1 << 20
+
+func guardKey(account string, digest []byte) []byte {
+	return []byte(prefixGuard + account + string(sepOwner) + hex.EncodeToString(digest))
+}
+
+func reservationKey(owner, task string) []byte {
+	return []byte(prefixReservation + owner + string(sepOwner) + task)
+}
+
+func reservationPrefix(owner string) []byte {
+	return []byte(prefixReservation + owner + string(sepOwner))
+}
+
+func downloadKey(id string) []byte { return []byte(prefixDownload + id) }
+
+func reportingKey(user string) []byte { return []byte(prefixReporting + user) }
+
+func expiryKey(until int64, key []byte) []byte {
+	k := binary.BigEndian.AppendUint64([]byte(prefixExpiry), uint64(until))
+	return append(k, key...)
+}
+
+func downloadID(seq uint64) string { return fmt.Sprintf("d%d", seq) }
+
+// lapse makes the record at key lapse at until.
+func (t *txn) lapse(until int64, key []byte) { t.setRaw(expiryKey(until, key), nil) }
+
+// expire forgets the records whose time has passed by now. It reads the
+// store directly, so it runs before anything else in its txn.
+func (t *txn) expire(now int64) error {
+	if now <= 0 {
+		return nil
+	}
+	n := 0
+	return t.ix.scan([]byte(prefixExpiry), func(k, _ []byte) error {
+		if len(k) < len(prefixExpiry)+8 || n >= expirePerCommand {
+			return errStop
+		}
+		if int64(binary.BigEndian.Uint64(k[len(prefixExpiry):])) > now {
+			return errStop
+		}
+		n++
+		t.del(bytes.Clone(k[len(prefixExpiry)+8:]))
+		t.del(bytes.Clone(k))
+		return nil
+	})
+}
+
+// guard records a signed request, or refuses it if it was recorded before
+// and is still valid. A request already too old to verify is not
+// recorded: it could not be sent again anyway.
+func (t *txn) guard(now int64, g *metav1.RequestGuard) error {
+	if err := checkName("account", g.GetAccount()); err != nil {
+		return fmt.Errorf("request guard: %w", err)
+	}
+	if len(g.GetDigest()) != 32 {
+		return badCommand("request guard: digest of %d bytes", len(g.GetDigest()))
+	}
+	key := guardKey(g.GetAccount(), g.GetDigest())
+	switch v, err := t.get(key, false); {
+	case err == nil && len(v) == 8 && int64(binary.BigEndian.Uint64(v)) > now:
+		return fmt.Errorf("%w: %s, %x", ErrReplayed, g.GetAccount(), g.GetDigest()[:8])
+	case err != nil && !isNotFound(err):
+		return err
+	}
+	if g.GetUntilUnixNano() <= now {
+		return nil
+	}
+	t.setRaw(key, binary.BigEndian.AppendUint64(nil, uint64(g.GetUntilUnixNano())))
+	t.lapse(g.GetUntilUnixNano(), key)
+	return nil
+}
+
+// reserve checks that the owner's prepay covers r on top of every other
+// claim on it and holds r's traffic for task until it ends or r lapses
+// (DESIGN §7: the client's prepay is charged for the traffic it used, and
+// storage fees are settled to the holders; x/sds charges at most the
+// prepaid balance, so anything beyond it would be served or kept for
+// free). The claims are the period's traffic in the ledger, the traffic of
+// sealed reports the chain has not charged yet, the live reservations of
+// open tasks, and one period's storage of everything the owner keeps.
+func (t *txn) reserve(now int64, owner, task string, r *metav1.Reservation) error {
+	if r == nil {
+		return nil
+	}
+	if r.GetUntilUnixNano() <= now {
+		return badCommand("reservation for %s: lapses at %d, before now %d", task, r.GetUntilUnixNano(), now)
+	}
+	if r.GetPrepaid() == 0 {
+		return fmt.Errorf("%w for %s: nothing prepaid; prepay first, e.g. `stratos tx sds prepay 10000000ustos --from <your key>`", ErrNoPrepay, owner)
+	}
+	pending, err := t.pendingTraffic(now, owner)
+	if err != nil {
+		return err
+	}
+	if err := t.prepareStorage(); err != nil {
+		return err
+	}
+	kept, err := t.counter(string(storedUserKey(owner)))
+	if err != nil {
+		return err
+	}
+	kept = traffic.AddBytes(kept, r.GetStored())
+	total := fee.Traffic(traffic.AddBytes(pending, r.GetBytes()), r.GetTrafficPrice())
+	total.Add(total, fee.Storage(kept, r.GetStoragePrice(), r.GetPeriodSeconds()))
+	if prepaid := new(big.Int).SetUint64(r.GetPrepaid()); total.Cmp(prepaid) > 0 {
+		short := fee.Saturate(new(big.Int).Sub(total, prepaid))
+		return fmt.Errorf("%w for %s: %d ustos prepaid, but %d bytes of traffic not yet settled and %d more, and a period's storage of %d bytes, cost %s ustos (%d ustos/GiB of traffic, %d ustos/GiB per 30 days stored); prepay at least %d ustos more, e.g. `stratos tx sds prepay %dustos --from <your key>`",
+			ErrNoPrepay, owner, r.GetPrepaid(), pending, r.GetBytes(), kept, total, r.GetTrafficPrice(), r.GetStoragePrice(), short, short)
+	}
+	key := reservationKey(owner, task)
+	v := binary.BigEndian.AppendUint64(nil, uint64(r.GetUntilUnixNano()))
+	t.setRaw(key, binary.BigEndian.AppendUint64(v, r.GetBytes()))
+	t.lapse(r.GetUntilUnixNano(), key)
+	return nil
+}
+
+// pendingTraffic is the traffic that weighs on owner's prepay and is not
+// yet charged: in the ledger, in sealed reports not settled, and reserved
+// by live tasks.
+func (t *txn) pendingTraffic(now int64, owner string) (uint64, error) {
+	var sum uint64
+	for _, k := range [][]byte{userTrafficKey(owner), reportingKey(owner)} {
+		v, err := t.get(k, false)
+		n, err := decodeCounter(string(k), v, err)
+		if err != nil {
+			return 0, err
+		}
+		sum = traffic.AddBytes(sum, n)
+	}
+	err := t.ix.scan(reservationPrefix(owner), func(_, v []byte) error {
+		if len(v) == 16 && int64(binary.BigEndian.Uint64(v)) > now {
+			sum = traffic.AddBytes(sum, binary.BigEndian.Uint64(v[8:]))
+		}
+		return nil
+	})
+	return sum, err
+}
+
+// releaseReservation ends a task's reservation: its traffic, if any, is in the ledger.
+func (t *txn) releaseReservation(owner, task string) { t.del(reservationKey(owner, task)) }
+
+// openDownload opens a download task: the holder assigned to each slice,
+// and the reservation of its traffic against the owner's prepay.
+func (t *txn) openDownload(now int64, c *metav1.OpenDownloadCmd) (*metav1.CommandResult, error) {
+	if err := checkName("owner", c.GetOwner()); err != nil {
+		return nil, fmt.Errorf("open download: %w", err)
+	}
+	if c.GetExpiresUnixNano() <= now {
+		return nil, badCommand("open download: expires at %d, before now %d", c.GetExpiresUnixNano(), now)
+	}
+	if len(c.GetSlices()) > maxDownloadSlices {
+		return nil, badCommand("open download: %d slices", len(c.GetSlices()))
+	}
+	seen := make(map[string]bool, len(c.GetSlices()))
+	for i, s := range c.GetSlices() {
+		if err := checkName("slice ID", s.GetSliceId()); err != nil {
+			return nil, fmt.Errorf("open download: slice %d: %w", i, err)
+		}
+		if err := checkName("node ID", s.GetNodeId()); err != nil {
+			return nil, fmt.Errorf("open download: slice %d: %w", i, err)
+		}
+		if s.GetCounted() || s.GetSize() == 0 {
+			return nil, badCommand("open download: slice %s: counted %v, size %d", s.GetSliceId(), s.GetCounted(), s.GetSize())
+		}
+		seen[s.GetSliceId()] = true // a slice a file holds twice is assigned once
+	}
+	seq, err := t.counter(keyDownloadSeq)
+	if err != nil {
+		return nil, fmt.Errorf("open download: %w", err)
+	}
+	seq++
+	task := &metav1.DownloadTask{Id: downloadID(seq), Owner: c.GetOwner(), ExpiresUnixNano: c.GetExpiresUnixNano()}
+	for _, s := range c.GetSlices() {
+		if seen[s.GetSliceId()] {
+			delete(seen, s.GetSliceId())
+			task.Slices = append(task.Slices, proto.Clone(s).(*metav1.DownloadSlice))
+		}
+	}
+	if err := t.reserve(now, c.GetOwner(), task.Id, c.GetReservation()); err != nil {
+		return nil, fmt.Errorf("open download: %w", err)
+	}
+	if err := t.set(downloadKey(task.Id), task); err != nil {
+		return nil, fmt.Errorf("open download: %w", err)
+	}
+	t.lapse(task.ExpiresUnixNano, downloadKey(task.Id))
+	if err := t.addCounter(keyDownloadSeq, 1); err != nil {
+		return nil, fmt.Errorf("open download: %w", err)
+	}
+	return &metav1.CommandResult{Download: task}, nil
+}
+
+// countDownload counts the traffic a download's receipts proved (DESIGN
+// §7): only the holder assigned to a slice counts, once per download, for
+// at most the slice's size; anything else is skipped. It ends the task's
+// reservation; once every slice is counted the task ends too.
+func (t *txn) countDownload(now int64, c *metav1.CountDownloadCmd) (*metav1.CommandResult, error) {
+	task := new(metav1.DownloadTask)
+	found, err := t.getMsg(downloadKey(c.GetTaskId()), task, false)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("count download %s: %w", clip(c.GetTaskId()), err)
+	case !found || task.GetOwner() != c.GetOwner():
+		return nil, fmt.Errorf("count download %s of %s: %w", clip(c.GetTaskId()), clip(c.GetOwner()), ErrNotFound)
+	case now > task.GetExpiresUnixNano():
+		return nil, fmt.Errorf("count download %s: expired at %d, now %d: %w", task.GetId(), task.GetExpiresUnixNano(), now, ErrTaskExpired)
+	}
+	assigned := make(map[string]*metav1.DownloadSlice, len(task.GetSlices()))
+	for _, s := range task.GetSlices() {
+		assigned[s.GetSliceId()] = s
+	}
+	var counted uint64
+	for _, s := range c.GetServed() {
+		a := assigned[s.GetSliceId()]
+		if a == nil || a.GetCounted() || a.GetNodeId() != s.GetNodeId() || s.GetSize() == 0 || s.GetSize() > a.GetSize() {
+			continue
+		}
+		a.Counted = true
+		if err := t.addVolume(nodeTrafficKey(a.GetNodeId()), s.GetSize()); err != nil {
+			return nil, fmt.Errorf("count download: %w", err)
+		}
+		if err := t.addVolume(userTrafficKey(task.GetOwner()), s.GetSize()); err != nil {
+			return nil, fmt.Errorf("count download: %w", err)
+		}
+		counted = traffic.AddBytes(counted, s.GetSize())
+	}
+	t.releaseReservation(task.GetOwner(), task.GetId())
+	done := true
+	for _, s := range task.GetSlices() {
+		done = done && s.GetCounted()
+	}
+	if done {
+		t.del(downloadKey(task.GetId()))
+	} else if err := t.set(downloadKey(task.GetId()), task); err != nil {
+		return nil, fmt.Errorf("count download: %w", err)
+	}
+	return &metav1.CommandResult{CountedBytes: counted}, nil
+}
+
+// Download is an open download task, or ErrNotFound.
+func (ix *Index) Download(id string) (*metav1.DownloadTask, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	task := new(metav1.DownloadTask)
+	if err := ix.getMsg(downloadKey(id), task); err != nil {
+		return nil, notFound("download task", id, err)
+	}
+	return task, nil
+}
+
+// Reserved is the traffic owner's live reservations hold at now.
+func (ix *Index) Reserved(owner string, now int64) (uint64, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var sum uint64
+	err := ix.scan(reservationPrefix(owner), func(_, v []byte) error {
+		if len(v) == 16 && int64(binary.BigEndian.Uint64(v)) > now {
+			sum = traffic.AddBytes(sum, binary.BigEndian.Uint64(v[8:]))
+		}
+		return nil
+	})
+	return sum, err
+}
+
+// Reporting is the traffic of owner's in sealed reports the chain has not
+// taken yet.
+func (ix *Index) Reporting(owner string) (uint64, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.trafficOf(reportingKey(owner))
+}
+
+// addReporting counts the users of a new seal as reported, not settled.
+func (t *txn) addReporting(users []*metav1.TrafficVolume) error {
+	for _, v := range users {
+		if err := t.addVolume(reportingKey(v.GetId()), v.GetBytes()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// subVolume takes n bytes off a counter, deleting it at zero.
+func (t *txn) subVolume(key []byte, n uint64) error {
+	v, err := t.get(key, false)
+	cur, err := decodeCounter(string(key), v, err)
+	if err != nil {
+		return err
+	}
+	if cur <= n {
+		t.del(key)
+		return nil
+	}
+	t.setRaw(key, binary.BigEndian.AppendUint64(nil, cur-n))
+	return nil
+}
+
+// unreport ends the seal at key, if it is not settled: its users' traffic
+// no longer waits for the chain (settled, put back into the ledger, or
+// forgotten).
+func (t *txn) unreport(key []byte, settle bool) error {
+	r := new(metav1.TrafficReport)
+	found, err := t.getMsg(key, r, false)
+	if err != nil || !found || r.GetSettled() {
+		return err
+	}
+	for _, v := range r.GetUsers() {
+		if err := t.subVolume(reportingKey(v.GetId()), v.GetBytes()); err != nil {
+			return err
+		}
+	}
+	if settle {
+		r.Settled = true
+		return t.set(key, r)
+	}
+	return nil
+}
+
+// settleReport records that the chain took a period's sealed report.
+func (t *txn) settleReport(c *metav1.SettleReportCmd) (*metav1.CommandResult, error) {
+	if err := t.unreport(sealKey(c.GetPeriod()), true); err != nil {
+		return nil, fmt.Errorf("settle report %d: %w", c.GetPeriod(), err)
+	}
+	return &metav1.CommandResult{}, nil
+}
+
+// isSoftKey reports whether k belongs to the replicated soft state.
+func isSoftKey(k []byte) bool {
+	for _, p := range []string{prefixGuard, prefixReservation, prefixDownload, prefixExpiry, prefixReporting} {
+		if bytes.HasPrefix(k, []byte(p)) {
+			return true
+		}
+	}
+	return string(k) == keyDownloadSeq
+}
+
+// checkSoftRecord checks a record of the replicated soft state in a
+// snapshot.
+func checkSoftRecord(k, v []byte) error {
+	s := string(k)
+	switch {
+	case strings.HasPrefix(s, prefixGuard) && len(v) == 8, strings.HasPrefix(s, prefixReservation) && len(v) == 16:
+		return nil
+	case strings.HasPrefix(s, prefixDownload):
+		return proto.Unmarshal(v, new(metav1.DownloadTask))
+	case strings.HasPrefix(s, prefixExpiry) && len(k) > len(prefixExpiry)+8 && len(v) == 0:
+		return nil
+	case strings.HasPrefix(s, prefixReporting):
+		return checkVolumeRecord(k[len(prefixReporting):], v)
+	case s == keyDownloadSeq && len(v) == 8:
+		return nil
+	}
+	return fmt.Errorf("key %q: value of %d bytes", clip(s), len(v))
+}
+
+// countUpload counts a committed upload as traffic: each holder received
+// each of its slices, proved by its receipt inside the owner's request
+// (DESIGN §7: traffic both sides signed for).
+func (t *txn) countUpload(f *metav1.FileEntry, replicas []*metav1.ReplicaSet) error {
+	for i, ref := range f.GetSlices() {
+		if ref.GetSize() == 0 {
+			continue
+		}
+		for _, node := range replicas[i].GetNodeIds() {
+			if err := t.addVolume(nodeTrafficKey(node), ref.GetSize()); err != nil {
+				return err
+			}
+			if err := t.addVolume(userTrafficKey(f.GetOwner()), ref.GetSize()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
