@@ -69,6 +69,32 @@ func (v *View) ActiveResourceNodes(ctx context.Context) (map[string][]byte, erro
 	}
 }
 
+// MetaNodes returns the registered meta nodes (DESIGN §5.2): those voted
+// in (active) and those waiting for the votes (pending), node ID to
+// ed25519 public key.
+func (v *View) MetaNodes(ctx context.Context) (active, pending map[string][]byte, err error) {
+	active, pending = map[string][]byte{}, map[string][]byte{}
+	var next []byte
+	for {
+		resp, err := v.reg.MetaNodes(ctx, &registertypes.QueryMetaNodesRequest{Pagination: &query.PageRequest{Key: next, Limit: 500}})
+		if err != nil {
+			return nil, nil, fmt.Errorf("chain: list meta nodes: %w", err)
+		}
+		for _, n := range resp.Nodes {
+			switch n.Status {
+			case registertypes.NodeStatus_NODE_STATUS_ACTIVE:
+				active[n.NodeId] = n.PublicKey
+			case registertypes.NodeStatus_NODE_STATUS_PENDING:
+				pending[n.NodeId] = n.PublicKey
+			}
+		}
+		if resp.Pagination == nil || len(resp.Pagination.NextKey) == 0 {
+			return active, pending, nil
+		}
+		next = resp.Pagination.NextKey
+	}
+}
+
 // Prepaid returns the ustos an account has prepaid for traffic and storage.
 func (v *View) Prepaid(ctx context.Context, owner string) (uint64, error) {
 	resp, err := v.sds.Prepaid(ctx, &sdstypes.QueryPrepaidRequest{Address: owner})

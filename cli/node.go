@@ -172,13 +172,14 @@ func runMeta(cmd *cobra.Command, m *home.Meta, key *identity.Key, dataDir string
 	for _, p := range m.Peers {
 		cfg.Peers = append(cfg.Peers, meta.Peer{ID: p.ID, Addr: p.Addr, RaftAddr: p.RaftAddr})
 	}
+	cfg.Bootstrap = !m.Join
 	if m.ChainGRPC != "" {
 		view, err := chainview.Dial(m.ChainGRPC)
 		if err != nil {
 			return err
 		}
 		defer view.Close()
-		cfg.Chain = view
+		cfg.Chain, cfg.Authorities = view, view
 	}
 	if m.AnchorKey != "" {
 		sender, err := chaintx.New(chaintx.Config{KeyringDir: m.KeyringDir, Key: m.AnchorKey, ChainID: m.ChainID, RPC: m.ChainRPC})

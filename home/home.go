@@ -96,6 +96,10 @@ type Meta struct {
 	// one.
 	RaftListen string     `toml:"raft_listen,omitempty"`
 	Peers      []MetaPeer `toml:"peers,omitempty"`
+	// Join makes a meta node with no log join the running cluster of its
+	// peers (as an observer until the chain admits it) instead of
+	// starting the cluster with them.
+	Join bool `toml:"join,omitempty"`
 	// MasterTerm is the PoA master term: at each term's end the meta
 	// nodes vote for the next leader (0 or absent: no vote).
 	MasterTerm Duration `toml:"master_term,omitempty"`

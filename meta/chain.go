@@ -72,6 +72,7 @@ type chainState struct {
 	storage uint64        // ustos per GiB per 30 days of storage
 	period  time.Duration // the chain's ledger period, once known
 	prepaid map[string]prepaidEntry
+	metas   authorities // the chain's meta registry (Config.Authorities)
 	// refreshing serializes reads of the registry; started counts them, so
 	// callers that waited share the read that began after they asked.
 	refreshing sync.Mutex

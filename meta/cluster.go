@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +47,18 @@ func (p *peers) get(id string) (Peer, bool) {
 	defer p.mu.Unlock()
 	x, ok := p.m[id]
 	return x, ok
+}
+
+// list returns every known peer, by ID.
+func (p *peers) list() []Peer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]Peer, 0, len(p.m))
+	for _, x := range p.m {
+		out = append(out, x)
+	}
+	slices.SortFunc(out, func(a, b Peer) int { return strings.Compare(a.ID, b.ID) })
+	return out
 }
 
 func (p *peers) set(x Peer) {
@@ -113,10 +126,14 @@ func (s *Server) openRaft() error {
 }
 
 // isAuthority reports whether a meta node may replicate the index: one of
-// the configured peers or of those that joined.
+// the configured peers or of those that joined, or a meta node the chain
+// registers (voted in, or registered and waiting for the votes).
 func (s *Server) isAuthority(id string) bool {
-	_, ok := s.peers.get(id)
-	return ok
+	if _, ok := s.peers.get(id); ok {
+		return true
+	}
+	active, pending := s.chainAuthority(id)
+	return active || pending
 }
 
 // leading reports whether this node leads and has applied every entry of
@@ -209,7 +226,8 @@ func (s *Server) notLeader(ctx context.Context, msg string) error {
 
 // Join adds the calling meta node to the log as an observer (DESIGN §5.2:
 // it replicates the index and does not vote), or as a voter if it is one
-// of the configured peers.
+// of the configured peers or an active authority on chain. An observer the
+// chain admits later is made a voter by reconcileMembers.
 func (s *Server) Join(ctx context.Context, req *metav1.JoinRequest) (*metav1.JoinResponse, error) {
 	id, ok := wire.PeerID(ctx)
 	if !ok {
@@ -222,15 +240,17 @@ func (s *Server) Join(ctx context.Context, req *metav1.JoinRequest) (*metav1.Joi
 		return nil, toStatus(fmt.Errorf("%w: join needs the meta service and raft addresses", index.ErrBadCommand))
 	}
 	_, configured := s.peers.get(id)
+	active, _ := s.chainAuthority(id)
+	voter := configured || active
 	s.peers.set(Peer{ID: id, Addr: req.GetAddr(), RaftAddr: req.GetRaftAddr()})
 	add := s.raft.AddObserver
-	if configured {
+	if voter {
 		add = s.raft.AddVoter
 	}
 	if err := add(id, req.GetRaftAddr()); err != nil {
 		return nil, err
 	}
-	s.log.Info("meta node joined", "node_id", id, "voter", configured)
+	s.log.Info("meta node joined", "node_id", id, "voter", voter)
 	return &metav1.JoinResponse{LeaderId: s.ID()}, nil
 }
 

@@ -34,7 +34,11 @@ type Config struct {
 	Seed uint64
 	// Chain, if set, is the value layer: only nodes registered and active
 	// there are admitted and placed on, and uploads need a prepaid balance.
-	Chain        Chain
+	Chain Chain
+	// Authorities, if set, is the chain's meta registry: registered meta
+	// nodes may join (as observers until voted in), and the leader makes
+	// the log's voters follow it.
+	Authorities  Authorities
 	ChainRefresh time.Duration // how often the node registry is read again
 	// Anchors, if set, receives the index root once per LedgerPeriod, and
 	// Reporter the period's volume report of its TopN nodes. Periods, if

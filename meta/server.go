@@ -219,6 +219,12 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); s.repairLoop(ctx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); s.joinLoop(ctx) }()
+	if s.cfg.Authorities != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.authorityLoop(ctx) }()
+	}
 	if s.cfg.Chain != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.chainLoop(ctx) }()
