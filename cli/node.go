@@ -173,6 +173,7 @@ func runMeta(cmd *cobra.Command, m *home.Meta, key *identity.Key, dataDir string
 		cfg.Peers = append(cfg.Peers, meta.Peer{ID: p.ID, Addr: p.Addr, RaftAddr: p.RaftAddr})
 	}
 	cfg.Bootstrap = !m.Join
+	cfg.Admit, cfg.AdmitAny = m.Admit, m.AdmitAny
 	if m.ChainGRPC != "" {
 		view, err := chainview.Dial(m.ChainGRPC)
 		if err != nil {

@@ -82,6 +82,11 @@ type Meta struct {
 	// the meta node admits only nodes registered on chain and uploads need
 	// a prepaid balance.
 	ChainGRPC string `toml:"chain_grpc,omitempty"`
+	// Admit lists the resource nodes (node IDs) a meta node with no chain
+	// admits; AdmitAny admits any node holding its key (test networks
+	// only). A meta node with no chain needs one of them.
+	Admit    []string `toml:"admit,omitempty"`
+	AdmitAny bool     `toml:"admit_any,omitempty"`
 	// With AnchorKey set, the meta node anchors its index root on chain
 	// every LedgerPeriod, signing with that key of the test keyring in
 	// KeyringDir (its operator account) through the node at ChainRPC.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"sync"
 	"time"
 
@@ -137,11 +138,14 @@ func (s *Server) chainLoop(ctx context.Context) {
 }
 
 // onChain reports whether a node is active on chain with this key. With no
-// chain every node is. A node missing from the copy is asked about again at
+// chain, the nodes of Config.Admit are (or any, with Config.AdmitAny). A node missing from the copy is asked about again at
 // once: it may have registered a moment ago.
 func (s *Server) onChain(ctx context.Context, id string, pub []byte) error {
 	if s.cfg.Chain == nil {
-		return nil
+		if s.cfg.AdmitAny || slices.Contains(s.cfg.Admit, id) {
+			return nil
+		}
+		return fmt.Errorf("%w: node %s is not in this meta node's admit list, and there is no chain to ask; its operator adds it to `admit` in the meta node's node.toml", ErrNotRegistered, id)
 	}
 	if s.chainHas(id, pub) {
 		return nil

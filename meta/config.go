@@ -35,6 +35,11 @@ type Config struct {
 	// Chain, if set, is the value layer: only nodes registered and active
 	// there are admitted and placed on, and uploads need a prepaid balance.
 	Chain Chain
+	// Admit lists, with no chain, the resource nodes (node IDs) that may
+	// register; AdmitAny admits, with no chain, any node that holds its
+	// key, for test networks only. Without a chain one of them is needed.
+	Admit    []string
+	AdmitAny bool
 	// Authorities, if set, is the chain's meta registry: registered meta
 	// nodes may join (as observers until voted in), and the leader makes
 	// the log's voters follow it.
@@ -113,6 +118,9 @@ func (c Config) Validate() error {
 	}
 	if c.TaskTTL <= 0 || c.RepairInterval <= 0 || c.RepairTimeout <= 0 || c.ChainRefresh <= 0 || c.LedgerPeriod <= 0 || c.TopN < 1 {
 		errs = append(errs, errors.New("task TTL, repair interval, repair timeout and chain refresh must be positive"))
+	}
+	if c.Chain == nil && len(c.Admit) == 0 && !c.AdmitAny {
+		errs = append(errs, errors.New("no chain to admit resource nodes: list the node IDs to admit (admit), or connect a chain (chain_grpc); admit_any admits any node, for test networks only"))
 	}
 	for _, p := range c.Peers {
 		if p.ID == "" || p.Addr == "" || p.RaftAddr == "" {

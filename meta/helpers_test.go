@@ -120,6 +120,7 @@ func newHarness(t testing.TB, n int) *harness {
 	t.Helper()
 	clock := &fakeClock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
 	cfg := DefaultConfig()
+	cfg.AdmitAny = true
 	cfg.DataDir = t.TempDir()
 	cfg.SliceSize = testSliceSize
 	cfg.TaskTTL = time.Minute

@@ -2,11 +2,14 @@ package meta
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/stratos-net/stratos/identity"
@@ -216,5 +219,25 @@ func TestRestart(t *testing.T) {
 	h.pass(time.Second)
 	if _, err := h.s.BeginUpload(ctx, &metav1.BeginUploadRequest{Owner: testOwner, Path: "/g", Size: 1}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Issue 7: without a chain a meta node admits resource nodes only from the
+// explicit list in its configuration, and starts only with one (or with
+// admit_any, for test networks).
+func TestNoChainAdmitsOnlyListedNodes(t *testing.T) {
+	h := newHarness(t, 0)
+	listed, other := h.newKey(), h.newKey()
+	h.s.cfg.AdmitAny, h.s.cfg.Admit = false, []string{listed.ID()}
+	if _, err := h.s.RegisterNode(callerCtx(t, other), registerReq(other)); status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "admit list") {
+		t.Fatalf("unlisted node: %v, want PermissionDenied naming the admit list", err)
+	}
+	if _, err := h.s.RegisterNode(callerCtx(t, listed), registerReq(listed)); err != nil {
+		t.Fatalf("listed node: %v", err)
+	}
+	cfg := h.cfg
+	cfg.AdmitAny, cfg.Admit, cfg.DataDir = false, nil, t.TempDir()
+	if _, err := New(cfg, h.newKey()); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "admit") {
+		t.Fatalf("no chain and no admit list: %v, want a configuration error", err)
 	}
 }

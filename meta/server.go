@@ -77,6 +77,13 @@ func New(cfg Config, key *identity.Key) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	switch {
+	case cfg.Chain != nil:
+	case cfg.AdmitAny:
+		cfg.Logger.Warn("no chain, and admit_any: any resource node that holds its key is admitted, and uploads need no prepay; for test networks only")
+	default:
+		cfg.Logger.Warn("no chain: admitting only the resource nodes listed in admit; uploads need no prepay", "admit", len(cfg.Admit))
+	}
 	seed := cfg.Seed
 	if seed == 0 {
 		seed = rand.Uint64()

@@ -195,6 +195,7 @@ func (c *cluster) writeConfigs() {
 		Listen: c.metaAddr(), SliceSize: sliceSize, Replicas: replicas, MinReplicas: minReplicas,
 		Heartbeat: home.Duration(heartbeat), SuspectAfter: home.Duration(suspectAfter),
 		DeadAfter: home.Duration(deadAfter), RepairTimeout: home.Duration(15 * time.Second),
+		AdmitAny: true, // no chain here; the nodes make their keys at start
 	}}
 	if err := home.WriteTOML(filepath.Join(c.metaHome, home.NodeConfigFile), metaCfg); err != nil {
 		c.t.Fatal(err)

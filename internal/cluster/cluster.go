@@ -156,6 +156,9 @@ func (c *Cluster) StartMetaNode(i int) {
 	cfg.Raft.Listen = m.RaftAddr
 	cfg.Raft.HeartbeatTimeout, cfg.Raft.ElectionTimeout, cfg.Raft.LeaderLeaseTimeout = 200*time.Millisecond, 200*time.Millisecond, 100*time.Millisecond
 	cfg.Peers = c.peers()
+	for _, n := range c.Nodes {
+		cfg.Admit = append(cfg.Admit, n.Key.ID())
+	}
 	cfg.SliceSize, cfg.Replicas, cfg.MinReplicas = c.opts.SliceSize, c.opts.Replicas, c.opts.MinReplicas
 	cfg.Health.HeartbeatInterval, cfg.Health.SuspectAfter, cfg.Health.DeadAfter = heartbeat, suspectAfter, deadAfter
 	cfg.RepairInterval, cfg.RepairTimeout = 100*time.Millisecond, 5*time.Second
