@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/cometbft/cometbft/p2p"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
@@ -62,6 +63,25 @@ func LatestBlockHash(ctx context.Context, rpcAddr string) ([]byte, error) {
 		return nil, fmt.Errorf("chain node %s: no block yet", rpcAddr)
 	}
 	return st.SyncInfo.LatestBlockHash, nil
+}
+
+// BlockTime asks the node at rpcAddr for the time of the block with this
+// hash; it fails if the chain has no such block. A PoA vote's block hash
+// is checked with it (DESIGN §5.2): nobody may pick a winning number by
+// naming a block that does not exist.
+func BlockTime(ctx context.Context, rpcAddr string, hash []byte) (time.Time, error) {
+	c, err := rpchttp.New(rpcAddr, "/websocket")
+	if err != nil {
+		return time.Time{}, fmt.Errorf("chain node %s: %w", rpcAddr, err)
+	}
+	res, err := c.BlockByHash(ctx, hash)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("chain node %s: block %X: %w", rpcAddr, hash, err)
+	}
+	if res == nil || res.Block == nil {
+		return time.Time{}, fmt.Errorf("chain node %s: no block %X", rpcAddr, hash)
+	}
+	return res.Block.Time, nil
 }
 
 // nodeStatus asks the node at rpcAddr for its status.

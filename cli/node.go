@@ -249,6 +249,10 @@ func (c chainBlocks) LatestBlockHash(ctx context.Context) ([]byte, error) {
 	return chain.LatestBlockHash(ctx, string(c))
 }
 
+func (c chainBlocks) BlockTime(ctx context.Context, hash []byte) (time.Time, error) {
+	return chain.BlockTime(ctx, string(c), hash)
+}
+
 // chainPeriods gives the meta node x/pot's ledger periods.
 type chainPeriods struct{ v *chainview.View }
 

@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -15,9 +16,11 @@ import (
 )
 
 // BlockHasher gives the hash of the chain's latest block, from which the
-// PoA numbers of a round come (DESIGN §5.2).
+// PoA numbers of a round come (DESIGN §5.2), and the time of a block by its
+// hash, so a member checks the block a round's opener named.
 type BlockHasher interface {
 	LatestBlockHash(ctx context.Context) ([]byte, error)
+	BlockTime(ctx context.Context, hash []byte) (time.Time, error)
 }
 
 // ErrVoteSender: a PoA vote from a node other than the one it names.
@@ -39,6 +42,9 @@ type election struct {
 	opened  time.Time // when round began here
 	last    *metav1.PoaRound
 	decided uint64 // the last term decided here
+	// checkedTerm and checkedHash: the block hash last checked on chain.
+	checkedTerm uint64
+	checkedHash []byte
 }
 
 // electionLoop opens a round at each term boundary while this node leads.
@@ -140,6 +146,9 @@ func (s *Server) PoaVote(ctx context.Context, req *metav1.PoaVoteRequest) (*meta
 	if caller, ok := wire.PeerID(ctx); !ok || caller != v.From {
 		return nil, toStatus(fmt.Errorf("%w: vote of %s sent by %q", ErrVoteSender, v.From, caller))
 	}
+	if err := s.checkBlockHash(ctx, v.Term, v.BlockHash); err != nil {
+		return nil, toStatus(fmt.Errorf("%w: %w", errBadVote, err))
+	}
 	out, err := s.receiveVote(v)
 	if err != nil {
 		return nil, toStatus(fmt.Errorf("%w: %w", errBadVote, err))
@@ -149,6 +158,40 @@ func (s *Server) PoaVote(ctx context.Context, req *metav1.PoaVoteRequest) (*meta
 }
 
 var errBadVote = errors.New("PoA vote refused")
+
+// checkBlockHash checks the block a round's numbers come from (DESIGN
+// §5.2: "a node's number is derived from the latest chain block hash", so
+// nobody can pick a winning number): with a chain, a block the chain has,
+// made no earlier than a master term before the round's term began; with
+// none, the hash of the term. A hash once checked for a term is not asked
+// about again.
+func (s *Server) checkBlockHash(ctx context.Context, term uint64, hash []byte) error {
+	if s.cfg.Blocks == nil {
+		if !bytes.Equal(hash, NoChainBlockHash(term)) {
+			return fmt.Errorf("round %d names block %X, not the term's hash", term, hash)
+		}
+		return nil
+	}
+	e := &s.elect
+	e.mu.Lock()
+	known := e.checkedTerm == term && bytes.Equal(e.checkedHash, hash)
+	e.mu.Unlock()
+	if known {
+		return nil
+	}
+	at, err := s.cfg.Blocks.BlockTime(ctx, hash)
+	if err != nil {
+		return fmt.Errorf("round %d names block %X, which the chain does not show: %w", term, hash, err)
+	}
+	began := time.Unix(0, int64(term)*int64(s.cfg.MasterTerm))
+	if at.Before(began.Add(-s.cfg.MasterTerm)) {
+		return fmt.Errorf("round %d names block %X of %s, older than the term that began at %s", term, hash, at.UTC().Format(time.RFC3339), began.UTC().Format(time.RFC3339))
+	}
+	e.mu.Lock()
+	e.checkedTerm, e.checkedHash = term, hash
+	e.mu.Unlock()
+	return nil
+}
 
 func (s *Server) receiveVote(v poa.Vote) ([]poa.Vote, error) {
 	e := &s.elect
