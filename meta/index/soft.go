@@ -161,7 +161,7 @@ func (t *txn) reserve(now int64, owner, task string, r *metav1.Reservation) erro
 	total.Add(total, fee.Storage(kept, r.GetStoragePrice(), r.GetPeriodSeconds()))
 	if prepaid := new(big.Int).SetUint64(r.GetPrepaid()); total.Cmp(prepaid) > 0 {
 		short := fee.Saturate(new(big.Int).Sub(total, prepaid))
-		return fmt.Errorf("%w for %s: %d ustos prepaid, but %d bytes of traffic not yet settled and %d more, and a period's storage of %d bytes, cost %s ustos (%d ustos/GiB of traffic, %d ustos/GiB per 30 days stored); prepay at least %d ustos more, e.g. `stratos tx sds prepay %dustos --from <your key>`",
+		return fmt.Errorf("%w for %s: %d ustos prepaid, but %d bytes of traffic not yet settled and %d more, and a period's storage of %d bytes, cost %s ustos (%d ustos/GiB of traffic, %d ustos/GiB per 30 days stored); prepay more (at least %d ustos), e.g. `stratos tx sds prepay %dustos --from <your key>`",
 			ErrNoPrepay, owner, r.GetPrepaid(), pending, r.GetBytes(), kept, total, r.GetTrafficPrice(), r.GetStoragePrice(), short, short)
 	}
 	key := reservationKey(owner, task)
