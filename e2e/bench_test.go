@@ -1,11 +1,14 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/internal/cluster"
@@ -72,4 +75,31 @@ func benchDownload(b *testing.B, sliceSize int) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// go test -run x -bench SmallPut -benchtime 200x ./e2e/
+//
+// Issue 7: a 4 KiB put through a three-node meta cluster, one client at a
+// time; p50 and p99 of the whole put (begin, pipelined store on three
+// nodes, commit).
+func BenchmarkSmallPut(b *testing.B) {
+	opts := cluster.DefaultOptions()
+	opts.Metas = 3
+	cl := cluster.Start(b, opts)
+	c := cl.Client()
+	data := make([]byte, 4096)
+	var took []time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		data[0], data[1] = byte(i), byte(i>>8)
+		start := time.Now()
+		if _, err := c.Put(context.Background(), fmt.Sprintf("/small/%d", i), bytes.NewReader(data), int64(len(data)), client.PutOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
 }
