@@ -193,6 +193,7 @@ func (t *txn) createTask(now int64, c *metav1.CreateTaskCmd) (*metav1.CommandRes
 	if err := t.reserve(now, task.Owner, task.Id, c.Reservation); err != nil {
 		return nil, fmt.Errorf("create task: %w", err)
 	}
+	t.knownAbsent(taskKey(seq)) // sequence numbers are given once
 	if err := t.set(taskKey(seq), task); err != nil {
 		return nil, fmt.Errorf("create task: %w", err)
 	}
@@ -366,7 +367,7 @@ func (t *txn) writeFile(now int64, f *metav1.FileEntry, replicas []*metav1.Repli
 		return nil, err
 	}
 	if replaced {
-		t.del(fileIDKey(old.FileId, old.Owner, old.Path))
+		t.delPresent(fileIDKey(old.FileId, old.Owner, old.Path), nil)
 		if res.Released, err = t.release(old); err != nil {
 			return nil, err
 		}
@@ -376,7 +377,9 @@ func (t *txn) writeFile(now int64, f *metav1.FileEntry, replicas []*metav1.Repli
 	if err := t.set(key, entry); err != nil {
 		return nil, err
 	}
-	t.setRaw(fileIDKey(entry.FileId, entry.Owner, entry.Path), nil)
+	// New, unless the old entry had this file ID too: its delete above
+	// said so first, and the first word stands.
+	t.setNew(fileIDKey(entry.FileId, entry.Owner, entry.Path), nil)
 	t.added = append(t.added, key)
 	if err := t.addCounter(keySlices, newSlices-int64(len(res.Released))); err != nil {
 		return nil, err
@@ -420,7 +423,7 @@ func (t *txn) addHolders(s *metav1.SliceEntry, nodes []string) error {
 			continue
 		}
 		s.Replicas = slices.Insert(s.Replicas, i, n)
-		t.setRaw(holderKey(n, s.Id), nil)
+		t.setNew(holderKey(n, s.Id), nil)
 		if err := t.addHeld(n, s.Size, true); err != nil {
 			return err
 		}
@@ -437,7 +440,7 @@ func (t *txn) removeHolders(s *metav1.SliceEntry, nodes []string) error {
 			kept = append(kept, n)
 			continue
 		}
-		t.del(holderKey(n, s.Id))
+		t.delPresent(holderKey(n, s.Id), nil)
 		if err := t.addHeld(n, s.Size, false); err != nil {
 			return err
 		}
@@ -507,7 +510,7 @@ func (t *txn) deleteFile(c *metav1.DeleteFileCmd) (*metav1.CommandResult, error)
 		return nil, fmt.Errorf("delete file %s %s: %w", owner, path, ErrNotFound)
 	}
 	t.del(key)
-	t.del(fileIDKey(f.FileId, owner, path))
+	t.delPresent(fileIDKey(f.FileId, owner, path), nil)
 	released, err := t.release(f)
 	if err != nil {
 		return nil, fmt.Errorf("delete file %s %s: %w", owner, path, err)

@@ -269,6 +269,33 @@ func (t *txn) saw(key, v []byte, err error) {
 	}
 }
 
+// knownAbsent tells the txn that key is not in the store before it, as an
+// invariant of the layout says (a task sequence number not given yet, a
+// holder key of a node not among a slice's replicas), so the root's update
+// reads nothing for it: in an index of millions of records, a read of a
+// key that is not there costs a descent of the store's tree. The first
+// thing the txn learns of a key stands, as later ones may describe the
+// txn's own writes.
+func (t *txn) knownAbsent(key []byte) { t.know(key, committedValue{}) }
+
+// setNew is setRaw of a key known to be absent before the txn.
+func (t *txn) setNew(key, value []byte) {
+	t.knownAbsent(key)
+	t.setRaw(key, value)
+}
+
+// delPresent is del of a key known to hold old before the txn.
+func (t *txn) delPresent(key, old []byte) {
+	t.know(key, committedValue{old, true})
+	t.del(key)
+}
+
+func (t *txn) know(key []byte, c committedValue) {
+	if _, ok := t.seen[string(key)]; !ok {
+		t.seen[string(key)] = c
+	}
+}
+
 // committed returns a key's value in the store before the txn.
 func (t *txn) committed(k string) ([]byte, bool, error) {
 	if c, ok := t.seen[k]; ok {

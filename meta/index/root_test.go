@@ -123,7 +123,7 @@ func TestRootMatchesRecompute(t *testing.T) {
 						t.Fatalf("command %d: SealedRoot = %x, %v", i, got, err)
 					}
 				}
-				if rng.IntN(10) == 0 {
+				if seed < 2 || rng.IntN(10) == 0 {
 					if got, want := rootOf(t, ix), recomputed(t, ix); !bytes.Equal(got, want) {
 						t.Fatalf("after command %d (%v): root %x, recomputed %x", i, cmd, got, want)
 					}

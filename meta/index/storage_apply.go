@@ -119,6 +119,9 @@ func (t *txn) changeSlice(s *metav1.SliceEntry, owner string, delta int64, chang
 	// A slice's references are its owners': one without (just created) has
 	// none to read.
 	owners := []ownerRefs{{owner, 0}}
+	if s.Refs == 0 && owner != "" {
+		t.knownAbsent(sliceOwnerKey(s.Id, owner))
+	}
 	if s.Refs > 0 {
 		var err error
 		if owners, err = t.sliceOwners(s.Id, owner); err != nil {

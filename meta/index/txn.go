@@ -59,6 +59,7 @@ func (t *txn) get(key []byte, bloom bool) ([]byte, error) {
 		return op.Value, nil
 	}
 	if bloom && !t.ix.mayHave(key) {
+		t.knownAbsent(key)
 		return nil, kv.ErrNotFound
 	}
 	v, err := t.ix.get(key)
