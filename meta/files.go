@@ -215,6 +215,9 @@ func (s *Server) Status(context.Context, *metav1.StatusRequest) (*metav1.StatusR
 	}
 	resp.UnderReplicated, resp.PendingRepairs = s.repairCounts()
 	resp.Self, resp.MetaNodes = s.clusterStatus()
+	if resp.IndexRoot, err = s.ix.Root(); err != nil {
+		return nil, toStatus(err)
+	}
 	for _, r := range recs {
 		l, _ := s.health.Load(r.GetNodeId())
 		ns := &metav1.NodeStatus{Node: r, State: s.health.State(r.GetNodeId()).String(),

@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -81,34 +82,69 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// buildImage compiles cmd/stratos statically and wraps it in an image FROM
-// scratch, removed when the test ends.
-func buildImage(t *testing.T, run string) string {
+// image is the test image, built once per package run (TestMain removes it).
+var image struct {
+	once sync.Once
+	tag  string
+	err  error
+}
+
+// sharedImage builds the image on first use.
+func sharedImage(t *testing.T) string {
 	t.Helper()
+	image.once.Do(func() {
+		began := time.Now()
+		image.tag, image.err = buildImage()
+		if image.err == nil {
+			t.Logf("image %s built in %s", image.tag, time.Since(began).Round(time.Second))
+		}
+	})
+	if image.err != nil {
+		t.Fatal(image.err)
+	}
+	return image.tag
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if image.tag != "" {
+		if _, err := docker(context.Background(), "rmi", "-f", image.tag); err != nil {
+			fmt.Fprintf(os.Stderr, "cleanup: %v\n", err)
+		}
+	}
+	os.Exit(code)
+}
+
+// buildImage compiles cmd/stratos statically and wraps it in an image FROM
+// scratch.
+func buildImage() (string, error) {
 	gomod, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil || strings.TrimSpace(string(gomod)) == "" {
-		t.Fatalf("go env GOMOD: %v %q", err, gomod)
+		return "", fmt.Errorf("go env GOMOD: %v %q", err, gomod)
 	}
 	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	dir := t.TempDir()
+	dir, err := os.MkdirTemp("", "stratos-image-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
 	build := exec.Command("go", "build", "-o", filepath.Join(dir, "stratos"), "./cmd/stratos")
 	build.Dir = root
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("static build of cmd/stratos: %v\n%s", err, out)
+		return "", fmt.Errorf("static build of cmd/stratos: %w\n%s", err, out)
 	}
 	dockerfile := "FROM scratch\nCOPY stratos /stratos\nENTRYPOINT [\"/stratos\"]\n"
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	tag := "stratos-test:" + run
-	mustDocker(t, "build", "-q", "-t", tag, dir)
-	t.Cleanup(func() {
-		if _, err := docker(context.Background(), "rmi", "-f", tag); err != nil {
-			t.Logf("cleanup: %v", err)
-		}
-	})
-	return tag
+	tag := "stratos-test:" + randomHex(4)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if _, err := docker(ctx, "build", "-q", "-t", tag, dir); err != nil {
+		return "", err
+	}
+	return tag, nil
 }
 
 // Timing of the containerized network: a node missing heartbeats for
@@ -120,24 +156,30 @@ const (
 	sliceSize    = 256 << 10
 	replicas     = 3
 	minReplicas  = 2
+	metas        = 3
 	metaPort     = 7100
+	raftPort     = 7300
 	resourcePort = 7200
 )
 
 var regions = []string{"a", "b", "c"}
 
-// cluster is one meta node and several resource nodes, each a container
-// with a fixed IP on a private bridge network and its home bind-mounted
-// from a host directory.
+// cluster is three meta nodes (one Raft cluster, DESIGN §5.1) and several
+// resource nodes, each a container with a fixed IP on a private bridge
+// network and its home bind-mounted from a host directory. The meta nodes
+// are also on a second network, the side network, which only the test's
+// clients use: a meta node cut off the cluster network is still reachable
+// there, so the test can see what it answers.
 type cluster struct {
-	t        *testing.T
-	run      string // random suffix of every name
-	image    string
-	network  string
-	prefix   string // the subnet's first three octets
-	metaID   string
-	metaHome string
-	nodes    []*node
+	t          *testing.T
+	run        string // random suffix of every name
+	image      string
+	network    string
+	prefix     string // the cluster subnet's first three octets
+	side       string
+	sidePrefix string
+	metas      []*metaNode
+	nodes      []*node
 }
 
 type node struct {
@@ -145,27 +187,40 @@ type node struct {
 	id                     string // resource nodes: read from the key after start
 }
 
-func (c *cluster) metaName() string { return "stratos-e2e-" + c.run + "-meta" }
-func (c *cluster) metaIP() string   { return c.prefix + ".10" }
-func (c *cluster) metaAddr() string { return fmt.Sprintf("%s:%d", c.metaIP(), metaPort) }
+type metaNode struct {
+	name, ip, sideIP, home, id string
+}
 
-// newCluster creates the network and the homes; start runs the containers.
+func (m *metaNode) addr() string     { return fmt.Sprintf("%s:%d", m.ip, metaPort) }
+func (m *metaNode) raftAddr() string { return fmt.Sprintf("%s:%d", m.ip, raftPort) }
+func (m *metaNode) sideAddr() string { return fmt.Sprintf("%s:%d", m.sideIP, metaPort) }
+
+// newCluster creates the networks and the homes; start runs the containers.
 func newCluster(t *testing.T, run, image string, resources int) *cluster {
-	c := &cluster{t: t, run: run, image: image, network: "stratos-e2e-" + run}
-	c.createNetwork()
+	c := &cluster{t: t, run: run, image: image, network: "stratos-e2e-" + run, side: "stratos-e2e-" + run + "-side"}
+	c.prefix = c.createNetwork(c.network)
+	c.sidePrefix = c.createNetwork(c.side)
 	// Cleanups run last-in first-out: logs are read before the containers go.
 	t.Cleanup(c.remove)
 	t.Cleanup(c.dumpLogsOnFailure)
-	c.metaHome = t.TempDir()
-	key, err := identity.LoadOrGenerate(filepath.Join(c.metaHome, home.NodeKeyFile), crand.Reader)
-	if err != nil {
-		t.Fatal(err)
+	for i := range metas {
+		m := &metaNode{
+			name:   fmt.Sprintf("stratos-e2e-%s-meta%d", run, i),
+			ip:     fmt.Sprintf("%s.%d", c.prefix, 10+i),
+			sideIP: fmt.Sprintf("%s.%d", c.sidePrefix, 10+i),
+			home:   t.TempDir(),
+		}
+		key, err := identity.LoadOrGenerate(filepath.Join(m.home, home.NodeKeyFile), crand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.id = key.ID()
+		c.metas = append(c.metas, m)
 	}
-	c.metaID = key.ID()
 	for i := range resources {
 		c.nodes = append(c.nodes, &node{
 			name:   fmt.Sprintf("stratos-e2e-%s-r%d", run, i),
-			ip:     fmt.Sprintf("%s.%d", c.prefix, 11+i),
+			ip:     fmt.Sprintf("%s.%d", c.prefix, 20+i),
 			home:   t.TempDir(),
 			region: regions[i%len(regions)],
 		})
@@ -173,36 +228,59 @@ func newCluster(t *testing.T, run, image string, resources int) *cluster {
 	return c
 }
 
-// createNetwork picks a 172.29.x.0/24 subnet no other network uses.
-func (c *cluster) createNetwork() {
+// createNetwork creates a bridge network on a 172.29.x.0/24 subnet no other
+// network uses and returns the subnet's first three octets.
+func (c *cluster) createNetwork(name string) string {
 	ctx := context.Background()
 	var err error
 	for range 8 {
-		c.prefix = fmt.Sprintf("172.29.%d", 16+rand.IntN(224))
+		prefix := fmt.Sprintf("172.29.%d", 16+rand.IntN(224))
 		_, err = docker(ctx, "network", "create", "--driver", "bridge",
-			"--subnet", c.prefix+".0/24", "--label", "stratos-e2e="+c.run, c.network)
+			"--subnet", prefix+".0/24", "--label", "stratos-e2e="+c.run, name)
 		if err == nil {
-			return
+			return prefix
 		}
 	}
-	c.t.Fatalf("create network: %v", err)
+	c.t.Fatalf("create network %s: %v", name, err)
+	return ""
+}
+
+// members lists the meta nodes as clients and resource nodes call them.
+func (c *cluster) members() []home.MetaNode {
+	var out []home.MetaNode
+	for _, m := range c.metas {
+		out = append(out, home.MetaNode{ID: m.id, Addr: m.addr()})
+	}
+	return out
 }
 
 // writeConfigs writes every node's config.toml, so the containers start
 // with this test's slice size and timing.
 func (c *cluster) writeConfigs() {
-	metaCfg := home.Node{Role: home.RoleMeta, Meta: &home.Meta{
-		Listen: c.metaAddr(), SliceSize: sliceSize, Replicas: replicas, MinReplicas: minReplicas,
-		Heartbeat: home.Duration(heartbeat), SuspectAfter: home.Duration(suspectAfter),
-		DeadAfter: home.Duration(deadAfter), RepairTimeout: home.Duration(15 * time.Second),
-		AdmitAny: true, // no chain here; the nodes make their keys at start
-	}}
-	if err := home.WriteTOML(filepath.Join(c.metaHome, home.NodeConfigFile), metaCfg); err != nil {
-		c.t.Fatal(err)
+	var peers []home.MetaPeer
+	for _, m := range c.metas {
+		peers = append(peers, home.MetaPeer{ID: m.id, Addr: m.addr(), RaftAddr: m.raftAddr()})
 	}
+	for _, m := range c.metas {
+		cfg := home.Node{Role: home.RoleMeta, Meta: &home.Meta{
+			// Every interface: the side network's too. Peers, resource
+			// nodes and clients know it by its cluster address.
+			Listen:     fmt.Sprintf("0.0.0.0:%d", metaPort),
+			RaftListen: m.raftAddr(), Peers: peers,
+			SliceSize: sliceSize, Replicas: replicas, MinReplicas: minReplicas,
+			Heartbeat: home.Duration(heartbeat), SuspectAfter: home.Duration(suspectAfter),
+			DeadAfter: home.Duration(deadAfter), RepairTimeout: home.Duration(15 * time.Second),
+			AdmitAny: true, // no chain here; the nodes make their keys at start
+		}}
+		if err := home.WriteTOML(filepath.Join(m.home, home.NodeConfigFile), cfg); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	ms := c.members()
 	for _, n := range c.nodes {
 		cfg := home.Node{Role: home.RoleResource, Resource: &home.Resource{
-			Listen: fmt.Sprintf("%s:%d", n.ip, resourcePort), MetaAddr: c.metaAddr(), MetaID: c.metaID,
+			Listen:   fmt.Sprintf("%s:%d", n.ip, resourcePort),
+			MetaAddr: ms[0].Addr, MetaID: ms[0].ID, Metas: ms[1:],
 			Region: n.region, Heartbeat: home.Duration(heartbeat),
 		}}
 		if err := home.WriteTOML(filepath.Join(n.home, home.NodeConfigFile), cfg); err != nil {
@@ -212,20 +290,27 @@ func (c *cluster) writeConfigs() {
 }
 
 // runContainer starts a node container as the host's user, so the files it
-// writes in its bind-mounted home belong to the test.
-func (c *cluster) runContainer(name, ip, dir, role string) {
-	mustDocker(c.t, "run", "-d", "--name", name, "--label", "stratos-e2e="+c.run,
+// writes in its bind-mounted home belong to the test. A sideIP puts it on
+// the side network too.
+func (c *cluster) runContainer(name, ip, sideIP, dir, role string) {
+	mustDocker(c.t, "create", "--name", name, "--label", "stratos-e2e="+c.run,
 		"--network", c.network, "--ip", ip,
 		"--user", fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
 		"-v", dir+":/home/stratos", c.image,
 		"node", "start", "--role", role, "--home", "/home/stratos")
+	if sideIP != "" {
+		mustDocker(c.t, "network", "connect", "--ip", sideIP, c.side, name)
+	}
+	mustDocker(c.t, "start", name)
 }
 
 func (c *cluster) start() {
 	c.writeConfigs()
-	c.runContainer(c.metaName(), c.metaIP(), c.metaHome, home.RoleMeta)
+	for _, m := range c.metas {
+		c.runContainer(m.name, m.ip, m.sideIP, m.home, home.RoleMeta)
+	}
 	for _, n := range c.nodes {
-		c.runContainer(n.name, n.ip, n.home, home.RoleResource)
+		c.runContainer(n.name, n.ip, "", n.home, home.RoleResource)
 	}
 	for _, n := range c.nodes {
 		inproc.Eventually(c.t, 30*time.Second, func() error {
@@ -239,10 +324,30 @@ func (c *cluster) start() {
 	}
 }
 
+// client is a client of the whole meta cluster: its calls follow the
+// leader.
 func (c *cluster) client() *client.Client {
+	ms := c.members()
 	cfg := client.DefaultConfig()
-	cfg.MetaAddr, cfg.MetaID, cfg.Owner, cfg.Region = c.metaAddr(), c.metaID, "alice", regions[0]
-	cfg.RetryFor = 45 * time.Second // outlasts the meta node's restart
+	cfg.MetaAddr, cfg.MetaID, cfg.Owner, cfg.Region = ms[0].Addr, ms[0].ID, "alice", regions[0]
+	cfg.Metas = make([]client.MetaNode, 0, len(ms)-1)
+	for _, m := range ms[1:] {
+		cfg.Metas = append(cfg.Metas, client.MetaNode{ID: m.ID, Addr: m.Addr})
+	}
+	cfg.RetryFor = 45 * time.Second // outlasts a meta node's restart
+	return c.newClient(cfg)
+}
+
+// clientOf is a client of meta node m alone, on the side network, that
+// gives up after retryFor of Unavailable answers.
+func (c *cluster) clientOf(m *metaNode, retryFor time.Duration) *client.Client {
+	cfg := client.DefaultConfig()
+	cfg.MetaAddr, cfg.MetaID, cfg.Owner, cfg.Region = m.sideAddr(), m.id, "alice", regions[0]
+	cfg.RetryFor = retryFor
+	return c.newClient(cfg)
+}
+
+func (c *cluster) newClient(cfg client.Config) *client.Client {
 	cl, err := client.New(cfg)
 	if err != nil {
 		c.t.Fatal(err)
@@ -251,7 +356,8 @@ func (c *cluster) client() *client.Client {
 	return cl
 }
 
-// status returns the meta node's status and how many nodes it holds alive.
+// status returns the meta leader's status and the states it holds the
+// resource nodes in.
 func status(ctx context.Context, cl *client.Client) (*metav1.StatusResponse, map[string]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -266,7 +372,7 @@ func status(ctx context.Context, cl *client.Client) (*metav1.StatusResponse, map
 	return st, states, nil
 }
 
-// waitAlive waits until every node in want is alive at the meta node.
+// waitAlive waits until every node in want is alive at the meta leader.
 func (c *cluster) waitAlive(cl *client.Client, want []*node, within time.Duration) {
 	c.t.Helper()
 	inproc.Eventually(c.t, within, func() error {
@@ -283,8 +389,37 @@ func (c *cluster) waitAlive(cl *client.Client, want []*node, within time.Duratio
 	})
 }
 
+// leader waits until a meta node other than not says, in its own status,
+// that it leads, and returns it.
+func (c *cluster) leader(cl *client.Client, not *metaNode, within time.Duration) *metaNode {
+	c.t.Helper()
+	var lead *metaNode
+	inproc.Eventually(c.t, within, func() error {
+		var seen []string
+		for _, v := range cl.MetaNodes(context.Background()) {
+			if v.Err != nil {
+				seen = append(seen, fmt.Sprintf("%.12s: %v", v.Node.ID, v.Err))
+				continue
+			}
+			self := v.Status.GetSelf()
+			for _, m := range c.metas {
+				if m.id == self.GetNodeId() && m != not && self.GetState() == "Leading" {
+					lead = m
+					return nil
+				}
+			}
+			seen = append(seen, fmt.Sprintf("%.12s: %s", self.GetNodeId(), self.GetState()))
+		}
+		return fmt.Errorf("no meta node leads: %s", strings.Join(seen, "; "))
+	})
+	return lead
+}
+
 func (c *cluster) names() []string {
-	out := []string{c.metaName()}
+	var out []string
+	for _, m := range c.metas {
+		out = append(out, m.name)
+	}
 	for _, n := range c.nodes {
 		out = append(out, n.name)
 	}
@@ -327,8 +462,10 @@ func (c *cluster) remove() {
 	if out, err := docker(ctx, args...); err != nil && !strings.Contains(out, "No such container") {
 		c.t.Logf("cleanup: %v", err)
 	}
-	if _, err := docker(ctx, "network", "rm", c.network); err != nil {
-		c.t.Logf("cleanup: %v", err)
+	for _, n := range []string{c.network, c.side} {
+		if _, err := docker(ctx, "network", "rm", n); err != nil {
+			c.t.Logf("cleanup: %v", err)
+		}
 	}
 }
 

@@ -36,18 +36,16 @@ type outcome struct {
 
 // DESIGN §11, cluster tests with faults: while clients upload, one resource
 // node is paused, one killed for good, one cut off the network, and the meta
-// node is killed and restarted on the same home. Afterwards, once repair has
-// settled, every acknowledged file (Put returned nil) must download byte for
-// byte (DESIGN §6.2: an acknowledged upload has every slice on at least the
+// leader is killed and restarted on the same home (DESIGN §5.2: another
+// meta node takes over at once). Afterwards, once repair has settled,
+// every acknowledged file (Put returned nil) must download byte for byte
+// (DESIGN §6.2: an acknowledged upload has every slice on at least the
 // minimum number of nodes; §6.3: repair brings them back to R).
 func TestFaultsKeepAcknowledgedFiles(t *testing.T) {
 	requireDocker(t)
+	image := sharedImage(t)
 	began := time.Now()
-	run := randomHex(4)
-	image := buildImage(t, run)
-	t.Logf("image %s built in %s", image, time.Since(began).Round(time.Second))
-
-	c := newCluster(t, run, image, 6)
+	c := newCluster(t, randomHex(4), image, 6)
 	c.start()
 	cl := c.client()
 	c.waitAlive(cl, c.nodes, 60*time.Second)
@@ -76,7 +74,7 @@ func TestFaultsKeepAcknowledgedFiles(t *testing.T) {
 					return
 				}
 				from := time.Since(began)
-				o := upload(cl, i)
+				o := upload(cl, "faults", i)
 				o.from, o.to = from, time.Since(began)
 				if o.err == nil {
 					acked.Add(1)
@@ -96,7 +94,7 @@ func TestFaultsKeepAcknowledgedFiles(t *testing.T) {
 		return nil
 	})
 	paused, killed, cut := c.nodes[1], c.nodes[2], c.nodes[3]
-	injectFaults(t, c, began, paused, killed, cut)
+	injectFaults(t, c, cl, began, paused, killed, cut)
 	close(faultsDone)
 	wg.Wait()
 	t.Logf("uploads over at %s", time.Since(began).Round(time.Second))
@@ -126,15 +124,16 @@ func TestFaultsKeepAcknowledgedFiles(t *testing.T) {
 	checkDownloads(t, cl, ok)
 
 	// The network still takes new files.
-	if o := upload(cl, maxFiles+1); o.err != nil {
+	if o := upload(cl, "faults", maxFiles+1); o.err != nil {
 		t.Errorf("upload after the faults: %v", o.err)
 	}
 	t.Logf("done in %s", time.Since(began).Round(time.Second))
 }
 
-func upload(cl *client.Client, i int) outcome {
+// upload puts file i, content(i), at /dir/i.bin.
+func upload(cl *client.Client, dir string, i int) outcome {
 	data := content(i)
-	o := outcome{path: fmt.Sprintf("/faults/%03d.bin", i), index: i, sum: sha256.Sum256(data)}
+	o := outcome{path: fmt.Sprintf("/%s/%03d.bin", dir, i), index: i, sum: sha256.Sum256(data)}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	_, o.err = cl.Put(ctx, o.path, bytes.NewReader(data), int64(len(data)), client.PutOptions{})
@@ -142,9 +141,9 @@ func upload(cl *client.Client, i int) outcome {
 }
 
 // injectFaults runs the schedule: a pause overlapping a kill and a cut, then
-// a kill and restart of the meta node. The waits are the faults' deliberate
+// a kill and restart of the meta leader. The waits are the faults' deliberate
 // durations, not synchronisation.
-func injectFaults(t *testing.T, c *cluster, began time.Time, paused, killed, cut *node) {
+func injectFaults(t *testing.T, c *cluster, cl *client.Client, began time.Time, paused, killed, cut *node) {
 	at := func() time.Duration { return time.Since(began).Round(time.Millisecond) }
 	const outage = 10 * time.Second
 	var wg sync.WaitGroup
@@ -170,22 +169,25 @@ func injectFaults(t *testing.T, c *cluster, began time.Time, paused, killed, cut
 	})
 	wg.Wait()
 
-	t.Logf("%s fault: docker kill %s (SIGKILL), then docker start on the same home", at(), c.metaName())
-	mustDocker(t, "kill", c.metaName())
+	lead := c.leader(cl, nil, 30*time.Second)
+	t.Logf("%s fault: docker kill %s, the meta leader (SIGKILL), then docker start on the same home", at(), lead.name)
+	mustDocker(t, "kill", lead.name)
 	inproc.Eventually(t, 30*time.Second, func() error {
-		if running(c.metaName()) {
-			return fmt.Errorf("%s still running", c.metaName())
+		if running(lead.name) {
+			return fmt.Errorf("%s still running", lead.name)
 		}
 		return nil
 	})
-	time.Sleep(2 * time.Second) // the meta node's deliberate downtime
-	mustDocker(t, "start", c.metaName())
-	t.Logf("%s fault over: %s started again", at(), c.metaName())
-	// Let the clients work against the restarted meta node for a while.
+	next := c.leader(cl, lead, 30*time.Second)
+	t.Logf("%s %s leads", at(), next.name)
+	time.Sleep(2 * time.Second) // the old leader's deliberate downtime
+	mustDocker(t, "start", lead.name)
+	t.Logf("%s fault over: %s started again", at(), lead.name)
+	// Let the clients work with the old leader back for a while.
 	time.Sleep(5 * time.Second)
 }
 
-// waitRepaired waits until the meta node holds the killed node dead and
+// waitRepaired waits until the meta leader holds the killed node dead and
 // reports no slice under-replicated and no repair pending.
 func waitRepaired(t *testing.T, cl *client.Client, killed *node, within time.Duration) {
 	t.Helper()

@@ -4411,8 +4411,11 @@ type StatusResponse struct {
 	UnderReplicated uint64                 `protobuf:"varint,8,opt,name=under_replicated,json=underReplicated,proto3" json:"under_replicated,omitempty"`
 	PendingRepairs  uint64                 `protobuf:"varint,9,opt,name=pending_repairs,json=pendingRepairs,proto3" json:"pending_repairs,omitempty"`
 	// The meta cluster as the answering node sees it (DESIGN §5.2).
-	Self          *MetaNodeStatus   `protobuf:"bytes,10,opt,name=self,proto3" json:"self,omitempty"`
-	MetaNodes     []*MetaNodeStatus `protobuf:"bytes,11,rep,name=meta_nodes,json=metaNodes,proto3" json:"meta_nodes,omitempty"` // every member of the cluster, by ID
+	Self      *MetaNodeStatus   `protobuf:"bytes,10,opt,name=self,proto3" json:"self,omitempty"`
+	MetaNodes []*MetaNodeStatus `protobuf:"bytes,11,rep,name=meta_nodes,json=metaNodes,proto3" json:"meta_nodes,omitempty"` // every member of the cluster, by ID
+	// The answering node's index root (meta/index Root): replicas that have
+	// applied the same log have the same one.
+	IndexRoot     []byte `protobuf:"bytes,12,opt,name=index_root,json=indexRoot,proto3" json:"index_root,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4520,6 +4523,13 @@ func (x *StatusResponse) GetSelf() *MetaNodeStatus {
 func (x *StatusResponse) GetMetaNodes() []*MetaNodeStatus {
 	if x != nil {
 		return x.MetaNodes
+	}
+	return nil
+}
+
+func (x *StatusResponse) GetIndexRoot() []byte {
+	if x != nil {
+		return x.IndexRoot
 	}
 	return nil
 }
@@ -5358,7 +5368,7 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x04node\x18\x01 \x01(\v2\x1b.stratos.meta.v1.NodeRecordR\x04node\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12-\n" +
 	"\x04load\x18\x03 \x01(\v2\x19.stratos.meta.v1.NodeLoadR\x04load\x12-\n" +
-	"\x13last_seen_unix_nano\x18\x04 \x01(\x03R\x10lastSeenUnixNano\"\xba\x03\n" +
+	"\x13last_seen_unix_nano\x18\x04 \x01(\x03R\x10lastSeenUnixNano\"\xd9\x03\n" +
 	"\x0eStatusResponse\x12 \n" +
 	"\fmeta_node_id\x18\x01 \x01(\tR\n" +
 	"metaNodeId\x12\x1d\n" +
@@ -5374,7 +5384,9 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x04self\x18\n" +
 	" \x01(\v2\x1f.stratos.meta.v1.MetaNodeStatusR\x04self\x12>\n" +
 	"\n" +
-	"meta_nodes\x18\v \x03(\v2\x1f.stratos.meta.v1.MetaNodeStatusR\tmetaNodes\"\xc2\x02\n" +
+	"meta_nodes\x18\v \x03(\v2\x1f.stratos.meta.v1.MetaNodeStatusR\tmetaNodes\x12\x1d\n" +
+	"\n" +
+	"index_root\x18\f \x01(\fR\tindexRoot\"\xc2\x02\n" +
 	"\x0eMetaNodeStatus\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x12\n" +
 	"\x04addr\x18\x02 \x01(\tR\x04addr\x12\x1b\n" +
