@@ -303,6 +303,7 @@ func (u *upload) place(ctx context.Context, ref *metav1.SliceRef, rs *replicaSet
 	resp, err := retry(ctx, u.c, u.c.meta.PlaceSlice, &metav1.PlaceSliceRequest{
 		TaskId: u.taskID, Slice: ref, Exclude: exclude,
 		Count: uint32(u.replicas - len(rs.receipts)), ClientRegion: u.c.cfg.Region,
+		Tickets: rs.tickets,
 	})
 	if err != nil {
 		return nil, err

@@ -119,7 +119,7 @@ func (s *Server) PlaceSlice(_ context.Context, req *metav1.PlaceSliceRequest) (*
 	if len(req.GetExclude()) > maxExclude {
 		return nil, toStatus(fmt.Errorf("%w: %d nodes excluded, at most %d", index.ErrBadCommand, len(req.GetExclude()), maxExclude))
 	}
-	if err := s.checkReplacement(task, req.GetSlice().GetId(), req.GetExclude()); err != nil {
+	if err := s.checkReplacement(task, req.GetSlice(), req.GetExclude(), req.GetTickets()); err != nil {
 		return nil, toStatus(err)
 	}
 	p, err := s.place(task.GetId(), req.GetSlice(), req.GetExclude(), int(req.GetCount()), req.GetClientRegion())
@@ -222,14 +222,23 @@ func (s *Server) maxPlacements() int { return 4 * s.cfg.Replicas }
 // checkReplacement keeps a client from steering placement (whitepaper
 // §3.2.2: replicas are placed at random): it may exclude only nodes this
 // task already placed the slice on (members that failed or hold it), and
-// only so many times. Placements are soft state: for a task opened before
-// this meta node started, whose placements it never saw, the client's
-// exclusions (at most maxExclude) are taken as they are, so an upload
-// survives a meta restart.
-func (s *Server) checkReplacement(task *metav1.Task, sliceID string, exclude []string) error {
+// only so many times. The nodes placed are those this leader placed, and
+// those named by the tickets the client brings, signed by any meta
+// authority: a leader that took over mid-upload learns from them what the
+// one before placed. For a task opened before this node led, with neither,
+// the client's exclusions (at most maxExclude) are taken as they are, so
+// an upload of an older client survives a leader change.
+func (s *Server) checkReplacement(task *metav1.Task, ref *metav1.SliceRef, exclude []string, tickets []*storagev1.Ticket) error {
+	sliceID := ref.GetId()
+	if len(tickets) > s.maxPlacements() {
+		return fmt.Errorf("%w: %d tickets for slice %s, at most %d", index.ErrBadCommand, len(tickets), sliceID, s.maxPlacements())
+	}
+	placed, err := s.placedBy(tickets, task.GetId(), ref)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	placed := map[string]bool{}
 	for _, p := range s.orders.byTask[task.GetId()] {
 		if p.slice == sliceID {
 			placed[p.node] = true

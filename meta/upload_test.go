@@ -403,6 +403,48 @@ func TestPlaceSliceReplacement(t *testing.T) {
 	wantCode(t, err, codes.InvalidArgument)
 }
 
+// Issue 7: an upload under way when the leader changes finishes. The new
+// leader never saw the old one's placements; the tickets the client brings,
+// signed by any meta authority, tell it which nodes were placed, so their
+// members may still be excluded (the Docker fault test once saw an upload
+// refused this way after the leader was killed).
+func TestPlaceSliceAfterLeaderChange(t *testing.T) {
+	h := newHarness(t, 6)
+	f := newFile("data")
+	task := h.begin("/f", f.size)
+	first, err := h.s.PlaceSlice(ctx, &metav1.PlaceSliceRequest{TaskId: task, Slice: f.slices[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipeline := peerIDs(first.GetPipeline().GetNodes())
+	// A new leader: the placements were the old one's memory.
+	h.s.dropLeaderState()
+	h.clock.Advance(time.Second)
+	h.s.started.Store(h.clock.Now().UnixNano())
+	tickets := []*storagev1.Ticket{first.GetPipeline().GetTicket()}
+	second, err := h.s.PlaceSlice(ctx, &metav1.PlaceSliceRequest{TaskId: task, Slice: f.slices[0], Exclude: pipeline[:1], Count: 1, Tickets: tickets})
+	if err != nil {
+		t.Fatalf("replacing a member the old leader placed: %v", err)
+	}
+	tickets = append(tickets, second.GetPipeline().GetTicket())
+	// The second member fails too: without the tickets the new leader knows
+	// only its own placement, and refuses; with them it places.
+	exclude := append(slices.Clone(pipeline[:2]), peerIDs(second.GetPipeline().GetNodes())...)
+	_, err = h.s.PlaceSlice(ctx, &metav1.PlaceSliceRequest{TaskId: task, Slice: f.slices[0], Exclude: exclude, Count: 1})
+	wantCode(t, err, codes.InvalidArgument)
+	if _, err := h.s.PlaceSlice(ctx, &metav1.PlaceSliceRequest{TaskId: task, Slice: f.slices[0], Exclude: exclude, Count: 1, Tickets: tickets}); err != nil {
+		t.Fatalf("with the tickets: %v", err)
+	}
+	// A ticket of another task proves nothing about this one.
+	g := newFile("other")
+	other, err := h.s.PlaceSlice(ctx, &metav1.PlaceSliceRequest{TaskId: h.begin("/g", g.size), Slice: g.slices[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.s.PlaceSlice(ctx, &metav1.PlaceSliceRequest{TaskId: task, Slice: f.slices[0], Exclude: exclude, Count: 1, Tickets: []*storagev1.Ticket{other.GetPipeline().GetTicket()}})
+	wantCode(t, err, codes.InvalidArgument)
+}
+
 // DESIGN §6.2 step 2: a pipeline is R nodes. A client may ask for fewer
 // (replacements) but not more, and may not exclude without bound.
 func TestPlaceSliceCountIsBounded(t *testing.T) {

@@ -3079,8 +3079,12 @@ type PlaceSliceRequest struct {
 	// Nodes that must not be chosen: they failed or already hold the slice.
 	Exclude []string `protobuf:"bytes,3,rep,name=exclude,proto3" json:"exclude,omitempty"`
 	// How many nodes to place; 0 means the replica target.
-	Count         uint32       `protobuf:"varint,4,opt,name=count,proto3" json:"count,omitempty"`
-	ClientRegion  string       `protobuf:"bytes,5,opt,name=client_region,json=clientRegion,proto3" json:"client_region,omitempty"`
+	Count        uint32 `protobuf:"varint,4,opt,name=count,proto3" json:"count,omitempty"`
+	ClientRegion string `protobuf:"bytes,5,opt,name=client_region,json=clientRegion,proto3" json:"client_region,omitempty"`
+	// The tickets of the pipelines this task already ran for the slice,
+	// from any meta authority: they prove which nodes were placed, so a new
+	// leader lets their members be excluded.
+	Tickets       []*v1.Ticket `protobuf:"bytes,6,rep,name=tickets,proto3" json:"tickets,omitempty"`
 	Auth          *RequestAuth `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3149,6 +3153,13 @@ func (x *PlaceSliceRequest) GetClientRegion() string {
 		return x.ClientRegion
 	}
 	return ""
+}
+
+func (x *PlaceSliceRequest) GetTickets() []*v1.Ticket {
+	if x != nil {
+		return x.Tickets
+	}
+	return nil
 }
 
 func (x *PlaceSliceRequest) GetAuth() *RequestAuth {
@@ -5284,13 +5295,14 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"slice_size\x18\x02 \x01(\x04R\tsliceSize\x12\x1a\n" +
 	"\breplicas\x18\x03 \x01(\rR\breplicas\x12!\n" +
 	"\fmin_replicas\x18\x04 \x01(\rR\vminReplicas\x127\n" +
-	"\tpipelines\x18\x05 \x03(\v2\x19.stratos.meta.v1.PipelineR\tpipelines\"\xe4\x01\n" +
+	"\tpipelines\x18\x05 \x03(\v2\x19.stratos.meta.v1.PipelineR\tpipelines\"\x9a\x02\n" +
 	"\x11PlaceSliceRequest\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12/\n" +
 	"\x05slice\x18\x02 \x01(\v2\x19.stratos.meta.v1.SliceRefR\x05slice\x12\x18\n" +
 	"\aexclude\x18\x03 \x03(\tR\aexclude\x12\x14\n" +
 	"\x05count\x18\x04 \x01(\rR\x05count\x12#\n" +
-	"\rclient_region\x18\x05 \x01(\tR\fclientRegion\x120\n" +
+	"\rclient_region\x18\x05 \x01(\tR\fclientRegion\x124\n" +
+	"\atickets\x18\x06 \x03(\v2\x1a.stratos.storage.v1.TicketR\atickets\x120\n" +
 	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"K\n" +
 	"\x12PlaceSliceResponse\x125\n" +
 	"\bpipeline\x18\x01 \x01(\v2\x19.stratos.meta.v1.PipelineR\bpipeline\"\xaf\x01\n" +
@@ -5597,78 +5609,79 @@ var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	78, // 46: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
 	42, // 47: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
 	2,  // 48: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
-	40, // 49: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	42, // 50: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
-	2,  // 51: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	79, // 52: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
-	78, // 53: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
-	46, // 54: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
-	40, // 55: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 56: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
-	40, // 57: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	40, // 58: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	2,  // 59: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	77, // 60: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
-	3,  // 61: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
-	52, // 62: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
-	79, // 63: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.Receipt
-	40, // 64: stratos.meta.v1.ReportDownloadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	40, // 65: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 66: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
-	4,  // 67: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
-	40, // 68: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 69: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
-	61, // 70: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
-	40, // 71: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 72: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
-	1,  // 73: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
-	32, // 74: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
-	66, // 75: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
-	68, // 76: stratos.meta.v1.StatusResponse.self:type_name -> stratos.meta.v1.MetaNodeStatus
-	68, // 77: stratos.meta.v1.StatusResponse.meta_nodes:type_name -> stratos.meta.v1.MetaNodeStatus
-	69, // 78: stratos.meta.v1.MetaNodeStatus.last_round:type_name -> stratos.meta.v1.PoaRound
-	70, // 79: stratos.meta.v1.PoaRound.votes:type_name -> stratos.meta.v1.PoaCount
-	30, // 80: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
-	33, // 81: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
-	36, // 82: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
-	38, // 83: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
-	41, // 84: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
-	44, // 85: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
-	47, // 86: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
-	49, // 87: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
-	51, // 88: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
-	54, // 89: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
-	56, // 90: stratos.meta.v1.MetaService.ReportDownload:input_type -> stratos.meta.v1.ReportDownloadRequest
-	58, // 91: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
-	60, // 92: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
-	63, // 93: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
-	65, // 94: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
-	71, // 95: stratos.meta.v1.MetaService.Join:input_type -> stratos.meta.v1.JoinRequest
-	72, // 96: stratos.meta.v1.MetaService.SignReport:input_type -> stratos.meta.v1.SignReportRequest
-	74, // 97: stratos.meta.v1.MetaService.PoaVote:input_type -> stratos.meta.v1.PoaVoteRequest
-	31, // 98: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
-	35, // 99: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
-	37, // 100: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
-	39, // 101: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
-	43, // 102: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
-	45, // 103: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
-	48, // 104: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
-	50, // 105: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
-	53, // 106: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
-	55, // 107: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
-	57, // 108: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
-	59, // 109: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
-	62, // 110: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
-	64, // 111: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
-	67, // 112: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
-	76, // 113: stratos.meta.v1.MetaService.Join:output_type -> stratos.meta.v1.JoinResponse
-	73, // 114: stratos.meta.v1.MetaService.SignReport:output_type -> stratos.meta.v1.SignReportResponse
-	75, // 115: stratos.meta.v1.MetaService.PoaVote:output_type -> stratos.meta.v1.PoaVoteResponse
-	98, // [98:116] is the sub-list for method output_type
-	80, // [80:98] is the sub-list for method input_type
-	80, // [80:80] is the sub-list for extension type_name
-	80, // [80:80] is the sub-list for extension extendee
-	0,  // [0:80] is the sub-list for field type_name
+	78, // 49: stratos.meta.v1.PlaceSliceRequest.tickets:type_name -> stratos.storage.v1.Ticket
+	40, // 50: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	42, // 51: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
+	2,  // 52: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	79, // 53: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
+	78, // 54: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
+	46, // 55: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
+	40, // 56: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 57: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
+	40, // 58: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	40, // 59: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	2,  // 60: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	77, // 61: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
+	3,  // 62: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
+	52, // 63: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
+	79, // 64: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	40, // 65: stratos.meta.v1.ReportDownloadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	40, // 66: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 67: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
+	4,  // 68: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
+	40, // 69: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 70: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
+	61, // 71: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
+	40, // 72: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,  // 73: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
+	1,  // 74: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
+	32, // 75: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
+	66, // 76: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
+	68, // 77: stratos.meta.v1.StatusResponse.self:type_name -> stratos.meta.v1.MetaNodeStatus
+	68, // 78: stratos.meta.v1.StatusResponse.meta_nodes:type_name -> stratos.meta.v1.MetaNodeStatus
+	69, // 79: stratos.meta.v1.MetaNodeStatus.last_round:type_name -> stratos.meta.v1.PoaRound
+	70, // 80: stratos.meta.v1.PoaRound.votes:type_name -> stratos.meta.v1.PoaCount
+	30, // 81: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
+	33, // 82: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
+	36, // 83: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
+	38, // 84: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
+	41, // 85: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
+	44, // 86: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
+	47, // 87: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
+	49, // 88: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
+	51, // 89: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
+	54, // 90: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
+	56, // 91: stratos.meta.v1.MetaService.ReportDownload:input_type -> stratos.meta.v1.ReportDownloadRequest
+	58, // 92: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
+	60, // 93: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
+	63, // 94: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
+	65, // 95: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
+	71, // 96: stratos.meta.v1.MetaService.Join:input_type -> stratos.meta.v1.JoinRequest
+	72, // 97: stratos.meta.v1.MetaService.SignReport:input_type -> stratos.meta.v1.SignReportRequest
+	74, // 98: stratos.meta.v1.MetaService.PoaVote:input_type -> stratos.meta.v1.PoaVoteRequest
+	31, // 99: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
+	35, // 100: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
+	37, // 101: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
+	39, // 102: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
+	43, // 103: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
+	45, // 104: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
+	48, // 105: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
+	50, // 106: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
+	53, // 107: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
+	55, // 108: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
+	57, // 109: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
+	59, // 110: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
+	62, // 111: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
+	64, // 112: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
+	67, // 113: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
+	76, // 114: stratos.meta.v1.MetaService.Join:output_type -> stratos.meta.v1.JoinResponse
+	73, // 115: stratos.meta.v1.MetaService.SignReport:output_type -> stratos.meta.v1.SignReportResponse
+	75, // 116: stratos.meta.v1.MetaService.PoaVote:output_type -> stratos.meta.v1.PoaVoteResponse
+	99, // [99:117] is the sub-list for method output_type
+	81, // [81:99] is the sub-list for method input_type
+	81, // [81:81] is the sub-list for extension type_name
+	81, // [81:81] is the sub-list for extension extendee
+	0,  // [0:81] is the sub-list for field type_name
 }
 
 func init() { file_stratos_meta_v1_meta_proto_init() }
