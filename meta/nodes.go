@@ -6,6 +6,7 @@ import (
 
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/meta/health"
+	"github.com/stratos-net/stratos/meta/repair"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	"github.com/stratos-net/stratos/slice"
 )
@@ -77,47 +78,14 @@ func (s *Server) ReportSlices(ctx context.Context, req *metav1.ReportSlicesReque
 	if err := s.ix.SlicesOn(id, func(sl string) error { expected[sl] = true; return nil }); err != nil {
 		return nil, toStatus(err)
 	}
-	resp := &metav1.ReportSlicesResponse{}
-	for sl := range has {
-		if !expected[sl] {
-			resp.DeleteSlices = append(resp.DeleteSlices, sl)
-		}
-	}
-	lost := s.lostReplicas(id, expected, has)
-	for _, sl := range lost {
-		s.log.Warn("replica lost", "node_id", id, "slice", sl)
-		if _, err := s.apply(removeReplicas(sl, id)); err != nil {
-			s.log.Warn("drop lost replica", "slice", sl, "err", err)
-		}
-		s.enqueueRepair(sl)
-	}
-	return resp, nil
-}
-
-func (s *Server) lostReplicas(node string, expected, has map[string]bool) []string {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	prev := s.missing[node]
-	now := map[string]bool{}
-	var lost []string
-	for sl := range expected {
-		if has[sl] {
-			continue
-		}
-		if prev[sl] {
-			lost = append(lost, sl)
-		} else {
-			now[sl] = true
-		}
-	}
-	s.missing[node] = now
-	return lost
+	rep := repair.Reconcile(expected, has, s.missing[id])
+	s.missing[id] = rep.Missing
+	s.mu.Unlock()
+	s.repairer().DropLost(id, rep.Lost)
+	return &metav1.ReportSlicesResponse{DeleteSlices: rep.Garbage}, nil
 }
 
 func removeReplicas(sliceID string, nodes ...string) *metav1.Command {
 	return &metav1.Command{Op: &metav1.Command_RemoveReplicas{RemoveReplicas: &metav1.RemoveReplicasCmd{SliceId: sliceID, NodeIds: nodes}}}
-}
-
-func addReplicas(sliceID string, nodes ...string) *metav1.Command {
-	return &metav1.Command{Op: &metav1.Command_AddReplicas{AddReplicas: &metav1.AddReplicasCmd{SliceId: sliceID, NodeIds: nodes}}}
 }

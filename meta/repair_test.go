@@ -184,9 +184,9 @@ func TestRepairJobWithDeadSourceIsReplanned(t *testing.T) {
 	h.kill(c)
 	h.repairTick() // a job is planned with a or b as the source, not yet handed out
 	var src, other *testNode
-	for _, j := range h.s.repairs.jobs {
+	for _, j := range h.s.queue().Jobs() {
 		src, other = a, b
-		if j.source == b.id {
+		if j.Source == b.id {
 			src, other = b, a
 		}
 	}
