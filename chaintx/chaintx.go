@@ -20,6 +20,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/tx"
 	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
@@ -107,9 +108,8 @@ func (s *Sender) AnchorIndex(ctx context.Context, metaNodeID string, period uint
 }
 
 // ReportVolume submits a period's volume report to x/pot, signed by the
-// meta node (sign is its node key's signature) over the chain's sign bytes.
-// With several meta nodes the signatures of the others would be gathered
-// first; a devnet has one.
+// with sigs, the signatures of more than 2/3 of the meta authorities over
+// the chain's sign bytes (SignBytes), which the leader gathers first.
 func (s *Sender) ReportVolume(ctx context.Context, period uint64, r traffic.Report, sigs []traffic.Signature) error {
 	msg := volumeReportMsg(s.from.String(), period, r, sigs)
 	return s.sendGas(ctx, msg, reportGas(msg))
@@ -174,6 +174,32 @@ func (s *Sender) send(ctx context.Context, msg sdk.Msg) error { return s.sendGas
 // configured fee for baseGas, so the gas price the validators see stays the
 // same.
 func (s *Sender) sendGas(ctx context.Context, msg sdk.Msg, gas uint64) error {
+	for try := 1; ; try++ {
+		err := s.sendOnce(ctx, msg, gas)
+		if !errors.Is(err, errWrongSequence) || try == sequenceTries {
+			return err
+		}
+		// Another signer of the same account (the devnet's operator
+		// approving a meta node while the leader reports) took the
+		// sequence number; the next block makes the new one readable.
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(sequenceBackoff):
+		}
+	}
+}
+
+// A transaction refused for its account sequence is signed again with a
+// fresh one, up to sequenceTries times, sequenceBackoff apart.
+const (
+	sequenceTries   = 8
+	sequenceBackoff = 750 * time.Millisecond
+)
+
+var errWrongSequence = errors.New("account sequence taken by another transaction")
+
+func (s *Sender) sendOnce(ctx context.Context, msg sdk.Msg, gas uint64) error {
 	cctx := s.cctx.WithCmdContext(ctx)
 	f, err := s.factory.WithGas(gas).WithFees(scaleFees(s.fees, gas)).Prepare(cctx)
 	if err != nil {
@@ -193,6 +219,9 @@ func (s *Sender) sendGas(ctx context.Context, msg sdk.Msg, gas uint64) error {
 	res, err := cctx.BroadcastTx(bz)
 	if err != nil {
 		return fmt.Errorf("broadcast: %w", err)
+	}
+	if res.Code == sdkerrors.ErrWrongSequence.ABCICode() && res.Codespace == sdkerrors.ErrWrongSequence.Codespace() {
+		return fmt.Errorf("%w: %w: %s", ErrRejected, errWrongSequence, res.RawLog)
 	}
 	if res.Code != 0 {
 		return fmt.Errorf("%w: code %d: %s", ErrRejected, res.Code, res.RawLog)

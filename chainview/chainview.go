@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/stratos-net/stratos/app"
@@ -136,4 +137,14 @@ func (v *View) Prices(ctx context.Context) (traffic, storage uint64, err error) 
 		return 0, 0, fmt.Errorf("chain: prices: %w", err)
 	}
 	return r.Params.TrafficPrice, r.Params.StoragePrice, nil
+}
+
+// Deposits returns x/register's minimum deposits: of a resource node and of
+// a meta node.
+func (v *View) Deposits(ctx context.Context) (resource, meta sdk.Coin, err error) {
+	r, err := v.reg.Params(ctx, &registertypes.QueryParamsRequest{})
+	if err != nil {
+		return sdk.Coin{}, sdk.Coin{}, fmt.Errorf("chain: register params: %w", err)
+	}
+	return r.Params.MinResourceDeposit, r.Params.MinMetaDeposit, nil
 }

@@ -42,6 +42,7 @@ Node addresses, IDs and PIDs are in <home>/devnet.json; logs in <home>/logs.`,
 		},
 	}
 	addHomeFlag(cmd, &dir)
+	cmd.AddCommand(newDevnetAddNodeCmd())
 	fl := cmd.Flags()
 	fl.IntVar(&s.Validators, "validators", s.Validators, "number of chain validators (4 shows BFT with one down)")
 	fl.IntVar(&s.Metas, "meta", s.Metas, "number of meta nodes, one Raft cluster (1..7)")
@@ -80,4 +81,37 @@ func sameSettings(cmd *cobra.Command, saved, asked devnet.Settings) error {
 
 func addHomeFlag(cmd *cobra.Command, dir *string) {
 	cmd.Flags().StringVar(dir, "home", home.Default(), "home directory (env STRATOS_HOME)")
+}
+
+func newDevnetAddNodeCmd() *cobra.Command {
+	var dir, role string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "add-node",
+		Short: "Add a meta or resource node to the running devnet, registered on chain",
+		Long: `Add a node to the devnet running on --home, as an operator joins a real network:
+the node is registered in the chain's registry (x/register) with the minimum deposit,
+started and supervised by the devnet, and kept in the home for its next start.
+A meta node joins the cluster as an observer (it replicates the index, no vote) and
+becomes a voter once more than 2/3 of the active meta nodes approve it on chain,
+which the devnet does for them. A resource node is placed on once it is alive.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			progress := func(step string) { fmt.Fprintln(cmd.ErrOrStderr(), step) }
+			info, err := devnet.AddNode(cmd.Context(), dir, role, progress)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), info)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "added %s: %s %s, id %s, pid %d, log %s\n", info.Name, info.Role, info.Addr, info.ID, info.PID, info.Log)
+			return nil
+		},
+	}
+	addHomeFlag(cmd, &dir)
+	cmd.Flags().StringVar(&role, "role", "", "meta or resource")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the node added as JSON")
+	cmd.MarkFlagRequired("role")
+	return cmd
 }

@@ -106,6 +106,11 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	sup.printNodes()
+	if stop, err := sup.serveControl(ctx); err != nil {
+		fmt.Fprintf(cfg.Out, "devnet: %v; `stratos devnet add-node` will not reach this devnet\n", err)
+	} else {
+		defer stop()
+	}
 	fmt.Fprintln(cfg.Out, "devnet ready")
 	sup.watch(ctx)
 	return nil
@@ -121,6 +126,7 @@ type proc struct {
 type supervisor struct {
 	cfg      Config
 	settings Settings
+	addMu    sync.Mutex // one add-node at a time; it owns settings meanwhile
 	mu       sync.Mutex
 	procs    []*proc
 	exits    chan *proc

@@ -163,11 +163,17 @@ func create(dir string, s Settings) error {
 			m.LedgerPeriod = home.Duration(devnetLedgerPeriod)
 		}
 	}
+	var admit []string // with no chain, the meta nodes admit the devnet's resource nodes
+	for _, r := range reg.resources {
+		admit = append(admit, r.key.ID())
+	}
 	for i, p := range peers {
 		m := &home.Meta{Listen: p.Addr, RaftListen: p.RaftAddr, Peers: peers, MasterTerm: home.Duration(devnetMasterTerm),
 			SliceSize: s.SliceSize, Replicas: s.Replicas, MinReplicas: s.MinReplicas}
 		if chainMeta != nil {
 			chainMeta(m)
+		} else {
+			m.Admit = admit
 		}
 		if err := home.WriteTOML(filepath.Join(nodeHome(dir, metaName(i)), home.NodeConfigFile), home.Node{Role: home.RoleMeta, Meta: m}); err != nil {
 			return err
