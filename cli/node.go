@@ -13,8 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stratos-net/stratos/chain"
-	"github.com/stratos-net/stratos/chaintx"
-	"github.com/stratos-net/stratos/chainview"
+	"github.com/stratos-net/stratos/chainclient"
 	"github.com/stratos-net/stratos/home"
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/meta"
@@ -175,7 +174,7 @@ func runMeta(cmd *cobra.Command, m *home.Meta, key *identity.Key, dataDir string
 	cfg.Bootstrap = !m.Join
 	cfg.Admit, cfg.AdmitAny = m.Admit, m.AdmitAny
 	if m.ChainGRPC != "" {
-		view, err := chainview.Dial(m.ChainGRPC)
+		view, err := chainclient.Dial(m.ChainGRPC)
 		if err != nil {
 			return err
 		}
@@ -183,13 +182,13 @@ func runMeta(cmd *cobra.Command, m *home.Meta, key *identity.Key, dataDir string
 		cfg.Chain, cfg.Authorities = view, view
 	}
 	if m.AnchorKey != "" {
-		sender, err := chaintx.New(chaintx.Config{KeyringDir: m.KeyringDir, Key: m.AnchorKey, ChainID: m.ChainID, RPC: m.ChainRPC})
+		sender, err := chainclient.NewSender(chainclient.SenderConfig{KeyringDir: m.KeyringDir, Key: m.AnchorKey, ChainID: m.ChainID, RPC: m.ChainRPC})
 		if err != nil {
 			return fmt.Errorf("index anchors: %w", err)
 		}
 		cfg.Anchors, cfg.Reporter = sender, sender
 		setDur(&cfg.LedgerPeriod, m.LedgerPeriod)
-		if view, ok := cfg.Chain.(*chainview.View); ok {
+		if view, ok := cfg.Chain.(*chainclient.View); ok {
 			cfg.Periods = chainPeriods{view}
 		}
 	}
@@ -213,7 +212,7 @@ func runResource(cmd *cobra.Command, r *home.Resource, key *identity.Key, dataDi
 	}
 	setDur(&cfg.ScrubInterval, r.ScrubInterval)
 	if r.ChainGRPC != "" {
-		view, err := chainview.Dial(r.ChainGRPC)
+		view, err := chainclient.Dial(r.ChainGRPC)
 		if err != nil {
 			return err
 		}
@@ -254,7 +253,7 @@ func (c chainBlocks) BlockTime(ctx context.Context, hash []byte) (time.Time, err
 }
 
 // chainPeriods gives the meta node x/pot's ledger periods.
-type chainPeriods struct{ v *chainview.View }
+type chainPeriods struct{ v *chainclient.View }
 
 func (c chainPeriods) Period(ctx context.Context) (meta.ChainPeriod, error) {
 	p, err := c.v.Period(ctx)

@@ -12,8 +12,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/stratos-net/stratos/chain"
-	"github.com/stratos-net/stratos/chaintx"
-	"github.com/stratos-net/stratos/chainview"
+	"github.com/stratos-net/stratos/chainclient"
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/home"
 	"github.com/stratos-net/stratos/identity"
@@ -48,7 +47,7 @@ func (s *supervisor) addNode(ctx context.Context, role string, progress func(str
 		return NodeInfo{}, fmt.Errorf("%w: the devnet already runs %d meta nodes, the most a cluster has", ErrAddNode, s.settings.metaCount())
 	}
 	_, rpcPort, grpcPort := chain.TestnetConfig{BasePort: s.settings.ChainBasePort}.Ports(0)
-	view, err := chainview.Dial(fmt.Sprintf("127.0.0.1:%d", grpcPort))
+	view, err := chainclient.Dial(fmt.Sprintf("127.0.0.1:%d", grpcPort))
 	if err != nil {
 		return NodeInfo{}, fmt.Errorf("%w: %w", ErrAddNode, err)
 	}
@@ -57,8 +56,8 @@ func (s *supervisor) addNode(ctx context.Context, role string, progress func(str
 	if err != nil {
 		return NodeInfo{}, fmt.Errorf("%w: %w", ErrAddNode, err)
 	}
-	sender := func(key string) (*chaintx.Sender, error) {
-		return chaintx.New(chaintx.Config{KeyringDir: s.cfg.Home, Key: key, ChainID: s.settings.ChainID, RPC: fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort)})
+	sender := func(key string) (*chainclient.Sender, error) {
+		return chainclient.NewSender(chainclient.SenderConfig{KeyringDir: s.cfg.Home, Key: key, ChainID: s.settings.ChainID, RPC: fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort)})
 	}
 	var info NodeInfo
 	if role == home.RoleMeta {
@@ -72,9 +71,9 @@ func (s *supervisor) addNode(ctx context.Context, role string, progress func(str
 	return info, nil
 }
 
-type senderFunc func(key string) (*chaintx.Sender, error)
+type senderFunc func(key string) (*chainclient.Sender, error)
 
-func (s *supervisor) addMeta(ctx context.Context, view *chainview.View, sender senderFunc, deposit sdk.Coin, progress func(string)) (NodeInfo, error) {
+func (s *supervisor) addMeta(ctx context.Context, view *chainclient.View, sender senderFunc, deposit sdk.Coin, progress func(string)) (NodeInfo, error) {
 	name := metaName(s.settings.metaCount())
 	h := nodeHome(s.cfg.Home, name)
 	key, err := identity.LoadOrGenerate(filepath.Join(h, home.NodeKeyFile), rand.Reader)

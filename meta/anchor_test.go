@@ -357,7 +357,7 @@ func TestPeriodLoopFollowsChainPeriods(t *testing.T) {
 
 // syncReporter records the periods reported; with chain set, an accepted
 // report is the chain's last reported period, as x/pot's is once
-// ReportVolume returns (chaintx waits for the block).
+// ReportVolume returns (chainclient.Sender waits for the block).
 type syncReporter struct {
 	mu      sync.Mutex
 	periods []uint64

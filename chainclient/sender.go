@@ -1,9 +1,4 @@
-// Package chaintx signs and broadcasts the storage network's own
-// transactions: the meta node's index anchors (x/sds) and volume reports
-// (x/pot), DESIGN §4, §7. It uses
-// the Cosmos SDK's client with a key from a test keyring, as the devnet
-// provides; a production meta node would hold its operator key the same way.
-package chaintx
+package chainclient
 
 import (
 	"context"
@@ -30,8 +25,8 @@ import (
 	sdstypes "github.com/stratos-net/stratos/x/sds/types"
 )
 
-// Config says which key signs and which node takes the transactions.
-type Config struct {
+// SenderConfig says which key signs and which node takes the transactions.
+type SenderConfig struct {
 	KeyringDir string // a test-backend keyring (keyring-test/ inside)
 	Key        string // the key's name: the meta node's operator account
 	ChainID    string
@@ -40,7 +35,7 @@ type Config struct {
 }
 
 // Validate reports a config that cannot work.
-func (c Config) Validate() error {
+func (c SenderConfig) Validate() error {
 	if c.KeyringDir == "" || c.Key == "" || c.ChainID == "" || c.RPC == "" {
 		return errors.New("chain transactions need a keyring dir, a key, a chain ID and an RPC address")
 	}
@@ -60,8 +55,8 @@ type Sender struct {
 	fees    sdk.Coins // for baseGas
 }
 
-// New opens the keyring and the RPC connection.
-func New(cfg Config) (*Sender, error) {
+// NewSender opens the keyring and the RPC connection.
+func NewSender(cfg SenderConfig) (*Sender, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package chaintx
+package chainclient
 
 import (
 	"crypto/ed25519"

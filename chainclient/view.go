@@ -1,9 +1,4 @@
-// Package chainview is the storage network's read-only view of the value layer
-// (DESIGN §3, §4): which resource nodes are registered and active in
-// x/register, and how much each account has prepaid in x/sds. It asks a
-// validator's gRPC endpoint; the meta node decides what to do with the
-// answers.
-package chainview
+package chainclient
 
 import (
 	"context"
