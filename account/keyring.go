@@ -53,3 +53,15 @@ func (s keyringSigner) Sign(msg []byte) ([]byte, error) {
 	sig, _, err := s.kr.Sign(s.name, msg, signing.SignMode_SIGN_MODE_DIRECT)
 	return sig, err
 }
+
+// FromSecret returns a Signer for the secp256k1 key derived from secret, and
+// its address: test networks give their clients a fixed account this way,
+// with no keyring.
+func FromSecret(secret []byte) (Signer, string, error) {
+	k := secp256k1.GenPrivKeyFromSecret(secret)
+	addr, err := Address(k.PubKey().Bytes())
+	if err != nil {
+		return nil, "", err
+	}
+	return memorySigner{k}, addr, nil
+}

@@ -9,6 +9,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cosmos/cosmos-sdk/crypto/hd"
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/stratos-net/stratos/account"
+	"github.com/stratos-net/stratos/app"
 	"github.com/stratos-net/stratos/chain"
 	"github.com/stratos-net/stratos/home"
 	"github.com/stratos-net/stratos/identity"
@@ -148,7 +154,15 @@ func create(dir string, s Settings) error {
 	}
 	owner, chainGRPC, key := s.Owner, "", ""
 	var chainMeta func(*home.Meta)
-	if s.Validators > 0 {
+	if s.Validators == 0 {
+		// No chain, yet the meta nodes check users' signatures all the
+		// same (an address is the hash of its key): the owner is an
+		// account in the home's keyring, as with a chain.
+		if owner, err = newAccount(dir, s.Owner); err != nil {
+			return err
+		}
+		key = s.Owner
+	} else {
 		// With a chain the namespace owner is the user's account, whose
 		// prepay pays for its traffic (DESIGN §5.1, §7).
 		owner, key = reg.user.String(), "user"
@@ -319,4 +333,22 @@ func reservePorts(n int) (ports []string, release func(), err error) {
 		ports = append(ports, l.Addr().String())
 	}
 	return ports, release, nil
+}
+
+// newAccount makes the account key name in the test keyring of dir, the
+// one `stratos keys` manages, and returns its address.
+func newAccount(dir, name string) (string, error) {
+	kr, err := keyring.New(sdk.KeyringServiceName(), keyring.BackendTest, dir, nil, app.NewEncodingConfig().Codec)
+	if err != nil {
+		return "", fmt.Errorf("keyring in %s: %w", dir, err)
+	}
+	rec, _, err := kr.NewMnemonic(name, keyring.English, sdk.FullFundraiserPath, keyring.DefaultBIP39Passphrase, hd.Secp256k1)
+	if err != nil {
+		return "", fmt.Errorf("account key %q: %w", name, err)
+	}
+	pk, err := rec.GetPubKey()
+	if err != nil {
+		return "", err
+	}
+	return account.Address(pk.Bytes())
 }

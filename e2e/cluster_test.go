@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratos-net/stratos/account"
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/internal/cluster"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
@@ -154,7 +155,11 @@ func TestCorruptReplicaRepaired(t *testing.T) {
 	victim := st.GetSlices()[0]
 	// Corrupt the copy of the holder the meta node assigns to downloads of
 	// this slice in this period (whitepaper §3.2.2), so the next read hits it.
-	loc, err := cl.Meta().Locate(context.Background(), &metav1.LocateRequest{Owner: cluster.Owner, Path: "/c.bin"})
+	req := &metav1.LocateRequest{Owner: cluster.Owner, Path: "/c.bin"}
+	if err := account.Sign(req, cluster.Signer, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	loc, err := cl.Meta().Locate(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}

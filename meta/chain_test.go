@@ -74,7 +74,7 @@ func chainHarness(t *testing.T) (*harness, *fakeChain) {
 	h := newHarness(t, 0)
 	h.s.Close()
 	fc := &fakeChain{nodes: map[string][]byte{}, prepaid: map[string]uint64{}}
-	h.cfg.Chain = fc
+	h.cfg.Chain, h.cfg.unsigned = fc, false
 	h.s = h.open()
 	return h, fc
 }
@@ -375,5 +375,39 @@ func TestChainRefusesReplayedRequest(t *testing.T) {
 	}
 	if _, err := h.s.BeginUpload(ctx, signed(t, h, alice, &metav1.BeginUploadRequest{Owner: alice.addr, Path: "/r", Size: 10})); err != nil {
 		t.Fatalf("the same request signed again: %v", err)
+	}
+}
+
+// Issue 7: "a meta node checks users' signatures whether or not it is
+// connected to a chain" (DESIGN §3): an address is the hash of the key that
+// signs for it, so no registry is needed to tell the owner's requests from
+// anyone else's.
+func TestNoChainStillChecksSignatures(t *testing.T) {
+	h := newHarness(t, 3)
+	h.s.Close()
+	h.cfg.unsigned = false
+	h.s = h.open()
+	for _, n := range h.nodes {
+		h.heartbeat(n)
+	}
+	alice, mallory := newUser(t), newUser(t)
+	f := newFile("x")
+	req := func() *metav1.BeginUploadRequest {
+		return &metav1.BeginUploadRequest{Owner: alice.addr, Path: "/x", Size: f.size}
+	}
+	for name, r := range map[string]*metav1.BeginUploadRequest{
+		"unsigned":           req(),
+		"signed by mallory":  signed(t, h, mallory, req()),
+		"signed, then moved": func() *metav1.BeginUploadRequest { r := signed(t, h, alice, req()); r.Path = "/y"; return r }(),
+	} {
+		if _, err := h.s.BeginUpload(ctx, r); !errors.Is(err, ErrNotOwner) && status.Code(err) != codes.PermissionDenied {
+			t.Fatalf("%s: %v, want the request refused as not signed by the owner", name, err)
+		}
+	}
+	if _, err := h.s.BeginUpload(ctx, signed(t, h, alice, req())); err != nil {
+		t.Fatalf("signed by the owner: %v", err)
+	}
+	if _, err := h.s.List(ctx, signed(t, h, mallory, &metav1.ListRequest{Owner: alice.addr, Dir: "/"})); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("mallory lists alice's namespace: %v", err)
 	}
 }

@@ -40,6 +40,12 @@ type Config struct {
 	// key, for test networks only. Without a chain one of them is needed.
 	Admit    []string
 	AdmitAny bool
+	// unsigned lets through requests no account signed. Only this
+	// package's unit tests set it, calling the service directly with a
+	// fake clock: a meta node checks users' signatures whether or not it
+	// is connected to a chain (issue 7), since an address is the hash of
+	// the key that signs for it and needs no registry.
+	unsigned bool
 	// Authorities, if set, is the chain's meta registry: registered meta
 	// nodes may join (as observers until voted in), and the leader makes
 	// the log's voters follow it.

@@ -121,6 +121,7 @@ func newHarness(t testing.TB, n int) *harness {
 	clock := &fakeClock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
 	cfg := DefaultConfig()
 	cfg.AdmitAny = true
+	cfg.unsigned = true // requests are built by hand; chainHarness signs them
 	cfg.DataDir = t.TempDir()
 	cfg.SliceSize = testSliceSize
 	cfg.TaskTTL = time.Minute

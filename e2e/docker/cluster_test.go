@@ -329,7 +329,7 @@ func (c *cluster) start() {
 func (c *cluster) client() *client.Client {
 	ms := c.members()
 	cfg := client.DefaultConfig()
-	cfg.MetaAddr, cfg.MetaID, cfg.Owner, cfg.Region = ms[0].Addr, ms[0].ID, "alice", regions[0]
+	cfg.MetaAddr, cfg.MetaID, cfg.Owner, cfg.Region, cfg.Signer = ms[0].Addr, ms[0].ID, inproc.Owner, regions[0], inproc.Signer
 	cfg.Metas = make([]client.MetaNode, 0, len(ms)-1)
 	for _, m := range ms[1:] {
 		cfg.Metas = append(cfg.Metas, client.MetaNode{ID: m.ID, Addr: m.Addr})
@@ -342,7 +342,7 @@ func (c *cluster) client() *client.Client {
 // gives up after retryFor of Unavailable answers.
 func (c *cluster) clientOf(m *metaNode, retryFor time.Duration) *client.Client {
 	cfg := client.DefaultConfig()
-	cfg.MetaAddr, cfg.MetaID, cfg.Owner, cfg.Region = m.sideAddr(), m.id, "alice", regions[0]
+	cfg.MetaAddr, cfg.MetaID, cfg.Owner, cfg.Region, cfg.Signer = m.sideAddr(), m.id, inproc.Owner, regions[0], inproc.Signer
 	cfg.RetryFor = retryFor
 	return c.newClient(cfg)
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratos-net/stratos/account"
+
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/meta"
@@ -296,13 +298,24 @@ func (c *Cluster) Meta() metav1.MetaServiceClient {
 	return metav1.NewMetaServiceClient(conn)
 }
 
-// Owner is the account the cluster's clients use.
-const Owner = "alice"
+// Signer is the account key the cluster's clients sign with, and Owner its
+// address: every meta node checks users' signatures, with a chain or
+// without.
+var Signer, Owner = testAccount()
+
+func testAccount() (account.Signer, string) {
+	s, addr, err := account.FromSecret([]byte("stratos internal/cluster test account"))
+	if err != nil {
+		panic(err)
+	}
+	return s, addr
+}
 
 // Client returns a client of the cluster, closed when the test ends.
 func (c *Cluster) Client() *client.Client {
 	cfg := client.DefaultConfig()
 	cfg.MetaAddr, cfg.MetaID, cfg.Owner, cfg.Region = c.MetaAddr, c.metaKey.ID(), Owner, c.opts.Regions[0]
+	cfg.Signer = Signer
 	cfg.Metas = c.members()
 	cfg.RetryFor = 20 * time.Second
 	cfg.Logger = c.log.With("node", "client")
