@@ -170,6 +170,7 @@ func NewStratosApp(logger log.Logger, db dbm.DB, _ io.Writer, loadLatest bool,
 		app.BankKeeper, app.DistrKeeper, app.RegisterKeeper, govAuthority)
 	app.PotKeeper = potkeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[pottypes.StoreKey]), accCodec,
 		app.BankKeeper, app.DistrKeeper, app.RegisterKeeper, app.SdsKeeper, govAuthority)
+	app.SdsKeeper.SetPeriodKeeper(app.PotKeeper)
 	govConfig := govtypes.DefaultConfig()
 	app.GovKeeper = govkeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[govtypes.StoreKey]),
 		app.AccountKeeper, app.BankKeeper, app.DistrKeeper, app.MsgServiceRouter(), govConfig, govAuthority,

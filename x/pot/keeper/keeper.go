@@ -149,6 +149,13 @@ func (k Keeper) CurrentPeriod(ctx context.Context) (types.QueryPeriodResponse, e
 		LastReported: last, Reported: reported}, nil
 }
 
+// CurrentLedgerPeriod is the ledger period the current block falls in
+// (x/sds checks index anchors against it).
+func (k Keeper) CurrentLedgerPeriod(ctx context.Context) (uint64, error) {
+	p, err := k.CurrentPeriod(ctx)
+	return p.Current, err
+}
+
 // lastReported returns the largest period with an accepted report.
 func (k Keeper) lastReported(ctx context.Context) (uint64, bool, error) {
 	it, err := k.Reports.Iterate(ctx, new(collections.Range[uint64]).Descending())

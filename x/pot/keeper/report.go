@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	stdmath "math"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -63,7 +65,8 @@ func (k Keeper) SubmitVolumeReport(ctx context.Context, in VolumeReportInput) (t
 	if err != nil {
 		return types.VolumeReport{}, err
 	}
-	if err := k.checkPeriod(ctx, in.Period); err != nil {
+	clock, err := k.checkPeriod(ctx, in.Period)
+	if err != nil {
 		return types.VolumeReport{}, err
 	}
 	for _, n := range slices.Concat(in.Nodes, in.StoredNodes) {
@@ -94,7 +97,7 @@ func (k Keeper) SubmitVolumeReport(ctx context.Context, in VolumeReportInput) (t
 			return types.VolumeReport{}, fmt.Errorf("charge user %s for %d bytes: %w", u.Address, u.Bytes, err)
 		}
 	}
-	if err := k.settleStorage(ctx, params, storedUsers, &report); err != nil {
+	if err := k.settleStorage(ctx, storedUsers, storageSeconds(clock, in.Period, params.PeriodSeconds), &report); err != nil {
 		return types.VolumeReport{}, err
 	}
 	if err := k.Reports.Set(ctx, in.Period, report); err != nil {
@@ -188,21 +191,40 @@ func (k Keeper) userAddresses(what string, users []types.UserVolume) ([]sdk.AccA
 // checkPeriod: a period is reported after it ended, once, and in order: a
 // report for an older period than the last one would let the meta nodes
 // mint the issuance of periods nobody reported in time.
-func (k Keeper) checkPeriod(ctx context.Context, period uint64) error {
+// It returns the chain's period clock, read before the report is recorded.
+func (k Keeper) checkPeriod(ctx context.Context, period uint64) (types.QueryPeriodResponse, error) {
 	clock, err := k.CurrentPeriod(ctx)
 	if err != nil {
-		return err
+		return clock, err
 	}
 	switch {
 	case period >= clock.Current:
-		return fmt.Errorf("%w: period %d; the chain is in period %d, which ends at %s",
+		return clock, fmt.Errorf("%w: period %d; the chain is in period %d, which ends at %s",
 			types.ErrPeriodNotEnded, period, clock.Current, time.Unix(clock.EndUnix, 0).UTC().Format(time.RFC3339))
 	case clock.Reported && period == clock.LastReported:
-		return fmt.Errorf("%w: %d", types.ErrPeriodReported, period)
+		return clock, fmt.Errorf("%w: %d", types.ErrPeriodReported, period)
 	case clock.Reported && period < clock.LastReported:
-		return fmt.Errorf("%w: period %d, last reported %d", types.ErrStalePeriod, period, clock.LastReported)
+		return clock, fmt.Errorf("%w: period %d, last reported %d", types.ErrStalePeriod, period, clock.LastReported)
 	}
-	return nil
+	return clock, nil
+}
+
+// storageSeconds is how long the storage a report names is charged for:
+// every period since the last one reported, not one period length, so
+// skipped reports do not make storage free (issue 8: "a period's storage
+// charge covers the whole time since the last report"). Storage is a
+// snapshot at the period's end and the chain cannot tell when it began, so
+// the first report ever charges its own period alone. checkPeriod has
+// made sure period > LastReported.
+func storageSeconds(clock types.QueryPeriodResponse, period, length uint64) uint64 {
+	gap := uint64(1)
+	if clock.Reported {
+		gap = period - clock.LastReported
+	}
+	if hi, lo := bits.Mul64(gap, length); hi == 0 {
+		return lo
+	}
+	return stdmath.MaxUint64
 }
 
 // payIssuance mints the period's issuance, if the report names traffic
@@ -225,16 +247,16 @@ func (k Keeper) payIssuance(ctx context.Context, params types.Params, r *types.V
 	return nil
 }
 
-// settleStorage charges each stored user for its bytes over one ledger
-// period, which x/sds pays into this module's account, and pays what was
+// settleStorage charges each stored user for its bytes over seconds (see
+// storageSeconds), which x/sds pays into this module's account, and pays what was
 // collected out to the stored nodes by the bytes they hold (DESIGN §7:
 // "storage fees are settled to the nodes that hold replicas").
-func (k Keeper) settleStorage(ctx context.Context, params types.Params, users []sdk.AccAddress, r *types.VolumeReport) error {
+func (k Keeper) settleStorage(ctx context.Context, users []sdk.AccAddress, seconds uint64, r *types.VolumeReport) error {
 	collected := math.ZeroInt()
 	for i, u := range r.StoredUsers {
-		c, err := k.sds.ChargeStorage(ctx, users[i], u.Bytes, params.PeriodSeconds)
+		c, err := k.sds.ChargeStorage(ctx, users[i], u.Bytes, seconds)
 		if err != nil {
-			return fmt.Errorf("charge user %s for storing %d bytes %d s: %w", u.Address, u.Bytes, params.PeriodSeconds, err)
+			return fmt.Errorf("charge user %s for storing %d bytes %d s: %w", u.Address, u.Bytes, seconds, err)
 		}
 		collected = collected.Add(c.Amount)
 	}

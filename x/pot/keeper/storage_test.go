@@ -275,3 +275,32 @@ func TestStorageChargeErrorRefusesReport(t *testing.T) {
 		t.Fatalf("charge error not propagated: %v", err)
 	}
 }
+
+// Issue 8: "a period's storage charge covers the whole time since the last
+// report, not one period length when reports were skipped". The first
+// report charges its own period; one that follows three periods later
+// charges all three, so a meta cluster that skips reports does not make
+// storage free.
+func TestStorageChargedSinceLastReport(t *testing.T) {
+	f := setup(t)
+	f.reg.addMeta(1)
+	f.addNode("n1", accAddr("op1"))
+	alice := accAddr("alice")
+	f.prepay(alice, 1<<40)
+	v := types.ReportVolumes{
+		StoredNodes: []types.NodeVolume{{NodeId: "n1", Bytes: 10}},
+		StoredUsers: []types.UserVolume{{Address: addr(t, alice), Bytes: 10}},
+	}
+	for _, tc := range []struct {
+		period, periods uint64
+	}{{4, 1}, {5, 1}, {8, 3}} {
+		f.at(tc.period + 1)
+		f.sds.stored = nil
+		if _, err := f.msg.VolumeReport(f.ctx, f.reportOf(tc.period, v)); err != nil {
+			t.Fatalf("report of period %d: %v", tc.period, err)
+		}
+		if len(f.sds.stored) != 1 || f.sds.stored[0].seconds != tc.periods*types.DefaultPeriodSeconds {
+			t.Fatalf("report of period %d charged %+v, want %d periods of %d s", tc.period, f.sds.stored, tc.periods, types.DefaultPeriodSeconds)
+		}
+	}
+}

@@ -18,10 +18,22 @@ import (
 // (DESIGN §4, §5.2: a tampered index becomes visible). sender must operate
 // that meta node, and it must be active. A period's anchor is immutable: an
 // identical repeat returns the stored anchor, a different root is
-// ErrAnchorConflict.
+// ErrAnchorConflict. The period is the current ledger period or an ended
+// one (issue 8): an anchor for a period that has not begun would name a
+// root nobody can check yet, and fill the store with future keys.
 func (k Keeper) AnchorIndex(ctx context.Context, sender sdk.AccAddress, metaNodeID string, period uint64, root []byte) (types.Anchor, error) {
 	if err := types.ValidateAnchorFields(metaNodeID, root); err != nil {
 		return types.Anchor{}, err
+	}
+	if k.periods.k == nil {
+		return types.Anchor{}, errors.New("x/sds: no ledger period clock (the app must call SetPeriodKeeper)")
+	}
+	current, err := k.periods.k.CurrentLedgerPeriod(ctx)
+	if err != nil {
+		return types.Anchor{}, err
+	}
+	if period > current {
+		return types.Anchor{}, errorsmod.Wrapf(types.ErrFuturePeriod, "period %d; the chain is in period %d", period, current)
 	}
 	if !k.reg.IsActiveMetaNodeOperator(ctx, sender, metaNodeID) {
 		return types.Anchor{}, errorsmod.Wrapf(types.ErrNotMetaOperator, "%s does not operate active meta node %q", sender, metaNodeID)

@@ -35,6 +35,11 @@ func TestAnchorIndex(t *testing.T) {
 		{"root too short", 1, "meta-a", 10, root(0xcc)[:31], types.ErrInvalidAnchor},
 		{"root too long", 1, "meta-a", 10, append(root(0xcc), 0), types.ErrInvalidAnchor},
 		{"empty meta node id", 1, "", 10, root(0xcc), types.ErrInvalidAnchor},
+		// Issue 8: the chain is in period 10 (fakePeriods); an anchor names
+		// it or an ended period, never one that has not begun.
+		{"the current period", 1, "meta-a", 10, root(0xdd), nil},
+		{"a period that has not begun", 1, "meta-a", 11, root(0xdd), types.ErrFuturePeriod},
+		{"far in the future", 1, "meta-a", 1 << 62, root(0xdd), types.ErrFuturePeriod},
 	}
 	f := newFixture(t)
 	op, _ := f.account(t, 1, nil)

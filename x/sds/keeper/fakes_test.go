@@ -84,16 +84,17 @@ func (r fakeRegister) IsActiveMetaNodeOperator(_ context.Context, op sdk.AccAddr
 }
 
 type fixture struct {
-	ctx    sdk.Context
-	k      keeper.Keeper
-	bank   *fakeBank
-	distr  *fakeDistr
-	reg    fakeRegister
-	ac     address.Codec
-	msgs   types.MsgServer
-	query  types.QueryServer
-	gov    string
-	module sdk.AccAddress
+	ctx     sdk.Context
+	k       keeper.Keeper
+	bank    *fakeBank
+	distr   *fakeDistr
+	reg     fakeRegister
+	ac      address.Codec
+	msgs    types.MsgServer
+	query   types.QueryServer
+	gov     string
+	module  sdk.AccAddress
+	periods *fakePeriods
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -111,15 +112,22 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	k := keeper.NewKeeper(cdc, runtime.NewKVStoreService(key), ac, bank, distr, reg, gov)
+	periods := &fakePeriods{current: 10}
+	k.SetPeriodKeeper(periods)
 	if err := k.InitGenesis(ctx, types.DefaultGenesis()); err != nil {
 		t.Fatal(err)
 	}
 	return &fixture{
 		ctx: ctx, k: k, bank: bank, distr: distr, reg: reg, ac: ac,
 		msgs: keeper.NewMsgServer(k), query: keeper.NewQueryServer(k),
-		gov: gov, module: authtypes.NewModuleAddress(types.ModuleName),
+		gov: gov, module: authtypes.NewModuleAddress(types.ModuleName), periods: periods,
 	}
 }
+
+// fakePeriods is x/pot's ledger period clock.
+type fakePeriods struct{ current uint64 }
+
+func (p *fakePeriods) CurrentLedgerPeriod(context.Context) (uint64, error) { return p.current, nil }
 
 // account returns a fresh address funded with coins, and its bech32 form.
 func (f *fixture) account(t *testing.T, n byte, coins sdk.Coins) (sdk.AccAddress, string) {

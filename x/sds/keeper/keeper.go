@@ -29,6 +29,9 @@ type Keeper struct {
 	reg          types.RegisterKeeper
 	authority    string
 	moduleAddr   sdk.AccAddress
+	// periods is set once the app has built x/pot, which itself takes this
+	// keeper (SetPeriodKeeper); a pointer, so every copy sees it.
+	periods *periodSource
 
 	Schema  collections.Schema
 	Params  collections.Item[types.Params]
@@ -61,6 +64,7 @@ func NewKeeper(
 		reg:          reg,
 		authority:    authority,
 		moduleAddr:   authtypes.NewModuleAddress(types.ModuleName),
+		periods:      &periodSource{},
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Prepaid:      collections.NewMap(sb, types.PrepaidPrefix, "prepaid", sdk.AccAddressKey, sdk.IntValue),
 		Anchors: collections.NewMap(sb, types.AnchorsPrefix, "anchors",
@@ -73,6 +77,12 @@ func NewKeeper(
 	k.Schema = schema
 	return k
 }
+
+type periodSource struct{ k types.PeriodKeeper }
+
+// SetPeriodKeeper gives the keeper x/pot's ledger period clock, which
+// AnchorIndex needs; the app calls it once x/pot's keeper exists.
+func (k Keeper) SetPeriodKeeper(p types.PeriodKeeper) { k.periods.k = p }
 
 // Authority returns the address allowed to send MsgUpdateParams.
 func (k Keeper) Authority() string { return k.authority }

@@ -13,4 +13,5 @@ var (
 	ErrInvalidGenesis  = errorsmod.Register(ModuleName, 8, "invalid genesis state")
 	ErrInvalidSigner   = errorsmod.Register(ModuleName, 9, "expected the module authority as signer")
 	ErrInvalidAddress  = errorsmod.Register(ModuleName, 10, "invalid address")
+	ErrFuturePeriod    = errorsmod.Register(ModuleName, 11, "anchor for a ledger period that has not begun")
 )

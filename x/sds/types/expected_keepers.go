@@ -28,3 +28,10 @@ type DistrKeeper interface {
 type RegisterKeeper interface {
 	IsActiveMetaNodeOperator(ctx context.Context, operator sdk.AccAddress, metaNodeID string) bool
 }
+
+// PeriodKeeper is the part of x/pot that x/sds uses: the ledger period the
+// chain is in, so an index anchor names the current period or an ended one
+// (issue 8).
+type PeriodKeeper interface {
+	CurrentLedgerPeriod(ctx context.Context) (uint64, error)
+}
