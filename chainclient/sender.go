@@ -13,7 +13,6 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/client/tx"
-	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
@@ -27,11 +26,16 @@ import (
 
 // SenderConfig says which key signs and which node takes the transactions.
 type SenderConfig struct {
-	KeyringDir string // a test-backend keyring (keyring-test/ inside)
-	Key        string // the key's name: the meta node's operator account
-	ChainID    string
-	RPC        string // a validator's CometBFT RPC, tcp://host:port
-	Fees       string // e.g. 3000ustos
+	KeyringDir string
+	// Backend is the keyring's backend (BackendOS, BackendFile,
+	// BackendTest; empty: test); Input answers a file keyring's
+	// passphrase prompt (see NodeKeyring).
+	Backend string
+	Input   io.Reader
+	Key     string // the key's name: the meta node's operator account
+	ChainID string
+	RPC     string // a validator's CometBFT RPC, tcp://host:port
+	Fees    string // e.g. 3000ustos
 }
 
 // Validate reports a config that cannot work.
@@ -61,9 +65,13 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 		return nil, err
 	}
 	tmp := app.NewCodecApp()
-	kr, err := keyring.New(sdk.KeyringServiceName(), keyring.BackendTest, cfg.KeyringDir, nil, tmp.AppCodec())
+	backend := cfg.Backend
+	if backend == "" {
+		backend = BackendTest
+	}
+	kr, err := OpenKeyring(cfg.KeyringDir, backend, cfg.Input)
 	if err != nil {
-		return nil, fmt.Errorf("keyring %s: %w", cfg.KeyringDir, err)
+		return nil, err
 	}
 	rec, err := kr.Key(cfg.Key)
 	if err != nil {

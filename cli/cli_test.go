@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stratos-net/stratos/chainclient"
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/home"
 )
@@ -128,5 +131,29 @@ func TestNodeFlagsOverrideConfig(t *testing.T) {
 	}
 	if _, err := loadNodeConfig(nodeFlags{home: t.TempDir(), role: home.RoleResource}); err == nil {
 		t.Fatal("a new resource node without --meta-addr was accepted")
+	}
+}
+
+// Issue 8: a meta node of a real network keeps its operator key encrypted;
+// started with the test keyring and no test_network it refuses, saying
+// what to use, before it opens anything.
+func TestMetaNodeRefusesTestKeyring(t *testing.T) {
+	dir := t.TempDir()
+	m := &home.Meta{Listen: "127.0.0.1:0", ChainGRPC: "127.0.0.1:1", ChainRPC: "tcp://127.0.0.1:2", ChainID: "real-1",
+		AnchorKey: "operator", KeyringDir: dir, KeyringBackend: "test"}
+	if err := home.WriteTOML(filepath.Join(dir, home.NodeConfigFile), home.Node{Role: home.RoleMeta, Meta: m}); err != nil {
+		t.Fatal(err)
+	}
+	root, err := newRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs([]string{"node", "start", "--role", "meta", "--home", dir})
+	err = root.ExecuteContext(context.Background())
+	if !errors.Is(err, chainclient.ErrKeyring) || !strings.Contains(err.Error(), "unencrypted") {
+		t.Fatalf("meta node with the test keyring on a real network: %v\n%s", err, out.String())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,11 +15,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/cosmos/cosmos-sdk/crypto/keyring"
-	sdk "github.com/cosmos/cosmos-sdk/types"
-
 	"github.com/stratos-net/stratos/account"
-	"github.com/stratos-net/stratos/app"
+	"github.com/stratos-net/stratos/chainclient"
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/home"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
@@ -62,13 +60,21 @@ func (f *clientFlags) open(edit ...func(*client.Config)) (*client.Client, error)
 	return client.New(cfg)
 }
 
-// keyringSigner loads the account key name from the home's test keyring,
-// the one `stratos keys` manages.
+// keyringSigner loads the account key name from the home's keyring, the
+// one `stratos keys` manages, with the backend the home's chain client
+// config names (config/client.toml keyring-backend: "test" on a devnet;
+// the Cosmos default, "os", without one). A file keyring asks for its
+// passphrase on the terminal.
 func keyringSigner(dir, name string) (account.Signer, string, error) {
-	enc := app.NewEncodingConfig()
-	kr, err := keyring.New(sdk.KeyringServiceName(), keyring.BackendTest, dir, nil, enc.Codec)
+	cc := struct {
+		Backend string `toml:"keyring-backend"`
+	}{Backend: chainclient.BackendOS}
+	if err := home.ReadTOMLLoose(filepath.Join(dir, "config", "client.toml"), &cc); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, "", err
+	}
+	kr, err := chainclient.OpenKeyring(dir, cc.Backend, os.Stdin)
 	if err != nil {
-		return nil, "", fmt.Errorf("keyring in %s: %w", dir, err)
+		return nil, "", err
 	}
 	return account.FromKeyring(kr, name)
 }

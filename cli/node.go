@@ -182,7 +182,12 @@ func runMeta(cmd *cobra.Command, m *home.Meta, key *identity.Key, dataDir string
 		cfg.Chain, cfg.Authorities = view, view
 	}
 	if m.AnchorKey != "" {
-		sender, err := chainclient.NewSender(chainclient.SenderConfig{KeyringDir: m.KeyringDir, Key: m.AnchorKey, ChainID: m.ChainID, RPC: m.ChainRPC})
+		backend := or(m.KeyringBackend, chainclient.BackendOS)
+		input, err := chainclient.NodeKeyring(backend, m.TestNetwork)
+		if err != nil {
+			return err
+		}
+		sender, err := chainclient.NewSender(chainclient.SenderConfig{KeyringDir: m.KeyringDir, Backend: backend, Input: input, Key: m.AnchorKey, ChainID: m.ChainID, RPC: m.ChainRPC})
 		if err != nil {
 			return fmt.Errorf("index anchors: %w", err)
 		}

@@ -57,7 +57,7 @@ func (s *supervisor) addNode(ctx context.Context, role string, progress func(str
 		return NodeInfo{}, fmt.Errorf("%w: %w", ErrAddNode, err)
 	}
 	sender := func(key string) (*chainclient.Sender, error) {
-		return chainclient.NewSender(chainclient.SenderConfig{KeyringDir: s.cfg.Home, Key: key, ChainID: s.settings.ChainID, RPC: fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort)})
+		return chainclient.NewSender(chainclient.SenderConfig{KeyringDir: s.cfg.Home, Backend: chainclient.BackendTest, Key: key, ChainID: s.settings.ChainID, RPC: fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort)})
 	}
 	var info NodeInfo
 	if role == home.RoleMeta {

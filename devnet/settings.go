@@ -173,6 +173,7 @@ func create(dir string, s Settings) error {
 		// short ledger period.
 		chainMeta = func(m *home.Meta) {
 			m.ChainGRPC, m.AnchorKey, m.KeyringDir = chainGRPC, metaOperatorAccount, dir
+			m.KeyringBackend, m.TestNetwork = "test", true // the devnet's keys are test keys
 			m.ChainID, m.ChainRPC = s.ChainID, fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort)
 			m.LedgerPeriod = home.Duration(devnetLedgerPeriod)
 		}
@@ -336,8 +337,15 @@ func reservePorts(n int) (ports []string, release func(), err error) {
 }
 
 // newAccount makes the account key name in the test keyring of dir, the
-// one `stratos keys` manages, and returns its address.
+// one `stratos keys` manages, and returns its address; config/client.toml
+// names that backend, as it does on a devnet with a chain.
 func newAccount(dir, name string) (string, error) {
+	cc := struct {
+		Backend string `toml:"keyring-backend"`
+	}{keyring.BackendTest}
+	if err := home.WriteTOML(filepath.Join(dir, "config", "client.toml"), cc); err != nil {
+		return "", err
+	}
 	kr, err := keyring.New(sdk.KeyringServiceName(), keyring.BackendTest, dir, nil, app.NewEncodingConfig().Codec)
 	if err != nil {
 		return "", fmt.Errorf("keyring in %s: %w", dir, err)

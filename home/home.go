@@ -92,6 +92,11 @@ type Meta struct {
 	// KeyringDir (its operator account) through the node at ChainRPC.
 	AnchorKey    string   `toml:"anchor_key,omitempty"`
 	KeyringDir   string   `toml:"keyring_dir,omitempty"`
+	// KeyringBackend is where that key lives: "os" (the default), "file"
+	// (passphrase in $STRATOS_KEYRING_PASSPHRASE) or "test", which keeps it
+	// unencrypted and is refused unless TestNetwork is set (a devnet).
+	KeyringBackend string `toml:"keyring_backend,omitempty"`
+	TestNetwork    bool   `toml:"test_network,omitempty"`
 	ChainID      string   `toml:"chain_id,omitempty"`
 	ChainRPC     string   `toml:"chain_rpc,omitempty"`
 	LedgerPeriod Duration `toml:"ledger_period,omitempty"`
