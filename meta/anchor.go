@@ -75,9 +75,7 @@ func (s *Server) periodLoop(ctx context.Context) {
 				tick = d
 				t.Reset(tick)
 			}
-			s.mu.Lock()
-			s.chain.period = cp.Length
-			s.mu.Unlock()
+			s.chain.setPeriod(cp.Length)
 			if ended := cp.Current; ended > 0 && (!cp.Reported || ended-1 > cp.LastReported) {
 				s.report(ctx, ended-1)
 			}
@@ -160,13 +158,13 @@ func (s *Server) report(ctx context.Context, period uint64) {
 	}
 	// The chain charged these users: their cached balances are stale, and
 	// the traffic is no longer pending, so ask the chain again.
-	s.mu.Lock()
+	var charged []string
 	for _, vols := range [][]traffic.Volume{r.Users, r.StoredUsers} {
 		for _, v := range vols {
-			delete(s.chain.prepaid, v.ID)
+			charged = append(charged, v.ID)
 		}
 	}
-	s.mu.Unlock()
+	s.chain.forgetPrepaid(charged...)
 	s.traffic.Settle(period)
 	s.log.Info("volume report accepted", "period", period, "signatures", len(sigs), "nodes", len(r.Nodes), "users", len(r.Users),
 		"stored_nodes", len(r.StoredNodes), "stored_users", len(r.StoredUsers))
@@ -197,7 +195,7 @@ func (s *Server) inactive() []string {
 	}
 	var out []string
 	for _, id := range ids {
-		if !s.chainHas(id, nil) {
+		if !s.chain.has(id, nil) {
 			s.log.Info("a node no longer active on chain earns nothing this period", "node_id", id)
 			out = append(out, id)
 		}

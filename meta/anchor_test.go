@@ -400,7 +400,7 @@ func waitFor(t *testing.T, cond func() bool) {
 func TestReportLeavesOutInactiveStoredNodes(t *testing.T) {
 	h, fc := chainHarness(t)
 	fc.set(func(f *fakeChain) { f.nodes["active"] = []byte("k") })
-	if err := h.s.refreshChain(ctx); err != nil {
+	if err := h.s.chain.refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
 	fr := &fakeReporter{}
@@ -422,7 +422,7 @@ func TestReportLeavesOutInactiveStoredNodes(t *testing.T) {
 
 	// With no active holder left, no one is paid and no one charged.
 	fc.set(func(f *fakeChain) { delete(f.nodes, "active") })
-	if err := h.s.refreshChain(ctx); err != nil {
+	if err := h.s.chain.refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
 	fr.reports = 0
@@ -466,9 +466,9 @@ func TestReportSettlesUserTraffic(t *testing.T) {
 		t.Fatal("a refused report stays sealed")
 	}
 	fr.refuse = false
-	h.s.mu.Lock()
-	h.s.chain.prepaid[testOwner] = prepaidEntry{amount: 1, at: h.clock.Now()}
-	h.s.mu.Unlock()
+	h.s.chain.mu.Lock()
+	h.s.chain.balances[testOwner] = prepaidEntry{amount: 1, at: h.clock.Now()}
+	h.s.chain.mu.Unlock()
 	h.s.report(context.Background(), 7)
 	if fr.reports != 2 {
 		t.Fatalf("%d reports, want 2", fr.reports)
@@ -479,10 +479,7 @@ func TestReportSettlesUserTraffic(t *testing.T) {
 	if r, err := h.s.ix.SealedReport(7); err != nil || !r.GetSettled() {
 		t.Fatalf("sealed report of 7: %v, %v; want settled", r, err)
 	}
-	h.s.mu.Lock()
-	_, cached := h.s.chain.prepaid[testOwner]
-	h.s.mu.Unlock()
-	if cached {
+	if h.s.chain.cachedBalance(testOwner) {
 		t.Fatal("the prepaid balance cached before the charge is still used")
 	}
 }

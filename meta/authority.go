@@ -32,9 +32,7 @@ func (s *Server) readAuthorities(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	s.chain.metas = authorities{known: true, active: active, pending: pending}
-	s.mu.Unlock()
+	s.chain.setAuthorities(active, pending)
 	return nil
 }
 
@@ -57,16 +55,6 @@ func (s *Server) authorityLoop(ctx context.Context) {
 	}
 }
 
-// chainAuthority reports whether the chain registers id as a meta node:
-// active (voted in), or pending (registered, waiting for votes).
-func (s *Server) chainAuthority(id string) (active, pending bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, active = s.chain.metas.active[id]
-	_, pending = s.chain.metas.pending[id]
-	return active, pending
-}
-
 // reconcileMembers makes the log's configuration follow the chain's meta
 // registry, on the leader (issue 7: "joins as an observer, becomes a voter
 // once admitted on chain"): an observer the authorities admitted becomes a
@@ -78,9 +66,7 @@ func (s *Server) reconcileMembers() {
 	if s.cfg.Authorities == nil || !s.leading() {
 		return
 	}
-	s.mu.Lock()
-	reg := s.chain.metas
-	s.mu.Unlock()
+	reg := s.chain.metaRegistry()
 	if !reg.known || len(reg.active) == 0 {
 		return
 	}

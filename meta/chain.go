@@ -8,7 +8,6 @@ import (
 	"math"
 	"math/bits"
 	"slices"
-	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -65,69 +64,11 @@ func (s *Server) authorize(req proto.Message, owner string) (*metav1.RequestGuar
 	return &metav1.RequestGuard{Account: signer, Digest: d[:], UntilUnixNano: at.Add(account.MaxSkew).UnixNano()}, nil
 }
 
-// chainState is the meta node's soft copy of the chain's registry,
-// refreshed in the background so placement never waits for the chain.
-type chainState struct {
-	nodes   map[string][]byte
-	fetched time.Time
-	price   uint64        // ustos per GiB of traffic
-	storage uint64        // ustos per GiB per 30 days of storage
-	period  time.Duration // the chain's ledger period, once known
-	prepaid map[string]prepaidEntry
-	metas   authorities // the chain's meta registry (Config.Authorities)
-	// refreshing serializes reads of the registry; started counts them, so
-	// callers that waited share the read that began after they asked.
-	refreshing sync.Mutex
-	started    uint64
-}
-
-type prepaidEntry struct {
-	amount uint64
-	at     time.Time
-}
-
-// prepaidTTL is how long a prepaid balance is trusted before it is asked
-// again: uploads in a burst cost one chain query.
-const prepaidTTL = 5 * time.Second
-
-// maxPrepaidCache bounds the prepaid balances remembered; past it, stale
-// entries are dropped.
-const maxPrepaidCache = 10_000
-
-// refreshChain fetches the active resource nodes and the traffic price.
-func (s *Server) refreshChain(ctx context.Context) error {
-	s.chain.refreshing.Lock()
-	defer s.chain.refreshing.Unlock()
-	return s.readChain(ctx)
-}
-
-// readChain does the read; s.chain.refreshing must be held.
-func (s *Server) readChain(ctx context.Context) error {
-	s.mu.Lock()
-	s.chain.started++
-	s.mu.Unlock()
-	nodes, err := s.cfg.Chain.ActiveResourceNodes(ctx)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrChainDown, err)
-	}
-	price, storage, perr := s.cfg.Chain.Prices(ctx)
-	s.mu.Lock()
-	s.chain.nodes, s.chain.fetched = nodes, s.now()
-	if perr == nil {
-		s.chain.price, s.chain.storage = price, storage
-	}
-	s.mu.Unlock()
-	if perr != nil {
-		return fmt.Errorf("%w: %w", ErrChainDown, perr)
-	}
-	return nil
-}
-
 func (s *Server) chainLoop(ctx context.Context) {
 	t := time.NewTicker(s.cfg.ChainRefresh)
 	defer t.Stop()
 	for {
-		if err := s.refreshChain(ctx); err != nil && ctx.Err() == nil {
+		if err := s.chain.refresh(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("cannot read the node registry from the chain", "err", err)
 		}
 		select {
@@ -148,43 +89,16 @@ func (s *Server) onChain(ctx context.Context, id string, pub []byte) error {
 		}
 		return fmt.Errorf("%w: node %s is not in this meta node's admit list, and there is no chain to ask; its operator adds it to `admit` in the meta node's node.toml", ErrNotRegistered, id)
 	}
-	if s.chainHas(id, pub) {
+	if s.chain.has(id, pub) {
 		return nil
 	}
-	if err := s.refreshChainSince(ctx); err != nil {
+	if err := s.chain.refreshSince(ctx); err != nil {
 		return err
 	}
-	if !s.chainHas(id, pub) {
+	if !s.chain.has(id, pub) {
 		return fmt.Errorf("%w: node %s; its operator registers it with `stratos tx register register-resource-node <public key hex> <address> <capacity> <deposit> --region <region> --from <operator>`", ErrNotRegistered, id)
 	}
 	return nil
-}
-
-// refreshChainSince reads the registry again unless a read that began after
-// the call did so meanwhile: a flood of unknown node IDs shares reads
-// instead of costing the chain a query each.
-func (s *Server) refreshChainSince(ctx context.Context) error {
-	s.mu.Lock()
-	asked := s.chain.started
-	s.mu.Unlock()
-	s.chain.refreshing.Lock()
-	defer s.chain.refreshing.Unlock()
-	// Reads are numbered when they begin, and none is in flight now: one
-	// numbered past asked began after the call, and has ended.
-	s.mu.Lock()
-	shared := s.chain.started > asked
-	s.mu.Unlock()
-	if shared {
-		return nil
-	}
-	return s.readChain(ctx)
-}
-
-func (s *Server) chainHas(id string, pub []byte) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k, ok := s.chain.nodes[id]
-	return ok && (pub == nil || string(k) == string(pub))
 }
 
 // reservation is what a task that may cause more bytes of traffic, and
@@ -198,34 +112,16 @@ func (s *Server) reservation(ctx context.Context, owner string, more, stored uin
 		return nil, nil
 	}
 	now := s.now()
-	s.mu.Lock()
-	e, ok := s.chain.prepaid[owner]
-	s.mu.Unlock()
-	if !ok || now.Sub(e.at) > prepaidTTL {
-		amount, err := s.cfg.Chain.Prepaid(ctx, owner)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrChainDown, err)
-		}
-		e = prepaidEntry{amount: amount, at: now}
-		s.mu.Lock()
-		if len(s.chain.prepaid) >= maxPrepaidCache {
-			for k, old := range s.chain.prepaid {
-				if now.Sub(old.at) > prepaidTTL {
-					delete(s.chain.prepaid, k)
-				}
-			}
-		}
-		s.chain.prepaid[owner] = e
-		s.mu.Unlock()
+	prepaid, err := s.chain.prepaid(ctx, owner)
+	if err != nil {
+		return nil, err
 	}
-	s.mu.Lock()
-	price, sprice, period := s.chain.price, s.chain.storage, s.chain.period
-	s.mu.Unlock()
+	price, sprice, period := s.chain.prices()
 	if period <= 0 {
 		period = s.cfg.LedgerPeriod
 	}
 	return &metav1.Reservation{
-		Bytes: more, Stored: stored, Prepaid: e.amount, TrafficPrice: price, StoragePrice: sprice,
+		Bytes: more, Stored: stored, Prepaid: prepaid, TrafficPrice: price, StoragePrice: sprice,
 		PeriodSeconds: uint64(period / time.Second), UntilUnixNano: now.Add(s.cfg.TaskTTL).UnixNano(),
 	}, nil
 }

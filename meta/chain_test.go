@@ -154,7 +154,7 @@ func TestChainAdmitsOnlyRegisteredNodes(t *testing.T) {
 	alice := newUser(t)
 	fc.set(func(f *fakeChain) { f.prepaid[alice.addr] = 1 })
 	fc.set(func(f *fakeChain) { delete(f.nodes, n.id) })
-	if err := h.s.refreshChain(context.Background()); err != nil {
+	if err := h.s.chain.refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	f := newFile("x")
@@ -251,7 +251,7 @@ func TestChainRequestsSignedByOwner(t *testing.T) {
 func TestReportLeavesOutInactiveNodes(t *testing.T) {
 	h, fc := chainHarness(t)
 	fc.set(func(f *fakeChain) { f.nodes["active"] = []byte("k") })
-	if err := h.s.refreshChain(context.Background()); err != nil {
+	if err := h.s.chain.refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	fr := &fakeReporter{}
@@ -274,7 +274,7 @@ func TestChainPrepayCoversTraffic(t *testing.T) {
 	registerOnChain(t, h, fc, 3)
 	alice := newUser(t)
 	fc.set(func(f *fakeChain) { f.prepaid[alice.addr], f.price = 30, 1<<30 }) // 1 ustos a byte
-	if err := h.s.refreshChain(ctx); err != nil {
+	if err := h.s.chain.refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
 	begin := func(path string, size uint64) (string, error) {
@@ -343,7 +343,7 @@ func TestChainPrepayCoversStorage(t *testing.T) {
 	alice := newUser(t)
 	// 1 ustos a stored byte per 600 s period, traffic free.
 	fc.set(func(f *fakeChain) { f.prepaid[alice.addr], f.storagePrice = 29, 4320<<30 })
-	if err := h.s.refreshChain(ctx); err != nil {
+	if err := h.s.chain.refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
 	begin := func(path string, size uint64) error {

@@ -132,7 +132,7 @@ func (s *Server) isAuthority(id string) bool {
 	if _, ok := s.peers.get(id); ok {
 		return true
 	}
-	active, pending := s.chainAuthority(id)
+	active, pending := s.chain.authority(id)
 	return active || pending
 }
 
@@ -240,7 +240,7 @@ func (s *Server) Join(ctx context.Context, req *metav1.JoinRequest) (*metav1.Joi
 		return nil, toStatus(fmt.Errorf("%w: join needs the meta service and raft addresses", index.ErrBadCommand))
 	}
 	_, configured := s.peers.get(id)
-	active, _ := s.chainAuthority(id)
+	active, _ := s.chain.authority(id)
 	voter := configured || active
 	s.peers.set(Peer{ID: id, Addr: req.GetAddr(), RaftAddr: req.GetRaftAddr()})
 	add := s.raft.AddObserver

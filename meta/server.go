@@ -48,6 +48,7 @@ type Server struct {
 	ix        *index.Index
 	health    *health.Tracker
 	placer    *placement.Placer
+	chain     *chainCache // the chain's registry, prices and balances; owns its lock
 
 	// applyMu orders commands: applies share it, so they batch into log
 	// entries; a handler that checks state and then applies a command holds
@@ -58,8 +59,7 @@ type Server struct {
 	rng       *rand.Rand
 	repairs   *repairQueue
 	orders    *orders
-	traffic   *ledger // seals, settles and unseals the periods' reports
-	chain     chainState
+	traffic   *ledger                      // seals, settles and unseals the periods' reports
 	missing   map[string]map[string]bool   // node ID → slices absent from its last report
 	unheard   map[string]bool              // nodes seeded alive at leadership, no heartbeat yet
 	committed map[string]*metav1.FileEntry // recently committed tasks, for repeated commits
@@ -115,7 +115,7 @@ func New(cfg Config, key *identity.Key) (*Server, error) {
 		rng:       rand.New(rand.NewPCG(seed+1, seed)),
 		repairs:   newRepairQueue(),
 		orders:    newOrders(),
-		chain:     chainState{prepaid: map[string]prepaidEntry{}},
+		chain:     newChainCache(cfg.Chain, cfg.Now),
 		missing:   make(map[string]map[string]bool),
 		committed: make(map[string]*metav1.FileEntry),
 	}

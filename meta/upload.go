@@ -94,7 +94,7 @@ func (s *Server) candidates() ([]placement.Node, error) {
 	out := make([]placement.Node, 0, len(recs))
 	for _, r := range recs {
 		id := r.GetNodeId()
-		if s.health.State(id) != health.Alive || (s.cfg.Chain != nil && !s.chainHas(id, nil)) {
+		if s.health.State(id) != health.Alive || (s.cfg.Chain != nil && !s.chain.has(id, nil)) {
 			continue // down, or no longer active on chain
 		}
 		l, _ := s.health.Load(id)
