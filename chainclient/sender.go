@@ -49,6 +49,29 @@ func (c SenderConfig) Validate() error {
 // ErrRejected is returned when the chain refuses a transaction.
 var ErrRejected = errors.New("transaction rejected")
 
+// Refusal is the chain running a transaction and refusing it, at CheckTx
+// (no fee) or in a block (the fee is paid). It is ErrRejected. Sending the
+// same transaction again is refused again: callers that would retry ask
+// Refused (meta's period loop does, without importing this package).
+type Refusal struct {
+	Code   uint32
+	Log    string
+	Height int64 // of the block that refused it; 0 at CheckTx
+}
+
+func (r *Refusal) Error() string {
+	if r.Height > 0 {
+		return fmt.Sprintf("%v in block %d: code %d: %s", ErrRejected, r.Height, r.Code, r.Log)
+	}
+	return fmt.Sprintf("%v: code %d: %s", ErrRejected, r.Code, r.Log)
+}
+
+// Is makes a Refusal match ErrRejected.
+func (r *Refusal) Is(target error) bool { return target == ErrRejected }
+
+// Refused is always true: the chain ran the transaction and said no.
+func (r *Refusal) Refused() bool { return true }
+
 // Sender signs with one key and broadcasts to one node.
 type Sender struct {
 	chainID string
@@ -227,7 +250,7 @@ func (s *Sender) sendOnce(ctx context.Context, msg sdk.Msg, gas uint64) error {
 		return fmt.Errorf("%w: %w: %s", ErrRejected, errWrongSequence, res.RawLog)
 	}
 	if res.Code != 0 {
-		return fmt.Errorf("%w: code %d: %s", ErrRejected, res.Code, res.RawLog)
+		return &Refusal{Code: res.Code, Log: res.RawLog}
 	}
 	return s.included(ctx, res.TxHash)
 }
@@ -250,7 +273,7 @@ func (s *Sender) included(ctx context.Context, txHash string) error {
 		res, err := s.cctx.Client.Tx(ctx, hash, false)
 		if err == nil {
 			if res.TxResult.Code != 0 {
-				return fmt.Errorf("%w in block %d: code %d: %s", ErrRejected, res.Height, res.TxResult.Code, res.TxResult.Log)
+				return &Refusal{Code: res.TxResult.Code, Log: res.TxResult.Log, Height: res.Height}
 			}
 			return nil
 		}

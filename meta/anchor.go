@@ -52,6 +52,11 @@ func (s *Server) periodLoop(ctx context.Context) {
 	defer t.Stop()
 	current := s.period()
 	var a anchoring
+	// The period whose report the chain refused: it is not submitted again
+	// (a refusal in a block pays its fee each time); its traffic rolls into
+	// the next period's report.
+	var refusedPeriod uint64
+	var anyRefused bool
 	if s.cfg.Anchors != nil && s.cfg.Reporter == nil {
 		s.log.Warn("index anchors are taken by the seal of each period's volume report; without a reporter there is none to anchor")
 	}
@@ -76,8 +81,10 @@ func (s *Server) periodLoop(ctx context.Context) {
 				t.Reset(tick)
 			}
 			s.chain.setPeriod(cp.Length)
-			if ended := cp.Current; ended > 0 && (!cp.Reported || ended-1 > cp.LastReported) {
-				s.report(ctx, ended-1)
+			if ended := cp.Current; ended > 0 && (!cp.Reported || ended-1 > cp.LastReported) && (!anyRefused || refusedPeriod != ended-1) {
+				if err := s.report(ctx, ended-1); refused(err) {
+					refusedPeriod, anyRefused = ended-1, true
+				}
 			}
 			if cp.Current > 0 {
 				a.due(cp.Current - 1) // again each tick: its seal may come later
@@ -116,6 +123,11 @@ func (s *Server) anchorDue(ctx context.Context, a *anchoring) {
 	switch err := s.anchor(ctx, a.next); {
 	case errors.Is(err, index.ErrNotFound):
 		a.pending = false
+	case refused(err):
+		// The same anchor would be refused again, and a refusal in a block
+		// pays its fee each time: this period goes unanchored.
+		s.log.Error("the chain refused the index anchor; it is not sent again", "period", a.next, "err", err)
+		a.pending = false
 	case err != nil:
 		s.log.Warn("cannot anchor the index on chain; again at the next tick", "period", a.next, "err", err)
 	default:
@@ -125,34 +137,45 @@ func (s *Server) anchorDue(ctx context.Context, a *anchoring) {
 
 func (s *Server) period() uint64 { return uint64(s.now().UnixNano() / int64(s.cfg.LedgerPeriod)) }
 
+// refused reports whether err says the chain ran a transaction and refused
+// it (chainclient.Refusal has a Refused method): sending it again would be
+// refused again (issue 8: "a failed anchor or report is not retried in a
+// loop that pays a fee each time"). Any other error (the chain unreachable,
+// the block not seen in time) may pass on the next try.
+func refused(err error) bool {
+	var r interface{ Refused() bool }
+	return errors.As(err, &r) && r.Refused()
+}
+
 // report submits the traffic of a period that ended and the storage at its
 // end (DESIGN §7); a report with storage alone is submitted too, so the
 // nodes holding replicas are paid in a period without traffic. If the
 // chain does not take it, the traffic goes back to the ledger for the next
-// report; the storage is read afresh then.
-func (s *Server) report(ctx context.Context, period uint64) {
+// report; the storage is read afresh then. It returns the submission's
+// error, if the chain did not take the report.
+func (s *Server) report(ctx context.Context, period uint64) error {
 	if s.cfg.Reporter == nil {
-		return
+		return nil
 	}
 	sealed, err := s.traffic.Seal(period, s.cfg.TopN, s.inactive())
 	if err != nil {
 		s.log.Warn("cannot seal the period's report; its traffic rolls into the next", "period", period, "err", err)
-		return
+		return nil
 	}
 	if sealed.GetSettled() {
-		return // the chain took it, from this leader or the one before
+		return nil // the chain took it, from this leader or the one before
 	}
 	r := reportFromProto(sealed)
 	if r.Empty() {
 		s.traffic.Settle(period)
-		return
+		return nil
 	}
 	sigs := s.gatherSignatures(ctx, period, r)
 	if err := s.cfg.Reporter.ReportVolume(ctx, period, r, sigs); err != nil {
 		if !s.chainReported(ctx, period) {
 			s.log.Warn("volume report not accepted; its traffic rolls into the next period", "period", period, "signatures", len(sigs), "err", err)
 			s.traffic.Unseal(period, r.Traffic())
-			return
+			return err
 		}
 		// Another leader's submission of the same sealed report got there.
 	}
@@ -168,6 +191,7 @@ func (s *Server) report(ctx context.Context, period uint64) {
 	s.traffic.Settle(period)
 	s.log.Info("volume report accepted", "period", period, "signatures", len(sigs), "nodes", len(r.Nodes), "users", len(r.Users),
 		"stored_nodes", len(r.StoredNodes), "stored_users", len(r.StoredUsers))
+	return nil
 }
 
 // chainReported reports whether the chain holds a report of period: a

@@ -483,3 +483,81 @@ func TestReportSettlesUserTraffic(t *testing.T) {
 		t.Fatal("the prepaid balance cached before the charge is still used")
 	}
 }
+
+// refusal is the chain refusing a transaction (chainclient.Refusal).
+type refusal struct{}
+
+func (refusal) Error() string { return "transaction rejected in block 9: code 5: insufficient signatures" }
+func (refusal) Refused() bool { return true }
+
+// refusingChain refuses every report and anchor, counting them.
+type refusingChain struct {
+	mu               sync.Mutex
+	reports, anchors int
+	transient        bool // fail as an unreachable chain does instead
+}
+
+func (f *refusingChain) err() error {
+	if f.transient {
+		return errors.New("connection refused")
+	}
+	return fmt.Errorf("report: %w", refusal{})
+}
+
+func (f *refusingChain) SignBytes(uint64, traffic.Report) []byte { return []byte("report") }
+
+func (f *refusingChain) ReportVolume(context.Context, uint64, traffic.Report, []traffic.Signature) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reports++
+	return f.err()
+}
+
+func (f *refusingChain) AnchorIndex(context.Context, string, uint64, []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.anchors++
+	return f.err()
+}
+
+func (f *refusingChain) counts() (reports, anchors int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reports, f.anchors
+}
+
+// Issue 8: "a failed anchor or report is not retried in a loop that pays a
+// fee each time". A report or anchor the chain refused is not sent again
+// for the same period (its traffic rolls into the next); one that failed
+// because the chain was unreachable is tried again at the next tick.
+func TestRefusedReportAndAnchorAreNotResent(t *testing.T) {
+	for _, transient := range []bool{false, true} {
+		t.Run(fmt.Sprintf("transient=%v", transient), func(t *testing.T) {
+			h := newHarness(t, 3)
+			fp := &fakePeriods{p: ChainPeriod{Current: 5, Length: 40 * time.Millisecond}}
+			fc := &refusingChain{transient: transient}
+			h.s.cfg.Reporter, h.s.cfg.Periods, h.s.cfg.Anchors, h.s.cfg.LedgerPeriod = fc, fp, fc, 40*time.Millisecond
+			h.upload("/t", newFile("t"), h.nodes...)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); h.s.periodLoop(ctx) }()
+			defer func() { cancel(); <-done }()
+
+			waitFor(t, func() bool { r, _ := fc.counts(); return r >= 1 })
+			time.Sleep(250 * time.Millisecond) // about 25 ticks of the same chain period
+			reports, anchors := fc.counts()
+			if transient {
+				if reports < 3 {
+					t.Fatalf("%d reports to an unreachable chain over many ticks, want it tried again", reports)
+				}
+				return
+			}
+			if reports != 1 || anchors > 1 {
+				t.Fatalf("the chain refused period 4: sent %d reports and %d anchors for it, want 1 and at most 1", reports, anchors)
+			}
+			// The next period is reported, with the refused traffic in it.
+			fp.set(ChainPeriod{Current: 6, Length: 40 * time.Millisecond})
+			waitFor(t, func() bool { r, _ := fc.counts(); return r == 2 })
+		})
+	}
+}
