@@ -122,6 +122,9 @@ func (s *Server) ConfirmRepair(ctx context.Context, req *metav1.ConfirmRepairReq
 		return nil, toStatus(err)
 	}
 	defer s.forgetTask(job.TaskID)
+	if len(req.GetReceipts()) == 0 {
+		return nil, toStatus(fmt.Errorf("%w: a repair confirmation carries the receipts of the copies made", index.ErrBadCommand))
+	}
 	var stored []string
 	for _, r := range req.GetReceipts() {
 		if err := s.verifyReceipt(r, job.TaskID, job.Slice); err != nil {

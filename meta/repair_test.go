@@ -123,7 +123,8 @@ func TestRepairAfterDeadHolder(t *testing.T) {
 }
 
 // A receipt from a node that was not a target proves nothing about the
-// repair; the slice stays queued and a new job is planned.
+// repair; the slice stays queued and a new job is planned. A confirmation
+// with no receipt at all is refused.
 func TestConfirmRepairIgnoresNonTargets(t *testing.T) {
 	h := newHarness(t, 4)
 	a, b, c := h.nodes[0], h.nodes[1], h.nodes[2]
@@ -139,12 +140,17 @@ func TestConfirmRepairIgnoresNonTargets(t *testing.T) {
 	if order == nil {
 		t.Fatal("no repair order")
 	}
+	_, err := h.s.ConfirmRepair(src.ctx, &metav1.ConfirmRepairRequest{TaskId: order.GetTaskId()})
+	wantCode(t, err, codes.InvalidArgument)
 	if _, err := h.s.ConfirmRepair(src.ctx, &metav1.ConfirmRepairRequest{TaskId: order.GetTaskId(),
 		Receipts: []*storagev1.Receipt{mkReceipt(a, order.GetTaskId(), f.slices[0])}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := h.replicas(f.slices[0].GetId()); !slices.Equal(got, ids(a, b)) {
-		t.Fatalf("replicas %v, want the live holders only", got)
+	// Nothing was copied, so nothing changes: the dead c stays listed
+	// (should it come back with the bytes, they are not garbage) until a
+	// copy takes its place.
+	if got := h.replicas(f.slices[0].GetId()); !slices.Equal(got, ids(a, b, c)) {
+		t.Fatalf("replicas %v, want them unchanged", got)
 	}
 	h.repairTick()
 	if got := h.orders(c); len(got) != 1 {

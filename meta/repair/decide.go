@@ -32,16 +32,13 @@ func Holders(replicas []string, h Liveness) (live, dead []string) {
 }
 
 // DeadAfterCopy returns the dead replicas a confirmed repair may forget:
-// all of them when at least min listed replicas would remain, else none
-// (DESIGN §5.4).
+// all of them when at least min live replicas remain, else none (DESIGN
+// §5.4). Suspect and unknown replicas do not count: a dead node that comes
+// back with the bytes is still listed, so they are not deleted as garbage,
+// until enough holders are known to be alive.
 func DeadAfterCopy(replicas []string, h Liveness, min int) []string {
-	var dead []string
-	for _, r := range replicas {
-		if h.State(r) == health.Dead {
-			dead = append(dead, r)
-		}
-	}
-	if len(dead) == 0 || len(replicas)-len(dead) < min {
+	live, dead := Holders(replicas, h)
+	if len(dead) == 0 || len(live) < min {
 		return nil
 	}
 	return dead

@@ -28,7 +28,8 @@ func TestHolders(t *testing.T) {
 }
 
 // DESIGN §5.4: a confirmed repair forgets the dead replicas, all of them or
-// none, so that at least MinReplicas listed replicas remain.
+// none, so that at least MinReplicas live replicas remain; suspect and
+// unknown ones may be dead too, and do not count.
 func TestDeadAfterCopy(t *testing.T) {
 	h := liveness{"a": health.Alive, "b": health.Alive, "c": health.Alive, "s": health.Suspect, "x": health.Dead, "y": health.Dead}
 	tests := []struct {
@@ -41,8 +42,9 @@ func TestDeadAfterCopy(t *testing.T) {
 		{"one dead, two remain", []string{"a", "x", "b"}, 2, []string{"x"}},
 		{"two dead, one would remain", []string{"x", "a", "y"}, 2, nil},
 		{"two dead, two remain", []string{"a", "x", "b", "y"}, 2, []string{"x", "y"}},
-		{"suspect remains and counts", []string{"s", "x", "a"}, 2, []string{"x"}},
-		{"unknown remains and counts", []string{"u", "x", "a"}, 2, []string{"x"}},
+		{"suspect does not count", []string{"s", "x", "a"}, 2, nil},
+		{"unknown does not count", []string{"u", "x", "a"}, 2, nil},
+		{"suspect beside enough live ones", []string{"s", "x", "a", "b"}, 2, []string{"x"}},
 		{"all dead", []string{"x", "y"}, 1, nil},
 		{"min of one", []string{"x", "a", "y"}, 1, []string{"x", "y"}},
 	}

@@ -117,15 +117,24 @@ func (p Planner) ScanDead() {
 // at most Config.MaxPlanned of them, and drops the slices that need
 // nothing more.
 func (p Planner) PlanDue() {
+	var failed int
+	var first error
 	for _, sl := range p.Queue.due(p.Config.MaxPlanned, p.stale) {
 		done, err := p.Plan(sl)
 		p.noteLost(sl, errors.Is(err, ErrNoLiveReplica))
 		if err != nil && !errors.Is(err, ErrNoLiveReplica) {
-			p.log().Warn("repair: plan", "slice", sl, "err", err)
+			if failed++; first == nil {
+				first = err
+			}
 		}
 		if done {
 			p.drop(sl)
 		}
+	}
+	if failed > 0 {
+		// One line a pass, not one a slice: with every node full, each
+		// queued slice fails the same way at every pass.
+		p.log().Warn("repair: slices not planned this pass", "slices", failed, "first_err", first)
 	}
 }
 
@@ -216,10 +225,14 @@ func (p Planner) Confirm(job Job, storedOn []string) (added []string, err error)
 		}
 	}
 	id := job.Slice.GetId()
-	if len(added) > 0 {
-		if err := p.Apply(addReplicas(id, added...)); err != nil {
-			return nil, fmt.Errorf("record repair of %s: %w", id, err)
-		}
+	if len(added) == 0 {
+		// Nothing was copied: nothing to record, and no reason to forget
+		// a dead replica. Look at the slice again.
+		p.Queue.finish(id)
+		return nil, nil
+	}
+	if err := p.Apply(addReplicas(id, added...)); err != nil {
+		return nil, fmt.Errorf("record repair of %s: %w", id, err)
 	}
 	if sl, err := p.Index.Slice(id); err == nil {
 		if dead := DeadAfterCopy(sl.GetReplicas(), p.Health, p.Config.MinReplicas); len(dead) > 0 {
