@@ -487,7 +487,9 @@ func TestReportSettlesUserTraffic(t *testing.T) {
 // refusal is the chain refusing a transaction (chainclient.Refusal).
 type refusal struct{}
 
-func (refusal) Error() string { return "transaction rejected in block 9: code 5: insufficient signatures" }
+func (refusal) Error() string {
+	return "transaction rejected in block 9: code 5: insufficient signatures"
+}
 func (refusal) Refused() bool { return true }
 
 // refusingChain refuses every report and anchor, counting them.
