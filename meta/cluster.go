@@ -175,7 +175,6 @@ func (s *Server) dropLeaderState() {
 	defer s.mu.Unlock()
 	s.repairs = newRepairQueue()
 	s.orders = newOrders()
-	s.missing = make(map[string]map[string]bool)
 }
 
 // leaderOnly refuses every call but a local Status on a node that does not lead,

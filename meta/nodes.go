@@ -6,7 +6,6 @@ import (
 
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/meta/health"
-	"github.com/stratos-net/stratos/meta/repair"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	"github.com/stratos-net/stratos/slice"
 )
@@ -78,11 +77,9 @@ func (s *Server) ReportSlices(ctx context.Context, req *metav1.ReportSlicesReque
 	if err := s.ix.SlicesOn(id, func(sl string) error { expected[sl] = true; return nil }); err != nil {
 		return nil, toStatus(err)
 	}
-	s.mu.Lock()
-	rep := repair.Reconcile(expected, has, s.missing[id])
-	s.missing[id] = rep.Missing
-	s.mu.Unlock()
-	s.repairer().DropLost(id, rep.Lost)
+	p := s.repairer()
+	rep := p.Queue.Reconcile(id, expected, has)
+	p.DropLost(id, rep.Lost)
 	return &metav1.ReportSlicesResponse{DeleteSlices: rep.Garbage}, nil
 }
 

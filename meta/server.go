@@ -55,15 +55,14 @@ type Server struct {
 	// it alone across both (applyLocked).
 	applyMu sync.RWMutex
 
-	mu        sync.Mutex // guards the soft state below
-	rng       *rand.Rand
-	repairs   *repairQueue
-	orders    *orders
-	traffic   *ledger                      // seals, settles and unseals the periods' reports
-	missing   map[string]map[string]bool   // node ID → slices absent from its last report
-	unheard   map[string]bool              // nodes seeded alive at leadership, no heartbeat yet
-	committed map[string]*metav1.FileEntry // recently committed tasks, for repeated commits
-	commitLRU []string
+	mu      sync.Mutex // guards the soft state below
+	rng     *rand.Rand
+	repairs *repairQueue
+	orders  *orders
+	traffic *ledger         // seals, settles and unseals the periods' reports
+	unheard map[string]bool // nodes seeded alive at leadership, no heartbeat yet
+
+	commits *commitMemo // recently committed tasks, for repeated commits
 }
 
 // New opens the meta node's index under cfg.DataDir.
@@ -103,21 +102,20 @@ func New(cfg Config, key *identity.Key) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:       cfg,
-		key:       key,
-		log:       cfg.Logger,
-		now:       cfg.Now,
-		store:     store,
-		peers:     newPeers(cfg.Peers),
-		ix:        ix,
-		health:    health.NewTracker(cfg.Health, cfg.Now),
-		placer:    placer,
-		rng:       rand.New(rand.NewPCG(seed+1, seed)),
-		repairs:   newRepairQueue(),
-		orders:    newOrders(),
-		chain:     newChainCache(cfg.Chain, cfg.Now),
-		missing:   make(map[string]map[string]bool),
-		committed: make(map[string]*metav1.FileEntry),
+		cfg:     cfg,
+		key:     key,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		store:   store,
+		peers:   newPeers(cfg.Peers),
+		ix:      ix,
+		health:  health.NewTracker(cfg.Health, cfg.Now),
+		placer:  placer,
+		rng:     rand.New(rand.NewPCG(seed+1, seed)),
+		repairs: newRepairQueue(),
+		orders:  newOrders(),
+		chain:   newChainCache(cfg.Chain, cfg.Now),
+		commits: newCommitMemo(commitMemory),
 	}
 	s.started.Store(cfg.Now().UnixNano())
 	s.traffic = newLedger(s.apply, cfg.Logger)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/meta/health"
@@ -406,27 +407,50 @@ func (s *Server) placedBy(tickets []*storagev1.Ticket, taskID string, ref *metav
 	return placed, nil
 }
 
+// commitMemory is how many committed tasks a meta node remembers, so a
+// client that repeats a commit whose answer it lost gets the same file.
 const commitMemory = 4096
 
-func (s *Server) recentCommit(taskID, fileID string) *metav1.FileEntry {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if f := s.committed[taskID]; f != nil && f.GetFileId() == fileID {
+// commitMemo remembers the files of the last committed tasks; it owns its
+// state behind its own lock.
+type commitMemo struct {
+	mu    sync.Mutex
+	max   int
+	files map[string]*metav1.FileEntry // by task ID
+	order []string                     // task IDs, oldest first
+}
+
+func newCommitMemo(max int) *commitMemo {
+	return &commitMemo{max: max, files: make(map[string]*metav1.FileEntry, max)}
+}
+
+// get returns the file task committed, if it was fileID.
+func (m *commitMemo) get(taskID, fileID string) *metav1.FileEntry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if f := m.files[taskID]; f != nil && f.GetFileId() == fileID {
 		return f
 	}
 	return nil
 }
 
-func (s *Server) rememberCommit(taskID string, f *metav1.FileEntry) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.committed[taskID] = f
-	s.commitLRU = append(s.commitLRU, taskID)
-	if len(s.commitLRU) > commitMemory {
-		delete(s.committed, s.commitLRU[0])
-		s.commitLRU = s.commitLRU[1:]
+// put remembers the file task committed, forgetting the oldest past max.
+func (m *commitMemo) put(taskID string, f *metav1.FileEntry) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.files[taskID] = f
+	m.order = append(m.order, taskID)
+	if len(m.order) > m.max {
+		delete(m.files, m.order[0])
+		m.order = m.order[1:]
 	}
 }
+
+func (s *Server) recentCommit(taskID, fileID string) *metav1.FileEntry {
+	return s.commits.get(taskID, fileID)
+}
+
+func (s *Server) rememberCommit(taskID string, f *metav1.FileEntry) { s.commits.put(taskID, f) }
 
 // AbortUpload ends a task. Slices it stored are not in the index, so the
 // nodes delete them after their orphan grace.

@@ -44,13 +44,27 @@ type Queue struct {
 	jobs  map[string]*Job          // by slice ID
 	dead  map[string]bool          // dead nodes whose slices were queued
 	lost  map[string]bool          // slices with no live replica, logged once
-	seq   uint64
-	swept time.Time // last sweep of the index; zero: sweep at the next pass
+	// missing holds, by node, the slices its last report lacked for the
+	// first time (Reconcile's two-report rule).
+	missing map[string]map[string]bool
+	seq     uint64
+	swept   time.Time // last sweep of the index; zero: sweep at the next pass
 }
 
 // NewQueue returns an empty Queue.
 func NewQueue() *Queue {
-	return &Queue{check: map[string]*list.Element{}, order: list.New(), jobs: map[string]*Job{}, dead: map[string]bool{}, lost: map[string]bool{}}
+	return &Queue{check: map[string]*list.Element{}, order: list.New(), jobs: map[string]*Job{}, dead: map[string]bool{},
+		lost: map[string]bool{}, missing: map[string]map[string]bool{}}
+}
+
+// Reconcile is the package's Reconcile for node's slice report, with the
+// slices its previous report lacked, which it then remembers for the next.
+func (q *Queue) Reconcile(node string, expected, has map[string]bool) Report {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	r := Reconcile(expected, has, q.missing[node])
+	q.missing[node] = r.Missing
+	return r
 }
 
 // Enqueue queues slices to be looked at.

@@ -303,3 +303,23 @@ func TestPlanWithoutLiveReplica(t *testing.T) {
 		t.Fatalf("after Drop: %d queued, %d jobs", q, j)
 	}
 }
+
+// DESIGN §5.4: a replica is lost only when two reports running lack it;
+// the queue remembers each node's first miss, and a new leader's queue
+// starts over.
+func TestQueueReconcileRemembersMisses(t *testing.T) {
+	q := repair.NewQueue()
+	expected := set("s1", "s2")
+	if r := q.Reconcile("n", expected, set("s1")); len(r.Lost) != 0 {
+		t.Fatalf("first report lacking s2: lost %v", r.Lost)
+	}
+	if r := q.Reconcile("other", expected, set("s1")); len(r.Lost) != 0 {
+		t.Fatalf("another node's first report: lost %v", r.Lost)
+	}
+	if r := q.Reconcile("n", expected, set("s1")); !slices.Equal(r.Lost, []string{"s2"}) {
+		t.Fatalf("second report lacking s2: lost %v, want [s2]", r.Lost)
+	}
+	if r := repair.NewQueue().Reconcile("n", expected, set("s1")); len(r.Lost) != 0 {
+		t.Fatalf("a new queue's first report: lost %v", r.Lost)
+	}
+}
