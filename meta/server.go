@@ -55,14 +55,18 @@ type Server struct {
 	// it alone across both (applyLocked).
 	applyMu sync.RWMutex
 
-	mu      sync.Mutex // guards the soft state below
+	traffic *ledger     // seals, settles and unseals the periods' reports; owns its state
+	commits *commitMemo // recently committed tasks, for repeated commits; owns its lock
+
+	// mu guards the random source, the orders (deletes, verifications and
+	// open placements for the resource nodes) and which repair queue the
+	// current leadership uses; the queue and the orders are replaced at
+	// each leadership (dropLeaderState), and the queue has its own lock.
+	mu      sync.Mutex
 	rng     *rand.Rand
 	repairs *repairQueue
 	orders  *orders
-	traffic *ledger         // seals, settles and unseals the periods' reports
 	unheard map[string]bool // nodes seeded alive at leadership, no heartbeat yet
-
-	commits *commitMemo // recently committed tasks, for repeated commits
 }
 
 // New opens the meta node's index under cfg.DataDir.
