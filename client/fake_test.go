@@ -111,7 +111,7 @@ func serve(t testing.TB, key *identity.Key, lis net.Listener, register func(*grp
 			t.Fatal(err)
 		}
 	}
-	srv, err := wire.NewServer(key, opts...)
+	srv, err := wire.NewServer(key, wire.DefaultLimits(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

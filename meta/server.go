@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -212,11 +211,11 @@ func (s *Server) ID() string { return s.key.ID() }
 // listening address once clients can connect.
 func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	defer s.Close()
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+	ln, err := wire.Listen(s.cfg.Listen, wire.DefaultLimits())
 	if err != nil {
 		return fmt.Errorf("meta node listen on %s: %w", s.cfg.Listen, err)
 	}
-	srv, err := wire.NewServer(s.key, grpc.ChainUnaryInterceptor(s.leaderOnly))
+	srv, err := wire.NewServer(s.key, wire.DefaultLimits(), grpc.ChainUnaryInterceptor(s.leaderOnly))
 	if err != nil {
 		ln.Close()
 		return err

@@ -45,9 +45,27 @@ type Config struct {
 	// this long, so a silent client holds no capacity or temporary file
 	// (default 30s).
 	StoreIdleTimeout time.Duration
-	// MaxStores bounds the Store streams served at once; more are refused
-	// with ResourceExhausted (default 64).
+	// MaxStores bounds the Store streams served at once, counted from the
+	// moment their header and ticket are verified; more are refused with
+	// ResourceExhausted (default 64).
 	MaxStores int
+	// HeaderTimeout is how long a new Store stream may take to send its
+	// header, and MaxPendingHeaders how many may wait for theirs at once:
+	// a stream takes a store slot, capacity or a temporary file only once
+	// its ticket is verified (issue 8), so forged or silent streams cost
+	// a node nothing more than this (defaults 5s, 256).
+	HeaderTimeout     time.Duration
+	MaxPendingHeaders int
+	// MinRate is the slowest transfer a node waits for: a Store or Fetch
+	// stream must end within TransferGrace plus its size at MinRate, even
+	// if every frame comes within StoreIdleTimeout (defaults 1 MiB/s and
+	// 30s: a 16 MiB slice has 46 s).
+	MinRate       uint64
+	TransferGrace time.Duration
+	// MaxFetches bounds the Fetch streams served at once; more are refused
+	// with ResourceExhausted, and the client reads from another holder
+	// (default 128).
+	MaxFetches int
 	// Repairs bounds how many repair copies run at once (default 2).
 	Repairs int
 	// ScrubRate is how many bytes per second the scrubber re-reads to find
@@ -75,6 +93,11 @@ func DefaultConfig() Config {
 		StoreIdleTimeout:  30 * time.Second,
 		RegistryRefresh:   5 * time.Second,
 		MaxStores:         64,
+		HeaderTimeout:     5 * time.Second,
+		MaxPendingHeaders: 256,
+		MinRate:           1 << 20,
+		TransferGrace:     30 * time.Second,
+		MaxFetches:        128,
 		Repairs:           2,
 		ScrubRate:         32 << 20,
 		ScrubInterval:     24 * time.Hour,
@@ -102,8 +125,10 @@ func (c Config) Validate() error {
 		return bad("negative interval")
 	case c.Repairs < 0:
 		return bad("negative repair concurrency %d", c.Repairs)
-	case c.MaxStores < 0:
-		return bad("negative store concurrency %d", c.MaxStores)
+	case c.MaxStores < 0, c.MaxPendingHeaders < 0, c.MaxFetches < 0:
+		return bad("negative store, header or fetch concurrency")
+	case c.HeaderTimeout < 0, c.TransferGrace < 0:
+		return bad("negative header timeout or transfer grace")
 	}
 	return nil
 }
@@ -128,6 +153,21 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxStores == 0 {
 		c.MaxStores = d.MaxStores
+	}
+	if c.HeaderTimeout == 0 {
+		c.HeaderTimeout = d.HeaderTimeout
+	}
+	if c.MaxPendingHeaders == 0 {
+		c.MaxPendingHeaders = d.MaxPendingHeaders
+	}
+	if c.MinRate == 0 {
+		c.MinRate = d.MinRate
+	}
+	if c.TransferGrace == 0 {
+		c.TransferGrace = d.TransferGrace
+	}
+	if c.MaxFetches == 0 {
+		c.MaxFetches = d.MaxFetches
 	}
 	if c.Repairs == 0 {
 		c.Repairs = d.Repairs
@@ -158,4 +198,9 @@ func (c Config) metaMembers() []wire.Member {
 // isMeta reports whether id is one of the configured meta nodes.
 func (c Config) isMeta(id string) bool {
 	return id == c.MetaID || slices.ContainsFunc(c.Metas, func(m wire.Member) bool { return m.ID == id })
+}
+
+// transferDeadline is how long a stream moving size bytes may take in all.
+func (c Config) transferDeadline(size uint64) time.Duration {
+	return c.TransferGrace + time.Duration(size/c.MinRate)*time.Second + time.Duration(size%c.MinRate)*time.Second/time.Duration(c.MinRate)
 }

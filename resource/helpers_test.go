@@ -49,7 +49,7 @@ func newFakeMeta(t testing.TB) *fakeMeta {
 func startFakeMeta(t testing.TB, listen string, key *identity.Key) *fakeMeta {
 	t.Helper()
 	m := &fakeMeta{key: key, next: map[string][]*metav1.HeartbeatResponse{}, reportResp: map[string]*metav1.ReportSlicesResponse{}}
-	srv, err := wire.NewServer(m.key)
+	srv, err := wire.NewServer(m.key, wire.DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}

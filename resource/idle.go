@@ -18,6 +18,10 @@ type idleRecv struct {
 	done    chan struct{}
 	timeout time.Duration
 	timer   *time.Timer
+	// end, once set (within), ends the stream as a whole: a deadline that
+	// frames arriving in time do not push back.
+	end <-chan struct{}
+	why error
 }
 
 type recvResult struct {
@@ -61,7 +65,15 @@ func (r *idleRecv) Recv() (*storagev1.StoreRequest, error) {
 		return m.msg, m.err
 	case <-r.timer.C:
 		return nil, status.Errorf(codes.DeadlineExceeded, "store: no frame for %v", r.timeout)
+	case <-r.end:
+		return nil, r.why
 	}
+}
+
+// within sets the idle timeout from now on, and ends every Recv once end
+// is closed, with why.
+func (r *idleRecv) within(timeout time.Duration, end <-chan struct{}, why error) {
+	r.timeout, r.end, r.why = timeout, end, why
 }
 
 // stop releases the receiving goroutine once the handler returns.

@@ -3,6 +3,7 @@ package resource_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,7 +55,7 @@ func TestStoreIdleTimeout(t *testing.T) {
 	meta := newFakeMeta(t)
 	data, id := storetest.Data(30, 3<<20)
 	short := func(c *resource.Config, _ *disk.Options) {
-		c.StoreIdleTimeout = 200 * time.Millisecond
+		c.StoreIdleTimeout, c.HeaderTimeout = 200*time.Millisecond, 200*time.Millisecond
 		c.Capacity = uint64(len(data)) // so a leaked reservation shows
 	}
 	a, b := startNode(t, meta, short), startNode(t, meta, short)
@@ -78,22 +79,125 @@ func TestStoreIdleTimeout(t *testing.T) {
 	}
 }
 
+// Issue 8: "a store slot taken only after the ticket in the header is
+// verified". Streams with a verified header beyond MaxStores are refused;
+// a stream with a forged ticket is refused for the ticket and never holds
+// a slot; streams waiting for their header wait in a line of their own,
+// MaxPendingHeaders long, for HeaderTimeout at most.
 func TestMaxStores(t *testing.T) {
-	// Store streams beyond MaxStores are refused at once, before their
-	// header, so silent clients cannot pile them up.
 	meta := newFakeMeta(t)
-	n := startNode(t, meta, func(c *resource.Config, _ *disk.Options) { c.MaxStores = 2 })
+	n := startNode(t, meta, func(c *resource.Config, _ *disk.Options) {
+		c.MaxStores, c.MaxPendingHeaders, c.HeaderTimeout = 2, 2, 300*time.Millisecond
+	})
 	data, id := storetest.Data(31, 100_000)
 	h := pipelineHeader("t", data, id.String(), n)
 	_, cancelFirst := openStore(t, n, headerMsg(h))
 	openStore(t, n, headerMsg(h))
 	eventually(t, "both streams are being served", func() bool { return tmpFiles(n) == 2 })
 
-	st, cancel := openStore(t, n) // sends nothing: the refusal comes first
-	wantCode(t, "a third stream", answer(st, cancel), codes.ResourceExhausted)
+	st, cancel := openStore(t, n, headerMsg(h))
+	wantCode(t, "a third verified stream", answer(st, cancel), codes.ResourceExhausted)
+	forged := pipelineHeader("t", data, id.String(), n)
+	forged.Ticket.Signature[0] ^= 1
+	for range 5 { // more than MaxStores and MaxPendingHeaders: none holds a slot
+		st, cancel := openStore(t, n, headerMsg(forged))
+		wantCode(t, "a forged ticket", answer(st, cancel), codes.PermissionDenied)
+	}
+	// Silent streams wait for their header in their own line, and leave it
+	// after HeaderTimeout.
+	silent1, c1 := openStore(t, n)
+	silent2, c2 := openStore(t, n)
+	time.Sleep(50 * time.Millisecond) // both are in the line
+	st, cancel = openStore(t, n)
+	wantCode(t, "a stream beyond the header line", answer(st, cancel), codes.ResourceExhausted)
+	wantCode(t, "a silent stream", answer(silent1, c1), codes.DeadlineExceeded)
+	wantCode(t, "a silent stream", answer(silent2, c2), codes.DeadlineExceeded)
+
 	cancelFirst() // and its slot is free again
 	eventually(t, "a store is served again", func() bool {
 		_, err := resource.StoreSlice(context.Background(), n.client(t), h, bytes.NewReader(data))
 		return err == nil
 	})
+}
+
+// Issue 8: "a total deadline on every stream, not only an idle timer". A
+// client that sends a frame just often enough to beat the idle timeout is
+// cut off once the slice's deadline (TransferGrace plus its size at
+// MinRate) has passed, and leaves nothing behind.
+func TestStoreTotalDeadline(t *testing.T) {
+	meta := newFakeMeta(t)
+	n := startNode(t, meta, func(c *resource.Config, _ *disk.Options) {
+		c.StoreIdleTimeout, c.TransferGrace, c.MinRate = 300*time.Millisecond, 500*time.Millisecond, 1<<40
+	})
+	data, id := storetest.Data(32, 64<<10)
+	st, cancel := openStore(t, n, headerMsg(pipelineHeader("t", data, id.String(), n)))
+	start := time.Now()
+	go func() {
+		for i := 0; i < len(data); i += 100 { // 100 bytes every 100 ms: never idle, never done
+			if st.Send(dataMsg(data[i:i+100])) != nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	wantCode(t, "a trickling client", answer(st, cancel), codes.DeadlineExceeded)
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("cut off after %v, want about the 500 ms deadline", took)
+	}
+	eventually(t, "nothing is left behind", n.empty)
+}
+
+// Issue 8: fetches are bounded per node, and a client that stops reading
+// mid-slice holds its fetch only until the range's deadline.
+func TestFetchBounds(t *testing.T) {
+	meta := newFakeMeta(t)
+	n := startNode(t, meta, func(c *resource.Config, _ *disk.Options) {
+		c.MaxFetches, c.TransferGrace, c.MinRate = 1, 500*time.Millisecond, 1<<40
+	})
+	data, id := storetest.Data(33, 16<<20)
+	if _, err := resource.StoreSlice(context.Background(), n.client(t), pipelineHeader("t", data, id.String(), n), bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stalled, err := n.client(t).Fetch(ctx, &storagev1.FetchRequest{SliceId: id.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stalled.Recv(); err != nil { // one frame, then it reads no more
+		t.Fatal(err)
+	}
+	second, err := n.client(t).Fetch(ctx, &storagev1.FetchRequest{SliceId: id.String()})
+	if err == nil {
+		_, err = second.Recv()
+	}
+	wantCode(t, "a fetch beyond MaxFetches", err, codes.ResourceExhausted)
+	eventually(t, "the stalled fetch ends at its deadline and frees its slot", func() bool {
+		st, err := n.client(t).Fetch(ctx, &storagev1.FetchRequest{SliceId: id.String(), Length: 10})
+		if err != nil {
+			return false
+		}
+		_, err = st.Recv()
+		return err == nil
+	})
+}
+
+// Issue 8: "message size limits before authentication that fit the
+// message". A resource node decodes nothing larger than a data frame and
+// its envelope: a 4 MiB message is refused by gRPC before any handler
+// reads it, header or not.
+func TestOversizeMessageRefused(t *testing.T) {
+	meta := newFakeMeta(t)
+	n := startNode(t, meta)
+	data, id := storetest.Data(34, 4<<20)
+	for name, msgs := range map[string][]*storagev1.StoreRequest{
+		"as the header": {headerMsg(&storagev1.StoreHeader{TaskId: strings.Repeat("t", len(data)), SliceId: id.String(), Size: 1})},
+		"as a frame":    {headerMsg(pipelineHeader("t", data, id.String(), n)), dataMsg(data)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			st, cancel := openStore(t, n, msgs...)
+			wantCode(t, "a 4 MiB message", answer(st, cancel), codes.ResourceExhausted)
+		})
+	}
+	eventually(t, "nothing is left behind", n.empty)
 }

@@ -34,8 +34,10 @@ type Node struct {
 	pool     *peerPool // connections to downstream nodes and repair targets
 	capacity uint64
 
-	conns  atomic.Int32  // Store and Fetch streams in flight
-	stores chan struct{} // a slot per Store stream in flight, MaxStores in all
+	conns   atomic.Int32  // Store and Fetch streams in flight
+	stores  chan struct{} // a slot per Store stream in flight, MaxStores in all
+	headers chan struct{} // a slot per Store stream waiting for its header
+	fetches chan struct{} // a slot per Fetch stream, MaxFetches in all
 
 	// verifyQ holds the slices the meta node asked to re-hash; one
 	// goroutine works through it (see verify.go).
@@ -75,6 +77,8 @@ func New(cfg Config, key *identity.Key, store SliceStore) (*Node, error) {
 		pool:      newPeerPool(key),
 		capacity:  cfg.Capacity,
 		stores:    make(chan struct{}, cfg.MaxStores),
+		headers:   make(chan struct{}, cfg.MaxPendingHeaders),
+		fetches:   make(chan struct{}, cfg.MaxFetches),
 		verifyQ:   make(chan slice.ID, verifyQueue),
 		scrubLim:  newScrubLimiter(cfg.ScrubRate),
 		clock:     wallClock{},
@@ -169,12 +173,12 @@ func (n *Node) Run(ctx context.Context, ready func(addr string)) error {
 
 // listen makes the gRPC server, presenting the node key, and its listener.
 func (n *Node) listen() (*grpc.Server, net.Listener, error) {
-	srv, err := wire.NewServer(n.key)
+	srv, err := wire.NewServer(n.key, wire.NodeLimits())
 	if err != nil {
 		return nil, nil, fmt.Errorf("resource node: %w", err)
 	}
 	storagev1.RegisterSliceServiceServer(srv, service{n: n})
-	ln, err := net.Listen("tcp", n.cfg.Listen)
+	ln, err := wire.Listen(n.cfg.Listen, wire.NodeLimits())
 	if err != nil {
 		return nil, nil, fmt.Errorf("resource node: listen: %w", err)
 	}

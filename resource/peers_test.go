@@ -30,7 +30,7 @@ type fakePeer struct {
 func startFakePeer(t *testing.T) *fakePeer {
 	t.Helper()
 	p := &fakePeer{key: mustKey(t)}
-	srv, err := wire.NewServer(p.key)
+	srv, err := wire.NewServer(p.key, wire.DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,27 +30,41 @@ const (
 // and durable and the downstream has answered.
 func (s service) Store(stream storagev1.SliceService_StoreServer) error {
 	n := s.n
-	// The slot comes first, before the header: a client that opens streams
-	// and goes silent must not pile them up, nor reserve capacity.
+	// A stream first waits for its header in a bounded, cheap line: it
+	// holds no store slot, capacity or file until its ticket is verified
+	// (issue 8), and gets HeaderTimeout to send the header.
+	select {
+	case n.headers <- struct{}{}:
+	default:
+		return status.Errorf(codes.ResourceExhausted, "store: %d streams waiting for their header, the most this node takes", cap(n.headers))
+	}
+	n.conns.Add(1)
+	defer n.conns.Add(-1)
+	in := recvWithin(stream, n.cfg.HeaderTimeout)
+	defer in.stop()
+	h, id, err := n.readHeader(stream.Context(), in)
+	<-n.headers
+	if err != nil {
+		return err
+	}
 	select {
 	case n.stores <- struct{}{}:
 		defer func() { <-n.stores }()
 	default:
 		return status.Errorf(codes.ResourceExhausted, "store: %d stores in flight, the most this node takes", cap(n.stores))
 	}
-	n.conns.Add(1)
-	defer n.conns.Add(-1)
-	in := recvWithin(stream, n.cfg.StoreIdleTimeout)
-	defer in.stop()
-	return n.storeSlice(stream, in)
+	// The whole slice within its deadline, not only each frame within the
+	// idle timeout: a client trickling frames cannot hold a slot forever.
+	limit := n.cfg.transferDeadline(h.GetSize())
+	ctx, cancel := context.WithTimeout(stream.Context(), limit)
+	defer cancel()
+	in.within(n.cfg.StoreIdleTimeout, ctx.Done(), status.Errorf(codes.DeadlineExceeded, "store: %d bytes not received within %v", h.GetSize(), limit))
+	return n.storeSlice(ctx, stream, h, id, in)
 }
 
-// storeSlice serves a Store stream whose messages arrive through in.
-func (n *Node) storeSlice(stream storagev1.SliceService_StoreServer, in *idleRecv) error {
-	h, id, err := n.readHeader(stream.Context(), in)
-	if err != nil {
-		return err
-	}
+// storeSlice serves a Store stream whose header h was verified, and whose
+// frames arrive through in, until ctx ends.
+func (n *Node) storeSlice(ctx context.Context, stream storagev1.SliceService_StoreServer, h *storagev1.StoreHeader, id slice.ID, in *idleRecv) error {
 	w, release, err := n.create(id, h.GetSize())
 	if err != nil {
 		return storeStatus(err)
@@ -60,7 +74,7 @@ func (n *Node) storeSlice(stream storagev1.SliceService_StoreServer, in *idleRec
 
 	var fw *forwarder
 	if len(h.Downstream) > 0 {
-		fw = n.forward(stream.Context(), h)
+		fw = n.forward(ctx, h)
 		defer fw.abort() // a no-op once the forwarder has answered
 	}
 	if err := receive(in, w, fw); err != nil {

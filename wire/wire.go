@@ -36,20 +36,20 @@ const (
 	connWindow   = 32 << 20
 )
 
-// NewServer returns a gRPC server that presents the node key.
-func NewServer(key *identity.Key, opts ...grpc.ServerOption) (*grpc.Server, error) {
+// NewServer returns a gRPC server that presents the node key, within
+// limits.
+func NewServer(key *identity.Key, limits Limits, opts ...grpc.ServerOption) (*grpc.Server, error) {
 	cfg, err := key.ServerTLS()
 	if err != nil {
 		return nil, err
 	}
-	base := []grpc.ServerOption{
+	base := append(limits.serverOptions(),
 		grpc.Creds(credentials.NewTLS(cfg)),
-		grpc.MaxRecvMsgSize(maxMsg),
 		grpc.MaxSendMsgSize(maxMsg),
 		grpc.InitialWindowSize(streamWindow),
 		grpc.InitialConnWindowSize(connWindow),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
-	}
+	)
 	return grpc.NewServer(append(base, opts...)...), nil
 }
 

@@ -36,7 +36,7 @@ func key(t *testing.T) *identity.Key {
 // server knows which node calls; a person's client presents none.
 func TestPeerID(t *testing.T) {
 	server, caller := key(t), key(t)
-	srv, err := NewServer(server)
+	srv, err := NewServer(server, DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}
