@@ -36,8 +36,11 @@ var (
 	ErrNotRegistered = errors.New("not registered and active on chain")
 	ErrNoPrepay      = index.ErrNoPrepay
 	ErrReplayed      = index.ErrReplayed
-	ErrChainDown     = errors.New("chain unreachable")
-	ErrNotOwner      = errors.New("request not signed by the owner's account")
+	// ErrTooManyRequests: the account holds the most signed requests the
+	// replay guard keeps for one account.
+	ErrTooManyRequests = index.ErrTooManyRequests
+	ErrChainDown       = errors.New("chain unreachable")
+	ErrNotOwner        = errors.New("request not signed by the owner's account")
 )
 
 // authorize checks, with a chain or without (an account's address is the
@@ -58,6 +61,9 @@ func (s *Server) authorize(req proto.Message, owner string) (*metav1.RequestGuar
 	}
 	if signer != owner {
 		return nil, fmt.Errorf("%w: signed by %s, for the namespace of %s", ErrNotOwner, signer, owner)
+	}
+	if !s.accounts.allow(signer) {
+		return nil, fmt.Errorf("%w from %s: at most %g a second (bursts of %d); slow down", ErrRateLimited, signer, s.cfg.Rates.AccountRate, s.cfg.Rates.AccountBurst)
 	}
 	sig, at, _ := account.SignatureOf(req)
 	d := sha256.Sum256(sig)

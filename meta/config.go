@@ -51,6 +51,8 @@ type Config struct {
 	// the log's voters follow it.
 	Authorities  Authorities
 	ChainRefresh time.Duration // how often the node registry is read again
+	// Rates are the leader's token buckets per account and per node.
+	Rates Rates
 	// Anchors, if set, receives the index root once per LedgerPeriod, and
 	// Reporter the period's volume report of its TopN nodes. Periods, if
 	// set, is the chain's period clock; it replaces LedgerPeriod's.
@@ -93,6 +95,7 @@ func DefaultConfig() Config {
 		Placement:      placement.DefaultConfig(),
 		Index:          index.DefaultOptions(),
 		ChainRefresh:   5 * time.Second,
+		Rates:          DefaultRates(),
 		LedgerPeriod:   10 * time.Minute,
 		TopN:           100,
 		Raft:           raftnode.DefaultConfig(),
@@ -133,7 +136,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("meta peer %q: node ID, address and raft address are all required", p.ID))
 		}
 	}
-	errs = append(errs, c.Health.Validate(), c.Placement.Validate(), c.Index.Validate())
+	errs = append(errs, c.Health.Validate(), c.Placement.Validate(), c.Index.Validate(), c.Rates.Validate())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}

@@ -69,7 +69,7 @@ func codeOf(err error) codes.Code {
 		return codes.PermissionDenied
 	case errors.Is(err, ErrChainDown), errors.Is(err, ErrStarting), errors.Is(err, raftnode.ErrNotLeader), errors.Is(err, raftnode.ErrClosed):
 		return codes.Unavailable
-	case errors.Is(err, ErrNoSpace), errors.Is(err, placement.ErrNotEnoughNodes):
+	case errors.Is(err, ErrNoSpace), errors.Is(err, placement.ErrNotEnoughNodes), errors.Is(err, ErrRateLimited), errors.Is(err, ErrTooManyRequests):
 		return codes.ResourceExhausted
 	case errors.Is(err, index.ErrTaskExpired), errors.Is(err, ErrUnknownNode), errors.Is(err, ErrTaskGone):
 		return codes.FailedPrecondition

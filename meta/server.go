@@ -56,6 +56,9 @@ type Server struct {
 
 	traffic *ledger     // seals, settles and unseals the periods' reports; owns its state
 	commits *commitMemo // recently committed tasks, for repeated commits; owns its lock
+	// accounts and nodes are the token buckets of signed requests and of
+	// node calls (ratelimit.go); they own their locks.
+	accounts, nodes *buckets
 
 	// mu guards the random source, the orders (deletes, verifications and
 	// open placements for the resource nodes) and which repair queue the
@@ -105,20 +108,22 @@ func New(cfg Config, key *identity.Key) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:     cfg,
-		key:     key,
-		log:     cfg.Logger,
-		now:     cfg.Now,
-		store:   store,
-		peers:   newPeers(cfg.Peers),
-		ix:      ix,
-		health:  health.NewTracker(cfg.Health, cfg.Now),
-		placer:  placer,
-		rng:     rand.New(rand.NewPCG(seed+1, seed)),
-		repairs: newRepairQueue(),
-		orders:  newOrders(),
-		chain:   newChainCache(cfg.Chain, cfg.Now),
-		commits: newCommitMemo(commitMemory),
+		cfg:      cfg,
+		key:      key,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		store:    store,
+		peers:    newPeers(cfg.Peers),
+		ix:       ix,
+		health:   health.NewTracker(cfg.Health, cfg.Now),
+		placer:   placer,
+		rng:      rand.New(rand.NewPCG(seed+1, seed)),
+		repairs:  newRepairQueue(),
+		orders:   newOrders(),
+		chain:    newChainCache(cfg.Chain, cfg.Now),
+		commits:  newCommitMemo(commitMemory),
+		accounts: newBuckets(cfg.Rates.AccountRate, cfg.Rates.AccountBurst, cfg.Rates.MaxKeys, cfg.Now),
+		nodes:    newBuckets(cfg.Rates.NodeRate, cfg.Rates.NodeBurst, cfg.Rates.MaxKeys, cfg.Now),
 	}
 	s.started.Store(cfg.Now().UnixNano())
 	s.traffic = newLedger(s.apply, cfg.Logger)
@@ -215,7 +220,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return fmt.Errorf("meta node listen on %s: %w", s.cfg.Listen, err)
 	}
-	srv, err := wire.NewServer(s.key, wire.DefaultLimits(), grpc.ChainUnaryInterceptor(s.leaderOnly))
+	srv, err := wire.NewServer(s.key, wire.DefaultLimits(), grpc.ChainUnaryInterceptor(s.leaderOnly, s.limitNodes))
 	if err != nil {
 		ln.Close()
 		return err

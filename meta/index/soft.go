@@ -36,14 +36,29 @@ var (
 	// ErrNoPrepay: the owner's prepay does not cover the task on top of
 	// every other claim on it.
 	ErrNoPrepay = errors.New("prepaid balance too low")
+	// ErrTooManyRequests: the account has MaxGuardsPerAccount signed
+	// requests still valid in the replay guard.
+	ErrTooManyRequests = errors.New("too many requests from one account")
 )
 
+// MaxGuardsPerAccount bounds the signed requests of one account the
+// replay guard holds at once (issue 8: "the replay guard bounded per
+// account"), so one key filling the table cannot crowd out the others. A
+// request is held for account.MaxSkew (5 minutes) after it was signed:
+// the bound lets an account carry out about 1,700 signed requests a
+// second, sustained, above the leader's token bucket (meta.DefaultRates).
+const MaxGuardsPerAccount = 1 << 19
+
+// maxGuards is MaxGuardsPerAccount; this package's tests lower it.
+var maxGuards uint64 = MaxGuardsPerAccount
+
 const (
-	prefixGuard       = "g/" // g/<account>\x00<hex digest>: until (8 bytes)
-	prefixReservation = "x/" // x/<owner>\x00<task id>: until (8 bytes), bytes (8 bytes)
-	prefixDownload    = "d/" // d/<task id>: DownloadTask
-	prefixExpiry      = "e/" // e/<until, 8 bytes big-endian><key>: empty; key lapses at until
-	prefixReporting   = "k/" // k/<user>: bytes sealed in reports the chain has not taken (8 bytes)
+	prefixGuard       = "g/"  // g/<account>\x00<hex digest>: until (8 bytes)
+	prefixGuardCount  = "gn/" // gn/<account>: the account's records under g/ (8 bytes)
+	prefixReservation = "x/"  // x/<owner>\x00<task id>: until (8 bytes), bytes (8 bytes)
+	prefixDownload    = "d/"  // d/<task id>: DownloadTask
+	prefixExpiry      = "e/"  // e/<until, 8 bytes big-endian><key>: empty; key lapses at until
+	prefixReporting   = "k/"  // k/<user>: bytes sealed in reports the chain has not taken (8 bytes)
 	keyDownloadSeq    = prefixCounter + "downloadseq"
 )
 
@@ -57,6 +72,17 @@ const maxDownloadSlices = 1 << 20
 
 func guardKey(account string, digest []byte) []byte {
 	return []byte(prefixGuard + account + string(sepOwner) + hex.EncodeToString(digest))
+}
+
+func guardCountKey(account string) string { return prefixGuardCount + account }
+
+// guardAccount is the account of a g/ key.
+func guardAccount(k []byte) string {
+	a := k[len(prefixGuard):]
+	if i := bytes.IndexByte(a, sepOwner); i >= 0 {
+		a = a[:i]
+	}
+	return string(a)
 }
 
 func reservationKey(owner, task string) []byte {
@@ -96,10 +122,29 @@ func (t *txn) expire(now int64) error {
 			return errStop
 		}
 		n++
-		t.del(bytes.Clone(k[len(prefixExpiry)+8:]))
+		key := bytes.Clone(k[len(prefixExpiry)+8:])
+		if bytes.HasPrefix(key, []byte(prefixGuard)) {
+			if err := t.uncountGuard(guardAccount(key)); err != nil {
+				return err
+			}
+		}
+		t.del(key)
 		t.del(bytes.Clone(k))
 		return nil
 	})
+}
+
+// uncountGuard takes one record off an account's guard count.
+func (t *txn) uncountGuard(account string) error {
+	n, err := t.counter(guardCountKey(account))
+	if err != nil || n == 0 { // records from before the count are not in it
+		return err
+	}
+	if n == 1 {
+		t.del([]byte(guardCountKey(account)))
+		return nil
+	}
+	return t.addCounter(guardCountKey(account), -1)
 }
 
 // guard records a signed request, or refuses it if it was recorded before
@@ -121,6 +166,16 @@ func (t *txn) guard(now int64, g *metav1.RequestGuard) error {
 	}
 	if g.GetUntilUnixNano() <= now {
 		return nil
+	}
+	held, err := t.counter(guardCountKey(g.GetAccount()))
+	if err != nil {
+		return err
+	}
+	if held >= maxGuards {
+		return fmt.Errorf("%w: %s has %d signed requests still valid; slow down", ErrTooManyRequests, g.GetAccount(), held)
+	}
+	if err := t.addCounter(guardCountKey(g.GetAccount()), 1); err != nil {
+		return err
 	}
 	t.setRaw(key, binary.BigEndian.AppendUint64(nil, uint64(g.GetUntilUnixNano())))
 	t.lapse(g.GetUntilUnixNano(), key)
@@ -382,7 +437,7 @@ func (t *txn) settleReport(c *metav1.SettleReportCmd) (*metav1.CommandResult, er
 
 // isSoftKey reports whether k belongs to the replicated soft state.
 func isSoftKey(k []byte) bool {
-	for _, p := range []string{prefixGuard, prefixReservation, prefixDownload, prefixExpiry, prefixReporting} {
+	for _, p := range []string{prefixGuard, prefixGuardCount, prefixReservation, prefixDownload, prefixExpiry, prefixReporting} {
 		if bytes.HasPrefix(k, []byte(p)) {
 			return true
 		}
@@ -395,7 +450,8 @@ func isSoftKey(k []byte) bool {
 func checkSoftRecord(k, v []byte) error {
 	s := string(k)
 	switch {
-	case strings.HasPrefix(s, prefixGuard) && len(v) == 8, strings.HasPrefix(s, prefixReservation) && len(v) == 16:
+	case strings.HasPrefix(s, prefixGuard) && len(v) == 8, strings.HasPrefix(s, prefixGuardCount) && len(v) == 8,
+		strings.HasPrefix(s, prefixReservation) && len(v) == 16:
 		return nil
 	case strings.HasPrefix(s, prefixDownload):
 		return proto.Unmarshal(v, new(metav1.DownloadTask))

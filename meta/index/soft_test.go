@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"testing"
 
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
@@ -239,5 +240,32 @@ func TestSoftStateSurvivesSnapshot(t *testing.T) {
 	}
 	if got := mustApply(t, other, countDownload(13, id, "alice", ds("s1", "n1", 10))).GetCountedBytes(); got != 10 {
 		t.Fatalf("counted %d after restore", got)
+	}
+}
+
+// Issue 8: "the replay guard bounded per account and replicated". One
+// account holding the most signed requests the guard keeps is refused
+// more, with a clear error, while another account goes on; as its
+// requests lapse it may send again, and its count leaves the index.
+func TestGuardBoundedPerAccount(t *testing.T) {
+	defer func(old uint64) { maxGuards = old }(maxGuards)
+	maxGuards = 3
+	ix := newIndex(t, nil)
+	for i := range 3 {
+		mustApply(t, ix, guarded(uploadCmd(int64(10+i), "alice", fmt.Sprintf("/a%d", i), false), "alice", fmt.Sprintf("a%d", i), 1000))
+	}
+	if _, err := ix.Apply(guarded(uploadCmd(20, "alice", "/a3", false), "alice", "a3", 1000)); !errors.Is(err, ErrTooManyRequests) {
+		t.Fatalf("alice's fourth request: %v, want ErrTooManyRequests", err)
+	}
+	mustApply(t, ix, guarded(uploadCmd(21, "bob", "/b", false), "bob", "b0", 1000))
+	// Once her requests lapse (a command applied after their time), alice
+	// may send again.
+	mustApply(t, ix, uploadCmd(2000, "carol", "/c", false))
+	mustApply(t, ix, guarded(uploadCmd(2001, "alice", "/a3", false), "alice", "a3", 5000))
+	if n := countPrefix(t, ix, prefixGuardCount+"alice"); n != 1 {
+		t.Fatalf("%d guard counts for alice, want 1", n)
+	}
+	if n := countPrefix(t, ix, prefixGuardCount+"bob"); n != 0 {
+		t.Fatalf("bob's lapsed request is still counted (%d records)", n)
 	}
 }
