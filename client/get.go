@@ -289,7 +289,7 @@ func (c *Client) fetchSlice(ctx context.Context, loc *location, i int, pool *buf
 		if errors.Is(err, errCorrupt) || status.Code(err) == codes.NotFound || status.Code(err) == codes.DataLoss {
 			// Only what the node's copy is to blame for: a timeout or a
 			// broken connection says nothing about the bytes on its disk.
-			c.reportBad(ctx, ls.GetSlice().GetId(), h.GetNodeId(), err)
+			c.reportBad(ctx, loc.taskID, ls.GetSlice().GetId(), h.GetNodeId(), err)
 		}
 		errs = append(errs, fmt.Sprintf("node %s: %v", h.GetNodeId(), err))
 	}
@@ -360,10 +360,11 @@ func stalled(ctx context.Context, err error) error {
 
 // reportBad tells the meta node about a bad replica so it can schedule a
 // repair (DESIGN §6.3). It does not wait: the download goes on regardless.
-func (c *Client) reportBad(ctx context.Context, sliceID, nodeID string, cause error) {
+func (c *Client) reportBad(ctx context.Context, taskID, sliceID, nodeID string, cause error) {
 	req := &metav1.ReportBadReplicaRequest{
 		SliceId: sliceID, NodeId: nodeID, Reason: cause.Error(),
 		Missing: status.Code(cause) == codes.NotFound,
+		Owner:   c.cfg.Owner, TaskId: taskID, // signed, as the task's owner
 	}
 	c.log.Warn("bad replica", "slice", sliceID, "node", nodeID, "missing", req.Missing, "err", cause)
 	c.reports.Go(func() {

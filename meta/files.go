@@ -128,6 +128,16 @@ func (s *Server) ReportBadReplica(ctx context.Context, req *metav1.ReportBadRepl
 		return &metav1.ReportBadReplicaResponse{}, nil
 	}
 	if callerIs(ctx, node) != nil {
+		// A downloader's report: signed by the owner of a download task
+		// that read this slice from this node (issue 8), so nobody else
+		// can make nodes re-read their copies, and rate-limited with the
+		// owner's other signed requests.
+		if _, err := s.authorize(req, req.GetOwner()); err != nil {
+			return nil, toStatus(err)
+		}
+		if err := s.downloadRead(req.GetTaskId(), req.GetOwner(), sl.GetId()); err != nil {
+			return nil, toStatus(err)
+		}
 		s.queueVerify(node, sl.GetId())
 		return &metav1.ReportBadReplicaResponse{}, nil
 	}
@@ -234,4 +244,22 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// downloadRead checks that owner's download task taskID read slice (from
+// any of its holders: the client moves on from one that fails).
+func (s *Server) downloadRead(taskID, owner, sliceID string) error {
+	task, err := s.ix.Download(taskID)
+	if err != nil {
+		return fmt.Errorf("%w: a bad replica is reported under the download task that read it: %w", ErrNotOwner, err)
+	}
+	if task.GetOwner() != owner {
+		return fmt.Errorf("%w: download task %s is not %s's", ErrNotOwner, taskID, owner)
+	}
+	for _, d := range task.GetSlices() {
+		if d.GetSliceId() == sliceID {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: download task %s did not read slice %s", index.ErrBadCommand, taskID, sliceID)
 }

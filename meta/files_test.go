@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 )
@@ -95,11 +96,40 @@ func TestReportBadReplica(t *testing.T) {
 	f := newFile("data")
 	h.upload("/f", f, a, b, c)
 	sl := f.slices[0].GetId()
+	loc, err := h.s.Locate(ctx, &metav1.LocateRequest{Owner: testOwner, Path: "/f"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	report := func(caller context.Context, n *testNode, missing bool) {
 		t.Helper()
-		if _, err := h.s.ReportBadReplica(caller, &metav1.ReportBadReplicaRequest{SliceId: sl, NodeId: n.id, Missing: missing, Reason: "test"}); err != nil {
+		if _, err := h.s.ReportBadReplica(caller, &metav1.ReportBadReplicaRequest{SliceId: sl, NodeId: n.id, Missing: missing, Reason: "test",
+			Owner: testOwner, TaskId: loc.GetTaskId()}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Issue 8: a downloader reports under the download task that read the
+	// slice, as its owner; nobody else makes a node re-read its copy.
+	other := newFile("other")
+	h.upload("/other", other, a, b, c)
+	otherLoc, err := h.s.Locate(ctx, &metav1.LocateRequest{Owner: testOwner, Path: "/other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		req  *metav1.ReportBadReplicaRequest
+		want codes.Code
+	}{
+		"no download task":       {&metav1.ReportBadReplicaRequest{SliceId: sl, NodeId: a.id, Owner: testOwner}, codes.NotFound},
+		"someone else's task":    {&metav1.ReportBadReplicaRequest{SliceId: sl, NodeId: a.id, Owner: "mallory", TaskId: loc.GetTaskId()}, codes.PermissionDenied},
+		"a task of another file": {&metav1.ReportBadReplicaRequest{SliceId: sl, NodeId: a.id, Owner: testOwner, TaskId: otherLoc.GetTaskId()}, codes.InvalidArgument},
+	} {
+		_, err := h.s.ReportBadReplica(ctx, tc.req)
+		if status.Code(err) != tc.want {
+			t.Fatalf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+	if resp := h.heartbeat(a); len(resp.GetVerifySlices()) != 0 {
+		t.Fatalf("refused reports made a verify %v", resp.GetVerifySlices())
 	}
 
 	for _, caller := range []context.Context{ctx, b.ctx} { // a client, another node
@@ -135,7 +165,7 @@ func TestReportBadReplica(t *testing.T) {
 		t.Fatalf("a former holder gets orders: %v", resp)
 	}
 
-	_, err := h.s.ReportBadReplica(ctx, &metav1.ReportBadReplicaRequest{SliceId: newFile("unknown").slices[0].GetId(), NodeId: a.id})
+	_, err = h.s.ReportBadReplica(ctx, &metav1.ReportBadReplicaRequest{SliceId: newFile("unknown").slices[0].GetId(), NodeId: a.id})
 	wantCode(t, err, codes.NotFound)
 }
 

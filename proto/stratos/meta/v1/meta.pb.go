@@ -3662,12 +3662,19 @@ func (x *LocateResponse) GetSlices() []*LocatedSlice {
 // ReportBadReplica from a client only makes the node check its copy; from
 // the node itself (authenticated by its TLS certificate) it drops the
 // replica from the index and starts a repair.
+// ReportBadReplica comes from the holder itself (its certificate says so)
+// or from a downloader, which signs it as the owner of the download task
+// (task_id) whose slice it read: nobody else can make nodes re-read their
+// copies (issue 8).
 type ReportBadReplicaRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	SliceId       string                 `protobuf:"bytes,1,opt,name=slice_id,json=sliceId,proto3" json:"slice_id,omitempty"`
 	NodeId        string                 `protobuf:"bytes,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
 	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
-	Missing       bool                   `protobuf:"varint,4,opt,name=missing,proto3" json:"missing,omitempty"` // the node does not have it (vs. corrupt bytes)
+	Missing       bool                   `protobuf:"varint,4,opt,name=missing,proto3" json:"missing,omitempty"`            // the node does not have it (vs. corrupt bytes)
+	Owner         string                 `protobuf:"bytes,5,opt,name=owner,proto3" json:"owner,omitempty"`                 // the downloader's account
+	TaskId        string                 `protobuf:"bytes,6,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"` // its download task
+	Auth          *RequestAuth           `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3728,6 +3735,27 @@ func (x *ReportBadReplicaRequest) GetMissing() bool {
 		return x.Missing
 	}
 	return false
+}
+
+func (x *ReportBadReplicaRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *ReportBadReplicaRequest) GetTaskId() string {
+	if x != nil {
+		return x.TaskId
+	}
+	return ""
+}
+
+func (x *ReportBadReplicaRequest) GetAuth() *RequestAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
 }
 
 type ReportBadReplicaResponse struct {
@@ -5332,12 +5360,15 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x0eLocateResponse\x12.\n" +
 	"\x04file\x18\x01 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\x12\x17\n" +
 	"\atask_id\x18\x02 \x01(\tR\x06taskId\x125\n" +
-	"\x06slices\x18\x03 \x03(\v2\x1d.stratos.meta.v1.LocatedSliceR\x06slices\"\x7f\n" +
+	"\x06slices\x18\x03 \x03(\v2\x1d.stratos.meta.v1.LocatedSliceR\x06slices\"\xe0\x01\n" +
 	"\x17ReportBadReplicaRequest\x12\x19\n" +
 	"\bslice_id\x18\x01 \x01(\tR\asliceId\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\tR\x06nodeId\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x18\n" +
-	"\amissing\x18\x04 \x01(\bR\amissing\"\x1a\n" +
+	"\amissing\x18\x04 \x01(\bR\amissing\x12\x14\n" +
+	"\x05owner\x18\x05 \x01(\tR\x05owner\x12\x17\n" +
+	"\atask_id\x18\x06 \x01(\tR\x06taskId\x120\n" +
+	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"\x1a\n" +
 	"\x18ReportBadReplicaResponse\"\xb1\x01\n" +
 	"\x15ReportDownloadRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x17\n" +
@@ -5560,128 +5591,129 @@ var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(*v1.Receipt)(nil),               // 79: stratos.storage.v1.Receipt
 }
 var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
-	2,  // 0: stratos.meta.v1.FileEntry.slices:type_name -> stratos.meta.v1.SliceRef
-	0,  // 1: stratos.meta.v1.Task.kind:type_name -> stratos.meta.v1.TaskKind
-	7,  // 2: stratos.meta.v1.Command.guard:type_name -> stratos.meta.v1.RequestGuard
-	15, // 3: stratos.meta.v1.Command.register_node:type_name -> stratos.meta.v1.RegisterNodeCmd
-	16, // 4: stratos.meta.v1.Command.create_task:type_name -> stratos.meta.v1.CreateTaskCmd
-	17, // 5: stratos.meta.v1.Command.commit_file:type_name -> stratos.meta.v1.CommitFileCmd
-	19, // 6: stratos.meta.v1.Command.end_task:type_name -> stratos.meta.v1.EndTaskCmd
-	20, // 7: stratos.meta.v1.Command.delete_file:type_name -> stratos.meta.v1.DeleteFileCmd
-	21, // 8: stratos.meta.v1.Command.add_replicas:type_name -> stratos.meta.v1.AddReplicasCmd
-	22, // 9: stratos.meta.v1.Command.remove_replicas:type_name -> stratos.meta.v1.RemoveReplicasCmd
-	24, // 10: stratos.meta.v1.Command.add_traffic:type_name -> stratos.meta.v1.AddTrafficCmd
-	25, // 11: stratos.meta.v1.Command.take_traffic:type_name -> stratos.meta.v1.TakeTrafficCmd
-	26, // 12: stratos.meta.v1.Command.restore_traffic:type_name -> stratos.meta.v1.RestoreTrafficCmd
-	9,  // 13: stratos.meta.v1.Command.open_download:type_name -> stratos.meta.v1.OpenDownloadCmd
-	12, // 14: stratos.meta.v1.Command.count_download:type_name -> stratos.meta.v1.CountDownloadCmd
-	13, // 15: stratos.meta.v1.Command.settle_report:type_name -> stratos.meta.v1.SettleReportCmd
-	10, // 16: stratos.meta.v1.OpenDownloadCmd.slices:type_name -> stratos.meta.v1.DownloadSlice
-	8,  // 17: stratos.meta.v1.OpenDownloadCmd.reservation:type_name -> stratos.meta.v1.Reservation
-	10, // 18: stratos.meta.v1.DownloadTask.slices:type_name -> stratos.meta.v1.DownloadSlice
-	10, // 19: stratos.meta.v1.CountDownloadCmd.served:type_name -> stratos.meta.v1.DownloadSlice
-	6,  // 20: stratos.meta.v1.CommandBatch.commands:type_name -> stratos.meta.v1.Command
-	1,  // 21: stratos.meta.v1.RegisterNodeCmd.node:type_name -> stratos.meta.v1.NodeRecord
-	0,  // 22: stratos.meta.v1.CreateTaskCmd.kind:type_name -> stratos.meta.v1.TaskKind
-	8,  // 23: stratos.meta.v1.CreateTaskCmd.reservation:type_name -> stratos.meta.v1.Reservation
-	3,  // 24: stratos.meta.v1.CommitFileCmd.file:type_name -> stratos.meta.v1.FileEntry
-	18, // 25: stratos.meta.v1.CommitFileCmd.replicas:type_name -> stratos.meta.v1.ReplicaSet
-	23, // 26: stratos.meta.v1.AddTrafficCmd.entries:type_name -> stratos.meta.v1.TrafficEntry
-	28, // 27: stratos.meta.v1.RestoreTrafficCmd.report:type_name -> stratos.meta.v1.TrafficReport
-	27, // 28: stratos.meta.v1.TrafficReport.nodes:type_name -> stratos.meta.v1.TrafficVolume
-	27, // 29: stratos.meta.v1.TrafficReport.users:type_name -> stratos.meta.v1.TrafficVolume
-	27, // 30: stratos.meta.v1.TrafficReport.stored_nodes:type_name -> stratos.meta.v1.TrafficVolume
-	27, // 31: stratos.meta.v1.TrafficReport.stored_users:type_name -> stratos.meta.v1.TrafficVolume
-	5,  // 32: stratos.meta.v1.CommandResult.task:type_name -> stratos.meta.v1.Task
-	3,  // 33: stratos.meta.v1.CommandResult.file:type_name -> stratos.meta.v1.FileEntry
-	4,  // 34: stratos.meta.v1.CommandResult.released:type_name -> stratos.meta.v1.SliceEntry
-	28, // 35: stratos.meta.v1.CommandResult.traffic:type_name -> stratos.meta.v1.TrafficReport
-	11, // 36: stratos.meta.v1.CommandResult.download:type_name -> stratos.meta.v1.DownloadTask
-	1,  // 37: stratos.meta.v1.RegisterNodeRequest.node:type_name -> stratos.meta.v1.NodeRecord
-	32, // 38: stratos.meta.v1.HeartbeatRequest.load:type_name -> stratos.meta.v1.NodeLoad
-	77, // 39: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
-	78, // 40: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
-	34, // 41: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
-	79, // 42: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
-	2,  // 43: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
-	40, // 44: stratos.meta.v1.BeginUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	77, // 45: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
-	78, // 46: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
-	42, // 47: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
-	2,  // 48: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
-	78, // 49: stratos.meta.v1.PlaceSliceRequest.tickets:type_name -> stratos.storage.v1.Ticket
-	40, // 50: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	42, // 51: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
-	2,  // 52: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	79, // 53: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
-	78, // 54: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
-	46, // 55: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
-	40, // 56: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 57: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
-	40, // 58: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	40, // 59: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	2,  // 60: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	77, // 61: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
-	3,  // 62: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
-	52, // 63: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
-	79, // 64: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.Receipt
-	40, // 65: stratos.meta.v1.ReportDownloadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	40, // 66: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 67: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
-	4,  // 68: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
-	40, // 69: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 70: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
-	61, // 71: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
-	40, // 72: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,  // 73: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
-	1,  // 74: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
-	32, // 75: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
-	66, // 76: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
-	68, // 77: stratos.meta.v1.StatusResponse.self:type_name -> stratos.meta.v1.MetaNodeStatus
-	68, // 78: stratos.meta.v1.StatusResponse.meta_nodes:type_name -> stratos.meta.v1.MetaNodeStatus
-	69, // 79: stratos.meta.v1.MetaNodeStatus.last_round:type_name -> stratos.meta.v1.PoaRound
-	70, // 80: stratos.meta.v1.PoaRound.votes:type_name -> stratos.meta.v1.PoaCount
-	30, // 81: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
-	33, // 82: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
-	36, // 83: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
-	38, // 84: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
-	41, // 85: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
-	44, // 86: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
-	47, // 87: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
-	49, // 88: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
-	51, // 89: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
-	54, // 90: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
-	56, // 91: stratos.meta.v1.MetaService.ReportDownload:input_type -> stratos.meta.v1.ReportDownloadRequest
-	58, // 92: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
-	60, // 93: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
-	63, // 94: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
-	65, // 95: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
-	71, // 96: stratos.meta.v1.MetaService.Join:input_type -> stratos.meta.v1.JoinRequest
-	72, // 97: stratos.meta.v1.MetaService.SignReport:input_type -> stratos.meta.v1.SignReportRequest
-	74, // 98: stratos.meta.v1.MetaService.PoaVote:input_type -> stratos.meta.v1.PoaVoteRequest
-	31, // 99: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
-	35, // 100: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
-	37, // 101: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
-	39, // 102: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
-	43, // 103: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
-	45, // 104: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
-	48, // 105: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
-	50, // 106: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
-	53, // 107: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
-	55, // 108: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
-	57, // 109: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
-	59, // 110: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
-	62, // 111: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
-	64, // 112: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
-	67, // 113: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
-	76, // 114: stratos.meta.v1.MetaService.Join:output_type -> stratos.meta.v1.JoinResponse
-	73, // 115: stratos.meta.v1.MetaService.SignReport:output_type -> stratos.meta.v1.SignReportResponse
-	75, // 116: stratos.meta.v1.MetaService.PoaVote:output_type -> stratos.meta.v1.PoaVoteResponse
-	99, // [99:117] is the sub-list for method output_type
-	81, // [81:99] is the sub-list for method input_type
-	81, // [81:81] is the sub-list for extension type_name
-	81, // [81:81] is the sub-list for extension extendee
-	0,  // [0:81] is the sub-list for field type_name
+	2,   // 0: stratos.meta.v1.FileEntry.slices:type_name -> stratos.meta.v1.SliceRef
+	0,   // 1: stratos.meta.v1.Task.kind:type_name -> stratos.meta.v1.TaskKind
+	7,   // 2: stratos.meta.v1.Command.guard:type_name -> stratos.meta.v1.RequestGuard
+	15,  // 3: stratos.meta.v1.Command.register_node:type_name -> stratos.meta.v1.RegisterNodeCmd
+	16,  // 4: stratos.meta.v1.Command.create_task:type_name -> stratos.meta.v1.CreateTaskCmd
+	17,  // 5: stratos.meta.v1.Command.commit_file:type_name -> stratos.meta.v1.CommitFileCmd
+	19,  // 6: stratos.meta.v1.Command.end_task:type_name -> stratos.meta.v1.EndTaskCmd
+	20,  // 7: stratos.meta.v1.Command.delete_file:type_name -> stratos.meta.v1.DeleteFileCmd
+	21,  // 8: stratos.meta.v1.Command.add_replicas:type_name -> stratos.meta.v1.AddReplicasCmd
+	22,  // 9: stratos.meta.v1.Command.remove_replicas:type_name -> stratos.meta.v1.RemoveReplicasCmd
+	24,  // 10: stratos.meta.v1.Command.add_traffic:type_name -> stratos.meta.v1.AddTrafficCmd
+	25,  // 11: stratos.meta.v1.Command.take_traffic:type_name -> stratos.meta.v1.TakeTrafficCmd
+	26,  // 12: stratos.meta.v1.Command.restore_traffic:type_name -> stratos.meta.v1.RestoreTrafficCmd
+	9,   // 13: stratos.meta.v1.Command.open_download:type_name -> stratos.meta.v1.OpenDownloadCmd
+	12,  // 14: stratos.meta.v1.Command.count_download:type_name -> stratos.meta.v1.CountDownloadCmd
+	13,  // 15: stratos.meta.v1.Command.settle_report:type_name -> stratos.meta.v1.SettleReportCmd
+	10,  // 16: stratos.meta.v1.OpenDownloadCmd.slices:type_name -> stratos.meta.v1.DownloadSlice
+	8,   // 17: stratos.meta.v1.OpenDownloadCmd.reservation:type_name -> stratos.meta.v1.Reservation
+	10,  // 18: stratos.meta.v1.DownloadTask.slices:type_name -> stratos.meta.v1.DownloadSlice
+	10,  // 19: stratos.meta.v1.CountDownloadCmd.served:type_name -> stratos.meta.v1.DownloadSlice
+	6,   // 20: stratos.meta.v1.CommandBatch.commands:type_name -> stratos.meta.v1.Command
+	1,   // 21: stratos.meta.v1.RegisterNodeCmd.node:type_name -> stratos.meta.v1.NodeRecord
+	0,   // 22: stratos.meta.v1.CreateTaskCmd.kind:type_name -> stratos.meta.v1.TaskKind
+	8,   // 23: stratos.meta.v1.CreateTaskCmd.reservation:type_name -> stratos.meta.v1.Reservation
+	3,   // 24: stratos.meta.v1.CommitFileCmd.file:type_name -> stratos.meta.v1.FileEntry
+	18,  // 25: stratos.meta.v1.CommitFileCmd.replicas:type_name -> stratos.meta.v1.ReplicaSet
+	23,  // 26: stratos.meta.v1.AddTrafficCmd.entries:type_name -> stratos.meta.v1.TrafficEntry
+	28,  // 27: stratos.meta.v1.RestoreTrafficCmd.report:type_name -> stratos.meta.v1.TrafficReport
+	27,  // 28: stratos.meta.v1.TrafficReport.nodes:type_name -> stratos.meta.v1.TrafficVolume
+	27,  // 29: stratos.meta.v1.TrafficReport.users:type_name -> stratos.meta.v1.TrafficVolume
+	27,  // 30: stratos.meta.v1.TrafficReport.stored_nodes:type_name -> stratos.meta.v1.TrafficVolume
+	27,  // 31: stratos.meta.v1.TrafficReport.stored_users:type_name -> stratos.meta.v1.TrafficVolume
+	5,   // 32: stratos.meta.v1.CommandResult.task:type_name -> stratos.meta.v1.Task
+	3,   // 33: stratos.meta.v1.CommandResult.file:type_name -> stratos.meta.v1.FileEntry
+	4,   // 34: stratos.meta.v1.CommandResult.released:type_name -> stratos.meta.v1.SliceEntry
+	28,  // 35: stratos.meta.v1.CommandResult.traffic:type_name -> stratos.meta.v1.TrafficReport
+	11,  // 36: stratos.meta.v1.CommandResult.download:type_name -> stratos.meta.v1.DownloadTask
+	1,   // 37: stratos.meta.v1.RegisterNodeRequest.node:type_name -> stratos.meta.v1.NodeRecord
+	32,  // 38: stratos.meta.v1.HeartbeatRequest.load:type_name -> stratos.meta.v1.NodeLoad
+	77,  // 39: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
+	78,  // 40: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
+	34,  // 41: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
+	79,  // 42: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	2,   // 43: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
+	40,  // 44: stratos.meta.v1.BeginUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	77,  // 45: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
+	78,  // 46: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
+	42,  // 47: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
+	2,   // 48: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
+	78,  // 49: stratos.meta.v1.PlaceSliceRequest.tickets:type_name -> stratos.storage.v1.Ticket
+	40,  // 50: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	42,  // 51: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
+	2,   // 52: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	79,  // 53: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
+	78,  // 54: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
+	46,  // 55: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
+	40,  // 56: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,   // 57: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
+	40,  // 58: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	40,  // 59: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	2,   // 60: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	77,  // 61: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
+	3,   // 62: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
+	52,  // 63: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
+	40,  // 64: stratos.meta.v1.ReportBadReplicaRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	79,  // 65: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	40,  // 66: stratos.meta.v1.ReportDownloadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	40,  // 67: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,   // 68: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
+	4,   // 69: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
+	40,  // 70: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,   // 71: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
+	61,  // 72: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
+	40,  // 73: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,   // 74: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
+	1,   // 75: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
+	32,  // 76: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
+	66,  // 77: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
+	68,  // 78: stratos.meta.v1.StatusResponse.self:type_name -> stratos.meta.v1.MetaNodeStatus
+	68,  // 79: stratos.meta.v1.StatusResponse.meta_nodes:type_name -> stratos.meta.v1.MetaNodeStatus
+	69,  // 80: stratos.meta.v1.MetaNodeStatus.last_round:type_name -> stratos.meta.v1.PoaRound
+	70,  // 81: stratos.meta.v1.PoaRound.votes:type_name -> stratos.meta.v1.PoaCount
+	30,  // 82: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
+	33,  // 83: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
+	36,  // 84: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
+	38,  // 85: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
+	41,  // 86: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
+	44,  // 87: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
+	47,  // 88: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
+	49,  // 89: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
+	51,  // 90: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
+	54,  // 91: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
+	56,  // 92: stratos.meta.v1.MetaService.ReportDownload:input_type -> stratos.meta.v1.ReportDownloadRequest
+	58,  // 93: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
+	60,  // 94: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
+	63,  // 95: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
+	65,  // 96: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
+	71,  // 97: stratos.meta.v1.MetaService.Join:input_type -> stratos.meta.v1.JoinRequest
+	72,  // 98: stratos.meta.v1.MetaService.SignReport:input_type -> stratos.meta.v1.SignReportRequest
+	74,  // 99: stratos.meta.v1.MetaService.PoaVote:input_type -> stratos.meta.v1.PoaVoteRequest
+	31,  // 100: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
+	35,  // 101: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
+	37,  // 102: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
+	39,  // 103: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
+	43,  // 104: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
+	45,  // 105: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
+	48,  // 106: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
+	50,  // 107: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
+	53,  // 108: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
+	55,  // 109: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
+	57,  // 110: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
+	59,  // 111: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
+	62,  // 112: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
+	64,  // 113: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
+	67,  // 114: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
+	76,  // 115: stratos.meta.v1.MetaService.Join:output_type -> stratos.meta.v1.JoinResponse
+	73,  // 116: stratos.meta.v1.MetaService.SignReport:output_type -> stratos.meta.v1.SignReportResponse
+	75,  // 117: stratos.meta.v1.MetaService.PoaVote:output_type -> stratos.meta.v1.PoaVoteResponse
+	100, // [100:118] is the sub-list for method output_type
+	82,  // [82:100] is the sub-list for method input_type
+	82,  // [82:82] is the sub-list for extension type_name
+	82,  // [82:82] is the sub-list for extension extendee
+	0,   // [0:82] is the sub-list for field type_name
 }
 
 func init() { file_stratos_meta_v1_meta_proto_init() }
