@@ -47,19 +47,32 @@ func (v *View) Close() error { return v.conn.Close() }
 // ID to ed25519 public key.
 func (v *View) ActiveResourceNodes(ctx context.Context) (map[string][]byte, error) {
 	out := map[string][]byte{}
+	err := v.activeResourceNodes(ctx, func(n registertypes.ResourceNode) { out[n.NodeId] = n.PublicKey })
+	return out, err
+}
+
+// ResourceCapacities returns the capacity every active resource node
+// registered, in bytes.
+func (v *View) ResourceCapacities(ctx context.Context) (map[string]uint64, error) {
+	out := map[string]uint64{}
+	err := v.activeResourceNodes(ctx, func(n registertypes.ResourceNode) { out[n.NodeId] = n.Capacity })
+	return out, err
+}
+
+func (v *View) activeResourceNodes(ctx context.Context, fn func(registertypes.ResourceNode)) error {
 	var next []byte
 	for {
 		resp, err := v.reg.ResourceNodes(ctx, &registertypes.QueryResourceNodesRequest{Pagination: &query.PageRequest{Key: next, Limit: 500}})
 		if err != nil {
-			return nil, fmt.Errorf("chain: list resource nodes: %w", err)
+			return fmt.Errorf("chain: list resource nodes: %w", err)
 		}
 		for _, n := range resp.Nodes {
 			if n.Status == registertypes.NodeStatus_NODE_STATUS_ACTIVE {
-				out[n.NodeId] = n.PublicKey
+				fn(n)
 			}
 		}
 		if resp.Pagination == nil || len(resp.Pagination.NextKey) == 0 {
-			return out, nil
+			return nil
 		}
 		next = resp.Pagination.NextKey
 	}

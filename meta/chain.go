@@ -31,6 +31,14 @@ type Chain interface {
 	Prices(ctx context.Context) (traffic, storage uint64, err error)
 }
 
+// CapacitySource is a Chain that also tells the capacity each active
+// resource node registered (chainclient.View does): a node's heartbeat
+// then cannot offer more than that (issue 8: "a node's self-reported
+// capacity is capped by what it registered on chain").
+type CapacitySource interface {
+	ResourceCapacities(ctx context.Context) (map[string]uint64, error)
+}
+
 // Errors of the chain's rules.
 var (
 	ErrNotRegistered = errors.New("not registered and active on chain")

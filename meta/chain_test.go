@@ -3,6 +3,7 @@ package meta
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -409,5 +410,49 @@ func TestNoChainStillChecksSignatures(t *testing.T) {
 	}
 	if _, err := h.s.List(ctx, signed(t, h, mallory, &metav1.ListRequest{Owner: alice.addr, Dir: "/"})); status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("mallory lists alice's namespace: %v", err)
+	}
+}
+
+// capacityChain is a fakeChain that also tells registered capacities.
+type capacityChain struct {
+	*fakeChain
+	caps map[string]uint64
+}
+
+func (c capacityChain) ResourceCapacities(context.Context) (map[string]uint64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.caps), nil
+}
+
+// Issue 8: "a node's self-reported capacity is capped by what it
+// registered on chain": a node heartbeating more space than it bonded for
+// is seen with its registered capacity, what it holds counted as used.
+func TestCapacityCappedAtRegistration(t *testing.T) {
+	h := newHarness(t, 0)
+	h.s.Close()
+	fc := &fakeChain{nodes: map[string][]byte{}, prepaid: map[string]uint64{}}
+	cc := capacityChain{fakeChain: fc, caps: map[string]uint64{}}
+	h.cfg.Chain, h.cfg.unsigned = cc, false
+	h.s = h.open()
+	k := h.newKey()
+	fc.set(func(f *fakeChain) { f.nodes[k.ID()] = k.Public() })
+	cc.caps[k.ID()] = 1000
+	n := newTestNode(t, k)
+	if _, err := h.s.RegisterNode(n.ctx, registerReq(n.key)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ capacity, free, wantCap, wantFree uint64 }{
+		{1 << 40, 1<<40 - 100, 1000, 900}, // claims a TiB, holds 100 bytes
+		{1 << 40, 1<<40 - 5000, 1000, 0},  // holds more than it registered
+		{800, 500, 800, 500},              // offers less: taken as is
+	} {
+		if _, err := h.s.Heartbeat(n.ctx, &metav1.HeartbeatRequest{NodeId: n.id, Load: &metav1.NodeLoad{Capacity: tc.capacity, Free: tc.free}}); err != nil {
+			t.Fatal(err)
+		}
+		l, _ := h.s.health.Load(n.id)
+		if l.Capacity != tc.wantCap || l.Free != tc.wantFree {
+			t.Fatalf("heartbeat of %d/%d free: seen as %d/%d, want %d/%d", tc.free, tc.capacity, l.Free, l.Capacity, tc.wantFree, tc.wantCap)
+		}
 	}
 }

@@ -26,6 +26,7 @@ type chainCache struct {
 	mu       sync.Mutex // guards the fields below
 	started  uint64
 	nodes    map[string][]byte
+	caps     map[string]uint64 // registered capacity, if the chain tells (CapacitySource)
 	fetched  time.Time
 	price    uint64                  // ustos per GiB of traffic
 	storage  uint64                  // ustos per GiB per 30 days of storage
@@ -88,9 +89,15 @@ func (c *chainCache) read(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrChainDown, err)
 	}
+	var caps map[string]uint64
+	if cs, ok := c.chain.(CapacitySource); ok {
+		if caps, err = cs.ResourceCapacities(ctx); err != nil {
+			return fmt.Errorf("%w: %w", ErrChainDown, err)
+		}
+	}
 	price, storage, perr := c.chain.Prices(ctx)
 	c.mu.Lock()
-	c.nodes, c.fetched = nodes, c.now()
+	c.nodes, c.caps, c.fetched = nodes, caps, c.now()
 	if perr == nil {
 		c.price, c.storage = price, storage
 	}
@@ -99,6 +106,14 @@ func (c *chainCache) read(ctx context.Context) error {
 		return fmt.Errorf("%w: %w", ErrChainDown, perr)
 	}
 	return nil
+}
+
+// capacity is what node id registered on chain, if the chain tells.
+func (c *chainCache) capacity(id string) (uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, ok := c.caps[id]
+	return n, ok
 }
 
 // has reports whether the copy holds id as an active resource node, with

@@ -47,7 +47,8 @@ func (s *Server) Heartbeat(ctx context.Context, req *metav1.HeartbeatRequest) (*
 	}
 	l := req.GetLoad()
 	s.heard(id)
-	s.health.Observe(id, health.Load{Capacity: l.GetCapacity(), Free: l.GetFree(), Connections: l.GetConnections(), Slices: l.GetSlices()})
+	capacity, free := s.offered(id, l.GetCapacity(), l.GetFree())
+	s.health.Observe(id, health.Load{Capacity: capacity, Free: free, Connections: l.GetConnections(), Slices: l.GetSlices()})
 	resp := &metav1.HeartbeatResponse{Repairs: s.repairOrdersFor(id)}
 	resp.DeleteSlices, resp.VerifySlices = s.takeOrders(id)
 	return resp, nil
@@ -85,4 +86,19 @@ func (s *Server) ReportSlices(ctx context.Context, req *metav1.ReportSlicesReque
 
 func removeReplicas(sliceID string, nodes ...string) *metav1.Command {
 	return &metav1.Command{Op: &metav1.Command_RemoveReplicas{RemoveReplicas: &metav1.RemoveReplicasCmd{SliceId: sliceID, NodeIds: nodes}}}
+}
+
+// offered caps what a node says it offers at what it registered on chain
+// (issue 8): a node claiming more space than it bonded for gets no more
+// slices for it. What it already holds stays counted as used.
+func (s *Server) offered(id string, capacity, free uint64) (uint64, uint64) {
+	registered, ok := s.chain.capacity(id)
+	if !ok || capacity <= registered {
+		return capacity, free
+	}
+	used := capacity - min(free, capacity)
+	if used >= registered {
+		return registered, 0
+	}
+	return registered, min(free, registered-used)
 }
