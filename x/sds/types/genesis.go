@@ -6,6 +6,7 @@ import (
 
 	"cosmossdk.io/core/address"
 	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
 )
 
 // DefaultGenesis returns the default genesis: default params, no prepayments, no anchors.
@@ -14,13 +15,15 @@ func DefaultGenesis() *GenesisState {
 }
 
 // Validate checks the genesis state: params, prepayments (valid addresses,
-// positive ustos amounts, one entry per address) and anchors (valid ids,
-// 32-byte roots, one per period and meta node).
+// positive ustos amounts, one entry per address, a total the sds module
+// account can hold, as InitGenesis requires) and anchors (valid ids, 32-byte
+// roots, one per period and meta node).
 func (gs GenesisState) Validate(ac address.Codec) error {
 	if err := gs.Params.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidGenesis, err)
 	}
 	seen := make(map[string]bool, len(gs.Prepaid))
+	total := math.ZeroInt()
 	for i, p := range gs.Prepaid {
 		bz, err := ac.StringToBytes(p.Address)
 		if err != nil || len(bz) == 0 {
@@ -32,6 +35,9 @@ func (gs GenesisState) Validate(ac address.Codec) error {
 		seen[string(bz)] = true
 		if err := ValidatePrepayCoin(p.Amount); err != nil {
 			return fmt.Errorf("%w: prepaid[%d] (%s): %w", ErrInvalidGenesis, i, p.Address, err)
+		}
+		if total, err = total.SafeAdd(p.Amount.Amount); err != nil {
+			return fmt.Errorf("%w: prepaid[%d] (%s): the prepayments total more than a balance holds: %w", ErrInvalidGenesis, i, p.Address, err)
 		}
 	}
 	type anchorKey struct {
