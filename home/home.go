@@ -90,16 +90,16 @@ type Meta struct {
 	// With AnchorKey set, the meta node anchors its index root on chain
 	// every LedgerPeriod, signing with that key of the test keyring in
 	// KeyringDir (its operator account) through the node at ChainRPC.
-	AnchorKey    string   `toml:"anchor_key,omitempty"`
-	KeyringDir   string   `toml:"keyring_dir,omitempty"`
+	AnchorKey  string `toml:"anchor_key,omitempty"`
+	KeyringDir string `toml:"keyring_dir,omitempty"`
 	// KeyringBackend is where that key lives: "os" (the default), "file"
 	// (passphrase in $STRATOS_KEYRING_PASSPHRASE) or "test", which keeps it
 	// unencrypted and is refused unless TestNetwork is set (a devnet).
-	KeyringBackend string `toml:"keyring_backend,omitempty"`
-	TestNetwork    bool   `toml:"test_network,omitempty"`
-	ChainID      string   `toml:"chain_id,omitempty"`
-	ChainRPC     string   `toml:"chain_rpc,omitempty"`
-	LedgerPeriod Duration `toml:"ledger_period,omitempty"`
+	KeyringBackend string   `toml:"keyring_backend,omitempty"`
+	TestNetwork    bool     `toml:"test_network,omitempty"`
+	ChainID        string   `toml:"chain_id,omitempty"`
+	ChainRPC       string   `toml:"chain_rpc,omitempty"`
+	LedgerPeriod   Duration `toml:"ledger_period,omitempty"`
 	// RaftListen is the replicated log's transport address (DESIGN §5.1);
 	// Peers are the meta nodes of the cluster, this one among them, which
 	// start it together when none has a log yet. No peers: a cluster of
