@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stratos-net/stratos/devnet"
 )
@@ -104,6 +105,20 @@ func TestDevnetAddNode(t *testing.T) {
 	}
 	if res.Name != "resource-3" || res.Role != "resource" {
 		t.Fatalf("added resource node: %+v", res)
+	}
+	// The meta leader places on a node once it heartbeats (found flaky: a
+	// put right after add-node could run before the first heartbeat).
+	deadline := time.Now().Add(30 * time.Second)
+	for alive := false; !alive; {
+		for _, n := range readStatus(t, bin, home).Nodes {
+			alive = alive || (n.ID == res.ID && n.State == "alive")
+		}
+		if !alive && time.Now().After(deadline) {
+			t.Fatalf("added resource node %s not alive after 30 s", res.ID)
+		}
+		if !alive {
+			time.Sleep(200 * time.Millisecond)
+		}
 	}
 	// Eight slices on four nodes, three each: the new node holds some
 	// unless placement passed it over eight times running ((1/4)^8).
