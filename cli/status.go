@@ -44,6 +44,9 @@ type nodeStatusJSON struct {
 	Slices      uint64 `json:"slices"`
 	Connections uint32 `json:"connections"`
 	LastSeen    string `json:"last_seen,omitempty"`
+	// Disputes: claims of traffic beyond what downloaders signed for (the
+	// node's standing, DESIGN §7: lower is better).
+	Disputes uint64 `json:"disputes"`
 }
 
 // metaStatusJSON is one meta node as it sees itself (DESIGN §5.2).
@@ -187,7 +190,7 @@ func toStatusJSON(st *metav1.StatusResponse) statusJSON {
 		j := nodeStatusJSON{
 			ID: n.GetNode().GetNodeId(), Role: "resource", Addr: n.GetNode().GetAddr(), Region: n.GetNode().GetRegion(),
 			State: n.GetState(), Capacity: n.GetLoad().GetCapacity(), Free: n.GetLoad().GetFree(),
-			Slices: n.GetLoad().GetSlices(), Connections: n.GetLoad().GetConnections(),
+			Slices: n.GetLoad().GetSlices(), Connections: n.GetLoad().GetConnections(), Disputes: n.GetDisputes(),
 		}
 		if ns := n.GetLastSeenUnixNano(); ns != 0 {
 			j.LastSeen = time.Unix(0, ns).UTC().Format(time.RFC3339)
@@ -210,9 +213,9 @@ func printStatus(cmd *cobra.Command, s statusJSON) {
 	fmt.Fprintf(w, "network %s: meta node %s\nslices of %s, %d replicas (min %d)\nfiles %d, slices %d, under-replicated %d, repairs in flight %d\n\n",
 		ready, s.MetaNodeID, humanBytes(int64(s.SliceSize)), s.Replicas, s.MinReplicas, s.Files, s.Slices, s.UnderReplicated, s.PendingRepairs)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tADDR\tREGION\tSTATE\tFREE\tSLICES")
+	fmt.Fprintln(tw, "NODE\tADDR\tREGION\tSTATE\tFREE\tSLICES\tDISPUTES")
 	for _, n := range s.Nodes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", n.ID, n.Addr, n.Region, n.State, humanBytes(int64(n.Free)), n.Slices)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\n", n.ID, n.Addr, n.Region, n.State, humanBytes(int64(n.Free)), n.Slices, n.Disputes)
 	}
 	tw.Flush()
 	if len(s.MetaNodes) > 0 {

@@ -145,6 +145,7 @@ type fakeNode struct {
 	frame     int           // Fetch's frame size
 	storeHook func(ctx context.Context) error
 	fetchHook func(ctx context.Context, sliceID string) error
+	signed    uint64 // bytes downloaders' last receipts signed for, over all fetches
 	stores    int
 	fetches   map[string]int // slice ID -> Fetch calls
 }
@@ -264,7 +265,18 @@ func (n *fakeNode) forward(ctx context.Context, to *storagev1.Peer, hdr *storage
 	return s.CloseAndRecv()
 }
 
-func (n *fakeNode) Fetch(req *storagev1.FetchRequest, stream storagev1.SliceService_FetchServer) error {
+// Fetch serves the ticket's bytes and takes the downloader's receipts, as
+// a resource node does; it does not check signatures (the resource
+// package's tests do), only that the receipts cover what it sent.
+func (n *fakeNode) Fetch(stream storagev1.SliceService_FetchServer) error {
+	first, err := stream.Recv()
+	if err != nil {
+		return err
+	}
+	req := first.GetTicket()
+	if req == nil || req.GetNodeId() != n.id() {
+		return status.Errorf(codes.PermissionDenied, "no ticket for this node")
+	}
 	inFlight := n.net.fetching.Add(1)
 	defer n.net.fetching.Add(-1)
 	for {
@@ -293,10 +305,7 @@ func (n *fakeNode) Fetch(req *storagev1.FetchRequest, stream storagev1.SliceServ
 		data = slices.Clone(data)
 		data[len(data)/2] ^= 0xff
 	}
-	end := uint64(len(data))
-	if l := req.GetLength(); l > 0 {
-		end = min(end, req.GetOffset()+l)
-	}
+	end := min(uint64(len(data)), req.GetOffset()+req.GetLength())
 	data = data[min(req.GetOffset(), end):end]
 	for off := 0; off < len(data); off += frame {
 		if drop && off > 0 {
@@ -307,6 +316,20 @@ func (n *fakeNode) Fetch(req *storagev1.FetchRequest, stream storagev1.SliceServ
 			return err
 		}
 	}
+	var signed uint64
+	for {
+		m, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		signed = m.GetReceipt().GetBytes()
+	}
+	n.mu.Lock()
+	n.signed += signed
+	n.mu.Unlock()
 	return nil
 }
 
@@ -343,6 +366,9 @@ type fakeMeta struct {
 	commits     []*metav1.CommitUploadRequest
 	aborts      []string
 	bad         []*metav1.ReportBadReplicaRequest
+	tried       map[string]bool // slice@node assigned to the download
+	receiptKey  []byte          // of the last Locate
+	reassigned  []*metav1.ReassignRequest
 	// loseCommit makes the next successful commit forget its task and
 	// answer Unavailable, as a meta node that restarts between applying a
 	// commit and replying does.
@@ -593,6 +619,10 @@ func (m *fakeMeta) Locate(_ context.Context, req *metav1.LocateRequest) (*metav1
 		return nil, err
 	}
 	resp := &metav1.LocateResponse{File: f, TaskId: "download-1"}
+	m.receiptKey = req.GetReceiptKey()
+	if m.tried == nil {
+		m.tried = map[string]bool{}
+	}
 	for _, ref := range f.GetSlices() {
 		ls := &metav1.LocatedSlice{Slice: ref}
 		for _, n := range m.nodes { // registration order, so tests know who is first
@@ -600,9 +630,41 @@ func (m *fakeMeta) Locate(_ context.Context, req *metav1.LocateRequest) (*metav1
 				ls.Holders = append(ls.Holders, n.peer())
 			}
 		}
+		if len(ls.Holders) > 0 {
+			ls.Ticket = fakeTicket(resp.TaskId, ref, ls.Holders[0].GetNodeId(), req.GetReceiptKey())
+			m.tried[ref.GetId()+"@"+ls.Holders[0].GetNodeId()] = true
+		}
 		resp.Slices = append(resp.Slices, ls)
 	}
 	return resp, nil
+}
+
+func fakeTicket(task string, ref *metav1.SliceRef, node string, key []byte) *storagev1.FetchTicket {
+	return &storagev1.FetchTicket{TaskId: task, SliceId: ref.GetId(), Length: ref.GetSize(), NodeId: node, ReceiptKey: key, Window: 8 << 20}
+}
+
+// Reassign moves a slice to its next holder in registration order not
+// yet tried.
+func (m *fakeMeta) Reassign(_ context.Context, req *metav1.ReassignRequest) (*metav1.ReassignResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reassigned = append(m.reassigned, req)
+	for _, f := range m.files {
+		for _, ref := range f.GetSlices() {
+			if ref.GetId() != req.GetSliceId() {
+				continue
+			}
+			for _, n := range m.nodes {
+				k := ref.GetId() + "@" + n.id()
+				if slices.Contains(m.holders[ref.GetId()], n.id()) && !m.tried[k] {
+					m.tried[k] = true
+					return &metav1.ReassignResponse{Holder: n.peer(), Ticket: fakeTicket(req.GetTaskId(), ref, n.id(), m.receiptKey)}, nil
+				}
+			}
+			return nil, status.Error(codes.FailedPrecondition, "no holder left to try")
+		}
+	}
+	return nil, status.Error(codes.NotFound, "no such slice")
 }
 
 func (m *fakeMeta) ReportBadReplica(_ context.Context, req *metav1.ReportBadReplicaRequest) (*metav1.ReportBadReplicaResponse, error) {

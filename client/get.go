@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -50,25 +52,25 @@ func (c *Client) Get(ctx context.Context, pathOrID string, w io.Writer, opts Get
 		}
 		return nil
 	})
+	c.reportDownload(ctx, loc) // what was signed for is paid, finished or not
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", pathOrID, ctxOr(ctx, err))
 	}
-	c.reportDownload(ctx, loc)
 	return loc.file, nil
 }
 
-// reportDownload sends the holders' receipts of a finished download to the
-// meta node, under the owner's signature: the client's side of the proof of
-// traffic (DESIGN §7). It does not wait; a lost report only costs the
-// holders that period's credit.
+// reportDownload sends the receipts the client signed for a download to
+// the meta node, under the owner's signature, and ends the download: the
+// client's side of the proof of traffic (DESIGN §7). The holders report
+// the same receipts; each counts once. It does not wait.
 func (c *Client) reportDownload(ctx context.Context, loc *location) {
 	loc.mu.Lock()
 	receipts := loc.receipts
 	loc.mu.Unlock()
-	if len(receipts) == 0 || loc.taskID == "" {
+	if loc.taskID == "" {
 		return
 	}
-	req := &metav1.ReportDownloadRequest{Owner: c.cfg.Owner, TaskId: loc.taskID, Receipts: receipts}
+	req := &metav1.ReportDownloadRequest{Owner: c.cfg.Owner, TaskId: loc.taskID, Receipts: receipts, Finished: true}
 	c.reports.Go(func() {
 		ctx, cancel := detached(ctx)
 		defer cancel()
@@ -107,10 +109,10 @@ func (c *Client) GetRange(ctx context.Context, pathOrID string, offset, length i
 		}
 		return nil
 	})
+	c.reportDownload(ctx, loc)
 	if err != nil {
 		return fmt.Errorf("get %s: %w", pathOrID, ctxOr(ctx, err))
 	}
-	c.reportDownload(ctx, loc)
 	return nil
 }
 
@@ -131,11 +133,15 @@ type location struct {
 	ids    []slice.ID
 	starts []int64 // offset of each slice in the file
 
+	// key signs this download's traffic receipts; the meta node put its
+	// public half in every ticket.
+	key ed25519.PrivateKey
+
 	mu       sync.Mutex
-	receipts []*storagev1.Receipt // the holders' receipts for verified slices
+	receipts []*storagev1.TrafficReceipt // the latest the client signed, per fetch
 }
 
-func (l *location) keep(r *storagev1.Receipt) {
+func (l *location) keep(r *storagev1.TrafficReceipt) {
 	if r == nil {
 		return
 	}
@@ -145,7 +151,11 @@ func (l *location) keep(r *storagev1.Receipt) {
 }
 
 func (c *Client) locate(ctx context.Context, pathOrID string) (*location, error) {
-	req := &metav1.LocateRequest{Owner: c.cfg.Owner}
+	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	req := &metav1.LocateRequest{Owner: c.cfg.Owner, ReceiptKey: pub}
 	if slice.IsFileID(pathOrID) {
 		req.FileId = pathOrID
 	} else {
@@ -162,6 +172,7 @@ func (c *Client) locate(ctx context.Context, pathOrID string) (*location, error)
 	if req.FileId != "" && loc.file.GetFileId() != req.FileId {
 		return nil, fmt.Errorf("meta node's location answer is for file %s", loc.file.GetFileId())
 	}
+	loc.key = key
 	return loc, nil
 }
 
@@ -268,19 +279,21 @@ func (c *Client) fetchOrdered(ctx context.Context, loc *location, from, to int, 
 	return nil
 }
 
-// fetchSlice gets slice i from its holders in the meta node's order, moving
-// on (and reporting the bad replica) until one gives the right bytes.
+// fetchSlice gets slice i from the holder the meta node assigned, and when
+// that one fails, from the one the meta node reassigns it to (the client
+// does not choose: whitepaper §3.2.2 condition 3), until one gives the
+// right bytes or none is left.
 func (c *Client) fetchSlice(ctx context.Context, loc *location, i int, pool *bufPool) fetchResult {
 	buf, err := pool.get(ctx)
 	if err != nil {
 		return fetchResult{err: err}
 	}
 	ls := loc.slices[i]
+	holder, ticket := firstHolder(ls)
 	var errs []string
-	for _, h := range ls.GetHolders() {
-		data, receipt, err := c.fetchFrom(ctx, loc.taskID, ls.GetSlice(), loc.ids[i], h, buf)
+	for attempt := 0; holder != nil; attempt++ {
+		data, err := c.fetchFrom(ctx, loc, ls.GetSlice(), loc.ids[i], holder, ticket, buf)
 		if err == nil {
-			loc.keep(receipt)
 			return fetchResult{buf: buf, data: data}
 		}
 		if ctx.Err() != nil {
@@ -289,9 +302,25 @@ func (c *Client) fetchSlice(ctx context.Context, loc *location, i int, pool *buf
 		if errors.Is(err, errCorrupt) || status.Code(err) == codes.NotFound || status.Code(err) == codes.DataLoss {
 			// Only what the node's copy is to blame for: a timeout or a
 			// broken connection says nothing about the bytes on its disk.
-			c.reportBad(ctx, loc.taskID, ls.GetSlice().GetId(), h.GetNodeId(), err)
+			c.reportBad(ctx, loc.taskID, ls.GetSlice().GetId(), holder.GetNodeId(), err)
 		}
-		errs = append(errs, fmt.Sprintf("node %s: %v", h.GetNodeId(), err))
+		errs = append(errs, fmt.Sprintf("node %s: %v", holder.GetNodeId(), err))
+		if attempt+1 >= maxHolders {
+			break
+		}
+		next, rerr := retry(ctx, c, c.meta.Reassign, &metav1.ReassignRequest{
+			Owner: c.cfg.Owner, TaskId: loc.taskID, SliceId: ls.GetSlice().GetId(), FailedNode: holder.GetNodeId(), Reason: err.Error()})
+		if rerr != nil {
+			if status.Code(rerr) != codes.FailedPrecondition { // not just "no holder left"
+				errs = append(errs, fmt.Sprintf("another holder: %v", rerr))
+			}
+			break
+		}
+		holder, ticket = next.GetHolder(), next.GetTicket()
+		if holder.GetNodeId() != ticket.GetNodeId() {
+			errs = append(errs, fmt.Sprintf("meta node reassigned the slice to %s with a ticket for %s", holder.GetNodeId(), ticket.GetNodeId()))
+			break
+		}
 	}
 	if len(errs) == 0 {
 		errs = append(errs, "no holders")
@@ -299,12 +328,34 @@ func (c *Client) fetchSlice(ctx context.Context, loc *location, i int, pool *buf
 	return fetchResult{err: fmt.Errorf("%w: slice %d (%s): %s", ErrUnavailable, i, ls.GetSlice().GetId(), strings.Join(errs, "; "))}
 }
 
+// maxHolders bounds the holders one slice is tried on (the meta node
+// bounds the reassignments too).
+const maxHolders = 8
+
+// firstHolder is the holder a Locate assigned a slice to, with its ticket;
+// nil if it has none.
+func firstHolder(ls *metav1.LocatedSlice) (*storagev1.Peer, *storagev1.FetchTicket) {
+	t := ls.GetTicket()
+	if t == nil {
+		return nil, nil
+	}
+	for _, h := range ls.GetHolders() {
+		if h.GetNodeId() == t.GetNodeId() {
+			return h, t
+		}
+	}
+	return nil, nil
+}
+
 // fetchFrom reads one replica into buf, which has room for it, checks its
-// length and hash, and returns it with the holder's receipt, if it sent one.
-func (c *Client) fetchFrom(ctx context.Context, taskID string, ref *metav1.SliceRef, id slice.ID, h *storagev1.Peer, buf []byte) ([]byte, *storagev1.Receipt, error) {
+// length and hash, and keeps the last receipt it signed, good bytes or not.
+func (c *Client) fetchFrom(ctx context.Context, loc *location, ref *metav1.SliceRef, id slice.ID, h *storagev1.Peer, t *storagev1.FetchTicket, buf []byte) ([]byte, error) {
+	if t.GetSliceId() != ref.GetId() || t.GetLength() != ref.GetSize() || t.GetOffset() != 0 {
+		return nil, fmt.Errorf("meta node's ticket is for %d+%d bytes of %s, not slice %s", t.GetOffset(), t.GetLength(), t.GetSliceId(), ref.GetId())
+	}
 	conn, err := c.nodes.Get(h.GetAddr(), h.GetNodeId())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// The watchdog ends the stream when the holder sends nothing for
 	// StallTimeout, connecting and the first frame included: a node that
@@ -314,37 +365,20 @@ func (c *Client) fetchFrom(ctx context.Context, taskID string, ref *metav1.Slice
 	defer cancel(nil)
 	watchdog := time.AfterFunc(c.cfg.StallTimeout, func() { cancel(errStalled) })
 	defer watchdog.Stop()
-	stream, err := storagev1.NewSliceServiceClient(conn).Fetch(ctx, &storagev1.FetchRequest{SliceId: ref.GetId(), TaskId: taskID})
-	if err != nil {
-		return nil, nil, stalled(ctx, err)
-	}
-	size := int(ref.GetSize())
 	data := buf[:0]
-	var receipt *storagev1.Receipt
-	for {
-		msg, err := stream.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, nil, stalled(ctx, err)
-		}
+	receipt, err := FetchSlice(ctx, storagev1.NewSliceServiceClient(conn), t, loc.key, func(p []byte) error {
 		watchdog.Reset(c.cfg.StallTimeout)
-		if len(data)+len(msg.GetData()) > size {
-			return nil, nil, fmt.Errorf("%w: more than %d bytes", errCorrupt, size)
-		}
-		data = append(data, msg.GetData()...)
-		if r := msg.GetReceipt(); r != nil {
-			receipt = r
-		}
-	}
-	if len(data) != size {
-		return nil, nil, fmt.Errorf("%w: %d bytes, want %d", errCorrupt, len(data), size)
+		data = append(data, p...)
+		return nil
+	})
+	loc.keep(receipt)
+	if err != nil {
+		return nil, stalled(ctx, err)
 	}
 	if slice.Sum(data) != id {
-		return nil, nil, fmt.Errorf("%w: bytes do not hash to the slice ID", errCorrupt)
+		return nil, fmt.Errorf("%w: bytes do not hash to the slice ID", errCorrupt)
 	}
-	return data, receipt, nil
+	return data, nil
 }
 
 // errStalled: a holder sent nothing for Config.StallTimeout.

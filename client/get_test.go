@@ -253,3 +253,36 @@ func TestGetFollowsLeadersHolderOrder(t *testing.T) {
 		t.Fatalf("fetches per node %v, want all 5 from the first holder", got)
 	}
 }
+
+// DESIGN §7: the downloader signs a cumulative receipt for every byte it
+// received, so the holders can prove all of their traffic; when a holder
+// fails, the meta node, not the client, picks the next one.
+func TestGetSignsReceiptsAndAsksForTheNextHolder(t *testing.T) {
+	net := newFakeNet(t, 3, ss)
+	c := net.client(t)
+	data := randBytes(5*ss+3, 9)
+	put(t, c, "/f", data)
+	var got bytes.Buffer
+	if _, err := c.Get(context.Background(), "/f", &got, GetOptions{}); err != nil || !bytes.Equal(got.Bytes(), data) {
+		t.Fatalf("get: %v", err)
+	}
+	var signed uint64
+	for _, n := range net.nodes {
+		n.mu.Lock()
+		signed += n.signed
+		n.mu.Unlock()
+	}
+	if signed != uint64(len(data)) {
+		t.Fatalf("receipts signed for %d bytes of a %d-byte download", signed, len(data))
+	}
+	net.nodes[0].set(func(n *fakeNode) { n.missing = true })
+	got.Reset()
+	if _, err := c.Get(context.Background(), "/f", &got, GetOptions{}); err != nil || !bytes.Equal(got.Bytes(), data) {
+		t.Fatalf("get with the first holder missing its slices: %v", err)
+	}
+	net.meta.mu.Lock()
+	defer net.meta.mu.Unlock()
+	if len(net.meta.reassigned) == 0 || net.meta.reassigned[0].GetFailedNode() != net.nodes[0].id() {
+		t.Fatalf("reassignments %v, want the failed first holder named", net.meta.reassigned)
+	}
+}

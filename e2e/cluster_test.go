@@ -155,7 +155,7 @@ func TestCorruptReplicaRepaired(t *testing.T) {
 	victim := st.GetSlices()[0]
 	// Corrupt the copy of the holder the meta node assigns to downloads of
 	// this slice in this period (whitepaper §3.2.2), so the next read hits it.
-	req := &metav1.LocateRequest{Owner: cluster.Owner, Path: "/c.bin"}
+	req := &metav1.LocateRequest{Owner: cluster.Owner, Path: "/c.bin", ReceiptKey: make([]byte, 32)}
 	if err := account.Sign(req, cluster.Signer, time.Now()); err != nil {
 		t.Fatal(err)
 	}

@@ -12,19 +12,13 @@ import (
 // Domain tags keep a signature for one purpose from being replayed as
 // another.
 const (
-	receiptDomain      = "stratos/receipt/v1"
-	fetchReceiptDomain = "stratos/fetch-receipt/v1"
-	registerDomain     = "stratos/register-node/v1"
+	receiptDomain  = "stratos/receipt/v1"
+	registerDomain = "stratos/register-node/v1"
 )
 
 // ReceiptBytes returns what a node signs for a store receipt: a domain tag
 // and every field, each length-prefixed so no two receipts encode alike.
 func ReceiptBytes(r *storagev1.Receipt) []byte { return receiptBytes(receiptDomain, r) }
-
-// FetchReceiptBytes is ReceiptBytes for bytes a node served: a separate
-// domain, so a receipt for a fetch never passes as one for a store (which
-// would let a client commit a file it never uploaded).
-func FetchReceiptBytes(r *storagev1.Receipt) []byte { return receiptBytes(fetchReceiptDomain, r) }
 
 func receiptBytes(domain string, r *storagev1.Receipt) []byte {
 	var b []byte
@@ -39,17 +33,6 @@ func receiptBytes(domain string, r *storagev1.Receipt) []byte {
 func (k *Key) SignReceipt(r *storagev1.Receipt) {
 	r.NodeId = k.ID()
 	r.Signature = k.Sign(ReceiptBytes(r))
-}
-
-// SignFetchReceipt fills in the node ID and signature of a fetch receipt.
-func (k *Key) SignFetchReceipt(r *storagev1.Receipt) {
-	r.NodeId = k.ID()
-	r.Signature = k.Sign(FetchReceiptBytes(r))
-}
-
-// VerifyFetchReceipt is VerifyReceipt for a fetch receipt.
-func VerifyFetchReceipt(pub []byte, r *storagev1.Receipt) error {
-	return verifyReceipt(pub, r, FetchReceiptBytes(r))
 }
 
 // VerifyReceipt checks that r was signed by the holder of pub and names the

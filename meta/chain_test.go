@@ -224,7 +224,7 @@ func TestChainRequestsSignedByOwner(t *testing.T) {
 	denied("deleting in another's namespace", err)
 	_, err = h.s.Stat(ctx, signed(t, h, mallory, &metav1.StatRequest{Owner: alice.addr, Path: "/a"}))
 	denied("stat in another's namespace", err)
-	_, err = h.s.Locate(ctx, signed(t, h, mallory, &metav1.LocateRequest{Owner: alice.addr, Path: "/a"}))
+	_, err = h.s.Locate(ctx, signed(t, h, mallory, &metav1.LocateRequest{ReceiptKey: testReceiptPub, Owner: alice.addr, Path: "/a"}))
 	denied("download from another's namespace", err)
 
 	f := newFile("a")

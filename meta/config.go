@@ -11,6 +11,7 @@ import (
 	"github.com/stratos-net/stratos/meta/placement"
 	"github.com/stratos-net/stratos/meta/raftnode"
 	"github.com/stratos-net/stratos/slice"
+	"github.com/stratos-net/stratos/wire"
 )
 
 // Config configures a meta node.
@@ -22,6 +23,10 @@ type Config struct {
 	MinReplicas int    // an upload never succeeds below this (default 2)
 	// TaskTTL bounds how long an upload may take before its task expires.
 	TaskTTL time.Duration
+	// FetchWindow is the most bytes a holder sends a downloader ahead of
+	// the downloader's latest signed receipt (DESIGN §7): what a user can
+	// take without signing for it, and a node serve without proof.
+	FetchWindow uint64
 	// RepairInterval is how often under-replicated slices are looked for.
 	RepairInterval time.Duration
 	// RepairTimeout re-issues a repair order that has not been confirmed.
@@ -89,6 +94,7 @@ func DefaultConfig() Config {
 		Replicas:       3,
 		MinReplicas:    2,
 		TaskTTL:        time.Hour,
+		FetchWindow:    DefaultFetchWindow,
 		RepairInterval: time.Second,
 		RepairTimeout:  time.Minute,
 		Health:         health.DefaultConfig(),
@@ -102,6 +108,14 @@ func DefaultConfig() Config {
 		Bootstrap:      true,
 	}
 }
+
+// Fetch windows: the default lets a download run at full speed over a
+// link with a few milliseconds of round trip; a window is never smaller
+// than one data frame.
+const (
+	DefaultFetchWindow = 8 << 20
+	MinFetchWindow     = wire.FrameSize
+)
 
 // Peer is a meta node of the cluster.
 type Peer struct {
@@ -127,6 +141,9 @@ func (c Config) Validate() error {
 	}
 	if c.TaskTTL <= 0 || c.RepairInterval <= 0 || c.RepairTimeout <= 0 || c.ChainRefresh <= 0 || c.LedgerPeriod <= 0 || c.TopN < 1 {
 		errs = append(errs, errors.New("task TTL, repair interval, repair timeout and chain refresh must be positive"))
+	}
+	if c.FetchWindow < MinFetchWindow {
+		errs = append(errs, fmt.Errorf("fetch window %d bytes: want at least %d (a data frame)", c.FetchWindow, MinFetchWindow))
 	}
 	if c.Chain == nil && len(c.Admit) == 0 && !c.AdmitAny {
 		errs = append(errs, errors.New("no chain to admit resource nodes: list the node IDs to admit (admit), or connect a chain (chain_grpc); admit_any admits any node, for test networks only"))

@@ -24,6 +24,8 @@ var (
 	ErrUnknownNode  = errors.New("node is not registered")
 	ErrNotNode      = errors.New("caller is not the node")
 	ErrStarting     = errors.New("meta node starting: waiting for the resource nodes' heartbeats")
+	ErrInvalid      = errors.New("invalid request")
+	ErrNoHolder     = errors.New("no holder left to try")
 )
 
 // starting turns "not enough nodes" into ErrStarting while the meta node is
@@ -60,7 +62,7 @@ func codeOf(err error) codes.Code {
 		return codes.AlreadyExists
 	case errors.Is(err, index.ErrBadPath), errors.Is(err, index.ErrBadCommand), errors.Is(err, identity.ErrBadTicket),
 		errors.Is(err, slice.ErrBadID), errors.Is(err, identity.ErrBadSignature),
-		errors.Is(err, identity.ErrBadKey), errors.Is(err, ErrUnderReplica):
+		errors.Is(err, identity.ErrBadKey), errors.Is(err, ErrUnderReplica), errors.Is(err, ErrInvalid):
 		return codes.InvalidArgument
 	case errors.Is(err, errBadVote):
 		return codes.InvalidArgument
@@ -71,7 +73,7 @@ func codeOf(err error) codes.Code {
 		return codes.Unavailable
 	case errors.Is(err, ErrNoSpace), errors.Is(err, placement.ErrNotEnoughNodes), errors.Is(err, ErrRateLimited), errors.Is(err, ErrTooManyRequests):
 		return codes.ResourceExhausted
-	case errors.Is(err, index.ErrTaskExpired), errors.Is(err, ErrUnknownNode), errors.Is(err, ErrTaskGone):
+	case errors.Is(err, index.ErrTaskExpired), errors.Is(err, ErrUnknownNode), errors.Is(err, ErrTaskGone), errors.Is(err, ErrNoHolder):
 		return codes.FailedPrecondition
 	case errors.Is(err, context.Canceled):
 		return codes.Canceled

@@ -2,6 +2,7 @@ package meta
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -54,6 +55,9 @@ func (s *Server) Locate(ctx context.Context, req *metav1.LocateRequest) (*metav1
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	if len(req.GetReceiptKey()) != ed25519.PublicKeySize {
+		return nil, toStatus(fmt.Errorf("%w: a download names the ed25519 key (%d bytes) its traffic receipts are signed with, this one %d bytes; update the client", ErrInvalid, ed25519.PublicKeySize, len(req.GetReceiptKey())))
+	}
 	f, err := s.resolve(req.GetOwner(), req.GetPath(), req.GetFileId())
 	if err != nil {
 		return nil, toStatus(err)
@@ -77,7 +81,7 @@ func (s *Server) Locate(ctx context.Context, req *metav1.LocateRequest) (*metav1
 		holders = s.assignHolder(f.GetOwner(), ref.GetId(), holders, live)
 		resp.Slices = append(resp.Slices, &metav1.LocatedSlice{Slice: ref, Holders: holders})
 	}
-	task, err := s.openDownload(guard, f.GetOwner(), resp.Slices, reserve)
+	task, err := s.openDownload(guard, f.GetOwner(), req.GetReceiptKey(), resp.Slices, reserve)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -234,6 +238,9 @@ func (s *Server) Status(context.Context, *metav1.StatusRequest) (*metav1.StatusR
 			Load: &metav1.NodeLoad{Capacity: l.Capacity, Free: l.Free, Connections: l.Connections, Slices: l.Slices}}
 		if t, ok := s.health.LastSeen(r.GetNodeId()); ok {
 			ns.LastSeenUnixNano = t.UnixNano()
+		}
+		if ns.Disputes, err = s.ix.Disputes(r.GetNodeId()); err != nil {
+			return nil, toStatus(err)
 		}
 		resp.Nodes = append(resp.Nodes, ns)
 	}

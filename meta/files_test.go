@@ -25,7 +25,7 @@ func TestLocateOrdersHolders(t *testing.T) {
 
 	locate := func() []string {
 		t.Helper()
-		loc, err := h.s.Locate(ctx, &metav1.LocateRequest{Owner: testOwner, Path: "/f"})
+		loc, err := h.s.Locate(ctx, &metav1.LocateRequest{ReceiptKey: testReceiptPub, Owner: testOwner, Path: "/f"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +50,7 @@ func TestLocateOrdersHolders(t *testing.T) {
 	firsts := map[string]bool{}
 	for range 32 {
 		h.pass(h.s.cfg.LedgerPeriod, sus, dead)
-		loc, err := h.s.Locate(ctx, &metav1.LocateRequest{Owner: testOwner, Path: "/f"})
+		loc, err := h.s.Locate(ctx, &metav1.LocateRequest{ReceiptKey: testReceiptPub, Owner: testOwner, Path: "/f"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,18 +68,18 @@ func TestLocateByFileIDIsPerOwner(t *testing.T) {
 	f := newFile("secret")
 	h.upload("/mine", f, h.nodes...)
 	for _, req := range []*metav1.LocateRequest{
-		{Owner: "mallory", FileId: f.id},
-		{Owner: testOwner, FileId: newFile("other").id},
-		{Owner: "mallory", Path: "/mine"},
+		{ReceiptKey: testReceiptPub, Owner: "mallory", FileId: f.id},
+		{ReceiptKey: testReceiptPub, Owner: testOwner, FileId: newFile("other").id},
+		{ReceiptKey: testReceiptPub, Owner: "mallory", Path: "/mine"},
 	} {
 		_, err := h.s.Locate(ctx, req)
 		wantCode(t, err, codes.NotFound)
 		_, err = h.s.Stat(ctx, &metav1.StatRequest{Owner: req.Owner, Path: req.Path, FileId: req.FileId})
 		wantCode(t, err, codes.NotFound)
 	}
-	_, err := h.s.Locate(ctx, &metav1.LocateRequest{Owner: testOwner, FileId: "not-an-id"})
+	_, err := h.s.Locate(ctx, &metav1.LocateRequest{ReceiptKey: testReceiptPub, Owner: testOwner, FileId: "not-an-id"})
 	wantCode(t, err, codes.InvalidArgument)
-	loc, err := h.s.Locate(ctx, &metav1.LocateRequest{Owner: testOwner, FileId: f.id})
+	loc, err := h.s.Locate(ctx, &metav1.LocateRequest{ReceiptKey: testReceiptPub, Owner: testOwner, FileId: f.id})
 	if err != nil || loc.GetFile().GetPath() != "/mine" {
 		t.Fatalf("locate own file by ID: %v, %v", loc, err)
 	}
@@ -96,7 +96,7 @@ func TestReportBadReplica(t *testing.T) {
 	f := newFile("data")
 	h.upload("/f", f, a, b, c)
 	sl := f.slices[0].GetId()
-	loc, err := h.s.Locate(ctx, &metav1.LocateRequest{Owner: testOwner, Path: "/f"})
+	loc, err := h.s.Locate(ctx, &metav1.LocateRequest{ReceiptKey: testReceiptPub, Owner: testOwner, Path: "/f"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestReportBadReplica(t *testing.T) {
 	// slice, as its owner; nobody else makes a node re-read its copy.
 	other := newFile("other")
 	h.upload("/other", other, a, b, c)
-	otherLoc, err := h.s.Locate(ctx, &metav1.LocateRequest{Owner: testOwner, Path: "/other"})
+	otherLoc, err := h.s.Locate(ctx, &metav1.LocateRequest{ReceiptKey: testReceiptPub, Owner: testOwner, Path: "/other"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/stratos-net/stratos/identity"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
 )
@@ -28,7 +29,7 @@ func newHandlerFixture(tb testing.TB) *handlerFixture {
 	h := newHarness(tb, 3)
 	fx := &handlerFixture{h: h, file: newFile("fuzz download one", "fuzz download two")}
 	h.upload("/d", fx.file, h.nodes...)
-	loc, err := h.s.Locate(ctx, &metav1.LocateRequest{Owner: testOwner, Path: "/d"})
+	loc, err := h.s.Locate(ctx, &metav1.LocateRequest{ReceiptKey: testReceiptPub, Owner: testOwner, Path: "/d"})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -44,6 +45,8 @@ const (
 	kindBeginUpload
 	kindPlaceSlice
 	kindList
+	kindReportTraffic
+	kindReassign
 	numKinds
 )
 
@@ -63,8 +66,8 @@ func FuzzHandlers(f *testing.F) {
 		}
 	}
 	ref := fx.download.GetSlices()[0].GetSlice()
-	rcpt := &storagev1.Receipt{TaskId: fx.download.GetTaskId(), SliceId: ref.GetId(), Size: ref.GetSize()}
-	signer.key.SignFetchReceipt(rcpt)
+	rcpt := &storagev1.TrafficReceipt{TaskId: fx.download.GetTaskId(), SliceId: ref.GetId(), NodeId: signer.id, Bytes: ref.GetSize()}
+	identity.SignTrafficReceipt(testReceiptKey, rcpt)
 	seed := func(kind int, m proto.Message) {
 		b, err := proto.Marshal(m)
 		if err != nil {
@@ -72,7 +75,7 @@ func FuzzHandlers(f *testing.F) {
 		}
 		f.Add(uint8(kind), uint8(0), b)
 	}
-	seed(kindReportDownload, &metav1.ReportDownloadRequest{Owner: testOwner, TaskId: fx.download.GetTaskId(), Receipts: []*storagev1.Receipt{rcpt}})
+	seed(kindReportDownload, &metav1.ReportDownloadRequest{Owner: testOwner, TaskId: fx.download.GetTaskId(), Receipts: []*storagev1.TrafficReceipt{rcpt}})
 	var has []string
 	for _, s := range fx.file.slices {
 		has = append(has, s.GetId())
@@ -81,6 +84,8 @@ func FuzzHandlers(f *testing.F) {
 	seed(kindReportSlices, &metav1.ReportSlicesRequest{SliceIds: []string{"sha256-00", "not a slice"}})
 	seed(kindBeginUpload, &metav1.BeginUploadRequest{Owner: testOwner, Path: "/x", Size: 100})
 	seed(kindPlaceSlice, &metav1.PlaceSliceRequest{TaskId: fx.upload, Slice: fuzzFile.slices[0], Count: 3})
+	seed(kindReportTraffic, &metav1.ReportTrafficRequest{Claims: []*metav1.TrafficClaim{{Receipt: rcpt, Sent: ref.GetSize()}}})
+	seed(kindReassign, &metav1.ReassignRequest{Owner: testOwner, TaskId: fx.download.GetTaskId(), SliceId: ref.GetId(), FailedNode: holder})
 	seed(kindList, &metav1.ListRequest{Owner: testOwner, Dir: "/", After: "d", Limit: 1})
 	seed(kindList, &metav1.ListRequest{Owner: testOwner, Dir: "/../x", After: "\u00ff\x00/", Limit: 1 << 31})
 
@@ -112,10 +117,25 @@ func FuzzHandlers(f *testing.F) {
 			}
 			var resp *metav1.ReportDownloadResponse
 			if resp, err = h.s.ReportDownload(ctx, req); err == nil {
-				fx.counted += resp.GetCountedBytes()
-				if fx.counted > fx.file.size {
-					t.Fatalf("%d bytes counted for a download of a %d-byte file", fx.counted, fx.file.size)
-				}
+				fx.count(t, resp.GetCountedBytes())
+			}
+		case kindReportTraffic:
+			req := new(metav1.ReportTrafficRequest)
+			if proto.Unmarshal(data, req) != nil {
+				return
+			}
+			var resp *metav1.ReportTrafficResponse
+			if resp, err = h.s.ReportTraffic(node.ctx, req); err == nil {
+				fx.count(t, resp.GetCountedBytes())
+			}
+		case kindReassign:
+			req := new(metav1.ReassignRequest)
+			if proto.Unmarshal(data, req) != nil {
+				return
+			}
+			var resp *metav1.ReassignResponse
+			if resp, err = h.s.Reassign(ctx, req); err == nil && resp.GetHolder().GetNodeId() != resp.GetTicket().GetNodeId() {
+				t.Fatalf("reassigned to %s with a ticket for %s", resp.GetHolder().GetNodeId(), resp.GetTicket().GetNodeId())
 			}
 		case kindReportSlices:
 			req := new(metav1.ReportSlicesRequest)
@@ -159,6 +179,15 @@ func FuzzHandlers(f *testing.F) {
 			t.Fatalf("request kind %d: %v (code %v): a bad request is the caller's fault", kind%numKinds, err, code)
 		}
 	})
+}
+
+// count adds bytes a report counted: each holder of each slice of the
+// one download counts at most the slice's bytes, whoever reports.
+func (fx *handlerFixture) count(t *testing.T, n uint64) {
+	fx.counted += n
+	if most := fx.file.size * uint64(len(fx.h.nodes)); fx.counted > most {
+		t.Fatalf("%d bytes counted for a download of a %d-byte file from %d nodes", fx.counted, fx.file.size, len(fx.h.nodes))
+	}
 }
 
 // othersReplicas lists, for every slice of the fixture's file, its

@@ -16,7 +16,7 @@ import (
 )
 
 // ErrTaskGone is returned for an upload task that expired or already ended.
-var ErrTaskGone = errors.New("upload task is unknown: it expired or already ended")
+var ErrTaskGone = errors.New("task is unknown: it expired or already ended")
 
 // BeginUpload checks the namespace and the network's free space and opens an
 // upload task (whitepaper §4.2.4 steps 1–2).

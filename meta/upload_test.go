@@ -82,7 +82,7 @@ func TestUploadHappyPath(t *testing.T) {
 			t.Errorf("slice %d replicas %v, want %v", i, sl.GetReplicas(), want)
 		}
 	}
-	for _, req := range []*metav1.LocateRequest{{Owner: testOwner, Path: "/docs/a.txt"}, {Owner: testOwner, FileId: f.id}} {
+	for _, req := range []*metav1.LocateRequest{{ReceiptKey: testReceiptPub, Owner: testOwner, Path: "/docs/a.txt"}, {ReceiptKey: testReceiptPub, Owner: testOwner, FileId: f.id}} {
 		loc, err := h.s.Locate(ctx, req)
 		if err != nil {
 			t.Fatalf("locate %v: %v", req, err)
@@ -103,7 +103,7 @@ func TestUploadHappyPath(t *testing.T) {
 	if len(list.GetEntries()) != 1 || list.GetEntries()[0].GetName() != "a.txt" || list.GetEntries()[0].GetFile().GetFileId() != f.id {
 		t.Fatalf("list: %+v", list.GetEntries())
 	}
-	if _, err := h.s.Locate(ctx, &metav1.LocateRequest{Owner: testOwner, Path: "/docs/a.txt", FileId: f.id}); status.Code(err) != codes.InvalidArgument {
+	if _, err := h.s.Locate(ctx, &metav1.LocateRequest{ReceiptKey: testReceiptPub, Owner: testOwner, Path: "/docs/a.txt", FileId: f.id}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("locate by path and file ID: %v, want InvalidArgument", err)
 	}
 }
@@ -233,7 +233,7 @@ func TestCommitUploadRejectsHostileCommits(t *testing.T) {
 			}
 		})
 	}
-	if _, err := h.s.Locate(ctx, &metav1.LocateRequest{Owner: testOwner, FileId: big.id}); status.Code(err) != codes.NotFound {
+	if _, err := h.s.Locate(ctx, &metav1.LocateRequest{ReceiptKey: testReceiptPub, Owner: testOwner, FileId: big.id}); status.Code(err) != codes.NotFound {
 		t.Errorf("locate the oversized file: %v, want NotFound", err)
 	}
 }

@@ -46,29 +46,3 @@ func StoreSlice(ctx context.Context, c storagev1.SliceServiceClient, h *storagev
 	}
 	return resp, nil
 }
-
-// FetchSlice is the client side of Fetch: it writes the requested bytes of
-// a slice to dst and returns how many it wrote. It does not verify them.
-func FetchSlice(ctx context.Context, c storagev1.SliceServiceClient, req *storagev1.FetchRequest, dst io.Writer) (int64, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	st, err := c.Fetch(ctx, req)
-	if err != nil {
-		return 0, fmt.Errorf("fetch slice %s: %w", req.GetSliceId(), err)
-	}
-	var n int64
-	for {
-		msg, err := st.Recv()
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, fmt.Errorf("fetch slice %s: %w", req.GetSliceId(), err)
-		}
-		k, err := dst.Write(msg.GetData())
-		n += int64(k)
-		if err != nil {
-			return n, fmt.Errorf("fetch slice %s: %w", req.GetSliceId(), err)
-		}
-	}
-}

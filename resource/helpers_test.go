@@ -2,10 +2,12 @@ package resource_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -34,6 +36,7 @@ type fakeMeta struct {
 	reports    []*metav1.ReportSlicesRequest
 	confirms   []*metav1.ConfirmRepairRequest
 	badReports []*metav1.ReportBadReplicaRequest
+	claims     []*metav1.TrafficClaim // from ReportTraffic, by nodes that proved who they are
 	// strangers counts the calls refused because the caller's
 	// certificate is not the node's.
 	strangers  int
@@ -128,6 +131,24 @@ func (m *fakeMeta) ReportBadReplica(ctx context.Context, req *metav1.ReportBadRe
 	}
 	m.badReports = append(m.badReports, req)
 	return &metav1.ReportBadReplicaResponse{}, nil
+}
+
+func (m *fakeMeta) ReportTraffic(ctx context.Context, req *metav1.ReportTrafficRequest) (*metav1.ReportTrafficResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range req.GetClaims() {
+		if err := m.caller(ctx, c.GetReceipt().GetNodeId()); err != nil {
+			return nil, err
+		}
+	}
+	m.claims = append(m.claims, req.GetClaims()...)
+	return &metav1.ReportTrafficResponse{}, nil
+}
+
+func (m *fakeMeta) trafficClaims() []*metav1.TrafficClaim {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.claims)
 }
 
 // answer queues the next heartbeat answer to node.
@@ -293,6 +314,21 @@ func pipelineHeader(task string, data []byte, id string, nodes ...*testNode) *st
 	}
 	h.Ticket = ticket(nodes[0].meta.key, task, id, uint64(len(data)), all)
 	return h
+}
+
+// The receipt key of the tests' downloads.
+var testReceiptKey = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+
+// testWindow is the fetch tickets' window in these tests.
+const testWindow = 4 << 20
+
+// fetchTicket is the meta node's ticket for n to serve length bytes of a
+// slice from off to the task's downloader, valid for an hour.
+func fetchTicket(n *testNode, task, id string, off, length uint64) *storagev1.FetchTicket {
+	t := &storagev1.FetchTicket{TaskId: task, Owner: "alice", SliceId: id, Offset: off, Length: length, NodeId: n.key.ID(),
+		ReceiptKey: testReceiptKey.Public().(ed25519.PublicKey), Window: testWindow, ExpiresUnixNano: time.Now().Add(time.Hour).UnixNano()}
+	n.meta.key.SignFetchTicket(t)
+	return t
 }
 
 // ticket signs a ticket for nodes, valid for an hour.

@@ -3,6 +3,7 @@ package resource_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -160,24 +161,29 @@ func TestFetchBounds(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stalled, err := n.client(t).Fetch(ctx, &storagev1.FetchRequest{SliceId: id.String()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := stalled.Recv(); err != nil { // one frame, then it reads no more
-		t.Fatal(err)
-	}
-	second, err := n.client(t).Fetch(ctx, &storagev1.FetchRequest{SliceId: id.String()})
-	if err == nil {
-		_, err = second.Recv()
-	}
-	wantCode(t, "a fetch beyond MaxFetches", err, codes.ResourceExhausted)
-	eventually(t, "the stalled fetch ends at its deadline and frees its slot", func() bool {
-		st, err := n.client(t).Fetch(ctx, &storagev1.FetchRequest{SliceId: id.String(), Length: 10})
+	// One connection for every try: a node accepts only so many from one
+	// host (wire.Listen).
+	c := n.client(t)
+	open := func(length uint64) (storagev1.SliceService_FetchClient, error) {
+		st, err := c.Fetch(ctx)
 		if err != nil {
-			return false
+			return nil, err
+		}
+		tk := fetchTicket(n, "d", id.String(), 0, length)
+		if err := st.Send(&storagev1.FetchRequest{Msg: &storagev1.FetchRequest_Ticket{Ticket: tk}}); err != nil {
+			_, rerr := st.Recv()
+			return nil, fmt.Errorf("%w: %w", err, rerr)
 		}
 		_, err = st.Recv()
+		return st, err
+	}
+	if _, err := open(uint64(len(data))); err != nil { // one frame, then it reads no more
+		t.Fatal(err)
+	}
+	_, err := open(uint64(len(data)))
+	wantCode(t, "a fetch beyond MaxFetches", err, codes.ResourceExhausted)
+	eventually(t, "the stalled fetch ends at its deadline and frees its slot", func() bool {
+		_, err := open(10)
 		return err == nil
 	})
 }

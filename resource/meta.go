@@ -29,6 +29,7 @@ func (n *Node) metaLoop(ctx context.Context, meta metav1.MetaServiceClient, addr
 	reportNow := make(chan struct{}, 1)
 	wg.Go(func() { n.reportLoop(ctx, meta, reportNow) })
 	wg.Go(func() { n.verifyLoop(ctx, meta) })
+	wg.Go(func() { n.trafficLoop(ctx, meta, n.cfg.HeartbeatInterval) })
 
 	heartbeat := time.NewTicker(n.cfg.HeartbeatInterval)
 	defer heartbeat.Stop()

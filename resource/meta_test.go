@@ -92,7 +92,7 @@ func TestMetaStartsLater(t *testing.T) {
 	n := startNode(t, meta)
 	data, _ := storetest.Data(2, 70_000)
 	id := put(t, data, n)
-	got, err := fetch(t, n, &storagev1.FetchRequest{SliceId: id.String()})
+	got, err := fetch(t, n, id.String(), 0, uint64(len(data)))
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("Fetch without a meta node: %v", err)
 	}

@@ -38,6 +38,7 @@ type Node struct {
 	stores  chan struct{} // a slot per Store stream in flight, MaxStores in all
 	headers chan struct{} // a slot per Store stream waiting for its header
 	fetches chan struct{} // a slot per Fetch stream, MaxFetches in all
+	served  servedLog     // receipts of fetches, until reported (served.go)
 
 	// verifyQ holds the slices the meta node asked to re-hash; one
 	// goroutine works through it (see verify.go).

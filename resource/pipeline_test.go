@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/identity"
 	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
 	"github.com/stratos-net/stratos/resource"
@@ -28,10 +29,15 @@ func startNodes(t testing.TB, meta *fakeMeta, k int) []*testNode {
 	return nodes
 }
 
-func fetch(t *testing.T, n *testNode, req *storagev1.FetchRequest) ([]byte, error) {
+// fetch reads length bytes of a slice from off on n, with a ticket from
+// n's meta node, as a downloader does (DESIGN §7).
+func fetch(t testing.TB, n *testNode, id string, off, length uint64) ([]byte, error) {
 	t.Helper()
 	var buf bytes.Buffer
-	_, err := resource.FetchSlice(context.Background(), n.client(t), req, &buf)
+	_, err := client.FetchSlice(context.Background(), n.client(t), fetchTicket(n, "d1", id, off, length), testReceiptKey, func(p []byte) error {
+		buf.Write(p)
+		return nil
+	})
 	return buf.Bytes(), err
 }
 
@@ -69,31 +75,28 @@ func TestPipelineThreeNodes(t *testing.T) {
 		if err != nil || !bytes.Equal(onDisk, data) {
 			t.Errorf("node %d: slice file: %v", i, err)
 		}
-		got, err := fetch(t, n, &storagev1.FetchRequest{SliceId: id.String(), TaskId: "dl"})
+		got, err := fetch(t, n, id.String(), 0, uint64(len(data)))
 		if err != nil || !bytes.Equal(got, data) {
 			t.Errorf("node %d: Fetch = %d bytes, %v", i, len(got), err)
 		}
 	}
 
 	// Ranged fetches, across frame boundaries.
-	for _, rg := range [][2]uint64{{0, 1}, {wire.FrameSize - 3, 10}, {1 << 20, 3 << 20}, {uint64(len(data)) - 5, 0}, {uint64(len(data)), 0}} {
-		got, err := fetch(t, nodes[1], &storagev1.FetchRequest{SliceId: id.String(), Offset: rg[0], Length: rg[1]})
-		end := uint64(len(data))
-		if rg[1] != 0 {
-			end = rg[0] + rg[1]
-		}
+	for _, rg := range [][2]uint64{{0, 1}, {wire.FrameSize - 3, 10}, {1 << 20, 3 << 20}, {uint64(len(data)) - 5, 5}} {
+		got, err := fetch(t, nodes[1], id.String(), rg[0], rg[1])
+		end := rg[0] + rg[1]
 		if err != nil || !bytes.Equal(got, data[rg[0]:end]) {
 			t.Errorf("Fetch range %v: %d bytes, %v", rg, len(got), err)
 		}
 	}
-	_, err = fetch(t, nodes[0], &storagev1.FetchRequest{SliceId: id.String(), Offset: uint64(len(data)) - 1, Length: 2})
+	_, err = fetch(t, nodes[0], id.String(), uint64(len(data))-1, 2)
 	wantCode(t, "range past the end", err, codes.InvalidArgument)
-	_, err = fetch(t, nodes[0], &storagev1.FetchRequest{SliceId: id.String(), Offset: uint64(len(data)) + 1})
+	_, err = fetch(t, nodes[0], id.String(), uint64(len(data))+1, 1)
 	wantCode(t, "offset past the end", err, codes.InvalidArgument)
-	_, err = fetch(t, nodes[0], &storagev1.FetchRequest{SliceId: "sha256-../../etc/passwd"})
+	_, err = fetch(t, nodes[0], "sha256-../../etc/passwd", 0, 1)
 	wantCode(t, "bad ID", err, codes.InvalidArgument)
 	other := slice.Sum([]byte("absent"))
-	_, err = fetch(t, nodes[0], &storagev1.FetchRequest{SliceId: other.String()})
+	_, err = fetch(t, nodes[0], other.String(), 0, 1)
 	wantCode(t, "absent slice", err, codes.NotFound)
 
 	// Storing it again is a cheap success with fresh receipts.
@@ -284,8 +287,8 @@ func TestFetchCorruptFile(t *testing.T) {
 	if err := os.Truncate(n.store.Path(id), 1000); err != nil {
 		t.Fatal(err)
 	}
-	_, err := fetch(t, n, &storagev1.FetchRequest{SliceId: id.String()})
+	_, err := fetch(t, n, id.String(), 0, uint64(len(data)))
 	wantCode(t, "truncated file", err, codes.DataLoss)
-	_, err = fetch(t, n, &storagev1.FetchRequest{SliceId: id.String()})
+	_, err = fetch(t, n, id.String(), 0, uint64(len(data)))
 	wantCode(t, "after quarantine", err, codes.NotFound)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"sync"
 	"testing"
@@ -13,7 +12,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
-	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
 	"github.com/stratos-net/stratos/resource"
 	"github.com/stratos-net/stratos/resource/disk"
 	"github.com/stratos-net/stratos/resource/memstore"
@@ -403,7 +401,7 @@ func TestScrubberBlocksNothingAndStops(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, id := range ids {
-		if _, err := resource.FetchSlice(ctx, n.client(t), &storagev1.FetchRequest{SliceId: id.String()}, io.Discard); err != nil {
+		if _, err := fetch(t, n, id.String(), 0, 1); err != nil {
 			t.Errorf("fetch %s while scrubbing: %v", id, err)
 		}
 	}

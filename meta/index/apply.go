@@ -106,6 +106,8 @@ func (t *txn) apply(cmd *metav1.Command) (*metav1.CommandResult, error) {
 		return t.openDownload(now, op.OpenDownload)
 	case *metav1.Command_CountDownload:
 		return t.countDownload(now, op.CountDownload)
+	case *metav1.Command_Reassign:
+		return t.reassign(now, op.Reassign)
 	case *metav1.Command_SettleReport:
 		return t.settleReport(op.SettleReport)
 	default:

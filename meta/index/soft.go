@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/stratos-net/stratos/kv"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	"github.com/stratos-net/stratos/traffic"
 	"github.com/stratos-net/stratos/x/sds/fee"
@@ -60,6 +62,7 @@ const (
 	prefixExpiry      = "e/"  // e/<until, 8 bytes big-endian><key>: empty; key lapses at until
 	prefixReporting   = "k/"  // k/<user>: bytes sealed in reports the chain has not taken (8 bytes)
 	keyDownloadSeq    = prefixCounter + "downloadseq"
+	prefixDisputes    = prefixCounter + "disputes/" // c/disputes/<node>: the node's disputed claims
 )
 
 // expirePerCommand bounds the lapsed records one command forgets, so no
@@ -252,7 +255,8 @@ func (t *txn) pendingTraffic(now int64, owner string) (uint64, error) {
 func (t *txn) releaseReservation(owner, task string) { t.del(reservationKey(owner, task)) }
 
 // openDownload opens a download task: the holder assigned to each slice,
-// and the reservation of its traffic against the owner's prepay.
+// the key its receipts are signed with, and the reservation of its traffic
+// against the owner's prepay, taken in the same step as the check.
 func (t *txn) openDownload(now int64, c *metav1.OpenDownloadCmd) (*metav1.CommandResult, error) {
 	if err := checkName("owner", c.GetOwner()); err != nil {
 		return nil, fmt.Errorf("open download: %w", err)
@@ -263,6 +267,9 @@ func (t *txn) openDownload(now int64, c *metav1.OpenDownloadCmd) (*metav1.Comman
 	if len(c.GetSlices()) > maxDownloadSlices {
 		return nil, badCommand("open download: %d slices", len(c.GetSlices()))
 	}
+	if len(c.GetReceiptKey()) != receiptKeySize || c.GetWindow() == 0 {
+		return nil, badCommand("open download: receipt key of %d bytes, window %d", len(c.GetReceiptKey()), c.GetWindow())
+	}
 	seen := make(map[string]bool, len(c.GetSlices()))
 	for i, s := range c.GetSlices() {
 		if err := checkName("slice ID", s.GetSliceId()); err != nil {
@@ -271,8 +278,8 @@ func (t *txn) openDownload(now int64, c *metav1.OpenDownloadCmd) (*metav1.Comman
 		if err := checkName("node ID", s.GetNodeId()); err != nil {
 			return nil, fmt.Errorf("open download: slice %d: %w", i, err)
 		}
-		if s.GetCounted() || s.GetSize() == 0 {
-			return nil, badCommand("open download: slice %s: counted %v, size %d", s.GetSliceId(), s.GetCounted(), s.GetSize())
+		if s.GetCountedBytes() != 0 || s.GetSize() == 0 || s.GetUncredited() {
+			return nil, badCommand("open download: slice %s: counted %d, size %d", s.GetSliceId(), s.GetCountedBytes(), s.GetSize())
 		}
 		seen[s.GetSliceId()] = true // a slice a file holds twice is assigned once
 	}
@@ -281,7 +288,8 @@ func (t *txn) openDownload(now int64, c *metav1.OpenDownloadCmd) (*metav1.Comman
 		return nil, fmt.Errorf("open download: %w", err)
 	}
 	seq++
-	task := &metav1.DownloadTask{Id: downloadID(seq), Owner: c.GetOwner(), ExpiresUnixNano: c.GetExpiresUnixNano()}
+	task := &metav1.DownloadTask{Id: downloadID(seq), Owner: c.GetOwner(), ExpiresUnixNano: c.GetExpiresUnixNano(),
+		ReceiptKey: c.GetReceiptKey(), Window: c.GetWindow()}
 	for _, s := range c.GetSlices() {
 		if seen[s.GetSliceId()] {
 			delete(seen, s.GetSliceId())
@@ -301,52 +309,162 @@ func (t *txn) openDownload(now int64, c *metav1.OpenDownloadCmd) (*metav1.Comman
 	return &metav1.CommandResult{Download: task}, nil
 }
 
-// countDownload counts the traffic a download's receipts proved (DESIGN
-// §7): only the holder assigned to a slice counts, once per download, for
-// at most the slice's size; anything else is skipped. It ends the task's
-// reservation; once every slice is counted the task ends too.
-func (t *txn) countDownload(now int64, c *metav1.CountDownloadCmd) (*metav1.CommandResult, error) {
+// receiptKeySize is an ed25519 public key's.
+const receiptKeySize = 32
+
+// maxAssignments bounds the holders one slice of a download may be
+// assigned to: the first and every reassignment.
+const maxAssignments = 8
+
+// liveDownload is the owner's open download task id, or an error.
+func (t *txn) liveDownload(now int64, id, owner, op string) (*metav1.DownloadTask, error) {
 	task := new(metav1.DownloadTask)
-	found, err := t.getMsg(downloadKey(c.GetTaskId()), task, false)
+	found, err := t.getMsg(downloadKey(id), task, false)
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("count download %s: %w", clip(c.GetTaskId()), err)
-	case !found || task.GetOwner() != c.GetOwner():
-		return nil, fmt.Errorf("count download %s of %s: %w", clip(c.GetTaskId()), clip(c.GetOwner()), ErrNotFound)
+		return nil, fmt.Errorf("%s %s: %w", op, clip(id), err)
+	case !found || task.GetOwner() != owner:
+		return nil, fmt.Errorf("%s %s of %s: %w", op, clip(id), clip(owner), ErrNotFound)
 	case now > task.GetExpiresUnixNano():
-		return nil, fmt.Errorf("count download %s: expired at %d, now %d: %w", task.GetId(), task.GetExpiresUnixNano(), now, ErrTaskExpired)
+		return nil, fmt.Errorf("%s %s: expired at %d, now %d: %w", op, task.GetId(), task.GetExpiresUnixNano(), now, ErrTaskExpired)
 	}
-	assigned := make(map[string]*metav1.DownloadSlice, len(task.GetSlices()))
+	return task, nil
+}
+
+// reassign moves a slice of a download from the holder it is assigned to
+// (which failed the downloader) to another; a holder the slice was ever
+// assigned to in this task is refused, so the downloader cannot go round
+// the holders until it reaches the one it wants.
+func (t *txn) reassign(now int64, c *metav1.ReassignCmd) (*metav1.CommandResult, error) {
+	task, err := t.liveDownload(now, c.GetTaskId(), c.GetOwner(), "reassign")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkName("node ID", c.GetNodeId()); err != nil {
+		return nil, fmt.Errorf("reassign: %w", err)
+	}
+	var current *metav1.DownloadSlice
+	tried := 0
 	for _, s := range task.GetSlices() {
-		assigned[s.GetSliceId()] = s
+		if s.GetSliceId() != c.GetSliceId() {
+			continue
+		}
+		current, tried = s, tried+1
+		if s.GetNodeId() == c.GetNodeId() {
+			return nil, badCommand("reassign %s: slice %s was assigned to %s already", task.GetId(), clip(c.GetSliceId()), clip(c.GetNodeId()))
+		}
+	}
+	switch {
+	case current == nil:
+		return nil, fmt.Errorf("reassign %s: slice %s: %w", task.GetId(), clip(c.GetSliceId()), ErrNotFound)
+	case current.GetNodeId() != c.GetFailedNode():
+		return nil, badCommand("reassign %s: slice %s is assigned to %s, not %s", task.GetId(), current.GetSliceId(), current.GetNodeId(), clip(c.GetFailedNode()))
+	case tried >= maxAssignments:
+		return nil, badCommand("reassign %s: slice %s has had %d holders", task.GetId(), current.GetSliceId(), tried)
+	}
+	next := &metav1.DownloadSlice{SliceId: current.GetSliceId(), NodeId: c.GetNodeId(), Size: current.GetSize(), Uncredited: c.GetUncredited()}
+	task.Slices = append(task.Slices, next)
+	if err := t.set(downloadKey(task.GetId()), task); err != nil {
+		return nil, fmt.Errorf("reassign: %w", err)
+	}
+	return &metav1.CommandResult{Download: task}, nil
+}
+
+// countDownload counts the traffic a download's receipts proved (DESIGN
+// §7). Receipts are cumulative: each (slice, holder) assignment counts up
+// to the most its downloader signed for, never past the ticketed bytes,
+// whoever brought the receipt and however often. The owner is charged for
+// every byte counted; the holder is credited unless the assignment is
+// uncredited. Counted bytes leave the reservation; a finished download
+// gives back the rest, and a task whose slices are all counted in full
+// ends. Each disputed node loses standing.
+func (t *txn) countDownload(now int64, c *metav1.CountDownloadCmd) (*metav1.CommandResult, error) {
+	task, err := t.liveDownload(now, c.GetTaskId(), c.GetOwner(), "count download")
+	if err != nil {
+		return nil, err
+	}
+	type assignment struct{ slice, node string }
+	assigned := make(map[assignment]*metav1.DownloadSlice, len(task.GetSlices()))
+	for _, s := range task.GetSlices() {
+		assigned[assignment{s.GetSliceId(), s.GetNodeId()}] = s
 	}
 	var counted uint64
 	for _, s := range c.GetServed() {
-		a := assigned[s.GetSliceId()]
-		if a == nil || a.GetCounted() || a.GetNodeId() != s.GetNodeId() || s.GetSize() == 0 || s.GetSize() > a.GetSize() {
+		a := assigned[assignment{s.GetSliceId(), s.GetNodeId()}]
+		if a == nil || min(s.GetSize(), a.GetSize()) <= a.GetCountedBytes() {
 			continue
 		}
-		a.Counted = true
-		if err := t.addVolume(nodeTrafficKey(a.GetNodeId()), s.GetSize()); err != nil {
+		delta := min(s.GetSize(), a.GetSize()) - a.GetCountedBytes()
+		a.CountedBytes += delta
+		if !a.GetUncredited() {
+			if err := t.addVolume(nodeTrafficKey(a.GetNodeId()), delta); err != nil {
+				return nil, fmt.Errorf("count download: %w", err)
+			}
+		}
+		if err := t.addVolume(userTrafficKey(task.GetOwner()), delta); err != nil {
 			return nil, fmt.Errorf("count download: %w", err)
 		}
-		if err := t.addVolume(userTrafficKey(task.GetOwner()), s.GetSize()); err != nil {
-			return nil, fmt.Errorf("count download: %w", err)
-		}
-		counted = traffic.AddBytes(counted, s.GetSize())
+		counted = traffic.AddBytes(counted, delta)
 	}
-	t.releaseReservation(task.GetOwner(), task.GetId())
-	done := true
+	for _, node := range c.GetDisputed() {
+		if err := checkName("node ID", node); err != nil {
+			return nil, fmt.Errorf("count download: disputed: %w", err)
+		}
+		if err := t.addCounter(disputesKey(node), 1); err != nil {
+			return nil, fmt.Errorf("count download: %w", err)
+		}
+	}
+	full := make(map[string]bool, len(task.GetSlices()))
 	for _, s := range task.GetSlices() {
-		done = done && s.GetCounted()
+		full[s.GetSliceId()] = full[s.GetSliceId()] || s.GetCountedBytes() == s.GetSize()
 	}
-	if done {
+	done := true
+	for _, f := range full {
+		done = done && f
+	}
+	switch {
+	case done:
+		t.releaseReservation(task.GetOwner(), task.GetId())
 		t.del(downloadKey(task.GetId()))
-	} else if err := t.set(downloadKey(task.GetId()), task); err != nil {
+		return &metav1.CommandResult{CountedBytes: counted}, nil
+	case c.GetFinished():
+		t.releaseReservation(task.GetOwner(), task.GetId())
+	default:
+		if err := t.shrinkReservation(task.GetOwner(), task.GetId(), counted); err != nil {
+			return nil, fmt.Errorf("count download: %w", err)
+		}
+	}
+	if err := t.set(downloadKey(task.GetId()), task); err != nil {
 		return nil, fmt.Errorf("count download: %w", err)
 	}
 	return &metav1.CommandResult{CountedBytes: counted}, nil
 }
+
+// shrinkReservation takes n counted bytes off a task's reservation: they
+// weigh on the prepay as traffic in the ledger now.
+func (t *txn) shrinkReservation(owner, task string, n uint64) error {
+	if n == 0 {
+		return nil
+	}
+	key := reservationKey(owner, task)
+	v, err := t.get(key, false)
+	if errors.Is(err, kv.ErrNotFound) || (err == nil && len(v) != 16) {
+		return nil // none: released already, or never taken
+	}
+	if err != nil {
+		return err
+	}
+	left := binary.BigEndian.Uint64(v[8:])
+	left -= min(left, n)
+	t.setRaw(key, binary.BigEndian.AppendUint64(slices.Clone(v[:8]), left))
+	return nil
+}
+
+func disputesKey(node string) string { return prefixDisputes + node }
+
+// Disputes is how often node claimed more traffic than its downloaders
+// signed for: its standing.
+func (ix *Index) Disputes(node string) (uint64, error) { return ix.counter(disputesKey(node)) }
 
 // Download is an open download task, or ErrNotFound.
 func (ix *Index) Download(id string) (*metav1.DownloadTask, error) {

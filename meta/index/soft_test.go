@@ -146,7 +146,7 @@ func TestSealedTrafficWeighsUntilSettled(t *testing.T) {
 
 func openDownload(now, expires int64, owner string, r *metav1.Reservation, slices ...*metav1.DownloadSlice) *metav1.Command {
 	return &metav1.Command{UnixNano: now, Op: &metav1.Command_OpenDownload{OpenDownload: &metav1.OpenDownloadCmd{
-		Owner: owner, Slices: slices, ExpiresUnixNano: expires, Reservation: r}}}
+		Owner: owner, Slices: slices, ExpiresUnixNano: expires, Reservation: r, ReceiptKey: make([]byte, receiptKeySize), Window: 1 << 20}}}
 }
 
 func countDownload(now int64, task, owner string, served ...*metav1.DownloadSlice) *metav1.Command {
@@ -159,8 +159,11 @@ func ds(slice, node string, size uint64) *metav1.DownloadSlice {
 }
 
 // Whitepaper §3.2.2 condition 3 and DESIGN §7: a download counts only for
-// the holder each slice was assigned to, once per slice, for at most its
-// size; the task is replicated, so a report reaching a new leader counts.
+// the holder each slice was assigned to, up to the most its downloader
+// signed for (receipts are cumulative, so a receipt brought twice, by the
+// client and by the node, counts once), never past the slice's size; the
+// counted bytes leave the reservation; the task is replicated, so a report
+// reaching a new leader counts.
 func TestDownloadCountsOnlyWhatWasAssigned(t *testing.T) {
 	ix := newIndex(t, nil)
 	res := mustApply(t, ix, openDownload(10, 100, "alice", reservation(30, 100, 100), ds("s1", "n1", 10), ds("s2", "n2", 20)))
@@ -170,34 +173,69 @@ func TestDownloadCountsOnlyWhatWasAssigned(t *testing.T) {
 	}
 	got := mustApply(t, ix, countDownload(20, id, "alice",
 		ds("s1", "n1", 10), // counts
-		ds("s1", "n1", 10), // the same slice again: no
+		ds("s1", "n1", 10), // the same receipt again: no
 		ds("s2", "n3", 20), // not the assigned holder: no
 		ds("s3", "n1", 5),  // not in the task: no
 	)).GetCountedBytes()
 	if got != 10 {
 		t.Fatalf("counted %d, want 10", got)
 	}
-	if n, _ := ix.Reserved("alice", 21); n != 0 {
-		t.Fatalf("reservation kept after the report: %d", n)
+	if n, _ := ix.Reserved("alice", 21); n != 20 {
+		t.Fatalf("reservation after 10 of 30 bytes counted: %d, want 20", n)
 	}
-	if got := mustApply(t, ix, countDownload(21, id, "alice", ds("s2", "n2", 21))).GetCountedBytes(); got != 0 {
-		t.Fatalf("more than the slice's size counted: %d", got)
+	if got := mustApply(t, ix, countDownload(21, id, "alice", ds("s2", "n2", 15))).GetCountedBytes(); got != 15 {
+		t.Fatalf("a first receipt for 15 bytes counted %d", got)
+	}
+	if got := mustApply(t, ix, countDownload(21, id, "alice", ds("s2", "n2", 12))).GetCountedBytes(); got != 0 {
+		t.Fatalf("an older receipt counted %d", got)
 	}
 	if _, err := ix.Apply(countDownload(22, id, "bob", ds("s2", "n2", 20))); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("another owner's report: %v", err)
 	}
-	if got := mustApply(t, ix, countDownload(23, id, "alice", ds("s2", "n2", 20))).GetCountedBytes(); got != 20 {
-		t.Fatalf("counted %d, want 20", got)
+	if got := mustApply(t, ix, countDownload(23, id, "alice", ds("s2", "n2", 21))).GetCountedBytes(); got != 5 {
+		t.Fatalf("counted %d, want the 5 left of the slice's 20 (never more than its size)", got)
 	}
 	// Every slice counted: the task is done.
 	if _, err := ix.Download(id); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("finished download still open: %v", err)
+	}
+	if n, _ := ix.Reserved("alice", 24); n != 0 {
+		t.Fatalf("reservation kept after the download was counted: %d", n)
 	}
 	if n, _ := ix.UserTraffic("alice"); n != 30 {
 		t.Fatalf("alice's traffic %d, want 30", n)
 	}
 	if n, _ := ix.NodeTraffic("n2"); n != 20 {
 		t.Fatalf("n2's traffic %d, want 20", n)
+	}
+}
+
+// A reassigned slice counts for its new holder (uncredited: charged to
+// the owner, no credit to the node); a holder already tried is refused,
+// and only the slice's current holder can be moved off.
+func TestDownloadReassign(t *testing.T) {
+	ix := newIndex(t, nil)
+	id := mustApply(t, ix, openDownload(10, 100, "alice", reservation(10, 100, 100), ds("s1", "n1", 10))).GetDownload().GetId()
+	reassign := func(failed, to string, uncredited bool) (*metav1.CommandResult, error) {
+		return ix.Apply(&metav1.Command{UnixNano: 11, Op: &metav1.Command_Reassign{Reassign: &metav1.ReassignCmd{
+			TaskId: id, Owner: "alice", SliceId: "s1", FailedNode: failed, NodeId: to, Uncredited: uncredited}}})
+	}
+	if _, err := reassign("n2", "n3", false); !errors.Is(err, ErrBadCommand) {
+		t.Fatalf("moving off a holder the slice is not assigned to: %v", err)
+	}
+	mustApply(t, ix, &metav1.Command{UnixNano: 11, Op: &metav1.Command_Reassign{Reassign: &metav1.ReassignCmd{
+		TaskId: id, Owner: "alice", SliceId: "s1", FailedNode: "n1", NodeId: "n2", Uncredited: true}}})
+	if _, err := reassign("n2", "n1", false); !errors.Is(err, ErrBadCommand) {
+		t.Fatalf("back to a holder already tried: %v", err)
+	}
+	if got := mustApply(t, ix, countDownload(12, id, "alice", ds("s1", "n2", 10))).GetCountedBytes(); got != 10 {
+		t.Fatalf("counted %d, want 10", got)
+	}
+	if n, _ := ix.UserTraffic("alice"); n != 10 {
+		t.Fatalf("alice's traffic %d, want 10", n)
+	}
+	if n, _ := ix.NodeTraffic("n2"); n != 0 {
+		t.Fatalf("an uncredited holder earned %d", n)
 	}
 }
 

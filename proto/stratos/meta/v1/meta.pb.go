@@ -508,6 +508,7 @@ type Command struct {
 	//	*Command_OpenDownload
 	//	*Command_CountDownload
 	//	*Command_SettleReport
+	//	*Command_Reassign
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -681,6 +682,15 @@ func (x *Command) GetSettleReport() *SettleReportCmd {
 	return nil
 }
 
+func (x *Command) GetReassign() *ReassignCmd {
+	if x != nil {
+		if x, ok := x.Op.(*Command_Reassign); ok {
+			return x.Reassign
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -737,6 +747,10 @@ type Command_SettleReport struct {
 	SettleReport *SettleReportCmd `protobuf:"bytes,22,opt,name=settle_report,json=settleReport,proto3,oneof"`
 }
 
+type Command_Reassign struct {
+	Reassign *ReassignCmd `protobuf:"bytes,23,opt,name=reassign,proto3,oneof"`
+}
+
 func (*Command_RegisterNode) isCommand_Op() {}
 
 func (*Command_CreateTask) isCommand_Op() {}
@@ -762,6 +776,8 @@ func (*Command_OpenDownload) isCommand_Op() {}
 func (*Command_CountDownload) isCommand_Op() {}
 
 func (*Command_SettleReport) isCommand_Op() {}
+
+func (*Command_Reassign) isCommand_Op() {}
 
 // RequestGuard names a signed request once: its account and the SHA-256 of
 // its signature, remembered until the signature is too old to verify.
@@ -931,6 +947,8 @@ type OpenDownloadCmd struct {
 	Slices          []*DownloadSlice       `protobuf:"bytes,2,rep,name=slices,proto3" json:"slices,omitempty"`
 	ExpiresUnixNano int64                  `protobuf:"varint,3,opt,name=expires_unix_nano,json=expiresUnixNano,proto3" json:"expires_unix_nano,omitempty"`
 	Reservation     *Reservation           `protobuf:"bytes,4,opt,name=reservation,proto3" json:"reservation,omitempty"`
+	ReceiptKey      []byte                 `protobuf:"bytes,5,opt,name=receipt_key,json=receiptKey,proto3" json:"receipt_key,omitempty"`
+	Window          uint64                 `protobuf:"varint,6,opt,name=window,proto3" json:"window,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -993,19 +1011,123 @@ func (x *OpenDownloadCmd) GetReservation() *Reservation {
 	return nil
 }
 
-type DownloadSlice struct {
+func (x *OpenDownloadCmd) GetReceiptKey() []byte {
+	if x != nil {
+		return x.ReceiptKey
+	}
+	return nil
+}
+
+func (x *OpenDownloadCmd) GetWindow() uint64 {
+	if x != nil {
+		return x.Window
+	}
+	return 0
+}
+
+// ReassignCmd moves a slice of a download off a holder that failed, to
+// another the leader picked; the index refuses a holder already tried.
+type ReassignCmd struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	SliceId       string                 `protobuf:"bytes,1,opt,name=slice_id,json=sliceId,proto3" json:"slice_id,omitempty"`
-	NodeId        string                 `protobuf:"bytes,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"` // the assigned holder
-	Size          uint64                 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
-	Counted       bool                   `protobuf:"varint,4,opt,name=counted,proto3" json:"counted,omitempty"` // its traffic is in the ledger
+	TaskId        string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Owner         string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
+	SliceId       string                 `protobuf:"bytes,3,opt,name=slice_id,json=sliceId,proto3" json:"slice_id,omitempty"`
+	FailedNode    string                 `protobuf:"bytes,4,opt,name=failed_node,json=failedNode,proto3" json:"failed_node,omitempty"` // must be the slice's current assignment
+	NodeId        string                 `protobuf:"bytes,5,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`             // the new holder
+	Uncredited    bool                   `protobuf:"varint,6,opt,name=uncredited,proto3" json:"uncredited,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReassignCmd) Reset() {
+	*x = ReassignCmd{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReassignCmd) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReassignCmd) ProtoMessage() {}
+
+func (x *ReassignCmd) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReassignCmd.ProtoReflect.Descriptor instead.
+func (*ReassignCmd) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ReassignCmd) GetTaskId() string {
+	if x != nil {
+		return x.TaskId
+	}
+	return ""
+}
+
+func (x *ReassignCmd) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *ReassignCmd) GetSliceId() string {
+	if x != nil {
+		return x.SliceId
+	}
+	return ""
+}
+
+func (x *ReassignCmd) GetFailedNode() string {
+	if x != nil {
+		return x.FailedNode
+	}
+	return ""
+}
+
+func (x *ReassignCmd) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *ReassignCmd) GetUncredited() bool {
+	if x != nil {
+		return x.Uncredited
+	}
+	return false
+}
+
+type DownloadSlice struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	SliceId      string                 `protobuf:"bytes,1,opt,name=slice_id,json=sliceId,proto3" json:"slice_id,omitempty"`
+	NodeId       string                 `protobuf:"bytes,2,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`                    // the assigned holder
+	Size         uint64                 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`                                     // the ticketed bytes
+	CountedBytes uint64                 `protobuf:"varint,5,opt,name=counted_bytes,json=countedBytes,proto3" json:"counted_bytes,omitempty"` // of them, in the ledger so far
+	// uncredited: the downloader moved off a holder the meta node thought
+	// alive, so the new holder's bytes are charged but earn no credit; a
+	// downloader cannot steer traffic to a friend by claiming failures.
+	Uncredited    bool `protobuf:"varint,6,opt,name=uncredited,proto3" json:"uncredited,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DownloadSlice) Reset() {
 	*x = DownloadSlice{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[9]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1017,7 +1139,7 @@ func (x *DownloadSlice) String() string {
 func (*DownloadSlice) ProtoMessage() {}
 
 func (x *DownloadSlice) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[9]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1030,7 +1152,7 @@ func (x *DownloadSlice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadSlice.ProtoReflect.Descriptor instead.
 func (*DownloadSlice) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{9}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DownloadSlice) GetSliceId() string {
@@ -1054,9 +1176,16 @@ func (x *DownloadSlice) GetSize() uint64 {
 	return 0
 }
 
-func (x *DownloadSlice) GetCounted() bool {
+func (x *DownloadSlice) GetCountedBytes() uint64 {
 	if x != nil {
-		return x.Counted
+		return x.CountedBytes
+	}
+	return 0
+}
+
+func (x *DownloadSlice) GetUncredited() bool {
+	if x != nil {
+		return x.Uncredited
 	}
 	return false
 }
@@ -1066,15 +1195,17 @@ type DownloadTask struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	Id              string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	Owner           string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
-	Slices          []*DownloadSlice       `protobuf:"bytes,3,rep,name=slices,proto3" json:"slices,omitempty"`
+	Slices          []*DownloadSlice       `protobuf:"bytes,3,rep,name=slices,proto3" json:"slices,omitempty"` // one per assignment, in order
 	ExpiresUnixNano int64                  `protobuf:"varint,4,opt,name=expires_unix_nano,json=expiresUnixNano,proto3" json:"expires_unix_nano,omitempty"`
+	ReceiptKey      []byte                 `protobuf:"bytes,5,opt,name=receipt_key,json=receiptKey,proto3" json:"receipt_key,omitempty"` // ed25519: the key the downloader signs receipts with
+	Window          uint64                 `protobuf:"varint,6,opt,name=window,proto3" json:"window,omitempty"`                          // of its fetch tickets
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *DownloadTask) Reset() {
 	*x = DownloadTask{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[10]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1086,7 +1217,7 @@ func (x *DownloadTask) String() string {
 func (*DownloadTask) ProtoMessage() {}
 
 func (x *DownloadTask) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[10]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1099,7 +1230,7 @@ func (x *DownloadTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadTask.ProtoReflect.Descriptor instead.
 func (*DownloadTask) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{10}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DownloadTask) GetId() string {
@@ -1130,6 +1261,20 @@ func (x *DownloadTask) GetExpiresUnixNano() int64 {
 	return 0
 }
 
+func (x *DownloadTask) GetReceiptKey() []byte {
+	if x != nil {
+		return x.ReceiptKey
+	}
+	return nil
+}
+
+func (x *DownloadTask) GetWindow() uint64 {
+	if x != nil {
+		return x.Window
+	}
+	return 0
+}
+
 // CountDownloadCmd counts the traffic of a download, from receipts whose
 // signatures the leader verified: each slice once, for its assigned
 // holder, for at most its size. It ends the task's reservation.
@@ -1137,15 +1282,20 @@ type CountDownloadCmd struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	TaskId string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
 	Owner  string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
-	// What each receipt proved: the slice, the holder, the bytes (size).
-	Served        []*DownloadSlice `protobuf:"bytes,3,rep,name=served,proto3" json:"served,omitempty"`
+	// What each receipt proved: the slice, the holder, the bytes received
+	// so far (size, cumulative); only what is beyond the count so far counts.
+	Served []*DownloadSlice `protobuf:"bytes,3,rep,name=served,proto3" json:"served,omitempty"`
+	// Nodes that claimed more than their downloaders signed for: each claim
+	// lowers the node's standing.
+	Disputed      []string `protobuf:"bytes,4,rep,name=disputed,proto3" json:"disputed,omitempty"`
+	Finished      bool     `protobuf:"varint,5,opt,name=finished,proto3" json:"finished,omitempty"` // the owner ended the download: release its reservation
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CountDownloadCmd) Reset() {
 	*x = CountDownloadCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[11]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1157,7 +1307,7 @@ func (x *CountDownloadCmd) String() string {
 func (*CountDownloadCmd) ProtoMessage() {}
 
 func (x *CountDownloadCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[11]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1170,7 +1320,7 @@ func (x *CountDownloadCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountDownloadCmd.ProtoReflect.Descriptor instead.
 func (*CountDownloadCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{11}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CountDownloadCmd) GetTaskId() string {
@@ -1194,6 +1344,20 @@ func (x *CountDownloadCmd) GetServed() []*DownloadSlice {
 	return nil
 }
 
+func (x *CountDownloadCmd) GetDisputed() []string {
+	if x != nil {
+		return x.Disputed
+	}
+	return nil
+}
+
+func (x *CountDownloadCmd) GetFinished() bool {
+	if x != nil {
+		return x.Finished
+	}
+	return false
+}
+
 // SettleReportCmd records that the chain took the sealed report of a
 // period: its users' traffic no longer weighs on their prepay here, since
 // the chain has charged it.
@@ -1206,7 +1370,7 @@ type SettleReportCmd struct {
 
 func (x *SettleReportCmd) Reset() {
 	*x = SettleReportCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[12]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1218,7 +1382,7 @@ func (x *SettleReportCmd) String() string {
 func (*SettleReportCmd) ProtoMessage() {}
 
 func (x *SettleReportCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[12]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1231,7 +1395,7 @@ func (x *SettleReportCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettleReportCmd.ProtoReflect.Descriptor instead.
 func (*SettleReportCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{12}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SettleReportCmd) GetPeriod() uint64 {
@@ -1253,7 +1417,7 @@ type CommandBatch struct {
 
 func (x *CommandBatch) Reset() {
 	*x = CommandBatch{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[13]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1265,7 +1429,7 @@ func (x *CommandBatch) String() string {
 func (*CommandBatch) ProtoMessage() {}
 
 func (x *CommandBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[13]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1278,7 +1442,7 @@ func (x *CommandBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandBatch.ProtoReflect.Descriptor instead.
 func (*CommandBatch) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{13}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CommandBatch) GetCommands() []*Command {
@@ -1297,7 +1461,7 @@ type RegisterNodeCmd struct {
 
 func (x *RegisterNodeCmd) Reset() {
 	*x = RegisterNodeCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1309,7 +1473,7 @@ func (x *RegisterNodeCmd) String() string {
 func (*RegisterNodeCmd) ProtoMessage() {}
 
 func (x *RegisterNodeCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1322,7 +1486,7 @@ func (x *RegisterNodeCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterNodeCmd.ProtoReflect.Descriptor instead.
 func (*RegisterNodeCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{14}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RegisterNodeCmd) GetNode() *NodeRecord {
@@ -1347,7 +1511,7 @@ type CreateTaskCmd struct {
 
 func (x *CreateTaskCmd) Reset() {
 	*x = CreateTaskCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1359,7 +1523,7 @@ func (x *CreateTaskCmd) String() string {
 func (*CreateTaskCmd) ProtoMessage() {}
 
 func (x *CreateTaskCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1372,7 +1536,7 @@ func (x *CreateTaskCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTaskCmd.ProtoReflect.Descriptor instead.
 func (*CreateTaskCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{15}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CreateTaskCmd) GetKind() TaskKind {
@@ -1440,7 +1604,7 @@ type CommitFileCmd struct {
 
 func (x *CommitFileCmd) Reset() {
 	*x = CommitFileCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1452,7 +1616,7 @@ func (x *CommitFileCmd) String() string {
 func (*CommitFileCmd) ProtoMessage() {}
 
 func (x *CommitFileCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1465,7 +1629,7 @@ func (x *CommitFileCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitFileCmd.ProtoReflect.Descriptor instead.
 func (*CommitFileCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{16}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CommitFileCmd) GetTaskId() string {
@@ -1505,7 +1669,7 @@ type ReplicaSet struct {
 
 func (x *ReplicaSet) Reset() {
 	*x = ReplicaSet{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1517,7 +1681,7 @@ func (x *ReplicaSet) String() string {
 func (*ReplicaSet) ProtoMessage() {}
 
 func (x *ReplicaSet) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1530,7 +1694,7 @@ func (x *ReplicaSet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaSet.ProtoReflect.Descriptor instead.
 func (*ReplicaSet) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{17}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ReplicaSet) GetNodeIds() []string {
@@ -1549,7 +1713,7 @@ type EndTaskCmd struct {
 
 func (x *EndTaskCmd) Reset() {
 	*x = EndTaskCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1561,7 +1725,7 @@ func (x *EndTaskCmd) String() string {
 func (*EndTaskCmd) ProtoMessage() {}
 
 func (x *EndTaskCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1574,7 +1738,7 @@ func (x *EndTaskCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndTaskCmd.ProtoReflect.Descriptor instead.
 func (*EndTaskCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{18}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *EndTaskCmd) GetTaskId() string {
@@ -1594,7 +1758,7 @@ type DeleteFileCmd struct {
 
 func (x *DeleteFileCmd) Reset() {
 	*x = DeleteFileCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1606,7 +1770,7 @@ func (x *DeleteFileCmd) String() string {
 func (*DeleteFileCmd) ProtoMessage() {}
 
 func (x *DeleteFileCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1619,7 +1783,7 @@ func (x *DeleteFileCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteFileCmd.ProtoReflect.Descriptor instead.
 func (*DeleteFileCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{19}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DeleteFileCmd) GetOwner() string {
@@ -1646,7 +1810,7 @@ type AddReplicasCmd struct {
 
 func (x *AddReplicasCmd) Reset() {
 	*x = AddReplicasCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1658,7 +1822,7 @@ func (x *AddReplicasCmd) String() string {
 func (*AddReplicasCmd) ProtoMessage() {}
 
 func (x *AddReplicasCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1671,7 +1835,7 @@ func (x *AddReplicasCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddReplicasCmd.ProtoReflect.Descriptor instead.
 func (*AddReplicasCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{20}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AddReplicasCmd) GetSliceId() string {
@@ -1698,7 +1862,7 @@ type RemoveReplicasCmd struct {
 
 func (x *RemoveReplicasCmd) Reset() {
 	*x = RemoveReplicasCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1710,7 +1874,7 @@ func (x *RemoveReplicasCmd) String() string {
 func (*RemoveReplicasCmd) ProtoMessage() {}
 
 func (x *RemoveReplicasCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1723,7 +1887,7 @@ func (x *RemoveReplicasCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveReplicasCmd.ProtoReflect.Descriptor instead.
 func (*RemoveReplicasCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{21}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RemoveReplicasCmd) GetSliceId() string {
@@ -1753,7 +1917,7 @@ type TrafficEntry struct {
 
 func (x *TrafficEntry) Reset() {
 	*x = TrafficEntry{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1765,7 +1929,7 @@ func (x *TrafficEntry) String() string {
 func (*TrafficEntry) ProtoMessage() {}
 
 func (x *TrafficEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1778,7 +1942,7 @@ func (x *TrafficEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficEntry.ProtoReflect.Descriptor instead.
 func (*TrafficEntry) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{22}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *TrafficEntry) GetNodeId() string {
@@ -1814,7 +1978,7 @@ type AddTrafficCmd struct {
 
 func (x *AddTrafficCmd) Reset() {
 	*x = AddTrafficCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1826,7 +1990,7 @@ func (x *AddTrafficCmd) String() string {
 func (*AddTrafficCmd) ProtoMessage() {}
 
 func (x *AddTrafficCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1839,7 +2003,7 @@ func (x *AddTrafficCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddTrafficCmd.ProtoReflect.Descriptor instead.
 func (*AddTrafficCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{23}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AddTrafficCmd) GetEntries() []*TrafficEntry {
@@ -1870,7 +2034,7 @@ type TakeTrafficCmd struct {
 
 func (x *TakeTrafficCmd) Reset() {
 	*x = TakeTrafficCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1882,7 +2046,7 @@ func (x *TakeTrafficCmd) String() string {
 func (*TakeTrafficCmd) ProtoMessage() {}
 
 func (x *TakeTrafficCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1895,7 +2059,7 @@ func (x *TakeTrafficCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TakeTrafficCmd.ProtoReflect.Descriptor instead.
 func (*TakeTrafficCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{24}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *TakeTrafficCmd) GetTopN() uint32 {
@@ -1940,7 +2104,7 @@ type RestoreTrafficCmd struct {
 
 func (x *RestoreTrafficCmd) Reset() {
 	*x = RestoreTrafficCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1952,7 +2116,7 @@ func (x *RestoreTrafficCmd) String() string {
 func (*RestoreTrafficCmd) ProtoMessage() {}
 
 func (x *RestoreTrafficCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1965,7 +2129,7 @@ func (x *RestoreTrafficCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreTrafficCmd.ProtoReflect.Descriptor instead.
 func (*RestoreTrafficCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{25}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RestoreTrafficCmd) GetReport() *TrafficReport {
@@ -2000,7 +2164,7 @@ type TrafficVolume struct {
 
 func (x *TrafficVolume) Reset() {
 	*x = TrafficVolume{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2012,7 +2176,7 @@ func (x *TrafficVolume) String() string {
 func (*TrafficVolume) ProtoMessage() {}
 
 func (x *TrafficVolume) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2025,7 +2189,7 @@ func (x *TrafficVolume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficVolume.ProtoReflect.Descriptor instead.
 func (*TrafficVolume) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{26}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *TrafficVolume) GetId() string {
@@ -2062,7 +2226,7 @@ type TrafficReport struct {
 
 func (x *TrafficReport) Reset() {
 	*x = TrafficReport{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2074,7 +2238,7 @@ func (x *TrafficReport) String() string {
 func (*TrafficReport) ProtoMessage() {}
 
 func (x *TrafficReport) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2087,7 +2251,7 @@ func (x *TrafficReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficReport.ProtoReflect.Descriptor instead.
 func (*TrafficReport) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{27}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *TrafficReport) GetNodes() []*TrafficVolume {
@@ -2149,7 +2313,7 @@ type CommandResult struct {
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2161,7 +2325,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2174,7 +2338,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{28}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CommandResult) GetTask() *Task {
@@ -2231,7 +2395,7 @@ type RegisterNodeRequest struct {
 
 func (x *RegisterNodeRequest) Reset() {
 	*x = RegisterNodeRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2243,7 +2407,7 @@ func (x *RegisterNodeRequest) String() string {
 func (*RegisterNodeRequest) ProtoMessage() {}
 
 func (x *RegisterNodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2256,7 +2420,7 @@ func (x *RegisterNodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterNodeRequest.ProtoReflect.Descriptor instead.
 func (*RegisterNodeRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{29}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RegisterNodeRequest) GetNode() *NodeRecord {
@@ -2282,7 +2446,7 @@ type RegisterNodeResponse struct {
 
 func (x *RegisterNodeResponse) Reset() {
 	*x = RegisterNodeResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2294,7 +2458,7 @@ func (x *RegisterNodeResponse) String() string {
 func (*RegisterNodeResponse) ProtoMessage() {}
 
 func (x *RegisterNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2307,7 +2471,7 @@ func (x *RegisterNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterNodeResponse.ProtoReflect.Descriptor instead.
 func (*RegisterNodeResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{30}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RegisterNodeResponse) GetSliceSize() uint64 {
@@ -2329,7 +2493,7 @@ type NodeLoad struct {
 
 func (x *NodeLoad) Reset() {
 	*x = NodeLoad{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2341,7 +2505,7 @@ func (x *NodeLoad) String() string {
 func (*NodeLoad) ProtoMessage() {}
 
 func (x *NodeLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2354,7 +2518,7 @@ func (x *NodeLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeLoad.ProtoReflect.Descriptor instead.
 func (*NodeLoad) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{31}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *NodeLoad) GetCapacity() uint64 {
@@ -2395,7 +2559,7 @@ type HeartbeatRequest struct {
 
 func (x *HeartbeatRequest) Reset() {
 	*x = HeartbeatRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2407,7 +2571,7 @@ func (x *HeartbeatRequest) String() string {
 func (*HeartbeatRequest) ProtoMessage() {}
 
 func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2420,7 +2584,7 @@ func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{32}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *HeartbeatRequest) GetNodeId() string {
@@ -2451,7 +2615,7 @@ type RepairOrder struct {
 
 func (x *RepairOrder) Reset() {
 	*x = RepairOrder{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2463,7 +2627,7 @@ func (x *RepairOrder) String() string {
 func (*RepairOrder) ProtoMessage() {}
 
 func (x *RepairOrder) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2476,7 +2640,7 @@ func (x *RepairOrder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairOrder.ProtoReflect.Descriptor instead.
 func (*RepairOrder) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{33}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RepairOrder) GetTaskId() string {
@@ -2530,7 +2694,7 @@ type HeartbeatResponse struct {
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2542,7 +2706,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2555,7 +2719,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{34}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *HeartbeatResponse) GetRepairs() []*RepairOrder {
@@ -2596,7 +2760,7 @@ type ReportSlicesRequest struct {
 
 func (x *ReportSlicesRequest) Reset() {
 	*x = ReportSlicesRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2608,7 +2772,7 @@ func (x *ReportSlicesRequest) String() string {
 func (*ReportSlicesRequest) ProtoMessage() {}
 
 func (x *ReportSlicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2621,7 +2785,7 @@ func (x *ReportSlicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportSlicesRequest.ProtoReflect.Descriptor instead.
 func (*ReportSlicesRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{35}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ReportSlicesRequest) GetNodeId() string {
@@ -2647,7 +2811,7 @@ type ReportSlicesResponse struct {
 
 func (x *ReportSlicesResponse) Reset() {
 	*x = ReportSlicesResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2659,7 +2823,7 @@ func (x *ReportSlicesResponse) String() string {
 func (*ReportSlicesResponse) ProtoMessage() {}
 
 func (x *ReportSlicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2672,7 +2836,7 @@ func (x *ReportSlicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportSlicesResponse.ProtoReflect.Descriptor instead.
 func (*ReportSlicesResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{36}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ReportSlicesResponse) GetDeleteSlices() []string {
@@ -2692,7 +2856,7 @@ type ConfirmRepairRequest struct {
 
 func (x *ConfirmRepairRequest) Reset() {
 	*x = ConfirmRepairRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2704,7 +2868,7 @@ func (x *ConfirmRepairRequest) String() string {
 func (*ConfirmRepairRequest) ProtoMessage() {}
 
 func (x *ConfirmRepairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2717,7 +2881,7 @@ func (x *ConfirmRepairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmRepairRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmRepairRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{37}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ConfirmRepairRequest) GetTaskId() string {
@@ -2742,7 +2906,7 @@ type ConfirmRepairResponse struct {
 
 func (x *ConfirmRepairResponse) Reset() {
 	*x = ConfirmRepairResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2754,7 +2918,7 @@ func (x *ConfirmRepairResponse) String() string {
 func (*ConfirmRepairResponse) ProtoMessage() {}
 
 func (x *ConfirmRepairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2767,7 +2931,7 @@ func (x *ConfirmRepairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmRepairResponse.ProtoReflect.Descriptor instead.
 func (*ConfirmRepairResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{38}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{39}
 }
 
 // RequestAuth proves that a request comes from the account that owns the
@@ -2784,7 +2948,7 @@ type RequestAuth struct {
 
 func (x *RequestAuth) Reset() {
 	*x = RequestAuth{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2796,7 +2960,7 @@ func (x *RequestAuth) String() string {
 func (*RequestAuth) ProtoMessage() {}
 
 func (x *RequestAuth) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2809,7 +2973,7 @@ func (x *RequestAuth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestAuth.ProtoReflect.Descriptor instead.
 func (*RequestAuth) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{39}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RequestAuth) GetPublicKey() []byte {
@@ -2849,7 +3013,7 @@ type BeginUploadRequest struct {
 
 func (x *BeginUploadRequest) Reset() {
 	*x = BeginUploadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2861,7 +3025,7 @@ func (x *BeginUploadRequest) String() string {
 func (*BeginUploadRequest) ProtoMessage() {}
 
 func (x *BeginUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2874,7 +3038,7 @@ func (x *BeginUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginUploadRequest.ProtoReflect.Descriptor instead.
 func (*BeginUploadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{40}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *BeginUploadRequest) GetOwner() string {
@@ -2940,7 +3104,7 @@ type Pipeline struct {
 
 func (x *Pipeline) Reset() {
 	*x = Pipeline{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2952,7 +3116,7 @@ func (x *Pipeline) String() string {
 func (*Pipeline) ProtoMessage() {}
 
 func (x *Pipeline) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2965,7 +3129,7 @@ func (x *Pipeline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pipeline.ProtoReflect.Descriptor instead.
 func (*Pipeline) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{41}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Pipeline) GetSliceId() string {
@@ -3009,7 +3173,7 @@ type BeginUploadResponse struct {
 
 func (x *BeginUploadResponse) Reset() {
 	*x = BeginUploadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3021,7 +3185,7 @@ func (x *BeginUploadResponse) String() string {
 func (*BeginUploadResponse) ProtoMessage() {}
 
 func (x *BeginUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3034,7 +3198,7 @@ func (x *BeginUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginUploadResponse.ProtoReflect.Descriptor instead.
 func (*BeginUploadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{42}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *BeginUploadResponse) GetTaskId() string {
@@ -3092,7 +3256,7 @@ type PlaceSliceRequest struct {
 
 func (x *PlaceSliceRequest) Reset() {
 	*x = PlaceSliceRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3104,7 +3268,7 @@ func (x *PlaceSliceRequest) String() string {
 func (*PlaceSliceRequest) ProtoMessage() {}
 
 func (x *PlaceSliceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3117,7 +3281,7 @@ func (x *PlaceSliceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaceSliceRequest.ProtoReflect.Descriptor instead.
 func (*PlaceSliceRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{43}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *PlaceSliceRequest) GetTaskId() string {
@@ -3178,7 +3342,7 @@ type PlaceSliceResponse struct {
 
 func (x *PlaceSliceResponse) Reset() {
 	*x = PlaceSliceResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3190,7 +3354,7 @@ func (x *PlaceSliceResponse) String() string {
 func (*PlaceSliceResponse) ProtoMessage() {}
 
 func (x *PlaceSliceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3203,7 +3367,7 @@ func (x *PlaceSliceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaceSliceResponse.ProtoReflect.Descriptor instead.
 func (*PlaceSliceResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{44}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *PlaceSliceResponse) GetPipeline() *Pipeline {
@@ -3227,7 +3391,7 @@ type UploadedSlice struct {
 
 func (x *UploadedSlice) Reset() {
 	*x = UploadedSlice{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3239,7 +3403,7 @@ func (x *UploadedSlice) String() string {
 func (*UploadedSlice) ProtoMessage() {}
 
 func (x *UploadedSlice) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3252,7 +3416,7 @@ func (x *UploadedSlice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadedSlice.ProtoReflect.Descriptor instead.
 func (*UploadedSlice) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{45}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *UploadedSlice) GetSlice() *SliceRef {
@@ -3288,7 +3452,7 @@ type CommitUploadRequest struct {
 
 func (x *CommitUploadRequest) Reset() {
 	*x = CommitUploadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3300,7 +3464,7 @@ func (x *CommitUploadRequest) String() string {
 func (*CommitUploadRequest) ProtoMessage() {}
 
 func (x *CommitUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3313,7 +3477,7 @@ func (x *CommitUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitUploadRequest.ProtoReflect.Descriptor instead.
 func (*CommitUploadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{46}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *CommitUploadRequest) GetTaskId() string {
@@ -3353,7 +3517,7 @@ type CommitUploadResponse struct {
 
 func (x *CommitUploadResponse) Reset() {
 	*x = CommitUploadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3365,7 +3529,7 @@ func (x *CommitUploadResponse) String() string {
 func (*CommitUploadResponse) ProtoMessage() {}
 
 func (x *CommitUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3378,7 +3542,7 @@ func (x *CommitUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitUploadResponse.ProtoReflect.Descriptor instead.
 func (*CommitUploadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{47}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *CommitUploadResponse) GetFile() *FileEntry {
@@ -3398,7 +3562,7 @@ type AbortUploadRequest struct {
 
 func (x *AbortUploadRequest) Reset() {
 	*x = AbortUploadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3410,7 +3574,7 @@ func (x *AbortUploadRequest) String() string {
 func (*AbortUploadRequest) ProtoMessage() {}
 
 func (x *AbortUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3423,7 +3587,7 @@ func (x *AbortUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortUploadRequest.ProtoReflect.Descriptor instead.
 func (*AbortUploadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{48}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *AbortUploadRequest) GetTaskId() string {
@@ -3448,7 +3612,7 @@ type AbortUploadResponse struct {
 
 func (x *AbortUploadResponse) Reset() {
 	*x = AbortUploadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3460,7 +3624,7 @@ func (x *AbortUploadResponse) String() string {
 func (*AbortUploadResponse) ProtoMessage() {}
 
 func (x *AbortUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3473,15 +3637,18 @@ func (x *AbortUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortUploadResponse.ProtoReflect.Descriptor instead.
 func (*AbortUploadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{49}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{50}
 }
 
 type LocateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Owner string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
 	// Exactly one of path and file_id.
-	Path          string       `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
-	FileId        string       `protobuf:"bytes,3,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	Path   string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	FileId string `protobuf:"bytes,3,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	// receipt_key is the ed25519 public key (32 bytes) the downloader signs
+	// this download's traffic receipts with; the tickets name it.
+	ReceiptKey    []byte       `protobuf:"bytes,4,opt,name=receipt_key,json=receiptKey,proto3" json:"receipt_key,omitempty"`
 	Auth          *RequestAuth `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3489,7 +3656,7 @@ type LocateRequest struct {
 
 func (x *LocateRequest) Reset() {
 	*x = LocateRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3501,7 +3668,7 @@ func (x *LocateRequest) String() string {
 func (*LocateRequest) ProtoMessage() {}
 
 func (x *LocateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3514,7 +3681,7 @@ func (x *LocateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocateRequest.ProtoReflect.Descriptor instead.
 func (*LocateRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{50}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *LocateRequest) GetOwner() string {
@@ -3538,6 +3705,13 @@ func (x *LocateRequest) GetFileId() string {
 	return ""
 }
 
+func (x *LocateRequest) GetReceiptKey() []byte {
+	if x != nil {
+		return x.ReceiptKey
+	}
+	return nil
+}
+
 func (x *LocateRequest) GetAuth() *RequestAuth {
 	if x != nil {
 		return x.Auth
@@ -3550,14 +3724,17 @@ type LocatedSlice struct {
 	Slice *SliceRef              `protobuf:"bytes,1,opt,name=slice,proto3" json:"slice,omitempty"`
 	// Holders in the order to try: live nodes in random order, then suspect
 	// ones (whitepaper §3.2.2: the leader assigns the download holder at random).
-	Holders       []*v1.Peer `protobuf:"bytes,2,rep,name=holders,proto3" json:"holders,omitempty"`
+	Holders []*v1.Peer `protobuf:"bytes,2,rep,name=holders,proto3" json:"holders,omitempty"`
+	// The ticket for holders[0], the assigned holder; another holder serves
+	// only with a ticket from Reassign.
+	Ticket        *v1.FetchTicket `protobuf:"bytes,3,opt,name=ticket,proto3" json:"ticket,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *LocatedSlice) Reset() {
 	*x = LocatedSlice{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3569,7 +3746,7 @@ func (x *LocatedSlice) String() string {
 func (*LocatedSlice) ProtoMessage() {}
 
 func (x *LocatedSlice) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3582,7 +3759,7 @@ func (x *LocatedSlice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocatedSlice.ProtoReflect.Descriptor instead.
 func (*LocatedSlice) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{51}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *LocatedSlice) GetSlice() *SliceRef {
@@ -3599,6 +3776,13 @@ func (x *LocatedSlice) GetHolders() []*v1.Peer {
 	return nil
 }
 
+func (x *LocatedSlice) GetTicket() *v1.FetchTicket {
+	if x != nil {
+		return x.Ticket
+	}
+	return nil
+}
+
 type LocateResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	File          *FileEntry             `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
@@ -3610,7 +3794,7 @@ type LocateResponse struct {
 
 func (x *LocateResponse) Reset() {
 	*x = LocateResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3622,7 +3806,7 @@ func (x *LocateResponse) String() string {
 func (*LocateResponse) ProtoMessage() {}
 
 func (x *LocateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3635,7 +3819,7 @@ func (x *LocateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocateResponse.ProtoReflect.Descriptor instead.
 func (*LocateResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{52}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *LocateResponse) GetFile() *FileEntry {
@@ -3681,7 +3865,7 @@ type ReportBadReplicaRequest struct {
 
 func (x *ReportBadReplicaRequest) Reset() {
 	*x = ReportBadReplicaRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[53]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3693,7 +3877,7 @@ func (x *ReportBadReplicaRequest) String() string {
 func (*ReportBadReplicaRequest) ProtoMessage() {}
 
 func (x *ReportBadReplicaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[53]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3706,7 +3890,7 @@ func (x *ReportBadReplicaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportBadReplicaRequest.ProtoReflect.Descriptor instead.
 func (*ReportBadReplicaRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{53}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ReportBadReplicaRequest) GetSliceId() string {
@@ -3766,7 +3950,7 @@ type ReportBadReplicaResponse struct {
 
 func (x *ReportBadReplicaResponse) Reset() {
 	*x = ReportBadReplicaResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[54]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3778,7 +3962,7 @@ func (x *ReportBadReplicaResponse) String() string {
 func (*ReportBadReplicaResponse) ProtoMessage() {}
 
 func (x *ReportBadReplicaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[54]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3791,7 +3975,7 @@ func (x *ReportBadReplicaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportBadReplicaResponse.ProtoReflect.Descriptor instead.
 func (*ReportBadReplicaResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{54}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{55}
 }
 
 // ReportDownload is the downloader's side of a download's traffic: the
@@ -3799,18 +3983,23 @@ func (*ReportBadReplicaResponse) Descriptor() ([]byte, []int) {
 // node counts each (task, slice, node) once, and only for holders of the
 // slices of a download task it created for this owner.
 type ReportDownloadRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
-	TaskId        string                 `protobuf:"bytes,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
-	Receipts      []*v1.Receipt          `protobuf:"bytes,3,rep,name=receipts,proto3" json:"receipts,omitempty"`
-	Auth          *RequestAuth           `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Owner  string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	TaskId string                 `protobuf:"bytes,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	// The latest receipt of each slice and holder, signed with the task's
+	// receipt key.
+	Receipts []*v1.TrafficReceipt `protobuf:"bytes,4,rep,name=receipts,proto3" json:"receipts,omitempty"`
+	// finished: the download is over; what it reserved and did not use goes
+	// back to the owner's prepay.
+	Finished      bool         `protobuf:"varint,5,opt,name=finished,proto3" json:"finished,omitempty"`
+	Auth          *RequestAuth `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReportDownloadRequest) Reset() {
 	*x = ReportDownloadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[55]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3822,7 +4011,7 @@ func (x *ReportDownloadRequest) String() string {
 func (*ReportDownloadRequest) ProtoMessage() {}
 
 func (x *ReportDownloadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[55]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3835,7 +4024,7 @@ func (x *ReportDownloadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportDownloadRequest.ProtoReflect.Descriptor instead.
 func (*ReportDownloadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{55}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ReportDownloadRequest) GetOwner() string {
@@ -3852,11 +4041,18 @@ func (x *ReportDownloadRequest) GetTaskId() string {
 	return ""
 }
 
-func (x *ReportDownloadRequest) GetReceipts() []*v1.Receipt {
+func (x *ReportDownloadRequest) GetReceipts() []*v1.TrafficReceipt {
 	if x != nil {
 		return x.Receipts
 	}
 	return nil
+}
+
+func (x *ReportDownloadRequest) GetFinished() bool {
+	if x != nil {
+		return x.Finished
+	}
+	return false
 }
 
 func (x *ReportDownloadRequest) GetAuth() *RequestAuth {
@@ -3875,7 +4071,7 @@ type ReportDownloadResponse struct {
 
 func (x *ReportDownloadResponse) Reset() {
 	*x = ReportDownloadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[56]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3887,7 +4083,7 @@ func (x *ReportDownloadResponse) String() string {
 func (*ReportDownloadResponse) ProtoMessage() {}
 
 func (x *ReportDownloadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[56]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3900,10 +4096,289 @@ func (x *ReportDownloadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportDownloadResponse.ProtoReflect.Descriptor instead.
 func (*ReportDownloadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{56}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ReportDownloadResponse) GetCountedBytes() uint64 {
+	if x != nil {
+		return x.CountedBytes
+	}
+	return 0
+}
+
+type ReassignRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	TaskId        string                 `protobuf:"bytes,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	SliceId       string                 `protobuf:"bytes,3,opt,name=slice_id,json=sliceId,proto3" json:"slice_id,omitempty"`
+	FailedNode    string                 `protobuf:"bytes,4,opt,name=failed_node,json=failedNode,proto3" json:"failed_node,omitempty"`
+	Reason        string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	Auth          *RequestAuth           `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReassignRequest) Reset() {
+	*x = ReassignRequest{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReassignRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReassignRequest) ProtoMessage() {}
+
+func (x *ReassignRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReassignRequest.ProtoReflect.Descriptor instead.
+func (*ReassignRequest) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *ReassignRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *ReassignRequest) GetTaskId() string {
+	if x != nil {
+		return x.TaskId
+	}
+	return ""
+}
+
+func (x *ReassignRequest) GetSliceId() string {
+	if x != nil {
+		return x.SliceId
+	}
+	return ""
+}
+
+func (x *ReassignRequest) GetFailedNode() string {
+	if x != nil {
+		return x.FailedNode
+	}
+	return ""
+}
+
+func (x *ReassignRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ReassignRequest) GetAuth() *RequestAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
+type ReassignResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Holder        *v1.Peer               `protobuf:"bytes,1,opt,name=holder,proto3" json:"holder,omitempty"`
+	Ticket        *v1.FetchTicket        `protobuf:"bytes,2,opt,name=ticket,proto3" json:"ticket,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReassignResponse) Reset() {
+	*x = ReassignResponse{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReassignResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReassignResponse) ProtoMessage() {}
+
+func (x *ReassignResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReassignResponse.ProtoReflect.Descriptor instead.
+func (*ReassignResponse) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *ReassignResponse) GetHolder() *v1.Peer {
+	if x != nil {
+		return x.Holder
+	}
+	return nil
+}
+
+func (x *ReassignResponse) GetTicket() *v1.FetchTicket {
+	if x != nil {
+		return x.Ticket
+	}
+	return nil
+}
+
+// ReportTrafficRequest comes from a resource node (its TLS certificate
+// names it): the downloaders' receipts for what it served, each with what
+// the node says it sent.
+type ReportTrafficRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Claims        []*TrafficClaim        `protobuf:"bytes,1,rep,name=claims,proto3" json:"claims,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportTrafficRequest) Reset() {
+	*x = ReportTrafficRequest{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportTrafficRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportTrafficRequest) ProtoMessage() {}
+
+func (x *ReportTrafficRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportTrafficRequest.ProtoReflect.Descriptor instead.
+func (*ReportTrafficRequest) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *ReportTrafficRequest) GetClaims() []*TrafficClaim {
+	if x != nil {
+		return x.Claims
+	}
+	return nil
+}
+
+type TrafficClaim struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Receipt       *v1.TrafficReceipt     `protobuf:"bytes,1,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	Sent          uint64                 `protobuf:"varint,2,opt,name=sent,proto3" json:"sent,omitempty"` // bytes the node sent; more than the receipt plus the window is a dispute
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrafficClaim) Reset() {
+	*x = TrafficClaim{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrafficClaim) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrafficClaim) ProtoMessage() {}
+
+func (x *TrafficClaim) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrafficClaim.ProtoReflect.Descriptor instead.
+func (*TrafficClaim) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *TrafficClaim) GetReceipt() *v1.TrafficReceipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
+}
+
+func (x *TrafficClaim) GetSent() uint64 {
+	if x != nil {
+		return x.Sent
+	}
+	return 0
+}
+
+type ReportTrafficResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CountedBytes  uint64                 `protobuf:"varint,1,opt,name=counted_bytes,json=countedBytes,proto3" json:"counted_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportTrafficResponse) Reset() {
+	*x = ReportTrafficResponse{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportTrafficResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportTrafficResponse) ProtoMessage() {}
+
+func (x *ReportTrafficResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportTrafficResponse.ProtoReflect.Descriptor instead.
+func (*ReportTrafficResponse) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *ReportTrafficResponse) GetCountedBytes() uint64 {
 	if x != nil {
 		return x.CountedBytes
 	}
@@ -3922,7 +4397,7 @@ type StatRequest struct {
 
 func (x *StatRequest) Reset() {
 	*x = StatRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[57]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3934,7 +4409,7 @@ func (x *StatRequest) String() string {
 func (*StatRequest) ProtoMessage() {}
 
 func (x *StatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[57]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3947,7 +4422,7 @@ func (x *StatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatRequest.ProtoReflect.Descriptor instead.
 func (*StatRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{57}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *StatRequest) GetOwner() string {
@@ -3988,7 +4463,7 @@ type StatResponse struct {
 
 func (x *StatResponse) Reset() {
 	*x = StatResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[58]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4000,7 +4475,7 @@ func (x *StatResponse) String() string {
 func (*StatResponse) ProtoMessage() {}
 
 func (x *StatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[58]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4013,7 +4488,7 @@ func (x *StatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatResponse.ProtoReflect.Descriptor instead.
 func (*StatResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{58}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *StatResponse) GetFile() *FileEntry {
@@ -4044,7 +4519,7 @@ type ListRequest struct {
 
 func (x *ListRequest) Reset() {
 	*x = ListRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[59]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4056,7 +4531,7 @@ func (x *ListRequest) String() string {
 func (*ListRequest) ProtoMessage() {}
 
 func (x *ListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[59]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4069,7 +4544,7 @@ func (x *ListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequest.ProtoReflect.Descriptor instead.
 func (*ListRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{59}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ListRequest) GetOwner() string {
@@ -4118,7 +4593,7 @@ type DirEntry struct {
 
 func (x *DirEntry) Reset() {
 	*x = DirEntry{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[60]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4130,7 +4605,7 @@ func (x *DirEntry) String() string {
 func (*DirEntry) ProtoMessage() {}
 
 func (x *DirEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[60]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4143,7 +4618,7 @@ func (x *DirEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirEntry.ProtoReflect.Descriptor instead.
 func (*DirEntry) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{60}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *DirEntry) GetName() string {
@@ -4177,7 +4652,7 @@ type ListResponse struct {
 
 func (x *ListResponse) Reset() {
 	*x = ListResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[61]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4189,7 +4664,7 @@ func (x *ListResponse) String() string {
 func (*ListResponse) ProtoMessage() {}
 
 func (x *ListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[61]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4202,7 +4677,7 @@ func (x *ListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResponse.ProtoReflect.Descriptor instead.
 func (*ListResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{61}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ListResponse) GetEntries() []*DirEntry {
@@ -4230,7 +4705,7 @@ type DeleteRequest struct {
 
 func (x *DeleteRequest) Reset() {
 	*x = DeleteRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[62]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4242,7 +4717,7 @@ func (x *DeleteRequest) String() string {
 func (*DeleteRequest) ProtoMessage() {}
 
 func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[62]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4255,7 +4730,7 @@ func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{62}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *DeleteRequest) GetOwner() string {
@@ -4288,7 +4763,7 @@ type DeleteResponse struct {
 
 func (x *DeleteResponse) Reset() {
 	*x = DeleteResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[63]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4300,7 +4775,7 @@ func (x *DeleteResponse) String() string {
 func (*DeleteResponse) ProtoMessage() {}
 
 func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[63]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4313,7 +4788,7 @@ func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteResponse.ProtoReflect.Descriptor instead.
 func (*DeleteResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{63}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *DeleteResponse) GetFile() *FileEntry {
@@ -4335,7 +4810,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[64]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4347,7 +4822,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[64]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4360,7 +4835,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{64}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *StatusRequest) GetLocal() bool {
@@ -4376,13 +4851,16 @@ type NodeStatus struct {
 	State            string                 `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"` // alive, suspect, dead
 	Load             *NodeLoad              `protobuf:"bytes,3,opt,name=load,proto3" json:"load,omitempty"`
 	LastSeenUnixNano int64                  `protobuf:"varint,4,opt,name=last_seen_unix_nano,json=lastSeenUnixNano,proto3" json:"last_seen_unix_nano,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// disputes: times the node claimed to have served more than its
+	// downloaders signed for (its standing: lower is better).
+	Disputes      uint64 `protobuf:"varint,5,opt,name=disputes,proto3" json:"disputes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[65]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4394,7 +4872,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[65]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4407,7 +4885,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{65}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *NodeStatus) GetNode() *NodeRecord {
@@ -4438,6 +4916,13 @@ func (x *NodeStatus) GetLastSeenUnixNano() int64 {
 	return 0
 }
 
+func (x *NodeStatus) GetDisputes() uint64 {
+	if x != nil {
+		return x.Disputes
+	}
+	return 0
+}
+
 type StatusResponse struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	MetaNodeId      string                 `protobuf:"bytes,1,opt,name=meta_node_id,json=metaNodeId,proto3" json:"meta_node_id,omitempty"`
@@ -4461,7 +4946,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[66]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4473,7 +4958,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[66]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4486,7 +4971,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{66}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *StatusResponse) GetMetaNodeId() string {
@@ -4593,7 +5078,7 @@ type MetaNodeStatus struct {
 
 func (x *MetaNodeStatus) Reset() {
 	*x = MetaNodeStatus{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[67]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4605,7 +5090,7 @@ func (x *MetaNodeStatus) String() string {
 func (*MetaNodeStatus) ProtoMessage() {}
 
 func (x *MetaNodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[67]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4618,7 +5103,7 @@ func (x *MetaNodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MetaNodeStatus.ProtoReflect.Descriptor instead.
 func (*MetaNodeStatus) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{67}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *MetaNodeStatus) GetNodeId() string {
@@ -4704,7 +5189,7 @@ type PoaRound struct {
 
 func (x *PoaRound) Reset() {
 	*x = PoaRound{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[68]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4716,7 +5201,7 @@ func (x *PoaRound) String() string {
 func (*PoaRound) ProtoMessage() {}
 
 func (x *PoaRound) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[68]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4729,7 +5214,7 @@ func (x *PoaRound) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoaRound.ProtoReflect.Descriptor instead.
 func (*PoaRound) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{68}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *PoaRound) GetTerm() uint64 {
@@ -4771,7 +5256,7 @@ type PoaCount struct {
 
 func (x *PoaCount) Reset() {
 	*x = PoaCount{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[69]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4783,7 +5268,7 @@ func (x *PoaCount) String() string {
 func (*PoaCount) ProtoMessage() {}
 
 func (x *PoaCount) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[69]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4796,7 +5281,7 @@ func (x *PoaCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoaCount.ProtoReflect.Descriptor instead.
 func (*PoaCount) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{69}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *PoaCount) GetCandidate() string {
@@ -4832,7 +5317,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[70]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4844,7 +5329,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[70]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4857,7 +5342,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{70}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *JoinRequest) GetAddr() string {
@@ -4884,7 +5369,7 @@ type SignReportRequest struct {
 
 func (x *SignReportRequest) Reset() {
 	*x = SignReportRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[71]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4896,7 +5381,7 @@ func (x *SignReportRequest) String() string {
 func (*SignReportRequest) ProtoMessage() {}
 
 func (x *SignReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[71]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4909,7 +5394,7 @@ func (x *SignReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignReportRequest.ProtoReflect.Descriptor instead.
 func (*SignReportRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{71}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *SignReportRequest) GetPeriod() uint64 {
@@ -4936,7 +5421,7 @@ type SignReportResponse struct {
 
 func (x *SignReportResponse) Reset() {
 	*x = SignReportResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[72]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4948,7 +5433,7 @@ func (x *SignReportResponse) String() string {
 func (*SignReportResponse) ProtoMessage() {}
 
 func (x *SignReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[72]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4961,7 +5446,7 @@ func (x *SignReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignReportResponse.ProtoReflect.Descriptor instead.
 func (*SignReportResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{72}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *SignReportResponse) GetMetaNodeId() string {
@@ -4987,7 +5472,7 @@ type PoaVoteRequest struct {
 
 func (x *PoaVoteRequest) Reset() {
 	*x = PoaVoteRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[73]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4999,7 +5484,7 @@ func (x *PoaVoteRequest) String() string {
 func (*PoaVoteRequest) ProtoMessage() {}
 
 func (x *PoaVoteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[73]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5012,7 +5497,7 @@ func (x *PoaVoteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoaVoteRequest.ProtoReflect.Descriptor instead.
 func (*PoaVoteRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{73}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *PoaVoteRequest) GetVote() []byte {
@@ -5030,7 +5515,7 @@ type PoaVoteResponse struct {
 
 func (x *PoaVoteResponse) Reset() {
 	*x = PoaVoteResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[74]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5042,7 +5527,7 @@ func (x *PoaVoteResponse) String() string {
 func (*PoaVoteResponse) ProtoMessage() {}
 
 func (x *PoaVoteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[74]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5055,7 +5540,7 @@ func (x *PoaVoteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoaVoteResponse.ProtoReflect.Descriptor instead.
 func (*PoaVoteResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{74}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{80}
 }
 
 type JoinResponse struct {
@@ -5067,7 +5552,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[75]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5079,7 +5564,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[75]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5092,7 +5577,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{75}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *JoinResponse) GetLeaderId() string {
@@ -5142,7 +5627,7 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x04size\x18\x05 \x01(\x04R\x04size\x12\x1c\n" +
 	"\toverwrite\x18\x06 \x01(\bR\toverwrite\x12*\n" +
 	"\x11created_unix_nano\x18\a \x01(\x03R\x0fcreatedUnixNano\x12*\n" +
-	"\x11expires_unix_nano\x18\b \x01(\x03R\x0fexpiresUnixNano\"\xf8\a\n" +
+	"\x11expires_unix_nano\x18\b \x01(\x03R\x0fexpiresUnixNano\"\xb4\b\n" +
 	"\aCommand\x12\x1b\n" +
 	"\tunix_nano\x18\x01 \x01(\x03R\bunixNano\x123\n" +
 	"\x05guard\x18\x02 \x01(\v2\x1d.stratos.meta.v1.RequestGuardR\x05guard\x12G\n" +
@@ -5163,7 +5648,8 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x0frestore_traffic\x18\x13 \x01(\v2\".stratos.meta.v1.RestoreTrafficCmdH\x00R\x0erestoreTraffic\x12G\n" +
 	"\ropen_download\x18\x14 \x01(\v2 .stratos.meta.v1.OpenDownloadCmdH\x00R\fopenDownload\x12J\n" +
 	"\x0ecount_download\x18\x15 \x01(\v2!.stratos.meta.v1.CountDownloadCmdH\x00R\rcountDownload\x12G\n" +
-	"\rsettle_report\x18\x16 \x01(\v2 .stratos.meta.v1.SettleReportCmdH\x00R\fsettleReportB\x04\n" +
+	"\rsettle_report\x18\x16 \x01(\v2 .stratos.meta.v1.SettleReportCmdH\x00R\fsettleReport\x12:\n" +
+	"\breassign\x18\x17 \x01(\v2\x1c.stratos.meta.v1.ReassignCmdH\x00R\breassignB\x04\n" +
 	"\x02op\"h\n" +
 	"\fRequestGuard\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x16\n" +
@@ -5176,26 +5662,47 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\rtraffic_price\x18\x04 \x01(\x04R\ftrafficPrice\x12#\n" +
 	"\rstorage_price\x18\x05 \x01(\x04R\fstoragePrice\x12%\n" +
 	"\x0eperiod_seconds\x18\x06 \x01(\x04R\rperiodSeconds\x12&\n" +
-	"\x0funtil_unix_nano\x18\a \x01(\x03R\runtilUnixNano\"\xcb\x01\n" +
+	"\x0funtil_unix_nano\x18\a \x01(\x03R\runtilUnixNano\"\x84\x02\n" +
 	"\x0fOpenDownloadCmd\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x126\n" +
 	"\x06slices\x18\x02 \x03(\v2\x1e.stratos.meta.v1.DownloadSliceR\x06slices\x12*\n" +
 	"\x11expires_unix_nano\x18\x03 \x01(\x03R\x0fexpiresUnixNano\x12>\n" +
-	"\vreservation\x18\x04 \x01(\v2\x1c.stratos.meta.v1.ReservationR\vreservation\"q\n" +
+	"\vreservation\x18\x04 \x01(\v2\x1c.stratos.meta.v1.ReservationR\vreservation\x12\x1f\n" +
+	"\vreceipt_key\x18\x05 \x01(\fR\n" +
+	"receiptKey\x12\x16\n" +
+	"\x06window\x18\x06 \x01(\x04R\x06window\"\xb1\x01\n" +
+	"\vReassignCmd\x12\x17\n" +
+	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x14\n" +
+	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x19\n" +
+	"\bslice_id\x18\x03 \x01(\tR\asliceId\x12\x1f\n" +
+	"\vfailed_node\x18\x04 \x01(\tR\n" +
+	"failedNode\x12\x17\n" +
+	"\anode_id\x18\x05 \x01(\tR\x06nodeId\x12\x1e\n" +
+	"\n" +
+	"uncredited\x18\x06 \x01(\bR\n" +
+	"uncredited\"\xa2\x01\n" +
 	"\rDownloadSlice\x12\x19\n" +
 	"\bslice_id\x18\x01 \x01(\tR\asliceId\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\tR\x06nodeId\x12\x12\n" +
-	"\x04size\x18\x03 \x01(\x04R\x04size\x12\x18\n" +
-	"\acounted\x18\x04 \x01(\bR\acounted\"\x98\x01\n" +
+	"\x04size\x18\x03 \x01(\x04R\x04size\x12#\n" +
+	"\rcounted_bytes\x18\x05 \x01(\x04R\fcountedBytes\x12\x1e\n" +
+	"\n" +
+	"uncredited\x18\x06 \x01(\bR\n" +
+	"uncreditedJ\x04\b\x04\x10\x05\"\xd1\x01\n" +
 	"\fDownloadTask\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x126\n" +
 	"\x06slices\x18\x03 \x03(\v2\x1e.stratos.meta.v1.DownloadSliceR\x06slices\x12*\n" +
-	"\x11expires_unix_nano\x18\x04 \x01(\x03R\x0fexpiresUnixNano\"y\n" +
+	"\x11expires_unix_nano\x18\x04 \x01(\x03R\x0fexpiresUnixNano\x12\x1f\n" +
+	"\vreceipt_key\x18\x05 \x01(\fR\n" +
+	"receiptKey\x12\x16\n" +
+	"\x06window\x18\x06 \x01(\x04R\x06window\"\xb1\x01\n" +
 	"\x10CountDownloadCmd\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x14\n" +
 	"\x05owner\x18\x02 \x01(\tR\x05owner\x126\n" +
-	"\x06served\x18\x03 \x03(\v2\x1e.stratos.meta.v1.DownloadSliceR\x06served\")\n" +
+	"\x06served\x18\x03 \x03(\v2\x1e.stratos.meta.v1.DownloadSliceR\x06served\x12\x1a\n" +
+	"\bdisputed\x18\x04 \x03(\tR\bdisputed\x12\x1a\n" +
+	"\bfinished\x18\x05 \x01(\bR\bfinished\")\n" +
 	"\x0fSettleReportCmd\x12\x16\n" +
 	"\x06period\x18\x01 \x01(\x04R\x06period\"D\n" +
 	"\fCommandBatch\x124\n" +
@@ -5348,15 +5855,18 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x12AbortUploadRequest\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x120\n" +
 	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"\x15\n" +
-	"\x13AbortUploadResponse\"\x84\x01\n" +
+	"\x13AbortUploadResponse\"\xa5\x01\n" +
 	"\rLocateRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x17\n" +
-	"\afile_id\x18\x03 \x01(\tR\x06fileId\x120\n" +
-	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"s\n" +
+	"\afile_id\x18\x03 \x01(\tR\x06fileId\x12\x1f\n" +
+	"\vreceipt_key\x18\x04 \x01(\fR\n" +
+	"receiptKey\x120\n" +
+	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"\xac\x01\n" +
 	"\fLocatedSlice\x12/\n" +
 	"\x05slice\x18\x01 \x01(\v2\x19.stratos.meta.v1.SliceRefR\x05slice\x122\n" +
-	"\aholders\x18\x02 \x03(\v2\x18.stratos.storage.v1.PeerR\aholders\"\x90\x01\n" +
+	"\aholders\x18\x02 \x03(\v2\x18.stratos.storage.v1.PeerR\aholders\x127\n" +
+	"\x06ticket\x18\x03 \x01(\v2\x1f.stratos.storage.v1.FetchTicketR\x06ticket\"\x90\x01\n" +
 	"\x0eLocateResponse\x12.\n" +
 	"\x04file\x18\x01 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\x12\x17\n" +
 	"\atask_id\x18\x02 \x01(\tR\x06taskId\x125\n" +
@@ -5369,13 +5879,32 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x05owner\x18\x05 \x01(\tR\x05owner\x12\x17\n" +
 	"\atask_id\x18\x06 \x01(\tR\x06taskId\x120\n" +
 	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"\x1a\n" +
-	"\x18ReportBadReplicaResponse\"\xb1\x01\n" +
+	"\x18ReportBadReplicaResponse\"\xda\x01\n" +
 	"\x15ReportDownloadRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x17\n" +
-	"\atask_id\x18\x02 \x01(\tR\x06taskId\x127\n" +
-	"\breceipts\x18\x03 \x03(\v2\x1b.stratos.storage.v1.ReceiptR\breceipts\x120\n" +
-	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"=\n" +
+	"\atask_id\x18\x02 \x01(\tR\x06taskId\x12>\n" +
+	"\breceipts\x18\x04 \x03(\v2\".stratos.storage.v1.TrafficReceiptR\breceipts\x12\x1a\n" +
+	"\bfinished\x18\x05 \x01(\bR\bfinished\x120\n" +
+	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04authJ\x04\b\x03\x10\x04\"=\n" +
 	"\x16ReportDownloadResponse\x12#\n" +
+	"\rcounted_bytes\x18\x01 \x01(\x04R\fcountedBytes\"\xc6\x01\n" +
+	"\x0fReassignRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x17\n" +
+	"\atask_id\x18\x02 \x01(\tR\x06taskId\x12\x19\n" +
+	"\bslice_id\x18\x03 \x01(\tR\asliceId\x12\x1f\n" +
+	"\vfailed_node\x18\x04 \x01(\tR\n" +
+	"failedNode\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x120\n" +
+	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"}\n" +
+	"\x10ReassignResponse\x120\n" +
+	"\x06holder\x18\x01 \x01(\v2\x18.stratos.storage.v1.PeerR\x06holder\x127\n" +
+	"\x06ticket\x18\x02 \x01(\v2\x1f.stratos.storage.v1.FetchTicketR\x06ticket\"M\n" +
+	"\x14ReportTrafficRequest\x125\n" +
+	"\x06claims\x18\x01 \x03(\v2\x1d.stratos.meta.v1.TrafficClaimR\x06claims\"`\n" +
+	"\fTrafficClaim\x12<\n" +
+	"\areceipt\x18\x01 \x01(\v2\".stratos.storage.v1.TrafficReceiptR\areceipt\x12\x12\n" +
+	"\x04sent\x18\x02 \x01(\x04R\x04sent\"<\n" +
+	"\x15ReportTrafficResponse\x12#\n" +
 	"\rcounted_bytes\x18\x01 \x01(\x04R\fcountedBytes\"\x82\x01\n" +
 	"\vStatRequest\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
@@ -5405,13 +5934,14 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x0eDeleteResponse\x12.\n" +
 	"\x04file\x18\x01 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\"%\n" +
 	"\rStatusRequest\x12\x14\n" +
-	"\x05local\x18\x01 \x01(\bR\x05local\"\xb1\x01\n" +
+	"\x05local\x18\x01 \x01(\bR\x05local\"\xcd\x01\n" +
 	"\n" +
 	"NodeStatus\x12/\n" +
 	"\x04node\x18\x01 \x01(\v2\x1b.stratos.meta.v1.NodeRecordR\x04node\x12\x14\n" +
 	"\x05state\x18\x02 \x01(\tR\x05state\x12-\n" +
 	"\x04load\x18\x03 \x01(\v2\x19.stratos.meta.v1.NodeLoadR\x04load\x12-\n" +
-	"\x13last_seen_unix_nano\x18\x04 \x01(\x03R\x10lastSeenUnixNano\"\xd9\x03\n" +
+	"\x13last_seen_unix_nano\x18\x04 \x01(\x03R\x10lastSeenUnixNano\x12\x1a\n" +
+	"\bdisputes\x18\x05 \x01(\x04R\bdisputes\"\xd9\x03\n" +
 	"\x0eStatusResponse\x12 \n" +
 	"\fmeta_node_id\x18\x01 \x01(\tR\n" +
 	"metaNodeId\x12\x1d\n" +
@@ -5471,7 +6001,7 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x15TASK_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10TASK_KIND_UPLOAD\x10\x01\x12\x16\n" +
 	"\x12TASK_KIND_DOWNLOAD\x10\x02\x12\x14\n" +
-	"\x10TASK_KIND_REPAIR\x10\x032\x84\f\n" +
+	"\x10TASK_KIND_REPAIR\x10\x032\xb5\r\n" +
 	"\vMetaService\x12[\n" +
 	"\fRegisterNode\x12$.stratos.meta.v1.RegisterNodeRequest\x1a%.stratos.meta.v1.RegisterNodeResponse\x12R\n" +
 	"\tHeartbeat\x12!.stratos.meta.v1.HeartbeatRequest\x1a\".stratos.meta.v1.HeartbeatResponse\x12[\n" +
@@ -5484,7 +6014,9 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\vAbortUpload\x12#.stratos.meta.v1.AbortUploadRequest\x1a$.stratos.meta.v1.AbortUploadResponse\x12I\n" +
 	"\x06Locate\x12\x1e.stratos.meta.v1.LocateRequest\x1a\x1f.stratos.meta.v1.LocateResponse\x12g\n" +
 	"\x10ReportBadReplica\x12(.stratos.meta.v1.ReportBadReplicaRequest\x1a).stratos.meta.v1.ReportBadReplicaResponse\x12a\n" +
-	"\x0eReportDownload\x12&.stratos.meta.v1.ReportDownloadRequest\x1a'.stratos.meta.v1.ReportDownloadResponse\x12C\n" +
+	"\x0eReportDownload\x12&.stratos.meta.v1.ReportDownloadRequest\x1a'.stratos.meta.v1.ReportDownloadResponse\x12O\n" +
+	"\bReassign\x12 .stratos.meta.v1.ReassignRequest\x1a!.stratos.meta.v1.ReassignResponse\x12^\n" +
+	"\rReportTraffic\x12%.stratos.meta.v1.ReportTrafficRequest\x1a&.stratos.meta.v1.ReportTrafficResponse\x12C\n" +
 	"\x04Stat\x12\x1c.stratos.meta.v1.StatRequest\x1a\x1d.stratos.meta.v1.StatResponse\x12C\n" +
 	"\x04List\x12\x1c.stratos.meta.v1.ListRequest\x1a\x1d.stratos.meta.v1.ListResponse\x12I\n" +
 	"\x06Delete\x12\x1e.stratos.meta.v1.DeleteRequest\x1a\x1f.stratos.meta.v1.DeleteResponse\x12I\n" +
@@ -5507,7 +6039,7 @@ func file_stratos_meta_v1_meta_proto_rawDescGZIP() []byte {
 }
 
 var file_stratos_meta_v1_meta_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_stratos_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 76)
+var file_stratos_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 82)
 var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(TaskKind)(0),                    // 0: stratos.meta.v1.TaskKind
 	(*NodeRecord)(nil),               // 1: stratos.meta.v1.NodeRecord
@@ -5519,201 +6051,220 @@ var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(*RequestGuard)(nil),             // 7: stratos.meta.v1.RequestGuard
 	(*Reservation)(nil),              // 8: stratos.meta.v1.Reservation
 	(*OpenDownloadCmd)(nil),          // 9: stratos.meta.v1.OpenDownloadCmd
-	(*DownloadSlice)(nil),            // 10: stratos.meta.v1.DownloadSlice
-	(*DownloadTask)(nil),             // 11: stratos.meta.v1.DownloadTask
-	(*CountDownloadCmd)(nil),         // 12: stratos.meta.v1.CountDownloadCmd
-	(*SettleReportCmd)(nil),          // 13: stratos.meta.v1.SettleReportCmd
-	(*CommandBatch)(nil),             // 14: stratos.meta.v1.CommandBatch
-	(*RegisterNodeCmd)(nil),          // 15: stratos.meta.v1.RegisterNodeCmd
-	(*CreateTaskCmd)(nil),            // 16: stratos.meta.v1.CreateTaskCmd
-	(*CommitFileCmd)(nil),            // 17: stratos.meta.v1.CommitFileCmd
-	(*ReplicaSet)(nil),               // 18: stratos.meta.v1.ReplicaSet
-	(*EndTaskCmd)(nil),               // 19: stratos.meta.v1.EndTaskCmd
-	(*DeleteFileCmd)(nil),            // 20: stratos.meta.v1.DeleteFileCmd
-	(*AddReplicasCmd)(nil),           // 21: stratos.meta.v1.AddReplicasCmd
-	(*RemoveReplicasCmd)(nil),        // 22: stratos.meta.v1.RemoveReplicasCmd
-	(*TrafficEntry)(nil),             // 23: stratos.meta.v1.TrafficEntry
-	(*AddTrafficCmd)(nil),            // 24: stratos.meta.v1.AddTrafficCmd
-	(*TakeTrafficCmd)(nil),           // 25: stratos.meta.v1.TakeTrafficCmd
-	(*RestoreTrafficCmd)(nil),        // 26: stratos.meta.v1.RestoreTrafficCmd
-	(*TrafficVolume)(nil),            // 27: stratos.meta.v1.TrafficVolume
-	(*TrafficReport)(nil),            // 28: stratos.meta.v1.TrafficReport
-	(*CommandResult)(nil),            // 29: stratos.meta.v1.CommandResult
-	(*RegisterNodeRequest)(nil),      // 30: stratos.meta.v1.RegisterNodeRequest
-	(*RegisterNodeResponse)(nil),     // 31: stratos.meta.v1.RegisterNodeResponse
-	(*NodeLoad)(nil),                 // 32: stratos.meta.v1.NodeLoad
-	(*HeartbeatRequest)(nil),         // 33: stratos.meta.v1.HeartbeatRequest
-	(*RepairOrder)(nil),              // 34: stratos.meta.v1.RepairOrder
-	(*HeartbeatResponse)(nil),        // 35: stratos.meta.v1.HeartbeatResponse
-	(*ReportSlicesRequest)(nil),      // 36: stratos.meta.v1.ReportSlicesRequest
-	(*ReportSlicesResponse)(nil),     // 37: stratos.meta.v1.ReportSlicesResponse
-	(*ConfirmRepairRequest)(nil),     // 38: stratos.meta.v1.ConfirmRepairRequest
-	(*ConfirmRepairResponse)(nil),    // 39: stratos.meta.v1.ConfirmRepairResponse
-	(*RequestAuth)(nil),              // 40: stratos.meta.v1.RequestAuth
-	(*BeginUploadRequest)(nil),       // 41: stratos.meta.v1.BeginUploadRequest
-	(*Pipeline)(nil),                 // 42: stratos.meta.v1.Pipeline
-	(*BeginUploadResponse)(nil),      // 43: stratos.meta.v1.BeginUploadResponse
-	(*PlaceSliceRequest)(nil),        // 44: stratos.meta.v1.PlaceSliceRequest
-	(*PlaceSliceResponse)(nil),       // 45: stratos.meta.v1.PlaceSliceResponse
-	(*UploadedSlice)(nil),            // 46: stratos.meta.v1.UploadedSlice
-	(*CommitUploadRequest)(nil),      // 47: stratos.meta.v1.CommitUploadRequest
-	(*CommitUploadResponse)(nil),     // 48: stratos.meta.v1.CommitUploadResponse
-	(*AbortUploadRequest)(nil),       // 49: stratos.meta.v1.AbortUploadRequest
-	(*AbortUploadResponse)(nil),      // 50: stratos.meta.v1.AbortUploadResponse
-	(*LocateRequest)(nil),            // 51: stratos.meta.v1.LocateRequest
-	(*LocatedSlice)(nil),             // 52: stratos.meta.v1.LocatedSlice
-	(*LocateResponse)(nil),           // 53: stratos.meta.v1.LocateResponse
-	(*ReportBadReplicaRequest)(nil),  // 54: stratos.meta.v1.ReportBadReplicaRequest
-	(*ReportBadReplicaResponse)(nil), // 55: stratos.meta.v1.ReportBadReplicaResponse
-	(*ReportDownloadRequest)(nil),    // 56: stratos.meta.v1.ReportDownloadRequest
-	(*ReportDownloadResponse)(nil),   // 57: stratos.meta.v1.ReportDownloadResponse
-	(*StatRequest)(nil),              // 58: stratos.meta.v1.StatRequest
-	(*StatResponse)(nil),             // 59: stratos.meta.v1.StatResponse
-	(*ListRequest)(nil),              // 60: stratos.meta.v1.ListRequest
-	(*DirEntry)(nil),                 // 61: stratos.meta.v1.DirEntry
-	(*ListResponse)(nil),             // 62: stratos.meta.v1.ListResponse
-	(*DeleteRequest)(nil),            // 63: stratos.meta.v1.DeleteRequest
-	(*DeleteResponse)(nil),           // 64: stratos.meta.v1.DeleteResponse
-	(*StatusRequest)(nil),            // 65: stratos.meta.v1.StatusRequest
-	(*NodeStatus)(nil),               // 66: stratos.meta.v1.NodeStatus
-	(*StatusResponse)(nil),           // 67: stratos.meta.v1.StatusResponse
-	(*MetaNodeStatus)(nil),           // 68: stratos.meta.v1.MetaNodeStatus
-	(*PoaRound)(nil),                 // 69: stratos.meta.v1.PoaRound
-	(*PoaCount)(nil),                 // 70: stratos.meta.v1.PoaCount
-	(*JoinRequest)(nil),              // 71: stratos.meta.v1.JoinRequest
-	(*SignReportRequest)(nil),        // 72: stratos.meta.v1.SignReportRequest
-	(*SignReportResponse)(nil),       // 73: stratos.meta.v1.SignReportResponse
-	(*PoaVoteRequest)(nil),           // 74: stratos.meta.v1.PoaVoteRequest
-	(*PoaVoteResponse)(nil),          // 75: stratos.meta.v1.PoaVoteResponse
-	(*JoinResponse)(nil),             // 76: stratos.meta.v1.JoinResponse
-	(*v1.Peer)(nil),                  // 77: stratos.storage.v1.Peer
-	(*v1.Ticket)(nil),                // 78: stratos.storage.v1.Ticket
-	(*v1.Receipt)(nil),               // 79: stratos.storage.v1.Receipt
+	(*ReassignCmd)(nil),              // 10: stratos.meta.v1.ReassignCmd
+	(*DownloadSlice)(nil),            // 11: stratos.meta.v1.DownloadSlice
+	(*DownloadTask)(nil),             // 12: stratos.meta.v1.DownloadTask
+	(*CountDownloadCmd)(nil),         // 13: stratos.meta.v1.CountDownloadCmd
+	(*SettleReportCmd)(nil),          // 14: stratos.meta.v1.SettleReportCmd
+	(*CommandBatch)(nil),             // 15: stratos.meta.v1.CommandBatch
+	(*RegisterNodeCmd)(nil),          // 16: stratos.meta.v1.RegisterNodeCmd
+	(*CreateTaskCmd)(nil),            // 17: stratos.meta.v1.CreateTaskCmd
+	(*CommitFileCmd)(nil),            // 18: stratos.meta.v1.CommitFileCmd
+	(*ReplicaSet)(nil),               // 19: stratos.meta.v1.ReplicaSet
+	(*EndTaskCmd)(nil),               // 20: stratos.meta.v1.EndTaskCmd
+	(*DeleteFileCmd)(nil),            // 21: stratos.meta.v1.DeleteFileCmd
+	(*AddReplicasCmd)(nil),           // 22: stratos.meta.v1.AddReplicasCmd
+	(*RemoveReplicasCmd)(nil),        // 23: stratos.meta.v1.RemoveReplicasCmd
+	(*TrafficEntry)(nil),             // 24: stratos.meta.v1.TrafficEntry
+	(*AddTrafficCmd)(nil),            // 25: stratos.meta.v1.AddTrafficCmd
+	(*TakeTrafficCmd)(nil),           // 26: stratos.meta.v1.TakeTrafficCmd
+	(*RestoreTrafficCmd)(nil),        // 27: stratos.meta.v1.RestoreTrafficCmd
+	(*TrafficVolume)(nil),            // 28: stratos.meta.v1.TrafficVolume
+	(*TrafficReport)(nil),            // 29: stratos.meta.v1.TrafficReport
+	(*CommandResult)(nil),            // 30: stratos.meta.v1.CommandResult
+	(*RegisterNodeRequest)(nil),      // 31: stratos.meta.v1.RegisterNodeRequest
+	(*RegisterNodeResponse)(nil),     // 32: stratos.meta.v1.RegisterNodeResponse
+	(*NodeLoad)(nil),                 // 33: stratos.meta.v1.NodeLoad
+	(*HeartbeatRequest)(nil),         // 34: stratos.meta.v1.HeartbeatRequest
+	(*RepairOrder)(nil),              // 35: stratos.meta.v1.RepairOrder
+	(*HeartbeatResponse)(nil),        // 36: stratos.meta.v1.HeartbeatResponse
+	(*ReportSlicesRequest)(nil),      // 37: stratos.meta.v1.ReportSlicesRequest
+	(*ReportSlicesResponse)(nil),     // 38: stratos.meta.v1.ReportSlicesResponse
+	(*ConfirmRepairRequest)(nil),     // 39: stratos.meta.v1.ConfirmRepairRequest
+	(*ConfirmRepairResponse)(nil),    // 40: stratos.meta.v1.ConfirmRepairResponse
+	(*RequestAuth)(nil),              // 41: stratos.meta.v1.RequestAuth
+	(*BeginUploadRequest)(nil),       // 42: stratos.meta.v1.BeginUploadRequest
+	(*Pipeline)(nil),                 // 43: stratos.meta.v1.Pipeline
+	(*BeginUploadResponse)(nil),      // 44: stratos.meta.v1.BeginUploadResponse
+	(*PlaceSliceRequest)(nil),        // 45: stratos.meta.v1.PlaceSliceRequest
+	(*PlaceSliceResponse)(nil),       // 46: stratos.meta.v1.PlaceSliceResponse
+	(*UploadedSlice)(nil),            // 47: stratos.meta.v1.UploadedSlice
+	(*CommitUploadRequest)(nil),      // 48: stratos.meta.v1.CommitUploadRequest
+	(*CommitUploadResponse)(nil),     // 49: stratos.meta.v1.CommitUploadResponse
+	(*AbortUploadRequest)(nil),       // 50: stratos.meta.v1.AbortUploadRequest
+	(*AbortUploadResponse)(nil),      // 51: stratos.meta.v1.AbortUploadResponse
+	(*LocateRequest)(nil),            // 52: stratos.meta.v1.LocateRequest
+	(*LocatedSlice)(nil),             // 53: stratos.meta.v1.LocatedSlice
+	(*LocateResponse)(nil),           // 54: stratos.meta.v1.LocateResponse
+	(*ReportBadReplicaRequest)(nil),  // 55: stratos.meta.v1.ReportBadReplicaRequest
+	(*ReportBadReplicaResponse)(nil), // 56: stratos.meta.v1.ReportBadReplicaResponse
+	(*ReportDownloadRequest)(nil),    // 57: stratos.meta.v1.ReportDownloadRequest
+	(*ReportDownloadResponse)(nil),   // 58: stratos.meta.v1.ReportDownloadResponse
+	(*ReassignRequest)(nil),          // 59: stratos.meta.v1.ReassignRequest
+	(*ReassignResponse)(nil),         // 60: stratos.meta.v1.ReassignResponse
+	(*ReportTrafficRequest)(nil),     // 61: stratos.meta.v1.ReportTrafficRequest
+	(*TrafficClaim)(nil),             // 62: stratos.meta.v1.TrafficClaim
+	(*ReportTrafficResponse)(nil),    // 63: stratos.meta.v1.ReportTrafficResponse
+	(*StatRequest)(nil),              // 64: stratos.meta.v1.StatRequest
+	(*StatResponse)(nil),             // 65: stratos.meta.v1.StatResponse
+	(*ListRequest)(nil),              // 66: stratos.meta.v1.ListRequest
+	(*DirEntry)(nil),                 // 67: stratos.meta.v1.DirEntry
+	(*ListResponse)(nil),             // 68: stratos.meta.v1.ListResponse
+	(*DeleteRequest)(nil),            // 69: stratos.meta.v1.DeleteRequest
+	(*DeleteResponse)(nil),           // 70: stratos.meta.v1.DeleteResponse
+	(*StatusRequest)(nil),            // 71: stratos.meta.v1.StatusRequest
+	(*NodeStatus)(nil),               // 72: stratos.meta.v1.NodeStatus
+	(*StatusResponse)(nil),           // 73: stratos.meta.v1.StatusResponse
+	(*MetaNodeStatus)(nil),           // 74: stratos.meta.v1.MetaNodeStatus
+	(*PoaRound)(nil),                 // 75: stratos.meta.v1.PoaRound
+	(*PoaCount)(nil),                 // 76: stratos.meta.v1.PoaCount
+	(*JoinRequest)(nil),              // 77: stratos.meta.v1.JoinRequest
+	(*SignReportRequest)(nil),        // 78: stratos.meta.v1.SignReportRequest
+	(*SignReportResponse)(nil),       // 79: stratos.meta.v1.SignReportResponse
+	(*PoaVoteRequest)(nil),           // 80: stratos.meta.v1.PoaVoteRequest
+	(*PoaVoteResponse)(nil),          // 81: stratos.meta.v1.PoaVoteResponse
+	(*JoinResponse)(nil),             // 82: stratos.meta.v1.JoinResponse
+	(*v1.Peer)(nil),                  // 83: stratos.storage.v1.Peer
+	(*v1.Ticket)(nil),                // 84: stratos.storage.v1.Ticket
+	(*v1.Receipt)(nil),               // 85: stratos.storage.v1.Receipt
+	(*v1.FetchTicket)(nil),           // 86: stratos.storage.v1.FetchTicket
+	(*v1.TrafficReceipt)(nil),        // 87: stratos.storage.v1.TrafficReceipt
 }
 var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	2,   // 0: stratos.meta.v1.FileEntry.slices:type_name -> stratos.meta.v1.SliceRef
 	0,   // 1: stratos.meta.v1.Task.kind:type_name -> stratos.meta.v1.TaskKind
 	7,   // 2: stratos.meta.v1.Command.guard:type_name -> stratos.meta.v1.RequestGuard
-	15,  // 3: stratos.meta.v1.Command.register_node:type_name -> stratos.meta.v1.RegisterNodeCmd
-	16,  // 4: stratos.meta.v1.Command.create_task:type_name -> stratos.meta.v1.CreateTaskCmd
-	17,  // 5: stratos.meta.v1.Command.commit_file:type_name -> stratos.meta.v1.CommitFileCmd
-	19,  // 6: stratos.meta.v1.Command.end_task:type_name -> stratos.meta.v1.EndTaskCmd
-	20,  // 7: stratos.meta.v1.Command.delete_file:type_name -> stratos.meta.v1.DeleteFileCmd
-	21,  // 8: stratos.meta.v1.Command.add_replicas:type_name -> stratos.meta.v1.AddReplicasCmd
-	22,  // 9: stratos.meta.v1.Command.remove_replicas:type_name -> stratos.meta.v1.RemoveReplicasCmd
-	24,  // 10: stratos.meta.v1.Command.add_traffic:type_name -> stratos.meta.v1.AddTrafficCmd
-	25,  // 11: stratos.meta.v1.Command.take_traffic:type_name -> stratos.meta.v1.TakeTrafficCmd
-	26,  // 12: stratos.meta.v1.Command.restore_traffic:type_name -> stratos.meta.v1.RestoreTrafficCmd
+	16,  // 3: stratos.meta.v1.Command.register_node:type_name -> stratos.meta.v1.RegisterNodeCmd
+	17,  // 4: stratos.meta.v1.Command.create_task:type_name -> stratos.meta.v1.CreateTaskCmd
+	18,  // 5: stratos.meta.v1.Command.commit_file:type_name -> stratos.meta.v1.CommitFileCmd
+	20,  // 6: stratos.meta.v1.Command.end_task:type_name -> stratos.meta.v1.EndTaskCmd
+	21,  // 7: stratos.meta.v1.Command.delete_file:type_name -> stratos.meta.v1.DeleteFileCmd
+	22,  // 8: stratos.meta.v1.Command.add_replicas:type_name -> stratos.meta.v1.AddReplicasCmd
+	23,  // 9: stratos.meta.v1.Command.remove_replicas:type_name -> stratos.meta.v1.RemoveReplicasCmd
+	25,  // 10: stratos.meta.v1.Command.add_traffic:type_name -> stratos.meta.v1.AddTrafficCmd
+	26,  // 11: stratos.meta.v1.Command.take_traffic:type_name -> stratos.meta.v1.TakeTrafficCmd
+	27,  // 12: stratos.meta.v1.Command.restore_traffic:type_name -> stratos.meta.v1.RestoreTrafficCmd
 	9,   // 13: stratos.meta.v1.Command.open_download:type_name -> stratos.meta.v1.OpenDownloadCmd
-	12,  // 14: stratos.meta.v1.Command.count_download:type_name -> stratos.meta.v1.CountDownloadCmd
-	13,  // 15: stratos.meta.v1.Command.settle_report:type_name -> stratos.meta.v1.SettleReportCmd
-	10,  // 16: stratos.meta.v1.OpenDownloadCmd.slices:type_name -> stratos.meta.v1.DownloadSlice
-	8,   // 17: stratos.meta.v1.OpenDownloadCmd.reservation:type_name -> stratos.meta.v1.Reservation
-	10,  // 18: stratos.meta.v1.DownloadTask.slices:type_name -> stratos.meta.v1.DownloadSlice
-	10,  // 19: stratos.meta.v1.CountDownloadCmd.served:type_name -> stratos.meta.v1.DownloadSlice
-	6,   // 20: stratos.meta.v1.CommandBatch.commands:type_name -> stratos.meta.v1.Command
-	1,   // 21: stratos.meta.v1.RegisterNodeCmd.node:type_name -> stratos.meta.v1.NodeRecord
-	0,   // 22: stratos.meta.v1.CreateTaskCmd.kind:type_name -> stratos.meta.v1.TaskKind
-	8,   // 23: stratos.meta.v1.CreateTaskCmd.reservation:type_name -> stratos.meta.v1.Reservation
-	3,   // 24: stratos.meta.v1.CommitFileCmd.file:type_name -> stratos.meta.v1.FileEntry
-	18,  // 25: stratos.meta.v1.CommitFileCmd.replicas:type_name -> stratos.meta.v1.ReplicaSet
-	23,  // 26: stratos.meta.v1.AddTrafficCmd.entries:type_name -> stratos.meta.v1.TrafficEntry
-	28,  // 27: stratos.meta.v1.RestoreTrafficCmd.report:type_name -> stratos.meta.v1.TrafficReport
-	27,  // 28: stratos.meta.v1.TrafficReport.nodes:type_name -> stratos.meta.v1.TrafficVolume
-	27,  // 29: stratos.meta.v1.TrafficReport.users:type_name -> stratos.meta.v1.TrafficVolume
-	27,  // 30: stratos.meta.v1.TrafficReport.stored_nodes:type_name -> stratos.meta.v1.TrafficVolume
-	27,  // 31: stratos.meta.v1.TrafficReport.stored_users:type_name -> stratos.meta.v1.TrafficVolume
-	5,   // 32: stratos.meta.v1.CommandResult.task:type_name -> stratos.meta.v1.Task
-	3,   // 33: stratos.meta.v1.CommandResult.file:type_name -> stratos.meta.v1.FileEntry
-	4,   // 34: stratos.meta.v1.CommandResult.released:type_name -> stratos.meta.v1.SliceEntry
-	28,  // 35: stratos.meta.v1.CommandResult.traffic:type_name -> stratos.meta.v1.TrafficReport
-	11,  // 36: stratos.meta.v1.CommandResult.download:type_name -> stratos.meta.v1.DownloadTask
-	1,   // 37: stratos.meta.v1.RegisterNodeRequest.node:type_name -> stratos.meta.v1.NodeRecord
-	32,  // 38: stratos.meta.v1.HeartbeatRequest.load:type_name -> stratos.meta.v1.NodeLoad
-	77,  // 39: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
-	78,  // 40: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
-	34,  // 41: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
-	79,  // 42: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
-	2,   // 43: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
-	40,  // 44: stratos.meta.v1.BeginUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	77,  // 45: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
-	78,  // 46: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
-	42,  // 47: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
-	2,   // 48: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
-	78,  // 49: stratos.meta.v1.PlaceSliceRequest.tickets:type_name -> stratos.storage.v1.Ticket
-	40,  // 50: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	42,  // 51: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
-	2,   // 52: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	79,  // 53: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
-	78,  // 54: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
-	46,  // 55: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
-	40,  // 56: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,   // 57: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
-	40,  // 58: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	40,  // 59: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	2,   // 60: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	77,  // 61: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
-	3,   // 62: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
-	52,  // 63: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
-	40,  // 64: stratos.meta.v1.ReportBadReplicaRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	79,  // 65: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.Receipt
-	40,  // 66: stratos.meta.v1.ReportDownloadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	40,  // 67: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,   // 68: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
-	4,   // 69: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
-	40,  // 70: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,   // 71: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
-	61,  // 72: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
-	40,  // 73: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,   // 74: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
-	1,   // 75: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
-	32,  // 76: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
-	66,  // 77: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
-	68,  // 78: stratos.meta.v1.StatusResponse.self:type_name -> stratos.meta.v1.MetaNodeStatus
-	68,  // 79: stratos.meta.v1.StatusResponse.meta_nodes:type_name -> stratos.meta.v1.MetaNodeStatus
-	69,  // 80: stratos.meta.v1.MetaNodeStatus.last_round:type_name -> stratos.meta.v1.PoaRound
-	70,  // 81: stratos.meta.v1.PoaRound.votes:type_name -> stratos.meta.v1.PoaCount
-	30,  // 82: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
-	33,  // 83: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
-	36,  // 84: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
-	38,  // 85: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
-	41,  // 86: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
-	44,  // 87: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
-	47,  // 88: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
-	49,  // 89: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
-	51,  // 90: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
-	54,  // 91: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
-	56,  // 92: stratos.meta.v1.MetaService.ReportDownload:input_type -> stratos.meta.v1.ReportDownloadRequest
-	58,  // 93: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
-	60,  // 94: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
-	63,  // 95: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
-	65,  // 96: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
-	71,  // 97: stratos.meta.v1.MetaService.Join:input_type -> stratos.meta.v1.JoinRequest
-	72,  // 98: stratos.meta.v1.MetaService.SignReport:input_type -> stratos.meta.v1.SignReportRequest
-	74,  // 99: stratos.meta.v1.MetaService.PoaVote:input_type -> stratos.meta.v1.PoaVoteRequest
-	31,  // 100: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
-	35,  // 101: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
-	37,  // 102: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
-	39,  // 103: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
-	43,  // 104: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
-	45,  // 105: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
-	48,  // 106: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
-	50,  // 107: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
-	53,  // 108: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
-	55,  // 109: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
-	57,  // 110: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
-	59,  // 111: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
-	62,  // 112: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
-	64,  // 113: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
-	67,  // 114: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
-	76,  // 115: stratos.meta.v1.MetaService.Join:output_type -> stratos.meta.v1.JoinResponse
-	73,  // 116: stratos.meta.v1.MetaService.SignReport:output_type -> stratos.meta.v1.SignReportResponse
-	75,  // 117: stratos.meta.v1.MetaService.PoaVote:output_type -> stratos.meta.v1.PoaVoteResponse
-	100, // [100:118] is the sub-list for method output_type
-	82,  // [82:100] is the sub-list for method input_type
-	82,  // [82:82] is the sub-list for extension type_name
-	82,  // [82:82] is the sub-list for extension extendee
-	0,   // [0:82] is the sub-list for field type_name
+	13,  // 14: stratos.meta.v1.Command.count_download:type_name -> stratos.meta.v1.CountDownloadCmd
+	14,  // 15: stratos.meta.v1.Command.settle_report:type_name -> stratos.meta.v1.SettleReportCmd
+	10,  // 16: stratos.meta.v1.Command.reassign:type_name -> stratos.meta.v1.ReassignCmd
+	11,  // 17: stratos.meta.v1.OpenDownloadCmd.slices:type_name -> stratos.meta.v1.DownloadSlice
+	8,   // 18: stratos.meta.v1.OpenDownloadCmd.reservation:type_name -> stratos.meta.v1.Reservation
+	11,  // 19: stratos.meta.v1.DownloadTask.slices:type_name -> stratos.meta.v1.DownloadSlice
+	11,  // 20: stratos.meta.v1.CountDownloadCmd.served:type_name -> stratos.meta.v1.DownloadSlice
+	6,   // 21: stratos.meta.v1.CommandBatch.commands:type_name -> stratos.meta.v1.Command
+	1,   // 22: stratos.meta.v1.RegisterNodeCmd.node:type_name -> stratos.meta.v1.NodeRecord
+	0,   // 23: stratos.meta.v1.CreateTaskCmd.kind:type_name -> stratos.meta.v1.TaskKind
+	8,   // 24: stratos.meta.v1.CreateTaskCmd.reservation:type_name -> stratos.meta.v1.Reservation
+	3,   // 25: stratos.meta.v1.CommitFileCmd.file:type_name -> stratos.meta.v1.FileEntry
+	19,  // 26: stratos.meta.v1.CommitFileCmd.replicas:type_name -> stratos.meta.v1.ReplicaSet
+	24,  // 27: stratos.meta.v1.AddTrafficCmd.entries:type_name -> stratos.meta.v1.TrafficEntry
+	29,  // 28: stratos.meta.v1.RestoreTrafficCmd.report:type_name -> stratos.meta.v1.TrafficReport
+	28,  // 29: stratos.meta.v1.TrafficReport.nodes:type_name -> stratos.meta.v1.TrafficVolume
+	28,  // 30: stratos.meta.v1.TrafficReport.users:type_name -> stratos.meta.v1.TrafficVolume
+	28,  // 31: stratos.meta.v1.TrafficReport.stored_nodes:type_name -> stratos.meta.v1.TrafficVolume
+	28,  // 32: stratos.meta.v1.TrafficReport.stored_users:type_name -> stratos.meta.v1.TrafficVolume
+	5,   // 33: stratos.meta.v1.CommandResult.task:type_name -> stratos.meta.v1.Task
+	3,   // 34: stratos.meta.v1.CommandResult.file:type_name -> stratos.meta.v1.FileEntry
+	4,   // 35: stratos.meta.v1.CommandResult.released:type_name -> stratos.meta.v1.SliceEntry
+	29,  // 36: stratos.meta.v1.CommandResult.traffic:type_name -> stratos.meta.v1.TrafficReport
+	12,  // 37: stratos.meta.v1.CommandResult.download:type_name -> stratos.meta.v1.DownloadTask
+	1,   // 38: stratos.meta.v1.RegisterNodeRequest.node:type_name -> stratos.meta.v1.NodeRecord
+	33,  // 39: stratos.meta.v1.HeartbeatRequest.load:type_name -> stratos.meta.v1.NodeLoad
+	83,  // 40: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
+	84,  // 41: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
+	35,  // 42: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
+	85,  // 43: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	2,   // 44: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
+	41,  // 45: stratos.meta.v1.BeginUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	83,  // 46: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
+	84,  // 47: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
+	43,  // 48: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
+	2,   // 49: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
+	84,  // 50: stratos.meta.v1.PlaceSliceRequest.tickets:type_name -> stratos.storage.v1.Ticket
+	41,  // 51: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	43,  // 52: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
+	2,   // 53: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	85,  // 54: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
+	84,  // 55: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
+	47,  // 56: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
+	41,  // 57: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,   // 58: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
+	41,  // 59: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	41,  // 60: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	2,   // 61: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	83,  // 62: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
+	86,  // 63: stratos.meta.v1.LocatedSlice.ticket:type_name -> stratos.storage.v1.FetchTicket
+	3,   // 64: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
+	53,  // 65: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
+	41,  // 66: stratos.meta.v1.ReportBadReplicaRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	87,  // 67: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.TrafficReceipt
+	41,  // 68: stratos.meta.v1.ReportDownloadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	41,  // 69: stratos.meta.v1.ReassignRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	83,  // 70: stratos.meta.v1.ReassignResponse.holder:type_name -> stratos.storage.v1.Peer
+	86,  // 71: stratos.meta.v1.ReassignResponse.ticket:type_name -> stratos.storage.v1.FetchTicket
+	62,  // 72: stratos.meta.v1.ReportTrafficRequest.claims:type_name -> stratos.meta.v1.TrafficClaim
+	87,  // 73: stratos.meta.v1.TrafficClaim.receipt:type_name -> stratos.storage.v1.TrafficReceipt
+	41,  // 74: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,   // 75: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
+	4,   // 76: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
+	41,  // 77: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,   // 78: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
+	67,  // 79: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
+	41,  // 80: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,   // 81: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
+	1,   // 82: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
+	33,  // 83: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
+	72,  // 84: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
+	74,  // 85: stratos.meta.v1.StatusResponse.self:type_name -> stratos.meta.v1.MetaNodeStatus
+	74,  // 86: stratos.meta.v1.StatusResponse.meta_nodes:type_name -> stratos.meta.v1.MetaNodeStatus
+	75,  // 87: stratos.meta.v1.MetaNodeStatus.last_round:type_name -> stratos.meta.v1.PoaRound
+	76,  // 88: stratos.meta.v1.PoaRound.votes:type_name -> stratos.meta.v1.PoaCount
+	31,  // 89: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
+	34,  // 90: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
+	37,  // 91: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
+	39,  // 92: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
+	42,  // 93: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
+	45,  // 94: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
+	48,  // 95: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
+	50,  // 96: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
+	52,  // 97: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
+	55,  // 98: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
+	57,  // 99: stratos.meta.v1.MetaService.ReportDownload:input_type -> stratos.meta.v1.ReportDownloadRequest
+	59,  // 100: stratos.meta.v1.MetaService.Reassign:input_type -> stratos.meta.v1.ReassignRequest
+	61,  // 101: stratos.meta.v1.MetaService.ReportTraffic:input_type -> stratos.meta.v1.ReportTrafficRequest
+	64,  // 102: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
+	66,  // 103: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
+	69,  // 104: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
+	71,  // 105: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
+	77,  // 106: stratos.meta.v1.MetaService.Join:input_type -> stratos.meta.v1.JoinRequest
+	78,  // 107: stratos.meta.v1.MetaService.SignReport:input_type -> stratos.meta.v1.SignReportRequest
+	80,  // 108: stratos.meta.v1.MetaService.PoaVote:input_type -> stratos.meta.v1.PoaVoteRequest
+	32,  // 109: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
+	36,  // 110: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
+	38,  // 111: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
+	40,  // 112: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
+	44,  // 113: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
+	46,  // 114: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
+	49,  // 115: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
+	51,  // 116: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
+	54,  // 117: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
+	56,  // 118: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
+	58,  // 119: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
+	60,  // 120: stratos.meta.v1.MetaService.Reassign:output_type -> stratos.meta.v1.ReassignResponse
+	63,  // 121: stratos.meta.v1.MetaService.ReportTraffic:output_type -> stratos.meta.v1.ReportTrafficResponse
+	65,  // 122: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
+	68,  // 123: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
+	70,  // 124: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
+	73,  // 125: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
+	82,  // 126: stratos.meta.v1.MetaService.Join:output_type -> stratos.meta.v1.JoinResponse
+	79,  // 127: stratos.meta.v1.MetaService.SignReport:output_type -> stratos.meta.v1.SignReportResponse
+	81,  // 128: stratos.meta.v1.MetaService.PoaVote:output_type -> stratos.meta.v1.PoaVoteResponse
+	109, // [109:129] is the sub-list for method output_type
+	89,  // [89:109] is the sub-list for method input_type
+	89,  // [89:89] is the sub-list for extension type_name
+	89,  // [89:89] is the sub-list for extension extendee
+	0,   // [0:89] is the sub-list for field type_name
 }
 
 func init() { file_stratos_meta_v1_meta_proto_init() }
@@ -5735,6 +6286,7 @@ func file_stratos_meta_v1_meta_proto_init() {
 		(*Command_OpenDownload)(nil),
 		(*Command_CountDownload)(nil),
 		(*Command_SettleReport)(nil),
+		(*Command_Reassign)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -5742,7 +6294,7 @@ func file_stratos_meta_v1_meta_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stratos_meta_v1_meta_proto_rawDesc), len(file_stratos_meta_v1_meta_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   76,
+			NumMessages:   82,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -34,6 +34,8 @@ const (
 	MetaService_Locate_FullMethodName           = "/stratos.meta.v1.MetaService/Locate"
 	MetaService_ReportBadReplica_FullMethodName = "/stratos.meta.v1.MetaService/ReportBadReplica"
 	MetaService_ReportDownload_FullMethodName   = "/stratos.meta.v1.MetaService/ReportDownload"
+	MetaService_Reassign_FullMethodName         = "/stratos.meta.v1.MetaService/Reassign"
+	MetaService_ReportTraffic_FullMethodName    = "/stratos.meta.v1.MetaService/ReportTraffic"
 	MetaService_Stat_FullMethodName             = "/stratos.meta.v1.MetaService/Stat"
 	MetaService_List_FullMethodName             = "/stratos.meta.v1.MetaService/List"
 	MetaService_Delete_FullMethodName           = "/stratos.meta.v1.MetaService/Delete"
@@ -61,6 +63,12 @@ type MetaServiceClient interface {
 	Locate(ctx context.Context, in *LocateRequest, opts ...grpc.CallOption) (*LocateResponse, error)
 	ReportBadReplica(ctx context.Context, in *ReportBadReplicaRequest, opts ...grpc.CallOption) (*ReportBadReplicaResponse, error)
 	ReportDownload(ctx context.Context, in *ReportDownloadRequest, opts ...grpc.CallOption) (*ReportDownloadResponse, error)
+	// Reassign gives a download a ticket for another holder of a slice, when
+	// the assigned one failed; the meta node picks it, not the downloader.
+	Reassign(ctx context.Context, in *ReassignRequest, opts ...grpc.CallOption) (*ReassignResponse, error)
+	// ReportTraffic is a resource node's side of the traffic it served: the
+	// latest receipts its downloaders signed (DESIGN §7).
+	ReportTraffic(ctx context.Context, in *ReportTrafficRequest, opts ...grpc.CallOption) (*ReportTrafficResponse, error)
 	Stat(ctx context.Context, in *StatRequest, opts ...grpc.CallOption) (*StatResponse, error)
 	List(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (*ListResponse, error)
 	Delete(ctx context.Context, in *DeleteRequest, opts ...grpc.CallOption) (*DeleteResponse, error)
@@ -194,6 +202,26 @@ func (c *metaServiceClient) ReportDownload(ctx context.Context, in *ReportDownlo
 	return out, nil
 }
 
+func (c *metaServiceClient) Reassign(ctx context.Context, in *ReassignRequest, opts ...grpc.CallOption) (*ReassignResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReassignResponse)
+	err := c.cc.Invoke(ctx, MetaService_Reassign_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metaServiceClient) ReportTraffic(ctx context.Context, in *ReportTrafficRequest, opts ...grpc.CallOption) (*ReportTrafficResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReportTrafficResponse)
+	err := c.cc.Invoke(ctx, MetaService_ReportTraffic_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *metaServiceClient) Stat(ctx context.Context, in *StatRequest, opts ...grpc.CallOption) (*StatResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(StatResponse)
@@ -282,6 +310,12 @@ type MetaServiceServer interface {
 	Locate(context.Context, *LocateRequest) (*LocateResponse, error)
 	ReportBadReplica(context.Context, *ReportBadReplicaRequest) (*ReportBadReplicaResponse, error)
 	ReportDownload(context.Context, *ReportDownloadRequest) (*ReportDownloadResponse, error)
+	// Reassign gives a download a ticket for another holder of a slice, when
+	// the assigned one failed; the meta node picks it, not the downloader.
+	Reassign(context.Context, *ReassignRequest) (*ReassignResponse, error)
+	// ReportTraffic is a resource node's side of the traffic it served: the
+	// latest receipts its downloaders signed (DESIGN §7).
+	ReportTraffic(context.Context, *ReportTrafficRequest) (*ReportTrafficResponse, error)
 	Stat(context.Context, *StatRequest) (*StatResponse, error)
 	List(context.Context, *ListRequest) (*ListResponse, error)
 	Delete(context.Context, *DeleteRequest) (*DeleteResponse, error)
@@ -337,6 +371,12 @@ func (UnimplementedMetaServiceServer) ReportBadReplica(context.Context, *ReportB
 }
 func (UnimplementedMetaServiceServer) ReportDownload(context.Context, *ReportDownloadRequest) (*ReportDownloadResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReportDownload not implemented")
+}
+func (UnimplementedMetaServiceServer) Reassign(context.Context, *ReassignRequest) (*ReassignResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Reassign not implemented")
+}
+func (UnimplementedMetaServiceServer) ReportTraffic(context.Context, *ReportTrafficRequest) (*ReportTrafficResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReportTraffic not implemented")
 }
 func (UnimplementedMetaServiceServer) Stat(context.Context, *StatRequest) (*StatResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Stat not implemented")
@@ -578,6 +618,42 @@ func _MetaService_ReportDownload_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MetaService_Reassign_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReassignRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetaServiceServer).Reassign(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetaService_Reassign_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetaServiceServer).Reassign(ctx, req.(*ReassignRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetaService_ReportTraffic_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReportTrafficRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetaServiceServer).ReportTraffic(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetaService_ReportTraffic_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetaServiceServer).ReportTraffic(ctx, req.(*ReportTrafficRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _MetaService_Stat_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(StatRequest)
 	if err := dec(in); err != nil {
@@ -754,6 +830,14 @@ var MetaService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReportDownload",
 			Handler:    _MetaService_ReportDownload_Handler,
+		},
+		{
+			MethodName: "Reassign",
+			Handler:    _MetaService_Reassign_Handler,
+		},
+		{
+			MethodName: "ReportTraffic",
+			Handler:    _MetaService_ReportTraffic_Handler,
 		},
 		{
 			MethodName: "Stat",

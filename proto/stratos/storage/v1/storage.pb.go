@@ -522,20 +522,229 @@ func (x *StoreResponse) GetFailures() []*Failure {
 	return nil
 }
 
+// FetchTicket is the meta leader's signed permission for one holder to
+// serve a byte range of a slice to one download task (whitepaper §3.2.2
+// condition 3: the leader, not the downloader, picks the holder). The
+// downloader signs its receipts with receipt_key, an ed25519 key it made
+// for this download and named in its signed Locate request.
+type FetchTicket struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	TaskId          string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Owner           string                 `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"` // the account that pays for the traffic
+	SliceId         string                 `protobuf:"bytes,3,opt,name=slice_id,json=sliceId,proto3" json:"slice_id,omitempty"`
+	Offset          uint64                 `protobuf:"varint,4,opt,name=offset,proto3" json:"offset,omitempty"`
+	Length          uint64                 `protobuf:"varint,5,opt,name=length,proto3" json:"length,omitempty"`                          // the bytes from offset the node may send
+	NodeId          string                 `protobuf:"bytes,6,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`             // the holder that may serve them
+	ReceiptKey      []byte                 `protobuf:"bytes,7,opt,name=receipt_key,json=receiptKey,proto3" json:"receipt_key,omitempty"` // ed25519 public key of the downloader's receipts
+	Window          uint64                 `protobuf:"varint,8,opt,name=window,proto3" json:"window,omitempty"`                          // most bytes the node sends ahead of a receipt
+	ExpiresUnixNano int64                  `protobuf:"varint,9,opt,name=expires_unix_nano,json=expiresUnixNano,proto3" json:"expires_unix_nano,omitempty"`
+	MetaPublicKey   []byte                 `protobuf:"bytes,10,opt,name=meta_public_key,json=metaPublicKey,proto3" json:"meta_public_key,omitempty"` // must hash to an authority of the meta cluster
+	Signature       []byte                 `protobuf:"bytes,11,opt,name=signature,proto3" json:"signature,omitempty"`                                // by meta_public_key over identity.FetchTicketBytes
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *FetchTicket) Reset() {
+	*x = FetchTicket{}
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FetchTicket) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FetchTicket) ProtoMessage() {}
+
+func (x *FetchTicket) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FetchTicket.ProtoReflect.Descriptor instead.
+func (*FetchTicket) Descriptor() ([]byte, []int) {
+	return file_stratos_storage_v1_storage_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *FetchTicket) GetTaskId() string {
+	if x != nil {
+		return x.TaskId
+	}
+	return ""
+}
+
+func (x *FetchTicket) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *FetchTicket) GetSliceId() string {
+	if x != nil {
+		return x.SliceId
+	}
+	return ""
+}
+
+func (x *FetchTicket) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *FetchTicket) GetLength() uint64 {
+	if x != nil {
+		return x.Length
+	}
+	return 0
+}
+
+func (x *FetchTicket) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *FetchTicket) GetReceiptKey() []byte {
+	if x != nil {
+		return x.ReceiptKey
+	}
+	return nil
+}
+
+func (x *FetchTicket) GetWindow() uint64 {
+	if x != nil {
+		return x.Window
+	}
+	return 0
+}
+
+func (x *FetchTicket) GetExpiresUnixNano() int64 {
+	if x != nil {
+		return x.ExpiresUnixNano
+	}
+	return 0
+}
+
+func (x *FetchTicket) GetMetaPublicKey() []byte {
+	if x != nil {
+		return x.MetaPublicKey
+	}
+	return nil
+}
+
+func (x *FetchTicket) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+// TrafficReceipt is the downloader's signed statement that it received the
+// first `bytes` bytes of a ticket's range from the node (cumulative: each
+// receipt replaces the ones before). Whoever brings it to the meta node,
+// the downloader or the node, gets the same count (DESIGN §7).
+type TrafficReceipt struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TaskId        string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	SliceId       string                 `protobuf:"bytes,2,opt,name=slice_id,json=sliceId,proto3" json:"slice_id,omitempty"`
+	NodeId        string                 `protobuf:"bytes,3,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	Bytes         uint64                 `protobuf:"varint,4,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	Signature     []byte                 `protobuf:"bytes,5,opt,name=signature,proto3" json:"signature,omitempty"` // by the ticket's receipt_key over identity.TrafficReceiptBytes
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrafficReceipt) Reset() {
+	*x = TrafficReceipt{}
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrafficReceipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrafficReceipt) ProtoMessage() {}
+
+func (x *TrafficReceipt) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrafficReceipt.ProtoReflect.Descriptor instead.
+func (*TrafficReceipt) Descriptor() ([]byte, []int) {
+	return file_stratos_storage_v1_storage_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *TrafficReceipt) GetTaskId() string {
+	if x != nil {
+		return x.TaskId
+	}
+	return ""
+}
+
+func (x *TrafficReceipt) GetSliceId() string {
+	if x != nil {
+		return x.SliceId
+	}
+	return ""
+}
+
+func (x *TrafficReceipt) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *TrafficReceipt) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *TrafficReceipt) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 type FetchRequest struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	SliceId string                 `protobuf:"bytes,1,opt,name=slice_id,json=sliceId,proto3" json:"slice_id,omitempty"`
-	TaskId  string                 `protobuf:"bytes,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
-	// offset and length select a byte range; length 0 means to the end.
-	Offset        uint64 `protobuf:"varint,3,opt,name=offset,proto3" json:"offset,omitempty"`
-	Length        uint64 `protobuf:"varint,4,opt,name=length,proto3" json:"length,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Msg:
+	//
+	//	*FetchRequest_Ticket
+	//	*FetchRequest_Receipt
+	Msg           isFetchRequest_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *FetchRequest) Reset() {
 	*x = FetchRequest{}
-	mi := &file_stratos_storage_v1_storage_proto_msgTypes[7]
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -547,7 +756,7 @@ func (x *FetchRequest) String() string {
 func (*FetchRequest) ProtoMessage() {}
 
 func (x *FetchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_storage_v1_storage_proto_msgTypes[7]
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -560,51 +769,60 @@ func (x *FetchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchRequest.ProtoReflect.Descriptor instead.
 func (*FetchRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_storage_v1_storage_proto_rawDescGZIP(), []int{7}
+	return file_stratos_storage_v1_storage_proto_rawDescGZIP(), []int{9}
 }
 
-func (x *FetchRequest) GetSliceId() string {
+func (x *FetchRequest) GetMsg() isFetchRequest_Msg {
 	if x != nil {
-		return x.SliceId
+		return x.Msg
 	}
-	return ""
+	return nil
 }
 
-func (x *FetchRequest) GetTaskId() string {
+func (x *FetchRequest) GetTicket() *FetchTicket {
 	if x != nil {
-		return x.TaskId
+		if x, ok := x.Msg.(*FetchRequest_Ticket); ok {
+			return x.Ticket
+		}
 	}
-	return ""
+	return nil
 }
 
-func (x *FetchRequest) GetOffset() uint64 {
+func (x *FetchRequest) GetReceipt() *TrafficReceipt {
 	if x != nil {
-		return x.Offset
+		if x, ok := x.Msg.(*FetchRequest_Receipt); ok {
+			return x.Receipt
+		}
 	}
-	return 0
+	return nil
 }
 
-func (x *FetchRequest) GetLength() uint64 {
-	if x != nil {
-		return x.Length
-	}
-	return 0
+type isFetchRequest_Msg interface {
+	isFetchRequest_Msg()
 }
+
+type FetchRequest_Ticket struct {
+	Ticket *FetchTicket `protobuf:"bytes,1,opt,name=ticket,proto3,oneof"` // the first message, and only the first
+}
+
+type FetchRequest_Receipt struct {
+	Receipt *TrafficReceipt `protobuf:"bytes,2,opt,name=receipt,proto3,oneof"` // every later one
+}
+
+func (*FetchRequest_Ticket) isFetchRequest_Msg() {}
+
+func (*FetchRequest_Receipt) isFetchRequest_Msg() {}
 
 type FetchResponse struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	Data  []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
-	// The last message carries the node's signed receipt for the bytes it
-	// served (task_id from the request), which the downloader reports to the
-	// meta node as proof of traffic (DESIGN §7).
-	Receipt       *Receipt `protobuf:"bytes,2,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *FetchResponse) Reset() {
 	*x = FetchResponse{}
-	mi := &file_stratos_storage_v1_storage_proto_msgTypes[8]
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -616,7 +834,7 @@ func (x *FetchResponse) String() string {
 func (*FetchResponse) ProtoMessage() {}
 
 func (x *FetchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_storage_v1_storage_proto_msgTypes[8]
+	mi := &file_stratos_storage_v1_storage_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -629,19 +847,12 @@ func (x *FetchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchResponse.ProtoReflect.Descriptor instead.
 func (*FetchResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_storage_v1_storage_proto_rawDescGZIP(), []int{8}
+	return file_stratos_storage_v1_storage_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *FetchResponse) GetData() []byte {
 	if x != nil {
 		return x.Data
-	}
-	return nil
-}
-
-func (x *FetchResponse) GetReceipt() *Receipt {
-	if x != nil {
-		return x.Receipt
 	}
 	return nil
 }
@@ -685,18 +896,36 @@ const file_stratos_storage_v1_storage_proto_rawDesc = "" +
 	"\x05error\x18\x02 \x01(\tR\x05error\"\x81\x01\n" +
 	"\rStoreResponse\x127\n" +
 	"\breceipts\x18\x01 \x03(\v2\x1b.stratos.storage.v1.ReceiptR\breceipts\x127\n" +
-	"\bfailures\x18\x02 \x03(\v2\x1b.stratos.storage.v1.FailureR\bfailures\"r\n" +
-	"\fFetchRequest\x12\x19\n" +
-	"\bslice_id\x18\x01 \x01(\tR\asliceId\x12\x17\n" +
-	"\atask_id\x18\x02 \x01(\tR\x06taskId\x12\x16\n" +
-	"\x06offset\x18\x03 \x01(\x04R\x06offset\x12\x16\n" +
-	"\x06length\x18\x04 \x01(\x04R\x06length\"Z\n" +
+	"\bfailures\x18\x02 \x03(\v2\x1b.stratos.storage.v1.FailureR\bfailures\"\xcb\x02\n" +
+	"\vFetchTicket\x12\x17\n" +
+	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x14\n" +
+	"\x05owner\x18\x02 \x01(\tR\x05owner\x12\x19\n" +
+	"\bslice_id\x18\x03 \x01(\tR\asliceId\x12\x16\n" +
+	"\x06offset\x18\x04 \x01(\x04R\x06offset\x12\x16\n" +
+	"\x06length\x18\x05 \x01(\x04R\x06length\x12\x17\n" +
+	"\anode_id\x18\x06 \x01(\tR\x06nodeId\x12\x1f\n" +
+	"\vreceipt_key\x18\a \x01(\fR\n" +
+	"receiptKey\x12\x16\n" +
+	"\x06window\x18\b \x01(\x04R\x06window\x12*\n" +
+	"\x11expires_unix_nano\x18\t \x01(\x03R\x0fexpiresUnixNano\x12&\n" +
+	"\x0fmeta_public_key\x18\n" +
+	" \x01(\fR\rmetaPublicKey\x12\x1c\n" +
+	"\tsignature\x18\v \x01(\fR\tsignature\"\x91\x01\n" +
+	"\x0eTrafficReceipt\x12\x17\n" +
+	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x19\n" +
+	"\bslice_id\x18\x02 \x01(\tR\asliceId\x12\x17\n" +
+	"\anode_id\x18\x03 \x01(\tR\x06nodeId\x12\x14\n" +
+	"\x05bytes\x18\x04 \x01(\x04R\x05bytes\x12\x1c\n" +
+	"\tsignature\x18\x05 \x01(\fR\tsignature\"\x90\x01\n" +
+	"\fFetchRequest\x129\n" +
+	"\x06ticket\x18\x01 \x01(\v2\x1f.stratos.storage.v1.FetchTicketH\x00R\x06ticket\x12>\n" +
+	"\areceipt\x18\x02 \x01(\v2\".stratos.storage.v1.TrafficReceiptH\x00R\areceiptB\x05\n" +
+	"\x03msg\"#\n" +
 	"\rFetchResponse\x12\x12\n" +
-	"\x04data\x18\x01 \x01(\fR\x04data\x125\n" +
-	"\areceipt\x18\x02 \x01(\v2\x1b.stratos.storage.v1.ReceiptR\areceipt2\xae\x01\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data2\xb0\x01\n" +
 	"\fSliceService\x12N\n" +
-	"\x05Store\x12 .stratos.storage.v1.StoreRequest\x1a!.stratos.storage.v1.StoreResponse(\x01\x12N\n" +
-	"\x05Fetch\x12 .stratos.storage.v1.FetchRequest\x1a!.stratos.storage.v1.FetchResponse0\x01BCZAgithub.com/stratos-net/stratos/proto/stratos/storage/v1;storagev1b\x06proto3"
+	"\x05Store\x12 .stratos.storage.v1.StoreRequest\x1a!.stratos.storage.v1.StoreResponse(\x01\x12P\n" +
+	"\x05Fetch\x12 .stratos.storage.v1.FetchRequest\x1a!.stratos.storage.v1.FetchResponse(\x010\x01BCZAgithub.com/stratos-net/stratos/proto/stratos/storage/v1;storagev1b\x06proto3"
 
 var (
 	file_stratos_storage_v1_storage_proto_rawDescOnce sync.Once
@@ -710,35 +939,38 @@ func file_stratos_storage_v1_storage_proto_rawDescGZIP() []byte {
 	return file_stratos_storage_v1_storage_proto_rawDescData
 }
 
-var file_stratos_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_stratos_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_stratos_storage_v1_storage_proto_goTypes = []any{
-	(*Peer)(nil),          // 0: stratos.storage.v1.Peer
-	(*StoreRequest)(nil),  // 1: stratos.storage.v1.StoreRequest
-	(*StoreHeader)(nil),   // 2: stratos.storage.v1.StoreHeader
-	(*Ticket)(nil),        // 3: stratos.storage.v1.Ticket
-	(*Receipt)(nil),       // 4: stratos.storage.v1.Receipt
-	(*Failure)(nil),       // 5: stratos.storage.v1.Failure
-	(*StoreResponse)(nil), // 6: stratos.storage.v1.StoreResponse
-	(*FetchRequest)(nil),  // 7: stratos.storage.v1.FetchRequest
-	(*FetchResponse)(nil), // 8: stratos.storage.v1.FetchResponse
+	(*Peer)(nil),           // 0: stratos.storage.v1.Peer
+	(*StoreRequest)(nil),   // 1: stratos.storage.v1.StoreRequest
+	(*StoreHeader)(nil),    // 2: stratos.storage.v1.StoreHeader
+	(*Ticket)(nil),         // 3: stratos.storage.v1.Ticket
+	(*Receipt)(nil),        // 4: stratos.storage.v1.Receipt
+	(*Failure)(nil),        // 5: stratos.storage.v1.Failure
+	(*StoreResponse)(nil),  // 6: stratos.storage.v1.StoreResponse
+	(*FetchTicket)(nil),    // 7: stratos.storage.v1.FetchTicket
+	(*TrafficReceipt)(nil), // 8: stratos.storage.v1.TrafficReceipt
+	(*FetchRequest)(nil),   // 9: stratos.storage.v1.FetchRequest
+	(*FetchResponse)(nil),  // 10: stratos.storage.v1.FetchResponse
 }
 var file_stratos_storage_v1_storage_proto_depIdxs = []int32{
-	2, // 0: stratos.storage.v1.StoreRequest.header:type_name -> stratos.storage.v1.StoreHeader
-	0, // 1: stratos.storage.v1.StoreHeader.downstream:type_name -> stratos.storage.v1.Peer
-	3, // 2: stratos.storage.v1.StoreHeader.ticket:type_name -> stratos.storage.v1.Ticket
-	0, // 3: stratos.storage.v1.Ticket.nodes:type_name -> stratos.storage.v1.Peer
-	4, // 4: stratos.storage.v1.StoreResponse.receipts:type_name -> stratos.storage.v1.Receipt
-	5, // 5: stratos.storage.v1.StoreResponse.failures:type_name -> stratos.storage.v1.Failure
-	4, // 6: stratos.storage.v1.FetchResponse.receipt:type_name -> stratos.storage.v1.Receipt
-	1, // 7: stratos.storage.v1.SliceService.Store:input_type -> stratos.storage.v1.StoreRequest
-	7, // 8: stratos.storage.v1.SliceService.Fetch:input_type -> stratos.storage.v1.FetchRequest
-	6, // 9: stratos.storage.v1.SliceService.Store:output_type -> stratos.storage.v1.StoreResponse
-	8, // 10: stratos.storage.v1.SliceService.Fetch:output_type -> stratos.storage.v1.FetchResponse
-	9, // [9:11] is the sub-list for method output_type
-	7, // [7:9] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	2,  // 0: stratos.storage.v1.StoreRequest.header:type_name -> stratos.storage.v1.StoreHeader
+	0,  // 1: stratos.storage.v1.StoreHeader.downstream:type_name -> stratos.storage.v1.Peer
+	3,  // 2: stratos.storage.v1.StoreHeader.ticket:type_name -> stratos.storage.v1.Ticket
+	0,  // 3: stratos.storage.v1.Ticket.nodes:type_name -> stratos.storage.v1.Peer
+	4,  // 4: stratos.storage.v1.StoreResponse.receipts:type_name -> stratos.storage.v1.Receipt
+	5,  // 5: stratos.storage.v1.StoreResponse.failures:type_name -> stratos.storage.v1.Failure
+	7,  // 6: stratos.storage.v1.FetchRequest.ticket:type_name -> stratos.storage.v1.FetchTicket
+	8,  // 7: stratos.storage.v1.FetchRequest.receipt:type_name -> stratos.storage.v1.TrafficReceipt
+	1,  // 8: stratos.storage.v1.SliceService.Store:input_type -> stratos.storage.v1.StoreRequest
+	9,  // 9: stratos.storage.v1.SliceService.Fetch:input_type -> stratos.storage.v1.FetchRequest
+	6,  // 10: stratos.storage.v1.SliceService.Store:output_type -> stratos.storage.v1.StoreResponse
+	10, // 11: stratos.storage.v1.SliceService.Fetch:output_type -> stratos.storage.v1.FetchResponse
+	10, // [10:12] is the sub-list for method output_type
+	8,  // [8:10] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_stratos_storage_v1_storage_proto_init() }
@@ -750,13 +982,17 @@ func file_stratos_storage_v1_storage_proto_init() {
 		(*StoreRequest_Header)(nil),
 		(*StoreRequest_Data)(nil),
 	}
+	file_stratos_storage_v1_storage_proto_msgTypes[9].OneofWrappers = []any{
+		(*FetchRequest_Ticket)(nil),
+		(*FetchRequest_Receipt)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stratos_storage_v1_storage_proto_rawDesc), len(file_stratos_storage_v1_storage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

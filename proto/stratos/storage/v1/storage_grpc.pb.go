@@ -38,8 +38,11 @@ type SliceServiceClient interface {
 	// receiving. It answers once its own copy is verified against the slice ID
 	// and fsynced, and the downstream nodes have answered.
 	Store(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[StoreRequest, StoreResponse], error)
-	// Fetch streams a stored slice, or a byte range of it.
-	Fetch(ctx context.Context, in *FetchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[FetchResponse], error)
+	// Fetch streams the bytes of a slice a fetch ticket names, to the
+	// downloader the ticket names. The first request carries the ticket; the
+	// downloader then sends cumulative receipts, and the node stops sending
+	// while more than the ticket's window of bytes is unsigned (DESIGN §7).
+	Fetch(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[FetchRequest, FetchResponse], error)
 }
 
 type sliceServiceClient struct {
@@ -63,24 +66,18 @@ func (c *sliceServiceClient) Store(ctx context.Context, opts ...grpc.CallOption)
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type SliceService_StoreClient = grpc.ClientStreamingClient[StoreRequest, StoreResponse]
 
-func (c *sliceServiceClient) Fetch(ctx context.Context, in *FetchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[FetchResponse], error) {
+func (c *sliceServiceClient) Fetch(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[FetchRequest, FetchResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &SliceService_ServiceDesc.Streams[1], SliceService_Fetch_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
 	x := &grpc.GenericClientStream[FetchRequest, FetchResponse]{ClientStream: stream}
-	if err := x.ClientStream.SendMsg(in); err != nil {
-		return nil, err
-	}
-	if err := x.ClientStream.CloseSend(); err != nil {
-		return nil, err
-	}
 	return x, nil
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type SliceService_FetchClient = grpc.ServerStreamingClient[FetchResponse]
+type SliceService_FetchClient = grpc.BidiStreamingClient[FetchRequest, FetchResponse]
 
 // SliceServiceServer is the server API for SliceService service.
 // All implementations must embed UnimplementedSliceServiceServer
@@ -93,8 +90,11 @@ type SliceServiceServer interface {
 	// receiving. It answers once its own copy is verified against the slice ID
 	// and fsynced, and the downstream nodes have answered.
 	Store(grpc.ClientStreamingServer[StoreRequest, StoreResponse]) error
-	// Fetch streams a stored slice, or a byte range of it.
-	Fetch(*FetchRequest, grpc.ServerStreamingServer[FetchResponse]) error
+	// Fetch streams the bytes of a slice a fetch ticket names, to the
+	// downloader the ticket names. The first request carries the ticket; the
+	// downloader then sends cumulative receipts, and the node stops sending
+	// while more than the ticket's window of bytes is unsigned (DESIGN §7).
+	Fetch(grpc.BidiStreamingServer[FetchRequest, FetchResponse]) error
 	mustEmbedUnimplementedSliceServiceServer()
 }
 
@@ -108,7 +108,7 @@ type UnimplementedSliceServiceServer struct{}
 func (UnimplementedSliceServiceServer) Store(grpc.ClientStreamingServer[StoreRequest, StoreResponse]) error {
 	return status.Error(codes.Unimplemented, "method Store not implemented")
 }
-func (UnimplementedSliceServiceServer) Fetch(*FetchRequest, grpc.ServerStreamingServer[FetchResponse]) error {
+func (UnimplementedSliceServiceServer) Fetch(grpc.BidiStreamingServer[FetchRequest, FetchResponse]) error {
 	return status.Error(codes.Unimplemented, "method Fetch not implemented")
 }
 func (UnimplementedSliceServiceServer) mustEmbedUnimplementedSliceServiceServer() {}
@@ -140,15 +140,11 @@ func _SliceService_Store_Handler(srv interface{}, stream grpc.ServerStream) erro
 type SliceService_StoreServer = grpc.ClientStreamingServer[StoreRequest, StoreResponse]
 
 func _SliceService_Fetch_Handler(srv interface{}, stream grpc.ServerStream) error {
-	m := new(FetchRequest)
-	if err := stream.RecvMsg(m); err != nil {
-		return err
-	}
-	return srv.(SliceServiceServer).Fetch(m, &grpc.GenericServerStream[FetchRequest, FetchResponse]{ServerStream: stream})
+	return srv.(SliceServiceServer).Fetch(&grpc.GenericServerStream[FetchRequest, FetchResponse]{ServerStream: stream})
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type SliceService_FetchServer = grpc.ServerStreamingServer[FetchResponse]
+type SliceService_FetchServer = grpc.BidiStreamingServer[FetchRequest, FetchResponse]
 
 // SliceService_ServiceDesc is the grpc.ServiceDesc for SliceService service.
 // It's only intended for direct use with grpc.RegisterService,
@@ -167,6 +163,7 @@ var SliceService_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "Fetch",
 			Handler:       _SliceService_Fetch_Handler,
 			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "stratos/storage/v1/storage.proto",
