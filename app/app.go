@@ -167,7 +167,7 @@ func NewStratosApp(logger log.Logger, db dbm.DB, _ io.Writer, loadLatest bool,
 	app.RegisterKeeper = registerkeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[registertypes.StoreKey]),
 		accCodec, app.BankKeeper, app.DistrKeeper, govAuthority)
 	app.SdsKeeper = sdskeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[sdstypes.StoreKey]), accCodec,
-		app.BankKeeper, app.DistrKeeper, app.RegisterKeeper, govAuthority)
+		app.BankKeeper, app.RegisterKeeper, govAuthority)
 	app.PotKeeper = potkeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[pottypes.StoreKey]), accCodec,
 		app.BankKeeper, app.DistrKeeper, app.RegisterKeeper, app.SdsKeeper, govAuthority)
 	app.SdsKeeper.SetPeriodKeeper(app.PotKeeper)

@@ -265,7 +265,8 @@ func TestDevnetProcess(t *testing.T) {
 	})
 	// Proof-of-Traffic (DESIGN §7): the meta node reports each period's
 	// audited upload traffic to x/pot; the holders of movie.mp4 earn part of
-	// the period's issuance, and their operator withdraws it.
+	// the traffic fees and the period's issuance they unlock (x/pot caps it at the
+	// fees), and their operator withdraws it.
 	holder0 := stat.Slices[0].Replicas[2] // the holder of slice 0 that was never killed
 	rewards := func(node string) int64 {
 		var r struct {

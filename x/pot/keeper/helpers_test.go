@@ -158,9 +158,10 @@ type storageCharge struct {
 
 var sdsAddr = authtypes.NewModuleAddress("sds")
 
-// fakeSds records charges. Storage is charged from prepaid balances held by
-// the sds module account in the fake bank and moved to the pot module
-// account, as x/sds does; the fee is storageFee, capped at the balance.
+// fakeSds records charges. Both fees are charged from prepaid balances held
+// by the sds module account in the fake bank and moved to the pot module
+// account, as x/sds does; the fees are trafficFee and storageFee (one ustos
+// per byte when nil), capped at the balance.
 type fakeSds struct {
 	charges    []charge
 	stored     []storageCharge
@@ -168,6 +169,7 @@ type fakeSds struct {
 	storageErr error
 	bank       *fakeBank
 	prepaid    map[string]math.Int // address bytes -> ustos
+	trafficFee func(bytes uint64) math.Int
 	storageFee func(bytes, seconds uint64) math.Int
 }
 
@@ -176,7 +178,11 @@ func (s *fakeSds) ChargeTraffic(_ context.Context, user sdk.AccAddress, bytes ui
 		return sdk.Coin{}, s.err
 	}
 	s.charges = append(s.charges, charge{user.String(), bytes})
-	return sdk.NewInt64Coin(types.Denom, int64(bytes)), nil
+	fee := math.NewIntFromUint64(bytes)
+	if s.trafficFee != nil {
+		fee = s.trafficFee(bytes)
+	}
+	return s.debit(user, fee)
 }
 
 func (s *fakeSds) ChargeStorage(_ context.Context, user sdk.AccAddress, bytes, seconds uint64) (sdk.Coin, error) {
@@ -184,13 +190,19 @@ func (s *fakeSds) ChargeStorage(_ context.Context, user sdk.AccAddress, bytes, s
 		return sdk.Coin{}, s.storageErr
 	}
 	s.stored = append(s.stored, storageCharge{user.String(), bytes, seconds})
-	have, ok := s.prepaid[string(user)]
-	if !ok {
-		have = math.ZeroInt()
-	}
 	fee := math.NewIntFromUint64(bytes)
 	if s.storageFee != nil {
 		fee = s.storageFee(bytes, seconds)
+	}
+	return s.debit(user, fee)
+}
+
+// debit takes fee, capped at user's prepaid balance, from the sds module
+// account to the pot module account and returns what it took.
+func (s *fakeSds) debit(user sdk.AccAddress, fee math.Int) (sdk.Coin, error) {
+	have, ok := s.prepaid[string(user)]
+	if !ok {
+		have = math.ZeroInt()
 	}
 	charged := math.MinInt(fee, have)
 	if charged.IsPositive() {
@@ -202,12 +214,27 @@ func (s *fakeSds) ChargeStorage(_ context.Context, user sdk.AccAddress, bytes, s
 	return sdk.NewCoin(types.Denom, charged), nil
 }
 
-// prepay gives user amount of prepaid ustos, held by the sds module account
+// prepay adds amount to user's prepaid ustos, held by the sds module account
 // (not minted by x/pot: the supply the tests check is x/pot's issuance).
 func (f *fixture) prepay(user sdk.AccAddress, amount int64) {
 	a := math.NewInt(amount)
-	f.sds.prepaid[string(user)] = a
+	have, ok := f.sds.prepaid[string(user)]
+	if !ok {
+		have = math.ZeroInt()
+	}
+	f.sds.prepaid[string(user)] = have.Add(a)
 	f.bank.balances[string(sdsAddr)] = f.bank.balance(sdsAddr).Add(a)
+}
+
+// payer prepays a user name with fee ustos and returns it as a report's
+// only traffic user, charged all of it (the fake charges one ustos per
+// byte). At the default issuance cap (100%) a report with it mints
+// min(issuance, fee) and shares that plus fee among its traffic nodes.
+func (f *fixture) payer(t testing.TB, name string, fee int64) []types.UserVolume {
+	t.Helper()
+	a := accAddr(name)
+	f.prepay(a, fee)
+	return []types.UserVolume{{Address: addr(t, a), Bytes: uint64(fee)}}
 }
 
 type fixture struct {

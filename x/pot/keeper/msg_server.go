@@ -24,7 +24,7 @@ func (s msgServer) VolumeReport(ctx context.Context, msg *types.MsgVolumeReport)
 		return nil, err
 	}
 	return &types.MsgVolumeReportResponse{Total: r.Total, Remainder: r.Remainder,
-		StorageCollected: r.StorageCollected, StorageRemainder: r.StorageRemainder}, nil
+		StorageCollected: r.StorageCollected, StorageRemainder: r.StorageRemainder, Issued: r.Issued}, nil
 }
 
 func (s msgServer) WithdrawRewards(ctx context.Context, msg *types.MsgWithdrawRewards) (*types.MsgWithdrawRewardsResponse, error) {

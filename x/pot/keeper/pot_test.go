@@ -19,6 +19,9 @@ import (
 // the top 100 nodes ... the throughput of node A in this ledger period is
 // 100GB, the total throughput of the top 100 nodes ... is 1000GB, then the
 // reward of node A ... is 100GB/1000GB*100,000 = 10,000 tokens."
+// Here the users paid 100,000 STOS of traffic fees, so the issuance cap
+// (100% of the fees) lets the whole 100,000 be minted, and the fees are
+// shared the same way (whitepaper §3.2.2): node A gets 10,000 of each.
 func TestWhitepaperExample(t *testing.T) {
 	f := setup(t)
 	f.reg.addMeta(3)
@@ -26,24 +29,26 @@ func TestWhitepaperExample(t *testing.T) {
 	f.addNode("nodeB", accAddr("opB"))
 	f.addNode("nodeC", accAddr("opC"))
 	nodes := []types.NodeVolume{{NodeId: "nodeA", Bytes: 100 * gb}, {NodeId: "nodeB", Bytes: 400 * gb}, {NodeId: "nodeC", Bytes: 500 * gb}}
-	resp, err := f.msg.VolumeReport(f.ctx, f.report(1, nodes, nil))
+	resp, err := f.msg.VolumeReport(f.ctx, f.report(1, nodes, f.payer(t, "users", 100_000_000_000)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := mustRewards(t, f, "nodeA"), math.NewInt(10_000_000_000); !got.Equal(want) {
-		t.Fatalf("node A reward = %s ustos, want %s (10,000 STOS)", got, want)
+	if got, want := mustRewards(t, f, "nodeA"), math.NewInt(20_000_000_000); !got.Equal(want) {
+		t.Fatalf("node A reward = %s ustos, want %s (10,000 STOS of issuance, 10,000 of fees)", got, want)
 	}
-	if !resp.Total.Equal(math.NewInt(100_000_000_000)) || !resp.Remainder.IsZero() {
-		t.Fatalf("total %s remainder %s", resp.Total, resp.Remainder)
+	if !resp.Issued.Equal(math.NewInt(100_000_000_000)) || !resp.Total.Equal(math.NewInt(200_000_000_000)) || !resp.Remainder.IsZero() {
+		t.Fatalf("issued %s total %s remainder %s", resp.Issued, resp.Total, resp.Remainder)
 	}
 	if !f.bank.supply.Equal(math.NewInt(100_000_000_000)) {
 		t.Fatalf("minted %s", f.bank.supply)
 	}
 }
 
-// whitepaper §3.2.1 step 6 / DESIGN §7: exactly the period's issuance is
-// minted per report; floor rounding leaves a remainder (< number of nodes)
-// that goes to the community pool, so nothing is created or lost. The same
+// whitepaper §3.2.1 step 6 / DESIGN §7: exactly the period's issuance,
+// capped at issuance_cap_percent of the traffic fees collected, is minted
+// per report, and it is shared with the fees among the traffic nodes;
+// floor rounding leaves a remainder (< number of nodes) that goes to the
+// community pool, so nothing is created or lost. The same
 // holds for storage fees (DESIGN §7: "storage fees are settled to the nodes
 // that hold replicas"): what the stored users are charged is split among the
 // stored nodes and the pool, to the last ustos, in reports with traffic,
@@ -51,7 +56,7 @@ func TestWhitepaperExample(t *testing.T) {
 func TestRewardInvariantRandomReports(t *testing.T) {
 	f := setup(t)
 	f.reg.addMeta(4)
-	params := types.Params{TopN: 25, PeriodSeconds: types.DefaultPeriodSeconds, Issuance: []types.IssuanceEntry{
+	params := types.Params{TopN: 25, PeriodSeconds: types.DefaultPeriodSeconds, IssuanceCapPercent: 250, Issuance: []types.IssuanceEntry{
 		{FromPeriod: 0, Amount: math.NewInt(99_999_999_997)},
 		{FromPeriod: 50, Amount: math.NewInt(12_345_678_901)},
 		{FromPeriod: 120, Amount: math.NewInt(7)},
@@ -76,12 +81,16 @@ func TestRewardInvariantRandomReports(t *testing.T) {
 	}
 	volume := func() uint64 { return uint64(1 + rng.Int63n(1<<uint(1+rng.Intn(50)))) }
 	minted, remainders, collected := math.ZeroInt(), math.ZeroInt(), math.ZeroInt()
+	full, capHit := 0, 0 // reports that minted the whole issuance, or less for the cap
 	for period := uint64(1); period <= 200; period++ {
 		var v types.ReportVolumes
 		kind := rng.Intn(3) // 0: traffic only, 1: storage only, 2: both
 		if kind != 1 {
 			for _, i := range rng.Perm(numNodes)[:1+rng.Intn(int(params.TopN))] {
 				v.Nodes = append(v.Nodes, types.NodeVolume{NodeId: fmt.Sprintf("node%02d", i), Bytes: volume()})
+			}
+			for _, i := range rng.Perm(numUsers)[:rng.Intn(numUsers+1)] {
+				v.Users = append(v.Users, types.UserVolume{Address: addr(t, accAddr(fmt.Sprintf("user%d", i))), Bytes: volume()})
 			}
 		}
 		if kind != 0 {
@@ -103,14 +112,24 @@ func TestRewardInvariantRandomReports(t *testing.T) {
 		if len(v.Nodes) > 0 {
 			issuance = params.IssuanceAt(period)
 		}
+		capped := rep.TrafficCollected.MulRaw(int64(params.IssuanceCapPercent)).QuoRaw(100)
+		if want := math.MinInt(issuance, capped); !rep.Issued.Equal(want) {
+			t.Fatalf("period %d: issued %s, want min(issuance %s, cap %s)", period, rep.Issued, issuance, capped)
+		}
+		switch {
+		case rep.Issued.IsPositive() && rep.Issued.Equal(issuance):
+			full++
+		case rep.Issued.IsPositive():
+			capHit++
+		}
+		if !rep.Total.Equal(rep.Issued.Add(rep.TrafficCollected)) {
+			t.Fatalf("period %d: total %s != issued %s + traffic fees %s", period, rep.Total, rep.Issued, rep.TrafficCollected)
+		}
 		checkSplit(t, period, "traffic", rep.Total, rep.Rewards, rep.Remainder, len(v.Nodes))
 		checkSplit(t, period, "storage", rep.StorageCollected, rep.StorageRewards, rep.StorageRemainder, len(v.StoredNodes))
-		if !rep.Total.Equal(issuance) {
-			t.Fatalf("period %d: total %s, issuance %s", period, rep.Total, issuance)
-		}
-		minted = minted.Add(issuance)
+		minted = minted.Add(rep.Issued)
 		remainders = remainders.Add(rep.Remainder).Add(rep.StorageRemainder)
-		collected = collected.Add(rep.StorageCollected)
+		collected = collected.Add(rep.StorageCollected).Add(rep.TrafficCollected)
 
 		// Withdraw now and then, by the operator.
 		if rng.Intn(4) == 0 {
@@ -137,6 +156,9 @@ func TestRewardInvariantRandomReports(t *testing.T) {
 	}
 	if !collected.IsPositive() {
 		t.Fatal("no storage fee was ever collected")
+	}
+	if full == 0 || capHit == 0 {
+		t.Fatalf("%d reports minted the full issuance and %d were capped; the test wants both", full, capHit)
 	}
 	// Everything minted or prepaid is somewhere: pot account + pool +
 	// operators + what is still prepaid.
@@ -276,7 +298,7 @@ func TestReplayedPeriod(t *testing.T) {
 	f := setup(t)
 	f.reg.addMeta(3)
 	f.addNode("n1", accAddr("op1"))
-	m := f.report(9, []types.NodeVolume{{NodeId: "n1", Bytes: 1}}, nil)
+	m := f.report(9, []types.NodeVolume{{NodeId: "n1", Bytes: 1}}, f.payer(t, "users", types.DefaultIssuance.Int64()))
 	if _, err := f.msg.VolumeReport(f.ctx, m); err != nil {
 		t.Fatal(err)
 	}
@@ -332,15 +354,15 @@ func TestIssuanceSchedule(t *testing.T) {
 	f := setup(t)
 	f.reg.addMeta(1)
 	f.addNode("n1", accAddr("op1"))
-	if err := f.k.SetParams(f.ctx, types.Params{TopN: 3, PeriodSeconds: types.DefaultPeriodSeconds, Issuance: p.Issuance[1:]}); err != nil {
+	if err := f.k.SetParams(f.ctx, types.Params{TopN: 3, PeriodSeconds: types.DefaultPeriodSeconds, Issuance: p.Issuance[1:], IssuanceCapPercent: 100}); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := f.msg.VolumeReport(f.ctx, f.report(150, []types.NodeVolume{{NodeId: "n1", Bytes: 3}}, nil))
+	resp, err := f.msg.VolumeReport(f.ctx, f.report(150, []types.NodeVolume{{NodeId: "n1", Bytes: 3}}, f.payer(t, "users", 100)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !resp.Total.Equal(math.NewInt(25)) || !mustRewards(t, f, "n1").Equal(math.NewInt(25)) {
-		t.Fatalf("total %s reward %s", resp.Total, mustRewards(t, f, "n1"))
+	if !resp.Issued.Equal(math.NewInt(25)) || !resp.Total.Equal(math.NewInt(125)) || !mustRewards(t, f, "n1").Equal(math.NewInt(125)) {
+		t.Fatalf("issued %s total %s reward %s", resp.Issued, resp.Total, mustRewards(t, f, "n1"))
 	}
 }
 
@@ -350,7 +372,8 @@ func TestWithdrawRewards(t *testing.T) {
 	op := accAddr("op1")
 	f.addNode("n1", op)
 	f.addNode("n2", accAddr("op2"))
-	if _, err := f.msg.VolumeReport(f.ctx, f.report(1, []types.NodeVolume{{NodeId: "n1", Bytes: 1}, {NodeId: "n2", Bytes: 3}}, nil)); err != nil {
+	users := f.payer(t, "users", types.DefaultIssuance.Int64()) // issued + fees = 200,000 STOS
+	if _, err := f.msg.VolumeReport(f.ctx, f.report(1, []types.NodeVolume{{NodeId: "n1", Bytes: 1}, {NodeId: "n2", Bytes: 3}}, users)); err != nil {
 		t.Fatal(err)
 	}
 	// Someone else may not withdraw.
@@ -362,14 +385,14 @@ func TestWithdrawRewards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := math.NewInt(25_000_000_000)
+	want := math.NewInt(50_000_000_000)
 	if !resp.Amount.Amount.Equal(want) || !f.bank.balance(op).Equal(want) {
 		t.Fatalf("withdrew %s, balance %s, want %s", resp.Amount, f.bank.balance(op), want)
 	}
 	if !mustRewards(t, f, "n1").IsZero() {
 		t.Fatal("rewards not zeroed")
 	}
-	if !f.bank.balance(potAddr).Equal(math.NewInt(75_000_000_000)) {
+	if !f.bank.balance(potAddr).Equal(math.NewInt(150_000_000_000)) {
 		t.Fatalf("pot balance %s", f.bank.balance(potAddr))
 	}
 	_, err = f.msg.WithdrawRewards(f.ctx, &types.MsgWithdrawRewards{Operator: addr(t, op), NodeId: "n1"})
@@ -386,7 +409,7 @@ func TestQueryRewards(t *testing.T) {
 	f.addNode("n2", op1)
 	f.addNode("n3", op2)
 	nodes := []types.NodeVolume{{NodeId: "n1", Bytes: 1}, {NodeId: "n2", Bytes: 1}, {NodeId: "n3", Bytes: 2}}
-	if _, err := f.msg.VolumeReport(f.ctx, f.report(1, nodes, nil)); err != nil {
+	if _, err := f.msg.VolumeReport(f.ctx, f.report(1, nodes, f.payer(t, "users", 50_000_000_000))); err != nil {
 		t.Fatal(err)
 	}
 	q := func(s string) *types.QueryRewardsResponse {
@@ -413,13 +436,13 @@ func TestQueryRewards(t *testing.T) {
 
 	// n2 changes operator: the next credit moves it in the index.
 	f.reg.nodes["n2"].operator = op2
-	if _, err := f.msg.VolumeReport(f.ctx, f.report(2, []types.NodeVolume{{NodeId: "n2", Bytes: 1}}, nil)); err != nil {
+	if _, err := f.msg.VolumeReport(f.ctx, f.report(2, []types.NodeVolume{{NodeId: "n2", Bytes: 1}}, f.payer(t, "users", 1))); err != nil {
 		t.Fatal(err)
 	}
 	if r := q(addr(t, op1)); len(r.Rewards) != 1 || r.Rewards[0].NodeId != "n1" {
 		t.Fatalf("op1 after move: %+v", r)
 	}
-	if r := q(addr(t, op2)); len(r.Rewards) != 2 || !r.Total.Equal(math.NewInt(175_000_000_000)) {
+	if r := q(addr(t, op2)); len(r.Rewards) != 2 || !r.Total.Equal(math.NewInt(75_000_000_002)) { // n3's 50,000 STOS, n2's 25,000 and the 2 of report 2
 		t.Fatalf("op2 after move: %+v", r)
 	}
 

@@ -27,20 +27,27 @@ type VolumeReportInput struct {
 	Signatures []types.MetaSignature
 }
 
-// SubmitVolumeReport verifies a volume report, pays the period's issuance
-// for its traffic and settles the storage of its end (whitepaper §3.2.1
-// step 6, DESIGN §7):
+// SubmitVolumeReport verifies a volume report, charges its users for their
+// traffic, pays the traffic fees and the period's issuance to the nodes that
+// served it, and settles the storage of the period's end (whitepaper §3.2.1
+// step 6, §3.2.2, DESIGN §7):
 //
-//	total     = issuance(period) if the report names traffic nodes, else 0
+//	collected = Σ traffic charge_u (x/sds traffic_price, capped at each prepay)
+//	issued    = min(issuance(period), issuance_cap_percent% × collected),
+//	            or 0 if the report names no traffic node
+//	total     = issued + collected
 //	reward_i  = floor(total × traffic_i / Σ traffic)
-//	remainder = total − Σ reward_i → community pool
+//	remainder = total − Σ reward_i → community pool (all of it without
+//	            traffic nodes)
 //
-// so exactly total ustos are minted per report. Each user in the report is
-// charged for its traffic in x/sds (to the community pool). Then each stored
-// user is charged for its stored bytes over the period (x/sds storage_price ×
+// so at most issued ustos are minted per report. The cap is what makes
+// traffic a node buys from itself a loss (issue 8, "cheating must not
+// pay"): every byte it pays p for earns the nodes at most (1 + cap/100)·p,
+// of which it gets its share of the traffic. Then each stored user is
+// charged for its stored bytes over the period (x/sds storage_price ×
 // period_seconds, capped at its prepay), paid into this module's account:
 //
-//	collected         = Σ charge_u
+//	storage collected = Σ storage charge_u
 //	storage_reward_i  = floor(collected × stored_i / Σ stored)
 //	storage_remainder = collected − Σ storage_reward_i → community pool
 //
@@ -89,13 +96,8 @@ func (k Keeper) SubmitVolumeReport(ctx context.Context, in VolumeReportInput) (t
 		StoredNodes: in.StoredNodes,
 		StoredUsers: in.StoredUsers,
 	}
-	if err := k.payIssuance(ctx, params, &report); err != nil {
+	if err := k.settleTraffic(ctx, params, users, &report); err != nil {
 		return types.VolumeReport{}, err
-	}
-	for i, u := range in.Users {
-		if _, err := k.sds.ChargeTraffic(ctx, users[i], u.Bytes); err != nil {
-			return types.VolumeReport{}, fmt.Errorf("charge user %s for %d bytes: %w", u.Address, u.Bytes, err)
-		}
 	}
 	if err := k.settleStorage(ctx, storedUsers, storageSeconds(clock, in.Period, params.PeriodSeconds), &report); err != nil {
 		return types.VolumeReport{}, err
@@ -106,6 +108,8 @@ func (k Keeper) SubmitVolumeReport(ctx context.Context, in VolumeReportInput) (t
 	sdkCtx.EventManager().EmitEvent(sdk.NewEvent("volume_report",
 		sdk.NewAttribute("period", fmt.Sprint(in.Period)),
 		sdk.NewAttribute("nodes", fmt.Sprint(len(in.Nodes))),
+		sdk.NewAttribute("traffic_collected", report.TrafficCollected.String()),
+		sdk.NewAttribute("issued", report.Issued.String()),
 		sdk.NewAttribute("total", report.Total.String()),
 		sdk.NewAttribute("remainder", report.Remainder.String()),
 		sdk.NewAttribute("stored_nodes", fmt.Sprint(len(in.StoredNodes))),
@@ -227,23 +231,35 @@ func storageSeconds(clock types.QueryPeriodResponse, period, length uint64) uint
 	return stdmath.MaxUint64
 }
 
-// payIssuance mints the period's issuance, if the report names traffic
-// nodes, and pays it out by traffic (whitepaper §3.2.1).
-func (k Keeper) payIssuance(ctx context.Context, params types.Params, r *types.VolumeReport) error {
-	total := math.ZeroInt()
-	if len(r.Nodes) > 0 {
-		total = params.IssuanceAt(r.Period)
+// settleTraffic charges each user of the report for its traffic, which
+// x/sds pays into this module's account, mints the capped issuance, and
+// pays both out to the traffic nodes by the bytes they served (see
+// SubmitVolumeReport). Without traffic nodes the fees go to the community
+// pool and nothing is minted.
+func (k Keeper) settleTraffic(ctx context.Context, params types.Params, users []sdk.AccAddress, r *types.VolumeReport) error {
+	collected := math.ZeroInt()
+	for i, u := range r.Users {
+		c, err := k.sds.ChargeTraffic(ctx, users[i], u.Bytes)
+		if err != nil {
+			return fmt.Errorf("charge user %s for %d bytes: %w", u.Address, u.Bytes, err)
+		}
+		collected = collected.Add(c.Amount)
 	}
-	if total.IsPositive() {
-		if err := k.bank.MintCoins(ctx, types.ModuleName, sdk.NewCoins(sdk.NewCoin(types.Denom, total))); err != nil {
+	issued := math.ZeroInt()
+	if len(r.Nodes) > 0 {
+		issued = params.IssuedFor(r.Period, collected)
+	}
+	if issued.IsPositive() {
+		if err := k.bank.MintCoins(ctx, types.ModuleName, sdk.NewCoins(sdk.NewCoin(types.Denom, issued))); err != nil {
 			return fmt.Errorf("mint issuance: %w", err)
 		}
 	}
+	total := issued.Add(collected)
 	rewards, remainder := split(total, r.Nodes)
 	if err := k.payOut(ctx, rewards, remainder); err != nil {
 		return err
 	}
-	r.Total, r.Rewards, r.Remainder = total, rewards, remainder
+	r.TrafficCollected, r.Issued, r.Total, r.Rewards, r.Remainder = collected, issued, total, rewards, remainder
 	return nil
 }
 

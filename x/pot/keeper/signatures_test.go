@@ -143,14 +143,15 @@ func TestFullySignedReportPeriodRules(t *testing.T) {
 	f.reg.addMeta(4)
 	f.addNode("n1", accAddr("op1"))
 	nodes := []types.NodeVolume{{NodeId: "n1", Bytes: 10}}
+	users := f.payer(t, "users", 2*types.DefaultIssuance.Int64())
 	f.at(20)
-	if _, err := f.msg.VolumeReport(f.ctx, f.report(20, nodes, nil)); !errors.Is(err, types.ErrPeriodNotEnded) {
+	if _, err := f.msg.VolumeReport(f.ctx, f.report(20, nodes, users)); !errors.Is(err, types.ErrPeriodNotEnded) {
 		t.Fatalf("period 20 during period 20: err = %v, want ErrPeriodNotEnded", err)
 	}
-	if _, err := f.msg.VolumeReport(f.ctx, f.report(19, nodes, nil)); err != nil {
+	if _, err := f.msg.VolumeReport(f.ctx, f.report(19, nodes, users)); err != nil {
 		t.Fatalf("period 19 after it ended: %v", err)
 	}
-	again := f.report(19, []types.NodeVolume{{NodeId: "n1", Bytes: 11}}, nil)
+	again := f.report(19, []types.NodeVolume{{NodeId: "n1", Bytes: 11}}, users)
 	if _, err := f.msg.VolumeReport(f.ctx, again); !errors.Is(err, types.ErrPeriodReported) {
 		t.Fatalf("period 19 again, other figures: err = %v, want ErrPeriodReported", err)
 	}

@@ -13,10 +13,11 @@ type RegisterKeeper interface {
 	ActiveMetaNodeKeys(ctx context.Context) (map[string][]byte, error) // meta node ID -> ed25519 public key
 }
 
-// SdsKeeper is what x/pot needs from x/sds: charging users' prepay. A
-// traffic charge goes to the community pool; a storage charge (bytes kept
-// for seconds) is paid into the pot module account, which credits it to the
-// nodes holding replicas (DESIGN §7). Each returns what it charged.
+// SdsKeeper is what x/pot needs from x/sds: charging users' prepay. Both
+// charges are paid into the pot module account, which credits a traffic
+// charge to the nodes that served the traffic and a storage charge (bytes
+// kept for seconds) to the nodes holding replicas (whitepaper §3.2.2,
+// DESIGN §7). Each returns what it charged.
 type SdsKeeper interface {
 	ChargeTraffic(ctx context.Context, user sdk.AccAddress, bytes uint64) (sdk.Coin, error)
 	ChargeStorage(ctx context.Context, user sdk.AccAddress, bytes, seconds uint64) (sdk.Coin, error)

@@ -12,6 +12,10 @@ var (
 	DefaultIssuance      = math.NewInt(100_000_000_000) // ustos
 	DefaultTopN          = uint32(100)
 	DefaultPeriodSeconds = uint64(600)
+	// DefaultIssuanceCapPercent mints at most as much as the traffic fees
+	// collected: a node serving less than half of the traffic it buys loses
+	// money (see Params.issuance_cap_percent).
+	DefaultIssuanceCapPercent = uint32(100)
 )
 
 // StoredNodesPerTopN bounds the stored_nodes of a volume report to
@@ -30,6 +34,8 @@ func DefaultParams() Params {
 		Issuance:      []IssuanceEntry{{FromPeriod: 0, Amount: DefaultIssuance}},
 		TopN:          DefaultTopN,
 		PeriodSeconds: DefaultPeriodSeconds,
+
+		IssuanceCapPercent: DefaultIssuanceCapPercent,
 	}
 }
 
@@ -68,6 +74,14 @@ func (p Params) IssuanceAt(period uint64) math.Int {
 		amount = e.Amount
 	}
 	return amount
+}
+
+// IssuedFor is what a report for period mints when its users were charged
+// collected for their traffic: the period's issuance, capped at
+// issuance_cap_percent of collected (rounded down).
+func (p Params) IssuedFor(period uint64, collected math.Int) math.Int {
+	capped := collected.MulRaw(int64(p.IssuanceCapPercent)).QuoRaw(100)
+	return math.MinInt(p.IssuanceAt(period), capped)
 }
 
 // maxPeriodSeconds bounds a ledger period to a year, so period arithmetic on

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"cosmossdk.io/math"
+
 	"github.com/cosmos/gogoproto/proto"
 
 	"github.com/cosmos/cosmos-sdk/codec"
@@ -131,5 +133,32 @@ func TestMsgSigners(t *testing.T) {
 		if len(signers) != 1 || !bytes.Equal(signers[0], op) {
 			t.Fatalf("%T: signers %x", msg, signers)
 		}
+	}
+}
+
+// issue 8, "cheating must not pay": a report mints the period's issuance,
+// but never more than issuance_cap_percent of the traffic fees collected.
+func TestIssuedFor(t *testing.T) {
+	p := types.Params{Issuance: []types.IssuanceEntry{{FromPeriod: 10, Amount: math.NewInt(1000)}}}
+	for _, tc := range []struct {
+		cap              uint32
+		period           uint64
+		collected, issue int64
+	}{
+		{100, 10, 0, 0},       // no fees, no issuance
+		{100, 10, 400, 400},   // capped at the fees
+		{100, 10, 5000, 1000}, // the whole issuance
+		{250, 10, 3, 7},       // rounded down
+		{0, 10, 5000, 0},      // a cap of 0 mints nothing
+		{100, 9, 5000, 0},     // before the schedule starts
+		{4294967295, 12, 1, 1000},
+	} {
+		p.IssuanceCapPercent = tc.cap
+		if got := p.IssuedFor(tc.period, math.NewInt(tc.collected)); !got.Equal(math.NewInt(tc.issue)) {
+			t.Errorf("cap %d%%, period %d, fees %d: issued %s, want %d", tc.cap, tc.period, tc.collected, got, tc.issue)
+		}
+	}
+	if got := types.DefaultParams().IssuanceCapPercent; got != 100 {
+		t.Errorf("default cap %d%%, want 100", got)
 	}
 }

@@ -22,8 +22,6 @@ import (
 	"github.com/stratos-net/stratos/x/sds/types"
 )
 
-const distrModule = "distribution"
-
 // fakeBank keeps balances in a map; module accounts are plain addresses.
 type fakeBank struct {
 	balances map[string]sdk.Coins
@@ -56,23 +54,6 @@ func (b *fakeBank) ustos(addr sdk.AccAddress) math.Int {
 	return b.balances[string(addr)].AmountOf(types.Denom)
 }
 
-// fakeDistr moves funds to the distribution module account through the bank
-// fake, as x/distribution does, and records the community pool.
-type fakeDistr struct {
-	bank  *fakeBank
-	pool  sdk.Coins
-	calls int
-}
-
-func (d *fakeDistr) FundCommunityPool(ctx context.Context, amount sdk.Coins, depositor sdk.AccAddress) error {
-	d.calls++
-	if err := d.bank.SendCoinsFromAccountToModule(ctx, depositor, distrModule, amount); err != nil {
-		return err
-	}
-	d.pool = d.pool.Add(amount...)
-	return nil
-}
-
 // fakeRegister knows which (operator, meta node) pairs are active.
 type fakeRegister struct {
 	active map[string]string // meta node id -> operator address bytes
@@ -87,7 +68,6 @@ type fixture struct {
 	ctx     sdk.Context
 	k       keeper.Keeper
 	bank    *fakeBank
-	distr   *fakeDistr
 	reg     fakeRegister
 	ac      address.Codec
 	msgs    types.MsgServer
@@ -105,20 +85,19 @@ func newFixture(t *testing.T) *fixture {
 	cdc := codec.NewProtoCodec(codectypes.NewInterfaceRegistry())
 	ac := addresscodec.NewBech32Codec("st")
 	bank := newFakeBank()
-	distr := &fakeDistr{bank: bank}
 	reg := fakeRegister{active: map[string]string{}}
 	gov, err := ac.BytesToString(authtypes.NewModuleAddress("gov"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := keeper.NewKeeper(cdc, runtime.NewKVStoreService(key), ac, bank, distr, reg, gov)
+	k := keeper.NewKeeper(cdc, runtime.NewKVStoreService(key), ac, bank, reg, gov)
 	periods := &fakePeriods{current: 10}
 	k.SetPeriodKeeper(periods)
 	if err := k.InitGenesis(ctx, types.DefaultGenesis()); err != nil {
 		t.Fatal(err)
 	}
 	return &fixture{
-		ctx: ctx, k: k, bank: bank, distr: distr, reg: reg, ac: ac,
+		ctx: ctx, k: k, bank: bank, reg: reg, ac: ac,
 		msgs: keeper.NewMsgServer(k), query: keeper.NewQueryServer(k),
 		gov: gov, module: authtypes.NewModuleAddress(types.ModuleName), periods: periods,
 	}

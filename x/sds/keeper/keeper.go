@@ -25,7 +25,6 @@ type Keeper struct {
 	cdc          codec.BinaryCodec
 	addressCodec address.Codec
 	bank         types.BankKeeper
-	distr        types.DistrKeeper
 	reg          types.RegisterKeeper
 	authority    string
 	moduleAddr   sdk.AccAddress
@@ -48,7 +47,6 @@ func NewKeeper(
 	storeService store.KVStoreService,
 	addressCodec address.Codec,
 	bank types.BankKeeper,
-	distr types.DistrKeeper,
 	reg types.RegisterKeeper,
 	authority string,
 ) Keeper {
@@ -60,7 +58,6 @@ func NewKeeper(
 		cdc:          cdc,
 		addressCodec: addressCodec,
 		bank:         bank,
-		distr:        distr,
 		reg:          reg,
 		authority:    authority,
 		moduleAddr:   authtypes.NewModuleAddress(types.ModuleName),

@@ -86,20 +86,16 @@ func TrafficFee(bytes, price uint64) math.Int {
 
 // ChargeTraffic charges user for bytes of audited traffic at traffic_price,
 // up to the user's prepaid balance, moves the charged coins from the sds
-// module account to the community pool (the "network support" fund,
-// DESIGN §4), and returns what was charged (zero if nothing prepaid).
+// module account to the pot module account, which pays them to the nodes
+// that served the traffic (whitepaper §3.2.2: "the traffic fee ... will be
+// settled to all nodes that contain the replication"), and returns what was
+// charged (zero if nothing prepaid).
 func (k Keeper) ChargeTraffic(ctx context.Context, user sdk.AccAddress, bytes uint64) (sdk.Coin, error) {
 	params, err := k.GetParams(ctx)
 	if err != nil {
 		return zeroCoin(), err
 	}
-	toPool := func(c sdk.Coins) error {
-		if err := k.distr.FundCommunityPool(ctx, c, k.moduleAddr); err != nil {
-			return errorsmod.Wrapf(err, "move traffic fee %s of %s to the community pool", c, user)
-		}
-		return nil
-	}
-	charged, rest, err := k.debit(ctx, user, TrafficFee(bytes, params.TrafficPrice), toPool)
+	charged, rest, err := k.debit(ctx, user, TrafficFee(bytes, params.TrafficPrice), k.toPot(ctx, "traffic", user))
 	if err != nil || charged.IsZero() {
 		return zeroCoin(), err
 	}

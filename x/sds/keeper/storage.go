@@ -34,13 +34,7 @@ func (k Keeper) ChargeStorage(ctx context.Context, user sdk.AccAddress, bytes, s
 	if err != nil {
 		return zeroCoin(), err
 	}
-	toPot := func(c sdk.Coins) error {
-		if err := k.bank.SendCoinsFromModuleToModule(ctx, types.ModuleName, pottypes.ModuleName, c); err != nil {
-			return errorsmod.Wrapf(err, "move storage fee %s of %s to the %s module", c, user, pottypes.ModuleName)
-		}
-		return nil
-	}
-	charged, rest, err := k.debit(ctx, user, StorageFee(bytes, params.StoragePrice, seconds), toPot)
+	charged, rest, err := k.debit(ctx, user, StorageFee(bytes, params.StoragePrice, seconds), k.toPot(ctx, "storage", user))
 	if err != nil || charged.IsZero() {
 		return zeroCoin(), err
 	}
@@ -53,4 +47,14 @@ func (k Keeper) ChargeStorage(ctx context.Context, user sdk.AccAddress, bytes, s
 		sdk.NewAttribute(AttributeKeyPrepaid, rest.String()),
 	))
 	return coin, nil
+}
+
+// toPot pays a charged fee of user into the pot module account.
+func (k Keeper) toPot(ctx context.Context, what string, user sdk.AccAddress) func(sdk.Coins) error {
+	return func(c sdk.Coins) error {
+		if err := k.bank.SendCoinsFromModuleToModule(ctx, types.ModuleName, pottypes.ModuleName, c); err != nil {
+			return errorsmod.Wrapf(err, "move %s fee %s of %s to the %s module", what, c, user, pottypes.ModuleName)
+		}
+		return nil
+	}
 }

@@ -12,15 +12,10 @@ type BankKeeper interface {
 	SendCoinsFromAccountToModule(ctx context.Context, sender sdk.AccAddress, recipientModule string, amt sdk.Coins) error
 	// GetBalance lets InitGenesis check that the module account covers every prepayment.
 	GetBalance(ctx context.Context, addr sdk.AccAddress, denom string) sdk.Coin
-	// SendCoinsFromModuleToModule pays charged storage fees to the pot module
-	// account, which credits them to the nodes holding replicas (DESIGN §7).
+	// SendCoinsFromModuleToModule pays charged fees to the pot module account,
+	// which credits storage fees to the nodes holding replicas and traffic
+	// fees to the nodes that served it (DESIGN §7, whitepaper §3.2.2).
 	SendCoinsFromModuleToModule(ctx context.Context, senderModule, recipientModule string, amt sdk.Coins) error
-}
-
-// DistrKeeper is the part of x/distribution that x/sds uses: charged traffic
-// fees go to the community pool, the "network support" fund (DESIGN §4).
-type DistrKeeper interface {
-	FundCommunityPool(ctx context.Context, amount sdk.Coins, depositor sdk.AccAddress) error
 }
 
 // RegisterKeeper is the part of x/register that x/sds uses to authorise
