@@ -67,18 +67,17 @@ func (h *harness) nodeTraffic(id string) uint64 {
 	return n
 }
 
-// reportedTraffic is the node's traffic in the period's volume report.
-func (h *harness) reportedTraffic(id string) uint64 {
+// reportedTraffic is each node's traffic in the period's volume report.
+func (h *harness) reportedTraffic() map[string]uint64 {
 	h.t.Helper()
 	fr := &fakeReporter{}
 	h.s.cfg.Reporter = fr
 	h.s.report(ctx, 1)
+	out := map[string]uint64{}
 	for _, v := range fr.report.Nodes {
-		if v.ID == id {
-			return v.Bytes
-		}
+		out[v.ID] = v.Bytes
 	}
-	return 0
+	return out
 }
 
 // DESIGN §7: a Locate gives each slice a ticket, signed by the meta node,
@@ -160,9 +159,18 @@ func TestReportDownload(t *testing.T) {
 		t.Fatal("a traffic report without a node certificate was taken")
 	}
 
-	// The counted bytes reach the period's report, with the upload's.
-	if got := h.reportedTraffic(holder.id); got != f.size+size {
+	// The counted bytes reach the period's report, with the upload's; the
+	// claims above that nobody signed for reach it with nothing (issue 8: a
+	// node reporting transfers that never happened earns nothing).
+	reported := h.reportedTraffic()
+	if got := reported[holder.id]; got != f.size+size {
 		t.Fatalf("holder's traffic %d, want upload %d + download %d", got, f.size, size)
+	}
+	if got := reported[other.id]; got != f.size {
+		t.Fatalf("the holder not assigned reported %d bytes, want its upload's %d alone", got, f.size)
+	}
+	if got, ok := reported[h.nodes[3].id]; ok {
+		t.Fatalf("a node that served nothing is in the report with %d bytes", got)
 	}
 }
 
