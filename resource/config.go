@@ -66,6 +66,11 @@ type Config struct {
 	// with ResourceExhausted, and the client reads from another holder
 	// (default 128).
 	MaxFetches int
+	// MaxFetchesPerUser bounds the Fetch streams of one user (the owner
+	// its tickets name) served at once, so one downloader cannot take every
+	// fetch slot of a node from the others (default 32; a client fetches 4
+	// slices at a time per transfer).
+	MaxFetchesPerUser int
 	// Repairs bounds how many repair copies run at once (default 2).
 	Repairs int
 	// ScrubRate is how many bytes per second the scrubber re-reads to find
@@ -98,6 +103,7 @@ func DefaultConfig() Config {
 		MinRate:           1 << 20,
 		TransferGrace:     30 * time.Second,
 		MaxFetches:        128,
+		MaxFetchesPerUser: 32,
 		Repairs:           2,
 		ScrubRate:         32 << 20,
 		ScrubInterval:     24 * time.Hour,
@@ -125,7 +131,7 @@ func (c Config) Validate() error {
 		return bad("negative interval")
 	case c.Repairs < 0:
 		return bad("negative repair concurrency %d", c.Repairs)
-	case c.MaxStores < 0, c.MaxPendingHeaders < 0, c.MaxFetches < 0:
+	case c.MaxStores < 0, c.MaxPendingHeaders < 0, c.MaxFetches < 0, c.MaxFetchesPerUser < 0:
 		return bad("negative store, header or fetch concurrency")
 	case c.HeaderTimeout < 0, c.TransferGrace < 0:
 		return bad("negative header timeout or transfer grace")
@@ -168,6 +174,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxFetches == 0 {
 		c.MaxFetches = d.MaxFetches
+	}
+	if c.MaxFetchesPerUser == 0 {
+		c.MaxFetchesPerUser = d.MaxFetchesPerUser
 	}
 	if c.Repairs == 0 {
 		c.Repairs = d.Repairs

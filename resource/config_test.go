@@ -15,15 +15,16 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, mutate := range map[string]func(*resource.Config){
-		"no listen":        func(c *resource.Config) { c.Listen = "" },
-		"no meta address":  func(c *resource.Config) { c.MetaAddr = "" },
-		"no meta ID":       func(c *resource.Config) { c.MetaID = "" },
-		"no capacity":      func(c *resource.Config) { c.DataDir, c.Capacity = "", 0 },
-		"negative grace":   func(c *resource.Config) { c.OrphanGrace = -1 },
-		"negative repairs": func(c *resource.Config) { c.Repairs = -1 },
-		"negative idle":    func(c *resource.Config) { c.StoreIdleTimeout = -1 },
-		"negative stores":  func(c *resource.Config) { c.MaxStores = -1 },
-		"negative scrub":   func(c *resource.Config) { c.ScrubInterval = -1 },
+		"no listen":                 func(c *resource.Config) { c.Listen = "" },
+		"no meta address":           func(c *resource.Config) { c.MetaAddr = "" },
+		"no meta ID":                func(c *resource.Config) { c.MetaID = "" },
+		"no capacity":               func(c *resource.Config) { c.DataDir, c.Capacity = "", 0 },
+		"negative grace":            func(c *resource.Config) { c.OrphanGrace = -1 },
+		"negative repairs":          func(c *resource.Config) { c.Repairs = -1 },
+		"negative idle":             func(c *resource.Config) { c.StoreIdleTimeout = -1 },
+		"negative stores":           func(c *resource.Config) { c.MaxStores = -1 },
+		"negative scrub":            func(c *resource.Config) { c.ScrubInterval = -1 },
+		"negative per-user fetches": func(c *resource.Config) { c.MaxFetchesPerUser = -1 },
 	} {
 		c := good
 		mutate(&c)

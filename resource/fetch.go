@@ -40,6 +40,13 @@ func (s service) Fetch(stream storagev1.SliceService_FetchServer) error {
 	if err != nil {
 		return err
 	}
+	// The owner is the meta authority's word (the ticket verified), not
+	// the peer's: one user's fetches cannot pass as another's.
+	if !n.userFetches.take(t.GetOwner()) {
+		return status.Errorf(codes.ResourceExhausted, "fetch: %s has %d fetches in flight on this node, the most one user may have; wait for one to end",
+			t.GetOwner(), n.userFetches.max)
+	}
+	defer n.userFetches.give(t.GetOwner())
 	id, err := slice.ParseID(t.GetSliceId())
 	if err != nil {
 		return status.Error(codes.InvalidArgument, err.Error())
@@ -268,4 +275,34 @@ func (n *Node) serveRange(stream storagev1.SliceService_FetchServer, f *fetch, r
 		length -= uint64(len(p))
 	}
 	return nil
+}
+
+// userSlots counts the Fetch streams in flight per user, at most max each
+// (issue 8: "a bounded number of concurrent fetches per node and per
+// user"). A user with none holds no entry, so the map stays as small as
+// the fetches in flight.
+type userSlots struct {
+	max int
+	mu  sync.Mutex
+	n   map[string]int
+}
+
+// take counts one more fetch of user, unless it has max already.
+func (u *userSlots) take(user string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.n[user] >= u.max {
+		return false
+	}
+	u.n[user]++
+	return true
+}
+
+// give ends one fetch of user that take counted.
+func (u *userSlots) give(user string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.n[user]--; u.n[user] <= 0 {
+		delete(u.n, user)
+	}
 }

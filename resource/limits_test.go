@@ -188,6 +188,53 @@ func TestFetchBounds(t *testing.T) {
 	})
 }
 
+// Issue 8: "a bounded number of concurrent fetches per node and per
+// user": a user at its bound is refused, by the owner its tickets name,
+// while another user's fetch is served; the slot frees when the fetch
+// ends.
+func TestFetchBoundPerUser(t *testing.T) {
+	meta := newFakeMeta(t)
+	n := startNode(t, meta, func(c *resource.Config, _ *disk.Options) {
+		c.MaxFetches, c.MaxFetchesPerUser, c.TransferGrace, c.MinRate = 8, 1, 500*time.Millisecond, 1<<40
+	})
+	data, id := storetest.Data(35, 16<<20)
+	if _, err := resource.StoreSlice(context.Background(), n.client(t), pipelineHeader("t", data, id.String(), n), bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := n.client(t)
+	open := func(owner string, length uint64) error {
+		st, err := c.Fetch(ctx)
+		if err != nil {
+			return err
+		}
+		tk := fetchTicket(n, "d-"+owner, id.String(), 0, length)
+		tk.Owner = owner
+		n.meta.key.SignFetchTicket(tk)
+		if err := st.Send(&storagev1.FetchRequest{Msg: &storagev1.FetchRequest_Ticket{Ticket: tk}}); err != nil {
+			_, rerr := st.Recv()
+			return fmt.Errorf("%w: %w", err, rerr)
+		}
+		_, err = st.Recv()
+		return err
+	}
+	if err := open("alice", uint64(len(data))); err != nil { // one frame, then it reads no more
+		t.Fatal(err)
+	}
+	err := open("alice", 10)
+	wantCode(t, "alice's second fetch", err, codes.ResourceExhausted)
+	if !strings.Contains(err.Error(), "alice has 1 fetches in flight") {
+		t.Fatalf("the refusal does not say why: %v", err)
+	}
+	if err := open("bob", 10); err != nil {
+		t.Fatalf("bob's fetch, while alice is at her bound: %v", err)
+	}
+	eventually(t, "alice's stalled fetch ends at its deadline and frees her slot", func() bool {
+		return open("alice", 10) == nil
+	})
+}
+
 // Issue 8: "message size limits before authentication that fit the
 // message". A resource node decodes nothing larger than a data frame and
 // its envelope: a 4 MiB message is refused by gRPC before any handler

@@ -34,11 +34,12 @@ type Node struct {
 	pool     *peerPool // connections to downstream nodes and repair targets
 	capacity uint64
 
-	conns   atomic.Int32  // Store and Fetch streams in flight
-	stores  chan struct{} // a slot per Store stream in flight, MaxStores in all
-	headers chan struct{} // a slot per Store stream waiting for its header
-	fetches chan struct{} // a slot per Fetch stream, MaxFetches in all
-	served  servedLog     // receipts of fetches, until reported (served.go)
+	conns       atomic.Int32  // Store and Fetch streams in flight
+	stores      chan struct{} // a slot per Store stream in flight, MaxStores in all
+	headers     chan struct{} // a slot per Store stream waiting for its header
+	fetches     chan struct{} // a slot per Fetch stream, MaxFetches in all
+	userFetches userSlots     // Fetch streams per user, MaxFetchesPerUser each
+	served      servedLog     // receipts of fetches, until reported (served.go)
 
 	// verifyQ holds the slices the meta node asked to re-hash; one
 	// goroutine works through it (see verify.go).
@@ -71,21 +72,22 @@ func New(cfg Config, key *identity.Key, store SliceStore) (*Node, error) {
 	}
 	cfg = cfg.withDefaults()
 	n := &Node{
-		cfg:       cfg,
-		key:       key,
-		store:     store,
-		log:       cfg.Logger.With("node", key.ID()[:8]),
-		pool:      newPeerPool(key),
-		capacity:  cfg.Capacity,
-		stores:    make(chan struct{}, cfg.MaxStores),
-		headers:   make(chan struct{}, cfg.MaxPendingHeaders),
-		fetches:   make(chan struct{}, cfg.MaxFetches),
-		verifyQ:   make(chan slice.ID, verifyQueue),
-		scrubLim:  newScrubLimiter(cfg.ScrubRate),
-		clock:     wallClock{},
-		repairs:   make(map[string]bool),
-		repairSem: make(chan struct{}, cfg.Repairs),
-		verifying: make(map[slice.ID]bool),
+		cfg:         cfg,
+		key:         key,
+		store:       store,
+		log:         cfg.Logger.With("node", key.ID()[:8]),
+		pool:        newPeerPool(key),
+		capacity:    cfg.Capacity,
+		stores:      make(chan struct{}, cfg.MaxStores),
+		headers:     make(chan struct{}, cfg.MaxPendingHeaders),
+		fetches:     make(chan struct{}, cfg.MaxFetches),
+		userFetches: userSlots{max: cfg.MaxFetchesPerUser, n: map[string]int{}},
+		verifyQ:     make(chan slice.ID, verifyQueue),
+		scrubLim:    newScrubLimiter(cfg.ScrubRate),
+		clock:       wallClock{},
+		repairs:     make(map[string]bool),
+		repairSem:   make(chan struct{}, cfg.Repairs),
+		verifying:   make(map[slice.ID]bool),
 	}
 	if n.capacity == 0 {
 		free, err := freeSpace(cfg.DataDir)
