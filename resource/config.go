@@ -49,11 +49,13 @@ type Config struct {
 	// moment their header and ticket are verified; more are refused with
 	// ResourceExhausted (default 64).
 	MaxStores int
-	// HeaderTimeout is how long a new Store stream may take to send its
-	// header, and MaxPendingHeaders how many may wait for theirs at once:
-	// a stream takes a store slot, capacity or a temporary file only once
-	// its ticket is verified (issue 8), so forged or silent streams cost
-	// a node nothing more than this (defaults 5s, 256).
+	// HeaderTimeout is how long a new Store or Fetch stream may take to
+	// send its header or ticket, and MaxPendingHeaders how many may wait
+	// for theirs at once: a stream takes a slot, capacity or a temporary
+	// file only once its ticket is verified (issue 8), so forged or silent
+	// streams cost a node nothing more than this (defaults 5s, 256). When
+	// the line is full, a new stream pushes out the one that has waited
+	// longest, so silent streams cannot keep honest ones out.
 	HeaderTimeout     time.Duration
 	MaxPendingHeaders int
 	// MinRate is the slowest transfer a node waits for: a Store or Fetch

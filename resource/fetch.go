@@ -27,18 +27,20 @@ import (
 // the stream with DataLoss.
 func (s service) Fetch(stream storagev1.SliceService_FetchServer) error {
 	n := s.n
+	n.conns.Add(1)
+	defer n.conns.Add(-1)
+	// Like a Store stream, a Fetch stream holds nothing but a place in the
+	// wait line until its ticket is verified (issue 8): silent streams
+	// cannot take the fetch slots.
+	t, err := n.recvTicket(stream)
+	if err != nil {
+		return err
+	}
 	select {
 	case n.fetches <- struct{}{}:
 		defer func() { <-n.fetches }()
 	default:
 		return status.Errorf(codes.ResourceExhausted, "fetch: %d fetches in flight, the most this node serves; read from another holder", cap(n.fetches))
-	}
-	n.conns.Add(1)
-	defer n.conns.Add(-1)
-
-	t, err := n.recvTicket(stream)
-	if err != nil {
-		return err
 	}
 	// The owner is the meta authority's word (the ticket verified), not
 	// the peer's: one user's fetches cannot pass as another's.
@@ -104,8 +106,11 @@ func (s service) Fetch(stream storagev1.SliceService_FetchServer) error {
 }
 
 // recvTicket reads the first message of a Fetch stream, which must be a
-// ticket this node may serve, within the header timeout.
+// ticket this node may serve, within the header timeout, waiting in the
+// node's wait line.
 func (n *Node) recvTicket(stream storagev1.SliceService_FetchServer) (*storagev1.FetchTicket, error) {
+	pushedOut, leave := n.headers.enter()
+	defer leave()
 	got := make(chan *storagev1.FetchRequest, 1)
 	failed := make(chan error, 1)
 	go func() {
@@ -128,6 +133,8 @@ func (n *Node) recvTicket(stream storagev1.SliceService_FetchServer) (*storagev1
 		return nil, err
 	case <-timer.C:
 		return nil, status.Errorf(codes.DeadlineExceeded, "fetch: no ticket within %v", n.cfg.HeaderTimeout)
+	case <-pushedOut:
+		return nil, pushedOutErr("fetch", "ticket", n.headers.max)
 	case <-stream.Context().Done():
 		return nil, status.FromContextError(stream.Context().Err()).Err()
 	}

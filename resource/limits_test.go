@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
 	"github.com/stratos-net/stratos/resource"
@@ -84,7 +85,8 @@ func TestStoreIdleTimeout(t *testing.T) {
 // verified". Streams with a verified header beyond MaxStores are refused;
 // a stream with a forged ticket is refused for the ticket and never holds
 // a slot; streams waiting for their header wait in a line of their own,
-// MaxPendingHeaders long, for HeaderTimeout at most.
+// MaxPendingHeaders long, for HeaderTimeout at most, and a newcomer to a
+// full line pushes out the stream that waited longest.
 func TestMaxStores(t *testing.T) {
 	meta := newFakeMeta(t)
 	n := startNode(t, meta, func(c *resource.Config, _ *disk.Options) {
@@ -107,12 +109,17 @@ func TestMaxStores(t *testing.T) {
 	// Silent streams wait for their header in their own line, and leave it
 	// after HeaderTimeout.
 	silent1, c1 := openStore(t, n)
+	time.Sleep(20 * time.Millisecond) // silent1 is the oldest in the line
 	silent2, c2 := openStore(t, n)
 	time.Sleep(50 * time.Millisecond) // both are in the line
-	st, cancel = openStore(t, n)
-	wantCode(t, "a stream beyond the header line", answer(st, cancel), codes.ResourceExhausted)
-	wantCode(t, "a silent stream", answer(silent1, c1), codes.DeadlineExceeded)
+	silent3, c3 := openStore(t, n)
+	err := answer(silent1, c1)
+	wantCode(t, "the oldest silent stream, pushed out", err, codes.ResourceExhausted)
+	if !strings.Contains(err.Error(), "pushed out of the line") {
+		t.Fatalf("the pushed-out stream is not told why: %v", err)
+	}
 	wantCode(t, "a silent stream", answer(silent2, c2), codes.DeadlineExceeded)
+	wantCode(t, "a silent stream", answer(silent3, c3), codes.DeadlineExceeded)
 
 	cancelFirst() // and its slot is free again
 	eventually(t, "a store is served again", func() bool {
@@ -186,6 +193,51 @@ func TestFetchBounds(t *testing.T) {
 		_, err := open(10)
 		return err == nil
 	})
+}
+
+// Issue 8: a hostile peer that keeps the wait line full of silent Store
+// and Fetch streams does not keep honest ones out: each newcomer pushes
+// out the oldest silent one, and an honest stream sends its first message
+// at once. Silent Fetch streams hold no fetch slot either.
+func TestSilentStreamsDoNotLockOut(t *testing.T) {
+	meta := newFakeMeta(t)
+	n := startNode(t, meta, func(c *resource.Config, _ *disk.Options) {
+		c.MaxPendingHeaders, c.MaxFetches, c.HeaderTimeout = 8, 2, 2*time.Second
+	})
+	data, id := storetest.Data(36, 100_000)
+	if _, err := resource.StoreSlice(context.Background(), n.client(t), pipelineHeader("t0", data, id.String(), n), bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := n.client(t)
+	var silent []storagev1.SliceService_FetchClient
+	for i := range 40 { // five times the line, half of them Fetch streams
+		if i%2 == 0 {
+			openStore(t, n)
+			continue
+		}
+		st, err := c.Fetch(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		silent = append(silent, st)
+	}
+	time.Sleep(100 * time.Millisecond)
+	for i := range 3 {
+		if _, err := resource.StoreSlice(context.Background(), n.client(t), pipelineHeader(fmt.Sprint("t", i+1), data, id.String(), n), bytes.NewReader(data)); err != nil {
+			t.Fatalf("an honest store behind a full line of silent streams: %v", err)
+		}
+		got, err := fetch(t, n, id.String(), 0, uint64(len(data)))
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("an honest fetch behind a full line of silent streams (MaxFetches 2): %d bytes, %v", len(got), err)
+		}
+	}
+	for _, st := range silent[:len(silent)-8] { // the older ones were pushed out
+		if _, err := st.Recv(); status.Code(err) != codes.ResourceExhausted {
+			t.Fatalf("an old silent fetch: %v, want ResourceExhausted", err)
+		}
+	}
 }
 
 // Issue 8: "a bounded number of concurrent fetches per node and per

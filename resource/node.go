@@ -36,7 +36,7 @@ type Node struct {
 
 	conns       atomic.Int32  // Store and Fetch streams in flight
 	stores      chan struct{} // a slot per Store stream in flight, MaxStores in all
-	headers     chan struct{} // a slot per Store stream waiting for its header
+	headers     *waitLine     // Store and Fetch streams waiting for their first message
 	fetches     chan struct{} // a slot per Fetch stream, MaxFetches in all
 	userFetches userSlots     // Fetch streams per user, MaxFetchesPerUser each
 	served      servedLog     // receipts of fetches, until reported (served.go)
@@ -79,7 +79,7 @@ func New(cfg Config, key *identity.Key, store SliceStore) (*Node, error) {
 		pool:        newPeerPool(key),
 		capacity:    cfg.Capacity,
 		stores:      make(chan struct{}, cfg.MaxStores),
-		headers:     make(chan struct{}, cfg.MaxPendingHeaders),
+		headers:     newWaitLine(cfg.MaxPendingHeaders),
 		fetches:     make(chan struct{}, cfg.MaxFetches),
 		userFetches: userSlots{max: cfg.MaxFetchesPerUser, n: map[string]int{}},
 		verifyQ:     make(chan slice.ID, verifyQueue),

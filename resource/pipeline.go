@@ -32,18 +32,16 @@ func (s service) Store(stream storagev1.SliceService_StoreServer) error {
 	n := s.n
 	// A stream first waits for its header in a bounded, cheap line: it
 	// holds no store slot, capacity or file until its ticket is verified
-	// (issue 8), and gets HeaderTimeout to send the header.
-	select {
-	case n.headers <- struct{}{}:
-	default:
-		return status.Errorf(codes.ResourceExhausted, "store: %d streams waiting for their header, the most this node takes", cap(n.headers))
-	}
+	// (issue 8), and gets HeaderTimeout to send the header, unless the line
+	// fills up behind it (waitLine).
+	pushedOut, leave := n.headers.enter()
 	n.conns.Add(1)
 	defer n.conns.Add(-1)
 	in := recvWithin(stream, n.cfg.HeaderTimeout)
 	defer in.stop()
+	in.within(n.cfg.HeaderTimeout, pushedOut, pushedOutErr("store", "header", n.headers.max))
 	h, id, err := n.readHeader(stream.Context(), in)
-	<-n.headers
+	leave()
 	if err != nil {
 		return err
 	}
@@ -118,6 +116,11 @@ func (n *Node) readHeader(ctx context.Context, in *idleRecv) (*storagev1.StoreHe
 		return nil, id, status.Error(codes.PermissionDenied, err.Error())
 	}
 	return h, id, nil
+}
+
+// pushedOutErr is what a stream pushed out of the wait line is told.
+func pushedOutErr(what, first string, max int) error {
+	return status.Errorf(codes.ResourceExhausted, "%s: pushed out of the line of %d streams waiting for their %s by a newer one; send the %s at once", what, max, first, first)
 }
 
 // create opens a writer for the slice, holding its size against the node's
