@@ -109,10 +109,7 @@ func (s service) Fetch(stream storagev1.SliceService_FetchServer) error {
 // ticket this node may serve, within the header timeout, waiting in the
 // node's wait line.
 func (n *Node) recvTicket(stream storagev1.SliceService_FetchServer) (*storagev1.FetchTicket, error) {
-	pushedOut, leave, ok := n.headers.enter()
-	if !ok {
-		return nil, lineFullErr("fetch", "ticket", n.headers)
-	}
+	pushedOut, leave := n.headers.enter()
 	defer leave()
 	got := make(chan *storagev1.FetchRequest, 1)
 	failed := make(chan error, 1)

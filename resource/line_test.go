@@ -1,17 +1,12 @@
 package resource
 
-import (
-	"testing"
-	"time"
-)
+import "testing"
 
 // The wait line (issue 8): full, it pushes out the stream that has waited
-// longest, once that one has waited lineGrace; a stream that leaves is
-// gone from the line; a line full of streams younger than the grace
-// refuses newcomers.
+// longest; a stream that leaves is gone from the line, and leaving twice
+// changes nothing.
 func TestWaitLine(t *testing.T) {
-	now := time.Unix(1000, 0)
-	l := newWaitLine(2, func() time.Time { return now })
+	l := newWaitLine(2)
 	closed := func(ch <-chan struct{}) bool {
 		select {
 		case <-ch:
@@ -20,30 +15,22 @@ func TestWaitLine(t *testing.T) {
 			return false
 		}
 	}
-	a, _, ok := l.enter()
-	if !ok {
-		t.Fatal("an empty line refused a stream")
-	}
-	now = now.Add(time.Millisecond)
-	b, leaveB, _ := l.enter()
-	if _, _, ok := l.enter(); ok {
-		t.Fatal("a line full of streams that just arrived took another")
-	}
-	now = now.Add(lineGrace)
-	c, _, ok := l.enter()
-	if !ok || !closed(a) || closed(b) || closed(c) {
-		t.Fatalf("a newcomer to a full line: taken %v, oldest pushed out %v, next %v", ok, closed(a), closed(b))
+	a, _ := l.enter()
+	b, leaveB := l.enter()
+	c, _ := l.enter()
+	if !closed(a) || closed(b) || closed(c) {
+		t.Fatalf("a newcomer to a full line: oldest pushed out %v, the next %v, itself %v", closed(a), closed(b), closed(c))
 	}
 	leaveB()
 	if l.len() != 1 {
 		t.Fatalf("%d waiting after one left, want 1", l.len())
 	}
-	_, leaveD, ok := l.enter()
-	if !ok || closed(c) {
+	_, leaveD := l.enter()
+	if closed(c) {
 		t.Fatal("a line with room pushed a stream out")
 	}
 	leaveD()
-	leaveD() // leaving twice changes nothing
+	leaveD()
 	if l.len() != 1 {
 		t.Fatalf("%d waiting, want 1", l.len())
 	}

@@ -79,7 +79,7 @@ func New(cfg Config, key *identity.Key, store SliceStore) (*Node, error) {
 		pool:        newPeerPool(key),
 		capacity:    cfg.Capacity,
 		stores:      make(chan struct{}, cfg.MaxStores),
-		headers:     newWaitLine(cfg.MaxPendingHeaders, cfg.Now),
+		headers:     newWaitLine(cfg.MaxPendingHeaders),
 		fetches:     make(chan struct{}, cfg.MaxFetches),
 		userFetches: userSlots{max: cfg.MaxFetchesPerUser, n: map[string]int{}},
 		verifyQ:     make(chan slice.ID, verifyQueue),

@@ -34,10 +34,7 @@ func (s service) Store(stream storagev1.SliceService_StoreServer) error {
 	// holds no store slot, capacity or file until its ticket is verified
 	// (issue 8), and gets HeaderTimeout to send the header, unless the line
 	// fills up behind it (waitLine).
-	pushedOut, leave, ok := n.headers.enter()
-	if !ok {
-		return lineFullErr("store", "header", n.headers)
-	}
+	pushedOut, leave := n.headers.enter()
 	n.conns.Add(1)
 	defer n.conns.Add(-1)
 	in := recvWithin(stream, n.cfg.HeaderTimeout)
@@ -119,12 +116,6 @@ func (n *Node) readHeader(ctx context.Context, in *idleRecv) (*storagev1.StoreHe
 		return nil, id, status.Error(codes.PermissionDenied, err.Error())
 	}
 	return h, id, nil
-}
-
-// lineFullErr is what a stream is told when the wait line is full of
-// streams that only just arrived.
-func lineFullErr(what, first string, l *waitLine) error {
-	return status.Errorf(codes.ResourceExhausted, "%s: %d streams arrived in the last %v and wait for their %s, the most this node takes; try again", what, l.max, l.grace, first)
 }
 
 // pushedOutErr is what a stream pushed out of the wait line is told.
