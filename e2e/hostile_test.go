@@ -105,6 +105,17 @@ func (a *attacks) String() string {
 // attack starts every attacker against c; stop ends them and waits until
 // they have.
 func attack(tb testing.TB, c *cluster.Cluster) (a *attacks, stop func()) {
+	// The attacker is a user too, with an account of its own and a file
+	// of its own, put before the attack starts.
+	signer, owner, err := account.FromSecret([]byte("stratos hostile-peer test attacker"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	stall := attackerClient(tb, c, signer, owner)
+	big := make([]byte, 8*hostileSlice)
+	if _, err := stall.Put(context.Background(), "/big", bytes.NewReader(big), int64(len(big)), client.PutOptions{}); err != nil {
+		tb.Fatalf("the attacker's own upload: %v", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a = &attacks{}
 	var wg sync.WaitGroup
@@ -129,19 +140,10 @@ func attack(tb testing.TB, c *cluster.Cluster) (a *attacks, stop func()) {
 	// requests forged or replayed.
 	metaAddr, metaID := c.Metas[0].Addr, c.Metas[0].Key.ID()
 	loop(func() { unknownNode(ctx, metaAddr, metaID, a) })
-	signer, owner, err := account.FromSecret([]byte("stratos hostile-peer test attacker"))
-	if err != nil {
-		tb.Fatal(err)
-	}
 	mc := c.Meta()
 	loop(func() { badRequests(ctx, mc, signer, owner, a) })
 	// A downloader that stops reading mid-slice: the attacker's own file,
 	// got by a client whose writer never returns.
-	stall := attackerClient(tb, c, signer, owner)
-	big := make([]byte, 8*hostileSlice)
-	if _, err := stall.Put(ctx, "/big", bytes.NewReader(big), int64(len(big)), client.PutOptions{}); err != nil {
-		tb.Fatalf("the attacker's own upload: %v", err)
-	}
 	for range 8 {
 		loop(func() {
 			gctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -168,7 +170,7 @@ func attackerClient(tb testing.TB, c *cluster.Cluster, signer account.Signer, ow
 	for _, m := range c.Metas {
 		cfg.Metas = append(cfg.Metas, wire.Member{ID: m.Key.ID(), Addr: m.Addr})
 	}
-	cfg.RetryFor = 2 * time.Second
+	cfg.RetryFor = 20 * time.Second
 	cl, err := client.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
@@ -330,6 +332,10 @@ func hostile(tb testing.TB, rounds int) (quiet, attacked []time.Duration, a *att
 	time.Sleep(time.Second) // let the attack build up
 	for r := range rounds {
 		attacked = append(attacked, honestRound(tb, clients, rounds+r, &paths, &mu)...)
+	}
+	// The 10,000 idle streams, at least, before the attack ends.
+	for deadline := time.Now().Add(30 * time.Second); a.idle.Load() < 10_000 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
 	}
 	stop()
 	// Nothing lost, nobody down.
