@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -134,6 +135,21 @@ func (n *Node) Run(ctx context.Context, ready func(addr string)) error {
 		return fmt.Errorf("resource node: meta node: %w", err)
 	}
 	defer metaConn.Close()
+
+	// Receipts of fetches served before a crash are still to report.
+	if n.cfg.DataDir != "" {
+		if err := n.served.open(filepath.Join(n.cfg.DataDir, servedJournal)); err != nil {
+			return fmt.Errorf("resource node: %w", err)
+		}
+		defer func() {
+			if err := n.served.close(); err != nil {
+				n.log.Warn("cannot close the served log", "err", err)
+			}
+		}()
+		if c := n.served.len(); c > 0 {
+			n.log.Info("receipts of fetches served before the last stop, to report", "claims", c)
+		}
+	}
 
 	srv, ln, err := n.listen()
 	if err != nil {
