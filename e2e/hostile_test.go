@@ -102,20 +102,23 @@ func (a *attacks) String() string {
 		a.idle.Load(), a.junk.Load(), a.oversize.Load(), a.forged.Load(), a.replayed.Load(), a.unknownNodes.Load(), a.stalled.Load())
 }
 
-// attack starts every attacker against c; stop ends them and waits until
-// they have.
-func attack(tb testing.TB, c *cluster.Cluster) (a *attacks, stop func()) {
-	// The attacker is a user too, with an account of its own and a file
-	// of its own, put before the attack starts.
-	signer, owner, err := account.FromSecret([]byte("stratos hostile-peer test attacker"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	stall := attackerClient(tb, c, signer, owner)
-	big := make([]byte, 8*hostileSlice)
-	if _, err := stall.Put(context.Background(), "/big", bytes.NewReader(big), int64(len(big)), client.PutOptions{}); err != nil {
-		tb.Fatalf("the attacker's own upload: %v", err)
-	}
+// peer is a node an attacker aims at.
+type peer struct{ addr, id string }
+
+// targets are what the attackers aim at: the network's nodes, the honest
+// owner to forge requests for, and the attacker's own account. stall, if
+// set, is one download that stops reading mid-slice and returns when ctx
+// ends.
+type targets struct {
+	resources, metas []peer
+	honestOwner      string
+	signer           account.Signer
+	owner            string
+	stall            func(ctx context.Context)
+}
+
+// attack starts every attacker; stop ends them and waits until they have.
+func attack(tg targets) (a *attacks, stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	a = &attacks{}
 	var wg sync.WaitGroup
@@ -126,33 +129,70 @@ func attack(tb testing.TB, c *cluster.Cluster) (a *attacks, stop func()) {
 			}
 		})
 	}
-	for _, n := range c.Nodes {
+	for _, n := range tg.resources {
 		// Idle streams: up to 1,500 Store and Fetch streams per node that
 		// never send a message, over six connections (a node takes 64 from
 		// one host, and 256 streams on each).
 		wg.Go(func() { idleStreams(ctx, n, a) })
 		// Junk: bytes that are not TLS, and streams whose messages are
 		// junk, forged or larger than any message a node decodes.
-		loop(func() { junkConn(n.Addr, a) })
-		loop(func() { badStreams(ctx, n, a) })
+		loop(func() { junkConn(n.addr, a) })
+		loop(func() { badStreams(ctx, n, tg.honestOwner, a) })
 	}
 	// Meta nodes: calls from node keys nobody registered, and signed
 	// requests forged or replayed.
-	metaAddr, metaID := c.Metas[0].Addr, c.Metas[0].Key.ID()
-	loop(func() { unknownNode(ctx, metaAddr, metaID, a) })
-	mc := c.Meta()
-	loop(func() { badRequests(ctx, mc, signer, owner, a) })
-	// A downloader that stops reading mid-slice: the attacker's own file,
-	// got by a client whose writer never returns.
-	for range 8 {
-		loop(func() {
-			gctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-			defer cancel()
-			a.stalled.Add(1)
-			stall.Get(gctx, "/big", stuckWriter{gctx}, client.GetOptions{})
-		})
+	var members []wire.Member
+	for _, m := range tg.metas {
+		loop(func() { unknownNode(ctx, m, a) })
+		members = append(members, wire.Member{ID: m.id, Addr: m.addr})
 	}
-	return a, func() { cancel(); wg.Wait() }
+	conn, err := wire.NewLeaderConn(members, wire.Dial)
+	if err == nil {
+		mc := metav1.NewMetaServiceClient(conn)
+		loop(func() { badRequests(ctx, mc, tg, a) })
+	}
+	// Downloads that stop reading mid-slice.
+	if tg.stall != nil {
+		for range 8 {
+			loop(func() {
+				a.stalled.Add(1)
+				sctx, scancel := context.WithTimeout(ctx, 3*time.Second)
+				defer scancel()
+				tg.stall(sctx)
+			})
+		}
+	}
+	return a, func() {
+		cancel()
+		wg.Wait()
+		if conn != nil {
+			conn.Close()
+		}
+	}
+}
+
+// clusterTargets aims at an in-process cluster. The attacker is a user
+// too, with an account of its own and a file of its own, put before the
+// attack starts; its downloads of it stop mid-slice.
+func clusterTargets(tb testing.TB, c *cluster.Cluster) targets {
+	tg := targets{honestOwner: cluster.Owner}
+	for _, n := range c.Nodes {
+		tg.resources = append(tg.resources, peer{n.Addr, n.Key.ID()})
+	}
+	for _, m := range c.Metas {
+		tg.metas = append(tg.metas, peer{m.Addr, m.Key.ID()})
+	}
+	var err error
+	if tg.signer, tg.owner, err = account.FromSecret([]byte("stratos hostile-peer test attacker")); err != nil {
+		tb.Fatal(err)
+	}
+	stall := attackerClient(tb, c, tg.signer, tg.owner)
+	big := make([]byte, 8*hostileSlice)
+	if _, err := stall.Put(context.Background(), "/big", bytes.NewReader(big), int64(len(big)), client.PutOptions{}); err != nil {
+		tb.Fatalf("the attacker's own upload: %v", err)
+	}
+	tg.stall = func(ctx context.Context) { stall.Get(ctx, "/big", stuckWriter{ctx}, client.GetOptions{}) }
+	return tg
 }
 
 // stuckWriter takes nothing until its context ends: a reader that stopped.
@@ -179,10 +219,10 @@ func attackerClient(tb testing.TB, c *cluster.Cluster, signer account.Signer, ow
 	return cl
 }
 
-func idleStreams(ctx context.Context, n *cluster.Node, a *attacks) {
+func idleStreams(ctx context.Context, n peer, a *attacks) {
 	var conns []storagev1.SliceServiceClient
 	for range 6 {
-		cc, err := wire.Dial(n.Addr, n.Key.ID())
+		cc, err := wire.Dial(n.addr, n.id)
 		if err != nil {
 			return
 		}
@@ -227,8 +267,8 @@ func junkConn(addr string, a *attacks) {
 // frame and no header, one with a junk header, one whose ticket was
 // signed by a key that is no meta node's, and a Fetch with a forged
 // ticket.
-func badStreams(ctx context.Context, n *cluster.Node, a *attacks) {
-	cc, err := wire.Dial(n.Addr, n.Key.ID())
+func badStreams(ctx context.Context, n peer, honestOwner string, a *attacks) {
+	cc, err := wire.Dial(n.addr, n.id)
 	if err != nil {
 		return
 	}
@@ -250,12 +290,12 @@ func badStreams(ctx context.Context, n *cluster.Node, a *attacks) {
 	try(&storagev1.StoreRequest{Msg: &storagev1.StoreRequest_Data{Data: make([]byte, 4<<20)}})
 	a.junk.Add(1)
 	try(&storagev1.StoreRequest{Msg: &storagev1.StoreRequest_Header{Header: &storagev1.StoreHeader{TaskId: "junk", SliceId: "not a slice", Size: 1 << 62}}})
-	tk := &storagev1.Ticket{TaskId: "forged", SliceId: "s" + fmt.Sprint(rand.Int64()), Size: 10, Nodes: []*storagev1.Peer{{NodeId: n.Key.ID(), Addr: n.Addr}},
+	tk := &storagev1.Ticket{TaskId: "forged", SliceId: "s" + fmt.Sprint(rand.Int64()), Size: 10, Nodes: []*storagev1.Peer{{NodeId: n.id, Addr: n.addr}},
 		ExpiresUnixNano: time.Now().Add(time.Hour).UnixNano()}
 	key.SignTicket(tk)
 	a.forged.Add(1)
 	try(&storagev1.StoreRequest{Msg: &storagev1.StoreRequest_Header{Header: &storagev1.StoreHeader{TaskId: "forged", SliceId: tk.SliceId, Size: 10, Ticket: tk}}})
-	ft := &storagev1.FetchTicket{TaskId: "forged", Owner: cluster.Owner, SliceId: tk.SliceId, Length: 10, NodeId: n.Key.ID(),
+	ft := &storagev1.FetchTicket{TaskId: "forged", Owner: honestOwner, SliceId: tk.SliceId, Length: 10, NodeId: n.id,
 		ReceiptKey: make([]byte, ed25519.PublicKeySize), Window: hostileWindow, ExpiresUnixNano: time.Now().Add(time.Hour).UnixNano()}
 	key.SignFetchTicket(ft)
 	if st, err := sc.Fetch(sctx); err == nil {
@@ -267,9 +307,9 @@ func badStreams(ctx context.Context, n *cluster.Node, a *attacks) {
 
 // unknownNode calls the meta node as a resource node nobody registered,
 // with a new key each time.
-func unknownNode(ctx context.Context, addr, id string, a *attacks) {
+func unknownNode(ctx context.Context, m peer, a *attacks) {
 	key, _ := identity.Generate(crand.Reader)
-	cc, err := wire.DialAs(addr, id, key)
+	cc, err := wire.DialAs(m.addr, m.id, key)
 	if err != nil {
 		return
 	}
@@ -288,15 +328,15 @@ func unknownNode(ctx context.Context, addr, id string, a *attacks) {
 // badRequests sends signed requests in the honest owner's name that its
 // key did not sign, and one request of the attacker's own, signed once,
 // again and again.
-func badRequests(ctx context.Context, mc metav1.MetaServiceClient, signer account.Signer, owner string, a *attacks) {
+func badRequests(ctx context.Context, mc metav1.MetaServiceClient, tg targets, a *attacks) {
 	cctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	forged := &metav1.BeginUploadRequest{Owner: cluster.Owner, Path: "/honest/forged", Size: 1}
-	if err := account.Sign(forged, signer, time.Now()); err != nil {
+	forged := &metav1.BeginUploadRequest{Owner: tg.honestOwner, Path: "/honest/forged", Size: 1}
+	if err := account.Sign(forged, tg.signer, time.Now()); err != nil {
 		return
 	}
-	once := &metav1.BeginUploadRequest{Owner: owner, Path: fmt.Sprintf("/replayed/%d", rand.Int64()), Size: 1}
-	if err := account.Sign(once, signer, time.Now()); err != nil {
+	once := &metav1.BeginUploadRequest{Owner: tg.owner, Path: fmt.Sprintf("/replayed/%d", rand.Int64()), Size: 1}
+	if err := account.Sign(once, tg.signer, time.Now()); err != nil {
 		return
 	}
 	for range 20 {
@@ -328,7 +368,7 @@ func hostile(tb testing.TB, rounds int) (quiet, attacked []time.Duration, a *att
 	for r := range rounds {
 		quiet = append(quiet, honestRound(tb, clients, r, &paths, &mu)...)
 	}
-	a, stop := attack(tb, c)
+	a, stop := attack(clusterTargets(tb, c))
 	time.Sleep(time.Second) // let the attack build up
 	for r := range rounds {
 		attacked = append(attacked, honestRound(tb, clients, rounds+r, &paths, &mu)...)
