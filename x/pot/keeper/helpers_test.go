@@ -173,28 +173,44 @@ type fakeSds struct {
 	storageFee func(bytes, seconds uint64) math.Int
 }
 
-func (s *fakeSds) ChargeTraffic(_ context.Context, user sdk.AccAddress, bytes uint64) (sdk.Coin, error) {
+func (s *fakeSds) ChargeTrafficAll(_ context.Context, users []sdk.AccAddress, bytes []uint64) ([]math.Int, error) {
 	if s.err != nil {
-		return sdk.Coin{}, s.err
+		return nil, s.err
 	}
-	s.charges = append(s.charges, charge{user.String(), bytes})
-	fee := math.NewIntFromUint64(bytes)
-	if s.trafficFee != nil {
-		fee = s.trafficFee(bytes)
+	out := make([]math.Int, len(users))
+	for i, u := range users {
+		s.charges = append(s.charges, charge{u.String(), bytes[i]})
+		fee := math.NewIntFromUint64(bytes[i])
+		if s.trafficFee != nil {
+			fee = s.trafficFee(bytes[i])
+		}
+		c, err := s.debit(u, fee)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = c.Amount
 	}
-	return s.debit(user, fee)
+	return out, nil
 }
 
-func (s *fakeSds) ChargeStorage(_ context.Context, user sdk.AccAddress, bytes, seconds uint64) (sdk.Coin, error) {
+func (s *fakeSds) ChargeStorageAll(_ context.Context, users []sdk.AccAddress, bytes []uint64, seconds uint64) ([]math.Int, error) {
 	if s.storageErr != nil {
-		return sdk.Coin{}, s.storageErr
+		return nil, s.storageErr
 	}
-	s.stored = append(s.stored, storageCharge{user.String(), bytes, seconds})
-	fee := math.NewIntFromUint64(bytes)
-	if s.storageFee != nil {
-		fee = s.storageFee(bytes, seconds)
+	out := make([]math.Int, len(users))
+	for i, u := range users {
+		s.stored = append(s.stored, storageCharge{u.String(), bytes[i], seconds})
+		fee := math.NewIntFromUint64(bytes[i])
+		if s.storageFee != nil {
+			fee = s.storageFee(bytes[i], seconds)
+		}
+		c, err := s.debit(u, fee)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = c.Amount
 	}
-	return s.debit(user, fee)
+	return out, nil
 }
 
 // debit takes fee, capped at user's prepaid balance, from the sds module

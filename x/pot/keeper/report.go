@@ -237,14 +237,15 @@ func storageSeconds(clock types.QueryPeriodResponse, period, length uint64) uint
 // SubmitVolumeReport). Without traffic nodes the fees go to the community
 // pool and nothing is minted.
 func (k Keeper) settleTraffic(ctx context.Context, params types.Params, users []sdk.AccAddress, r *types.VolumeReport) error {
-	collected := math.ZeroInt()
+	bytes := make([]uint64, len(r.Users))
 	for i, u := range r.Users {
-		c, err := k.sds.ChargeTraffic(ctx, users[i], u.Bytes)
-		if err != nil {
-			return fmt.Errorf("charge user %s for %d bytes: %w", u.Address, u.Bytes, err)
-		}
-		collected = collected.Add(c.Amount)
+		bytes[i] = u.Bytes
 	}
+	charged, err := k.sds.ChargeTrafficAll(ctx, users, bytes)
+	if err != nil {
+		return fmt.Errorf("charge %d users for their traffic: %w", len(users), err)
+	}
+	collected := sum(charged)
 	issued := math.ZeroInt()
 	if len(r.Nodes) > 0 {
 		issued = params.IssuedFor(r.Period, collected)
@@ -268,20 +269,30 @@ func (k Keeper) settleTraffic(ctx context.Context, params types.Params, users []
 // collected out to the stored nodes by the bytes they hold (DESIGN §7:
 // "storage fees are settled to the nodes that hold replicas").
 func (k Keeper) settleStorage(ctx context.Context, users []sdk.AccAddress, seconds uint64, r *types.VolumeReport) error {
-	collected := math.ZeroInt()
+	bytes := make([]uint64, len(r.StoredUsers))
 	for i, u := range r.StoredUsers {
-		c, err := k.sds.ChargeStorage(ctx, users[i], u.Bytes, seconds)
-		if err != nil {
-			return fmt.Errorf("charge user %s for storing %d bytes %d s: %w", u.Address, u.Bytes, seconds, err)
-		}
-		collected = collected.Add(c.Amount)
+		bytes[i] = u.Bytes
 	}
+	charged, err := k.sds.ChargeStorageAll(ctx, users, bytes, seconds)
+	if err != nil {
+		return fmt.Errorf("charge %d users for their storage over %d s: %w", len(users), seconds, err)
+	}
+	collected := sum(charged)
 	rewards, remainder := split(collected, r.StoredNodes)
 	if err := k.payOut(ctx, rewards, remainder); err != nil {
 		return err
 	}
 	r.StorageCollected, r.StorageRewards, r.StorageRemainder = collected, rewards, remainder
 	return nil
+}
+
+// sum adds up amounts.
+func sum(amounts []math.Int) math.Int {
+	s := math.ZeroInt()
+	for _, a := range amounts {
+		s = s.Add(a)
+	}
+	return s
 }
 
 // split divides amount among nodes by their bytes, rounding down:

@@ -3,6 +3,8 @@ package types
 import (
 	"context"
 
+	"cosmossdk.io/math"
+
 	sdk "github.com/cosmos/cosmos-sdk/types"
 )
 
@@ -13,14 +15,15 @@ type RegisterKeeper interface {
 	ActiveMetaNodeKeys(ctx context.Context) (map[string][]byte, error) // meta node ID -> ed25519 public key
 }
 
-// SdsKeeper is what x/pot needs from x/sds: charging users' prepay. Both
-// charges are paid into the pot module account, which credits a traffic
-// charge to the nodes that served the traffic and a storage charge (bytes
-// kept for seconds) to the nodes holding replicas (whitepaper §3.2.2,
-// DESIGN §7). Each returns what it charged.
+// SdsKeeper is what x/pot needs from x/sds: charging users' prepay,
+// users[i] for bytes[i], a report's users at once. Both charges are paid
+// into the pot module account, which credits a traffic charge to the nodes
+// that served the traffic and a storage charge (bytes kept for seconds) to
+// the nodes holding replicas (whitepaper §3.2.2, DESIGN §7). Each returns
+// what it charged each user; if it fails, it charged nobody.
 type SdsKeeper interface {
-	ChargeTraffic(ctx context.Context, user sdk.AccAddress, bytes uint64) (sdk.Coin, error)
-	ChargeStorage(ctx context.Context, user sdk.AccAddress, bytes, seconds uint64) (sdk.Coin, error)
+	ChargeTrafficAll(ctx context.Context, users []sdk.AccAddress, bytes []uint64) ([]math.Int, error)
+	ChargeStorageAll(ctx context.Context, users []sdk.AccAddress, bytes []uint64, seconds uint64) ([]math.Int, error)
 }
 
 // BankKeeper is what x/pot needs from x/bank.

@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"fmt"
 	"math"
 	"math/big"
 	"testing"
@@ -111,5 +112,53 @@ func TestChargeTrafficDrainsThenStops(t *testing.T) {
 	// A drained prepayment leaves no entry behind (nothing to export).
 	if has, _ := f.k.Prepaid.Has(f.ctx, user); has {
 		t.Error("zero prepaid balance still stored")
+	}
+}
+
+// A volume report charges thousands of users (issue 8: under 1 s for the
+// chain): ChargeTrafficAll and ChargeStorageAll debit each prepay as the
+// single charges do, emit one event per non-zero charge, and move the
+// total to the pot module in one transfer; if that transfer fails, no
+// prepay is touched.
+func TestChargeAll(t *testing.T) {
+	f := newFixture(t)
+	var users []sdk.AccAddress
+	for i := range 3 {
+		u, s := f.account(t, byte(i+1), ustos(10_000))
+		if _, err := f.msgs.Prepay(f.ctx, &types.MsgPrepay{Sender: s, Amount: ustos(5000)}); err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, u)
+	}
+	pot := moduleAddr("pot")
+	potBefore, movesBefore, events := f.bank.ustos(pot), f.bank.moves, len(f.ctx.EventManager().Events())
+	got, err := f.k.ChargeTrafficAll(f.ctx, users, []uint64{gib, 0, 100 * gib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[1000 0 5000]" {
+		t.Fatalf("charged %v, want [1000 0 5000]", got)
+	}
+	if rise := f.bank.ustos(pot).Sub(potBefore); !rise.Equal(sdkmath.NewInt(6000)) || f.bank.moves-movesBefore != 1 {
+		t.Fatalf("pot module rose by %s in %d transfers, want 6000 in 1", rise, f.bank.moves-movesBefore)
+	}
+	if n := len(f.ctx.EventManager().Events()) - events; n != 2 {
+		t.Fatalf("%d events, want one per non-zero charge (2)", n)
+	}
+	for i, want := range []int64{4000, 5000, 0} {
+		if p := f.prepaid(t, users[i]); !p.Equal(sdkmath.NewInt(want)) {
+			t.Errorf("user %d has %s prepaid, want %d", i, p, want)
+		}
+	}
+
+	f.bank.balances[string(f.module)] = ustos(10) // the backing went missing
+	if _, err := f.k.ChargeStorageAll(f.ctx, users[:2], []uint64{gib, gib}, month); err == nil {
+		t.Fatal("a batch charged without the coins to move")
+	}
+	if p := f.prepaid(t, users[0]); !p.Equal(sdkmath.NewInt(4000)) {
+		t.Fatalf("prepaid %s after a failed batch, want 4000", p)
+	}
+	if _, err := f.k.ChargeTrafficAll(f.ctx, users, []uint64{1}); err == nil {
+		t.Fatal("a batch of 3 users and 1 byte count was taken")
 	}
 }

@@ -25,6 +25,7 @@ import (
 // fakeBank keeps balances in a map; module accounts are plain addresses.
 type fakeBank struct {
 	balances map[string]sdk.Coins
+	moves    int // SendCoinsFromModuleToModule calls
 }
 
 var _ types.BankKeeper = (*fakeBank)(nil)
@@ -43,6 +44,7 @@ func (b *fakeBank) SendCoinsFromAccountToModule(_ context.Context, from sdk.AccA
 }
 
 func (b *fakeBank) SendCoinsFromModuleToModule(ctx context.Context, from, to string, amt sdk.Coins) error {
+	b.moves++
 	return b.SendCoinsFromAccountToModule(ctx, authtypes.NewModuleAddress(from), to, amt)
 }
 

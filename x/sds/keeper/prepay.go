@@ -1,15 +1,16 @@
 package keeper
 
 import (
-	"github.com/stratos-net/stratos/x/sds/fee"
-
 	"context"
+	"fmt"
 
 	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	pottypes "github.com/stratos-net/stratos/x/pot/types"
+	"github.com/stratos-net/stratos/x/sds/fee"
 	"github.com/stratos-net/stratos/x/sds/types"
 )
 
@@ -91,30 +92,75 @@ func TrafficFee(bytes, price uint64) math.Int {
 // settled to all nodes that contain the replication"), and returns what was
 // charged (zero if nothing prepaid).
 func (k Keeper) ChargeTraffic(ctx context.Context, user sdk.AccAddress, bytes uint64) (sdk.Coin, error) {
+	return one(k.ChargeTrafficAll(ctx, []sdk.AccAddress{user}, []uint64{bytes}))
+}
+
+// ChargeTrafficAll charges users[i] for bytes[i] as ChargeTraffic does,
+// and moves everything charged to the pot module account in one transfer:
+// a volume report charges thousands of users at once (issue 8). It returns
+// what each was charged. If anything fails, nothing is charged.
+func (k Keeper) ChargeTrafficAll(ctx context.Context, users []sdk.AccAddress, bytes []uint64) ([]math.Int, error) {
 	params, err := k.GetParams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return k.chargeAll(ctx, "traffic", users, bytes, func(i int) math.Int { return TrafficFee(bytes[i], params.TrafficPrice) },
+		func(i int, coin sdk.Coin, rest math.Int) sdk.Event {
+			return sdk.NewEvent(EventTypeChargeTraffic,
+				sdk.NewAttribute(AttributeKeyUser, users[i].String()),
+				sdk.NewAttribute(AttributeKeyBytes, math.NewIntFromUint64(bytes[i]).String()),
+				sdk.NewAttribute(AttributeKeyAmount, coin.String()),
+				sdk.NewAttribute(AttributeKeyPrepaid, rest.String()),
+			)
+		})
+}
+
+// chargeAll debits feeOf(i) from each users[i]'s prepay (capped at it),
+// emits event for each non-zero charge, and pays the total into the pot
+// module account in one transfer, all in a cached context written only if
+// everything succeeded. what names the fee in errors.
+func (k Keeper) chargeAll(ctx context.Context, what string, users []sdk.AccAddress, bytes []uint64, feeOf func(int) math.Int,
+	event func(i int, charged sdk.Coin, rest math.Int) sdk.Event) ([]math.Int, error) {
+	if len(users) != len(bytes) {
+		return nil, fmt.Errorf("charge %s: %d users and %d byte counts", what, len(users), len(bytes))
+	}
+	cache, write := sdk.UnwrapSDKContext(ctx).CacheContext()
+	total := math.ZeroInt()
+	out := make([]math.Int, len(users))
+	for i, u := range users {
+		charged, rest, err := k.debit(cache, u, feeOf(i))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = charged
+		if charged.IsPositive() {
+			total = total.Add(charged)
+			emit(cache, event(i, sdk.NewCoin(types.Denom, charged), rest))
+		}
+	}
+	if total.IsPositive() {
+		c := sdk.NewCoins(sdk.NewCoin(types.Denom, total))
+		if err := k.bank.SendCoinsFromModuleToModule(cache, types.ModuleName, pottypes.ModuleName, c); err != nil {
+			return nil, errorsmod.Wrapf(err, "move %s fees %s of %d users to the %s module", what, c, len(users), pottypes.ModuleName)
+		}
+	}
+	write()
+	return out, nil
+}
+
+// one is the single charge of a batch of one.
+func one(charged []math.Int, err error) (sdk.Coin, error) {
 	if err != nil {
 		return zeroCoin(), err
 	}
-	charged, rest, err := k.debit(ctx, user, TrafficFee(bytes, params.TrafficPrice), k.toPot(ctx, "traffic", user))
-	if err != nil || charged.IsZero() {
-		return zeroCoin(), err
-	}
-	coin := sdk.NewCoin(types.Denom, charged)
-	emit(ctx, sdk.NewEvent(EventTypeChargeTraffic,
-		sdk.NewAttribute(AttributeKeyUser, user.String()),
-		sdk.NewAttribute(AttributeKeyBytes, math.NewIntFromUint64(bytes).String()),
-		sdk.NewAttribute(AttributeKeyAmount, coin.String()),
-		sdk.NewAttribute(AttributeKeyPrepaid, rest.String()),
-	))
-	return coin, nil
+	return sdk.NewCoin(types.Denom, charged[0]), nil
 }
 
 // debit takes fee from user's prepaid balance, or the whole balance if it
-// is smaller, and hands the coins taken to pay before touching the balance,
-// so a failed transfer leaves it as it was. It returns what was taken (zero
-// when nothing is prepaid or the fee is zero; pay is not called) and the
-// balance left.
-func (k Keeper) debit(ctx context.Context, user sdk.AccAddress, fee math.Int, pay func(sdk.Coins) error) (charged, rest math.Int, err error) {
+// is smaller, and returns what was taken (zero when nothing is prepaid or
+// the fee is zero) and the balance left. The coins stay in the sds module
+// account: the caller moves them (chargeAll).
+func (k Keeper) debit(ctx context.Context, user sdk.AccAddress, fee math.Int) (charged, rest math.Int, err error) {
 	if len(user) == 0 {
 		return math.ZeroInt(), math.ZeroInt(), errorsmod.Wrap(types.ErrInvalidAddress, "empty user address")
 	}
@@ -125,9 +171,6 @@ func (k Keeper) debit(ctx context.Context, user sdk.AccAddress, fee math.Int, pa
 	charged = math.MinInt(fee, prepaid)
 	if !charged.IsPositive() {
 		return math.ZeroInt(), prepaid, nil
-	}
-	if err := pay(sdk.NewCoins(sdk.NewCoin(types.Denom, charged))); err != nil {
-		return math.ZeroInt(), prepaid, err
 	}
 	rest = prepaid.Sub(charged)
 	if err := k.setPrepaid(ctx, user, rest); err != nil {

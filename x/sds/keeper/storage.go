@@ -1,18 +1,14 @@
 package keeper
 
 import (
-	"github.com/stratos-net/stratos/x/sds/fee"
-
 	"context"
 	"strconv"
 
-	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	pottypes "github.com/stratos-net/stratos/x/pot/types"
-	"github.com/stratos-net/stratos/x/sds/types"
+	"github.com/stratos-net/stratos/x/sds/fee"
 )
 
 // StorageFee is ceil(bytes × price × seconds / (2^30 × 2,592,000)) in ustos:
@@ -30,31 +26,26 @@ func StorageFee(bytes, price, seconds uint64) math.Int {
 // are settled to the nodes that hold replicas"). It returns what was charged
 // (zero if nothing is prepaid).
 func (k Keeper) ChargeStorage(ctx context.Context, user sdk.AccAddress, bytes, seconds uint64) (sdk.Coin, error) {
-	params, err := k.GetParams(ctx)
-	if err != nil {
-		return zeroCoin(), err
-	}
-	charged, rest, err := k.debit(ctx, user, StorageFee(bytes, params.StoragePrice, seconds), k.toPot(ctx, "storage", user))
-	if err != nil || charged.IsZero() {
-		return zeroCoin(), err
-	}
-	coin := sdk.NewCoin(types.Denom, charged)
-	emit(ctx, sdk.NewEvent(EventTypeChargeStorage,
-		sdk.NewAttribute(AttributeKeyUser, user.String()),
-		sdk.NewAttribute(AttributeKeyBytes, strconv.FormatUint(bytes, 10)),
-		sdk.NewAttribute(AttributeKeySeconds, strconv.FormatUint(seconds, 10)),
-		sdk.NewAttribute(AttributeKeyAmount, coin.String()),
-		sdk.NewAttribute(AttributeKeyPrepaid, rest.String()),
-	))
-	return coin, nil
+	return one(k.ChargeStorageAll(ctx, []sdk.AccAddress{user}, []uint64{bytes}, seconds))
 }
 
-// toPot pays a charged fee of user into the pot module account.
-func (k Keeper) toPot(ctx context.Context, what string, user sdk.AccAddress) func(sdk.Coins) error {
-	return func(c sdk.Coins) error {
-		if err := k.bank.SendCoinsFromModuleToModule(ctx, types.ModuleName, pottypes.ModuleName, c); err != nil {
-			return errorsmod.Wrapf(err, "move %s fee %s of %s to the %s module", what, c, user, pottypes.ModuleName)
-		}
-		return nil
+// ChargeStorageAll charges users[i] for keeping bytes[i] for seconds as
+// ChargeStorage does, and moves everything charged to the pot module
+// account in one transfer. It returns what each was charged. If anything
+// fails, nothing is charged.
+func (k Keeper) ChargeStorageAll(ctx context.Context, users []sdk.AccAddress, bytes []uint64, seconds uint64) ([]math.Int, error) {
+	params, err := k.GetParams(ctx)
+	if err != nil {
+		return nil, err
 	}
+	return k.chargeAll(ctx, "storage", users, bytes, func(i int) math.Int { return StorageFee(bytes[i], params.StoragePrice, seconds) },
+		func(i int, coin sdk.Coin, rest math.Int) sdk.Event {
+			return sdk.NewEvent(EventTypeChargeStorage,
+				sdk.NewAttribute(AttributeKeyUser, users[i].String()),
+				sdk.NewAttribute(AttributeKeyBytes, strconv.FormatUint(bytes[i], 10)),
+				sdk.NewAttribute(AttributeKeySeconds, strconv.FormatUint(seconds, 10)),
+				sdk.NewAttribute(AttributeKeyAmount, coin.String()),
+				sdk.NewAttribute(AttributeKeyPrepaid, rest.String()),
+			)
+		})
 }
