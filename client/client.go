@@ -248,6 +248,8 @@ func metaErr(ctx context.Context, err error) error {
 		sentinel = ErrNoSpace
 	case codes.FailedPrecondition:
 		sentinel = ErrTaskExpired
+	case codes.Aborted:
+		sentinel = ErrNotEmpty
 	case codes.Unavailable:
 		sentinel = ErrMetaUnavailable
 	case codes.PermissionDenied:

@@ -41,11 +41,20 @@ func (c *Client) List(ctx context.Context, dir string) ([]*metav1.DirEntry, erro
 		}
 		n := len(resp.GetEntries())
 		// A page that says "more" but does not move forward would loop forever.
-		if n == 0 || resp.GetEntries()[n-1].GetName() == req.After {
+		if n == 0 || afterEntry(resp.GetEntries()[n-1]) == req.After {
 			return nil, fmt.Errorf("list %s: meta node's page after %q does not advance", dir, req.After)
 		}
-		req.After = resp.GetEntries()[n-1].GetName()
+		req.After = afterEntry(resp.GetEntries()[n-1])
 	}
+}
+
+// afterEntry names e for ListRequest.After: a directory's name ends in
+// "/", since a file and a directory may share a name.
+func afterEntry(e *metav1.DirEntry) string {
+	if e.GetDir() {
+		return e.GetName() + "/"
+	}
+	return e.GetName()
 }
 
 // Remove deletes the file at path and returns its entry. If the meta node

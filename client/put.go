@@ -31,6 +31,10 @@ type PutOptions struct {
 	// bytes of slices already stored on enough resource nodes, so it only
 	// grows, and moves in steps of one slice.
 	Progress Progress
+	// Object, if set, is called once the whole body has been read, before
+	// the commit: what it returns is stored with the file (S3's metadata,
+	// whose ETag is the MD5 of the body).
+	Object func() *metav1.ObjectMeta
 }
 
 // Put uploads size bytes from r to path (DESIGN §6.2) and returns the
@@ -60,7 +64,7 @@ func (c *Client) Put(ctx context.Context, path string, r io.Reader, size int64, 
 		return nil, fmt.Errorf("put %s: %w", path, err)
 	}
 	c.learnSliceSize(begin.GetSliceSize())
-	file, err := c.upload(ctx, path, begin, r, size, opts.Progress)
+	file, err := c.upload(ctx, path, begin, r, size, opts)
 	if err != nil {
 		c.abort(ctx, begin.GetTaskId())
 		if ctx.Err() != nil {
@@ -134,8 +138,8 @@ type sliceUpload struct {
 	copies int
 }
 
-func (c *Client) upload(ctx context.Context, path string, begin *metav1.BeginUploadResponse, r io.Reader, size int64, progress Progress) (*metav1.FileEntry, error) {
-	u, err := c.newUpload(begin, size, progress)
+func (c *Client) upload(ctx context.Context, path string, begin *metav1.BeginUploadResponse, r io.Reader, size int64, opts PutOptions) (*metav1.FileEntry, error) {
+	u, err := c.newUpload(begin, size, opts.Progress)
 	if err == nil {
 		u.path = path
 	}
@@ -146,7 +150,11 @@ func (c *Client) upload(ctx context.Context, path string, begin *metav1.BeginUpl
 	if err != nil {
 		return nil, err
 	}
-	return u.commit(ctx, sl)
+	var object *metav1.ObjectMeta
+	if opts.Object != nil {
+		object = opts.Object()
+	}
+	return u.commit(ctx, sl, object)
 }
 
 func (c *Client) newUpload(begin *metav1.BeginUploadResponse, size int64, progress Progress) (*upload, error) {
@@ -341,9 +349,9 @@ func (u *upload) advance(n int64) {
 	}
 }
 
-func (u *upload) commit(ctx context.Context, all []*sliceUpload) (*metav1.FileEntry, error) {
+func (u *upload) commit(ctx context.Context, all []*sliceUpload, object *metav1.ObjectMeta) (*metav1.FileEntry, error) {
 	ids := make([]slice.ID, len(all))
-	req := &metav1.CommitUploadRequest{TaskId: u.taskID, Slices: make([]*metav1.UploadedSlice, len(all))}
+	req := &metav1.CommitUploadRequest{TaskId: u.taskID, Slices: make([]*metav1.UploadedSlice, len(all)), Object: object}
 	for i, s := range all {
 		ids[i] = s.id
 		receipts, tickets := s.receipts, s.tickets

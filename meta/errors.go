@@ -75,6 +75,8 @@ func codeOf(err error) codes.Code {
 		return codes.ResourceExhausted
 	case errors.Is(err, index.ErrTaskExpired), errors.Is(err, ErrUnknownNode), errors.Is(err, ErrTaskGone), errors.Is(err, ErrNoHolder):
 		return codes.FailedPrecondition
+	case errors.Is(err, index.ErrNotEmpty):
+		return codes.Aborted // the client's ErrNotEmpty; FailedPrecondition is its ErrTaskExpired
 	case errors.Is(err, context.Canceled):
 		return codes.Canceled
 	case errors.Is(err, context.DeadlineExceeded):

@@ -328,7 +328,6 @@ func TestBeginUploadChecks(t *testing.T) {
 		{"empty path", &metav1.BeginUploadRequest{Owner: testOwner, Size: 1}, codes.InvalidArgument},
 		{"no owner", &metav1.BeginUploadRequest{Path: "/x", Size: 1}, codes.InvalidArgument},
 		{"existing path", &metav1.BeginUploadRequest{Owner: testOwner, Path: "/taken", Size: 1}, codes.AlreadyExists},
-		{"below a file", &metav1.BeginUploadRequest{Owner: testOwner, Path: "/taken/x", Size: 1}, codes.AlreadyExists},
 		{"more than R copies fit", &metav1.BeginUploadRequest{Owner: testOwner, Path: "/big", Size: nodeFree + 1}, codes.ResourceExhausted},
 		{"more slices than the size has", &metav1.BeginUploadRequest{Owner: testOwner, Path: "/s", Size: 1,
 			Slices: newFile("a", "b").slices}, codes.InvalidArgument},

@@ -110,6 +110,12 @@ func (t *txn) apply(cmd *metav1.Command) (*metav1.CommandResult, error) {
 		return t.reassign(now, op.Reassign)
 	case *metav1.Command_SettleReport:
 		return t.settleReport(op.SettleReport)
+	case *metav1.Command_MakeBucket:
+		return t.makeBucket(now, op.MakeBucket)
+	case *metav1.Command_RemoveBucket:
+		return t.removeBucket(op.RemoveBucket)
+	case *metav1.Command_ComposeFile:
+		return t.composeFile(now, op.ComposeFile)
 	default:
 		return nil, fmt.Errorf("no operation: %w", ErrBadCommand)
 	}
@@ -205,10 +211,10 @@ func (t *txn) createTask(now int64, c *metav1.CreateTaskCmd) (*metav1.CommandRes
 	return &metav1.CommandResult{Task: task}, nil
 }
 
-// checkUploadTarget says whether a file may be written at (owner, path): not
-// over an existing file unless overwrite, never over a directory, never
-// below a file. A name is a file or a directory, not both, so List's names
-// are unique.
+// checkUploadTarget says whether a file may be written at (owner, path):
+// not over an existing file unless overwrite. A name may be a file and a
+// directory at once, as S3 keys "a" and "a/b" are two objects (DESIGN §9);
+// List gives both entries.
 func (t *txn) checkUploadTarget(owner, path string, overwrite bool) error {
 	if _, err := t.get(fileKey(owner, path), true); err == nil {
 		if !overwrite {
@@ -216,25 +222,6 @@ func (t *txn) checkUploadTarget(owner, path string, overwrite bool) error {
 		}
 	} else if !isNotFound(err) {
 		return err
-	}
-	for i := 1; i < len(path); i++ {
-		if path[i] != '/' {
-			continue
-		}
-		if _, err := t.get(fileKey(owner, path[:i]), true); err == nil {
-			return fmt.Errorf("file %s %s: parent %s is a file: %w", owner, path, path[:i], ErrExists)
-		} else if !isNotFound(err) {
-			return err
-		}
-	}
-	isDir := false
-	below := append(fileKey(owner, path), sepPathByte)
-	err := t.ix.scan(below, func(_, _ []byte) error { isDir = true; return errStop })
-	if err != nil {
-		return err
-	}
-	if isDir {
-		return fmt.Errorf("file %s %s: is a directory: %w", owner, path, ErrExists)
 	}
 	return nil
 }
@@ -283,6 +270,9 @@ func (t *txn) commitFile(now int64, c *metav1.CommitFileCmd) (*metav1.CommandRes
 		return nil, badCommand("commit file: file %s %s is not task %s's %s %s", clip(f.Owner), clip(f.Path), task.Id, task.Owner, task.Path)
 	}
 	if err := checkContent(f, c.Replicas); err != nil {
+		return nil, fmt.Errorf("commit file %s %s: %w", f.Owner, f.Path, err)
+	}
+	if err := checkObjectMeta(f.Object); err != nil {
 		return nil, fmt.Errorf("commit file %s %s: %w", f.Owner, f.Path, err)
 	}
 	if err := t.checkUploadTarget(f.Owner, f.Path, task.Overwrite); err != nil {
@@ -383,6 +373,7 @@ func (t *txn) writeFile(now int64, f *metav1.FileEntry, replicas []*metav1.Repli
 	// said so first, and the first word stands.
 	t.setNew(fileIDKey(entry.FileId, entry.Owner, entry.Path), nil)
 	t.added = append(t.added, key)
+	t.noteObject(entry.Owner, entry.Path, true)
 	if err := t.addCounter(keySlices, newSlices-int64(len(res.Released))); err != nil {
 		return nil, err
 	}
@@ -513,6 +504,7 @@ func (t *txn) deleteFile(c *metav1.DeleteFileCmd) (*metav1.CommandResult, error)
 	}
 	t.del(key)
 	t.delPresent(fileIDKey(f.FileId, owner, path), nil)
+	t.noteObject(owner, path, false)
 	released, err := t.release(f)
 	if err != nil {
 		return nil, fmt.Errorf("delete file %s %s: %w", owner, path, err)

@@ -89,8 +89,6 @@ func TestApplyErrors(t *testing.T) {
 		{name: "create: negative ttl", cmd: createCmd("alice", "/x", -5, upload, false), want: ErrBadCommand, says: "ttl -5"},
 		{name: "create: ttl overflows", cmd: createCmd("alice", "/x", math.MaxInt64, upload, false), want: ErrBadCommand, says: "ttl"},
 		{name: "create: file exists", cmd: createCmd("alice", "/docs/a.txt", 10, upload, false), want: ErrExists, says: "/docs/a.txt"},
-		{name: "create: over a directory, even with overwrite", cmd: createCmd("alice", "/docs", 10, upload, true), want: ErrExists, says: "is a directory"},
-		{name: "create: below a file", cmd: createCmd("alice", "/docs/a.txt/x", 10, upload, true), want: ErrExists, says: "parent /docs/a.txt is a file"},
 
 		{name: "commit: no file", cmd: commitCmd(1000, "t2", nil, nil), want: ErrBadCommand, says: "no file"},
 		{name: "commit: unknown task", cmd: commitCmd(1000, "t99", newFile(), replicas(2, "n1")), want: ErrNotFound, says: "t99"},

@@ -18,6 +18,8 @@
 //
 //	n/<owner>\x00<path>               FileEntry; "/" in path is stored as \x01
 //	i/<file id>\x00<owner>\x00<path>  ""   file ID → its paths (path as above)
+//	a/<owner>\x00<bucket>\x00<key>    ""   an S3 object's key, raw (objects.go, objkey.go)
+//	b/<owner>\x00<bucket>             BucketEntry made by CreateBucket
 //	s/<slice id>                      SliceEntry (size, sorted replicas, refs)
 //	h/<node id>\x00<slice id>         ""   node → the slices it holds
 //	t/<seq, 8 bytes big-endian>       Task; its ID is "t<seq>"

@@ -3,6 +3,7 @@ package index
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -15,10 +16,11 @@ const DefaultListLimit = 1000
 
 // List returns the immediate children of dir, sorted by name: files with
 // their entries and subdirectories (which exist implicitly, while a file lies
-// below them). It resumes after the name after and returns at most limit
-// entries (DefaultListLimit for limit <= 0); more reports that entries
-// remain. A directory that does not exist is empty; a dir that names a file
-// is ErrBadPath.
+// below them). A name may be both (S3 keys "a" and "a/b"): the file comes
+// first. It resumes after the entry after, a file's name or a directory's
+// name followed by "/", and returns at most limit entries
+// (DefaultListLimit for limit <= 0); more reports that entries remain. A
+// directory that does not exist is empty.
 //
 // It reads one key per file listed and one per subdirectory: after the first
 // key below a subdirectory it seeks past the whole subdirectory.
@@ -31,7 +33,7 @@ func (ix *Index) List(owner, dir, after string, limit int) (entries []*metav1.Di
 		return nil, false, fmt.Errorf("list: %w", err)
 	}
 	if after != "" {
-		if reason := componentProblem(after); reason != "" {
+		if reason := componentProblem(strings.TrimSuffix(after, "/")); reason != "" {
 			return nil, false, fmt.Errorf("list %s: after %q: %s: %w", d, clip(after), reason, ErrBadPath)
 		}
 	}
@@ -40,15 +42,6 @@ func (ix *Index) List(owner, dir, after string, limit int) (entries []*metav1.Di
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	if d != "/" {
-		if key := fileKey(owner, d); ix.mayHave(key) {
-			if _, err := ix.get(key); err == nil {
-				return nil, false, fmt.Errorf("list %s: is a file: %w", d, ErrBadPath)
-			} else if !isNotFound(err) {
-				return nil, false, fmt.Errorf("list %s: %w", d, err)
-			}
-		}
-	}
 	l := lister{ix: ix, prefix: fileKey(owner, d), limit: limit}
 	if d != "/" {
 		l.prefix = append(l.prefix, sepPathByte)
@@ -78,8 +71,11 @@ func (l *lister) past(name []byte) []byte {
 
 func (l *lister) run(after string) error {
 	from := l.prefix
-	if after != "" {
-		from = l.past([]byte(after))
+	if name, isDir := strings.CutSuffix(after, "/"); isDir {
+		from = l.past([]byte(name))
+	} else if after != "" {
+		// Just past the file's own key: a directory of the same name is next.
+		from = append(append(bytes.Clone(l.prefix), after...), sepPathByte)
 	}
 	end := phys(l.ix.gen, kv.PrefixEnd(l.prefix))
 	for from != nil {

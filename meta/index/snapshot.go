@@ -319,7 +319,9 @@ func checkRecord(k, v []byte) error {
 		m = new(metav1.NodeRecord)
 	case bytes.HasPrefix(k, []byte(prefixSeal)) && len(k) == len(prefixSeal)+8:
 		m = new(metav1.TrafficReport)
-	case bytes.HasPrefix(k, []byte(prefixFileID)), bytes.HasPrefix(k, []byte(prefixHolder)):
+	case bytes.HasPrefix(k, []byte(prefixBucket)):
+		m = new(metav1.BucketEntry)
+	case bytes.HasPrefix(k, []byte(prefixFileID)), bytes.HasPrefix(k, []byte(prefixHolder)), bytes.HasPrefix(k, []byte(prefixObjectKey)):
 		if len(v) != 0 {
 			return fmt.Errorf("key %q: index record with a value", clip(string(k)))
 		}

@@ -17,7 +17,8 @@ import (
 // Apply migrates an index without them first.
 func changesStorage(cmd *metav1.Command) bool {
 	switch cmd.GetOp().(type) {
-	case *metav1.Command_CommitFile, *metav1.Command_DeleteFile, *metav1.Command_AddReplicas, *metav1.Command_RemoveReplicas:
+	case *metav1.Command_CommitFile, *metav1.Command_DeleteFile, *metav1.Command_AddReplicas, *metav1.Command_RemoveReplicas,
+		*metav1.Command_ComposeFile:
 		return true
 	}
 	return false

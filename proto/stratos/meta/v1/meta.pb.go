@@ -226,6 +226,7 @@ type FileEntry struct {
 	Mode            uint32                 `protobuf:"varint,6,opt,name=mode,proto3" json:"mode,omitempty"`
 	CreatedUnixNano int64                  `protobuf:"varint,7,opt,name=created_unix_nano,json=createdUnixNano,proto3" json:"created_unix_nano,omitempty"`
 	Encrypted       bool                   `protobuf:"varint,8,opt,name=encrypted,proto3" json:"encrypted,omitempty"`
+	Object          *ObjectMeta            `protobuf:"bytes,9,opt,name=object,proto3" json:"object,omitempty"` // what S3 stores beside the bytes (DESIGN §9)
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -316,6 +317,205 @@ func (x *FileEntry) GetEncrypted() bool {
 	return false
 }
 
+func (x *FileEntry) GetObject() *ObjectMeta {
+	if x != nil {
+		return x.Object
+	}
+	return nil
+}
+
+// ObjectMeta is an object's S3 metadata, stored with the file and returned
+// on GET and HEAD.
+type ObjectMeta struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	ContentType        string                 `protobuf:"bytes,1,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	ContentDisposition string                 `protobuf:"bytes,2,opt,name=content_disposition,json=contentDisposition,proto3" json:"content_disposition,omitempty"`
+	ContentEncoding    string                 `protobuf:"bytes,3,opt,name=content_encoding,json=contentEncoding,proto3" json:"content_encoding,omitempty"`
+	CacheControl       string                 `protobuf:"bytes,4,opt,name=cache_control,json=cacheControl,proto3" json:"cache_control,omitempty"`
+	User               []*MetaPair            `protobuf:"bytes,5,rep,name=user,proto3" json:"user,omitempty"` // x-amz-meta-*, sorted by name, names lower-case
+	Etag               string                 `protobuf:"bytes,6,opt,name=etag,proto3" json:"etag,omitempty"` // hex MD5, or "<hex MD5 of part MD5s>-<N>"
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *ObjectMeta) Reset() {
+	*x = ObjectMeta{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ObjectMeta) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ObjectMeta) ProtoMessage() {}
+
+func (x *ObjectMeta) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ObjectMeta.ProtoReflect.Descriptor instead.
+func (*ObjectMeta) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ObjectMeta) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *ObjectMeta) GetContentDisposition() string {
+	if x != nil {
+		return x.ContentDisposition
+	}
+	return ""
+}
+
+func (x *ObjectMeta) GetContentEncoding() string {
+	if x != nil {
+		return x.ContentEncoding
+	}
+	return ""
+}
+
+func (x *ObjectMeta) GetCacheControl() string {
+	if x != nil {
+		return x.CacheControl
+	}
+	return ""
+}
+
+func (x *ObjectMeta) GetUser() []*MetaPair {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *ObjectMeta) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+type MetaPair struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MetaPair) Reset() {
+	*x = MetaPair{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MetaPair) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MetaPair) ProtoMessage() {}
+
+func (x *MetaPair) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MetaPair.ProtoReflect.Descriptor instead.
+func (*MetaPair) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *MetaPair) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MetaPair) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+// BucketEntry is a bucket made by CreateBucket; a top-level directory
+// that holds files is a bucket too.
+type BucketEntry struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Name            string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	CreatedUnixNano int64                  `protobuf:"varint,2,opt,name=created_unix_nano,json=createdUnixNano,proto3" json:"created_unix_nano,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *BucketEntry) Reset() {
+	*x = BucketEntry{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BucketEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BucketEntry) ProtoMessage() {}
+
+func (x *BucketEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BucketEntry.ProtoReflect.Descriptor instead.
+func (*BucketEntry) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *BucketEntry) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BucketEntry) GetCreatedUnixNano() int64 {
+	if x != nil {
+		return x.CreatedUnixNano
+	}
+	return 0
+}
+
 type SliceEntry struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -328,7 +528,7 @@ type SliceEntry struct {
 
 func (x *SliceEntry) Reset() {
 	*x = SliceEntry{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[3]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -340,7 +540,7 @@ func (x *SliceEntry) String() string {
 func (*SliceEntry) ProtoMessage() {}
 
 func (x *SliceEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[3]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -353,7 +553,7 @@ func (x *SliceEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SliceEntry.ProtoReflect.Descriptor instead.
 func (*SliceEntry) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{3}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SliceEntry) GetId() string {
@@ -400,7 +600,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[4]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -412,7 +612,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[4]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -425,7 +625,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{4}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Task) GetId() string {
@@ -509,6 +709,9 @@ type Command struct {
 	//	*Command_CountDownload
 	//	*Command_SettleReport
 	//	*Command_Reassign
+	//	*Command_MakeBucket
+	//	*Command_RemoveBucket
+	//	*Command_ComposeFile
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -516,7 +719,7 @@ type Command struct {
 
 func (x *Command) Reset() {
 	*x = Command{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[5]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -528,7 +731,7 @@ func (x *Command) String() string {
 func (*Command) ProtoMessage() {}
 
 func (x *Command) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[5]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -541,7 +744,7 @@ func (x *Command) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Command.ProtoReflect.Descriptor instead.
 func (*Command) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{5}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Command) GetUnixNano() int64 {
@@ -691,6 +894,33 @@ func (x *Command) GetReassign() *ReassignCmd {
 	return nil
 }
 
+func (x *Command) GetMakeBucket() *MakeBucketCmd {
+	if x != nil {
+		if x, ok := x.Op.(*Command_MakeBucket); ok {
+			return x.MakeBucket
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetRemoveBucket() *RemoveBucketCmd {
+	if x != nil {
+		if x, ok := x.Op.(*Command_RemoveBucket); ok {
+			return x.RemoveBucket
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetComposeFile() *ComposeFileCmd {
+	if x != nil {
+		if x, ok := x.Op.(*Command_ComposeFile); ok {
+			return x.ComposeFile
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -751,6 +981,18 @@ type Command_Reassign struct {
 	Reassign *ReassignCmd `protobuf:"bytes,23,opt,name=reassign,proto3,oneof"`
 }
 
+type Command_MakeBucket struct {
+	MakeBucket *MakeBucketCmd `protobuf:"bytes,24,opt,name=make_bucket,json=makeBucket,proto3,oneof"`
+}
+
+type Command_RemoveBucket struct {
+	RemoveBucket *RemoveBucketCmd `protobuf:"bytes,25,opt,name=remove_bucket,json=removeBucket,proto3,oneof"`
+}
+
+type Command_ComposeFile struct {
+	ComposeFile *ComposeFileCmd `protobuf:"bytes,26,opt,name=compose_file,json=composeFile,proto3,oneof"`
+}
+
 func (*Command_RegisterNode) isCommand_Op() {}
 
 func (*Command_CreateTask) isCommand_Op() {}
@@ -779,6 +1021,12 @@ func (*Command_SettleReport) isCommand_Op() {}
 
 func (*Command_Reassign) isCommand_Op() {}
 
+func (*Command_MakeBucket) isCommand_Op() {}
+
+func (*Command_RemoveBucket) isCommand_Op() {}
+
+func (*Command_ComposeFile) isCommand_Op() {}
+
 // RequestGuard names a signed request once: its account and the SHA-256 of
 // its signature, remembered until the signature is too old to verify.
 type RequestGuard struct {
@@ -792,7 +1040,7 @@ type RequestGuard struct {
 
 func (x *RequestGuard) Reset() {
 	*x = RequestGuard{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[6]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -804,7 +1052,7 @@ func (x *RequestGuard) String() string {
 func (*RequestGuard) ProtoMessage() {}
 
 func (x *RequestGuard) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[6]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -817,7 +1065,7 @@ func (x *RequestGuard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestGuard.ProtoReflect.Descriptor instead.
 func (*RequestGuard) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{6}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RequestGuard) GetAccount() string {
@@ -861,7 +1109,7 @@ type Reservation struct {
 
 func (x *Reservation) Reset() {
 	*x = Reservation{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[7]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -873,7 +1121,7 @@ func (x *Reservation) String() string {
 func (*Reservation) ProtoMessage() {}
 
 func (x *Reservation) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[7]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -886,7 +1134,7 @@ func (x *Reservation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reservation.ProtoReflect.Descriptor instead.
 func (*Reservation) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{7}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Reservation) GetBytes() uint64 {
@@ -955,7 +1203,7 @@ type OpenDownloadCmd struct {
 
 func (x *OpenDownloadCmd) Reset() {
 	*x = OpenDownloadCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[8]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -967,7 +1215,7 @@ func (x *OpenDownloadCmd) String() string {
 func (*OpenDownloadCmd) ProtoMessage() {}
 
 func (x *OpenDownloadCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[8]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -980,7 +1228,7 @@ func (x *OpenDownloadCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenDownloadCmd.ProtoReflect.Descriptor instead.
 func (*OpenDownloadCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{8}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *OpenDownloadCmd) GetOwner() string {
@@ -1041,7 +1289,7 @@ type ReassignCmd struct {
 
 func (x *ReassignCmd) Reset() {
 	*x = ReassignCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[9]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1053,7 +1301,7 @@ func (x *ReassignCmd) String() string {
 func (*ReassignCmd) ProtoMessage() {}
 
 func (x *ReassignCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[9]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1066,7 +1314,7 @@ func (x *ReassignCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReassignCmd.ProtoReflect.Descriptor instead.
 func (*ReassignCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{9}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ReassignCmd) GetTaskId() string {
@@ -1127,7 +1375,7 @@ type DownloadSlice struct {
 
 func (x *DownloadSlice) Reset() {
 	*x = DownloadSlice{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[10]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1139,7 +1387,7 @@ func (x *DownloadSlice) String() string {
 func (*DownloadSlice) ProtoMessage() {}
 
 func (x *DownloadSlice) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[10]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1152,7 +1400,7 @@ func (x *DownloadSlice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadSlice.ProtoReflect.Descriptor instead.
 func (*DownloadSlice) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{10}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DownloadSlice) GetSliceId() string {
@@ -1205,7 +1453,7 @@ type DownloadTask struct {
 
 func (x *DownloadTask) Reset() {
 	*x = DownloadTask{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[11]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1217,7 +1465,7 @@ func (x *DownloadTask) String() string {
 func (*DownloadTask) ProtoMessage() {}
 
 func (x *DownloadTask) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[11]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1230,7 +1478,7 @@ func (x *DownloadTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownloadTask.ProtoReflect.Descriptor instead.
 func (*DownloadTask) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{11}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DownloadTask) GetId() string {
@@ -1295,7 +1543,7 @@ type CountDownloadCmd struct {
 
 func (x *CountDownloadCmd) Reset() {
 	*x = CountDownloadCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[12]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1307,7 +1555,7 @@ func (x *CountDownloadCmd) String() string {
 func (*CountDownloadCmd) ProtoMessage() {}
 
 func (x *CountDownloadCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[12]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1320,7 +1568,7 @@ func (x *CountDownloadCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountDownloadCmd.ProtoReflect.Descriptor instead.
 func (*CountDownloadCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{12}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CountDownloadCmd) GetTaskId() string {
@@ -1370,7 +1618,7 @@ type SettleReportCmd struct {
 
 func (x *SettleReportCmd) Reset() {
 	*x = SettleReportCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[13]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1382,7 +1630,7 @@ func (x *SettleReportCmd) String() string {
 func (*SettleReportCmd) ProtoMessage() {}
 
 func (x *SettleReportCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[13]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1395,7 +1643,7 @@ func (x *SettleReportCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettleReportCmd.ProtoReflect.Descriptor instead.
 func (*SettleReportCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{13}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SettleReportCmd) GetPeriod() uint64 {
@@ -1417,7 +1665,7 @@ type CommandBatch struct {
 
 func (x *CommandBatch) Reset() {
 	*x = CommandBatch{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1429,7 +1677,7 @@ func (x *CommandBatch) String() string {
 func (*CommandBatch) ProtoMessage() {}
 
 func (x *CommandBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[14]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1442,7 +1690,7 @@ func (x *CommandBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandBatch.ProtoReflect.Descriptor instead.
 func (*CommandBatch) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{14}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CommandBatch) GetCommands() []*Command {
@@ -1461,7 +1709,7 @@ type RegisterNodeCmd struct {
 
 func (x *RegisterNodeCmd) Reset() {
 	*x = RegisterNodeCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1473,7 +1721,7 @@ func (x *RegisterNodeCmd) String() string {
 func (*RegisterNodeCmd) ProtoMessage() {}
 
 func (x *RegisterNodeCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[15]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1486,7 +1734,7 @@ func (x *RegisterNodeCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterNodeCmd.ProtoReflect.Descriptor instead.
 func (*RegisterNodeCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{15}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RegisterNodeCmd) GetNode() *NodeRecord {
@@ -1511,7 +1759,7 @@ type CreateTaskCmd struct {
 
 func (x *CreateTaskCmd) Reset() {
 	*x = CreateTaskCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1523,7 +1771,7 @@ func (x *CreateTaskCmd) String() string {
 func (*CreateTaskCmd) ProtoMessage() {}
 
 func (x *CreateTaskCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[16]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1536,7 +1784,7 @@ func (x *CreateTaskCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTaskCmd.ProtoReflect.Descriptor instead.
 func (*CreateTaskCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{16}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CreateTaskCmd) GetKind() TaskKind {
@@ -1604,7 +1852,7 @@ type CommitFileCmd struct {
 
 func (x *CommitFileCmd) Reset() {
 	*x = CommitFileCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1616,7 +1864,7 @@ func (x *CommitFileCmd) String() string {
 func (*CommitFileCmd) ProtoMessage() {}
 
 func (x *CommitFileCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[17]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1629,7 +1877,7 @@ func (x *CommitFileCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitFileCmd.ProtoReflect.Descriptor instead.
 func (*CommitFileCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{17}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CommitFileCmd) GetTaskId() string {
@@ -1669,7 +1917,7 @@ type ReplicaSet struct {
 
 func (x *ReplicaSet) Reset() {
 	*x = ReplicaSet{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1681,7 +1929,7 @@ func (x *ReplicaSet) String() string {
 func (*ReplicaSet) ProtoMessage() {}
 
 func (x *ReplicaSet) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[18]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1694,7 +1942,7 @@ func (x *ReplicaSet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplicaSet.ProtoReflect.Descriptor instead.
 func (*ReplicaSet) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{18}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ReplicaSet) GetNodeIds() []string {
@@ -1702,6 +1950,191 @@ func (x *ReplicaSet) GetNodeIds() []string {
 		return x.NodeIds
 	}
 	return nil
+}
+
+type MakeBucketCmd struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Bucket        string                 `protobuf:"bytes,2,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MakeBucketCmd) Reset() {
+	*x = MakeBucketCmd{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MakeBucketCmd) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MakeBucketCmd) ProtoMessage() {}
+
+func (x *MakeBucketCmd) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MakeBucketCmd.ProtoReflect.Descriptor instead.
+func (*MakeBucketCmd) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *MakeBucketCmd) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *MakeBucketCmd) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+// RemoveBucketCmd removes an empty bucket.
+type RemoveBucketCmd struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Bucket        string                 `protobuf:"bytes,2,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveBucketCmd) Reset() {
+	*x = RemoveBucketCmd{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveBucketCmd) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveBucketCmd) ProtoMessage() {}
+
+func (x *RemoveBucketCmd) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveBucketCmd.ProtoReflect.Descriptor instead.
+func (*RemoveBucketCmd) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *RemoveBucketCmd) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *RemoveBucketCmd) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+// ComposeFileCmd makes the file at path from the slices of the files at
+// sources, in order, and removes the sources unless keep_sources (an S3
+// multipart completion: the parts' slices are stored once and not read
+// again; an S3 copy: one source, kept).
+type ComposeFileCmd struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Path          string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	Sources       []string               `protobuf:"bytes,3,rep,name=sources,proto3" json:"sources,omitempty"`
+	Object        *ObjectMeta            `protobuf:"bytes,4,opt,name=object,proto3" json:"object,omitempty"`
+	KeepSources   bool                   `protobuf:"varint,5,opt,name=keep_sources,json=keepSources,proto3" json:"keep_sources,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ComposeFileCmd) Reset() {
+	*x = ComposeFileCmd{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ComposeFileCmd) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ComposeFileCmd) ProtoMessage() {}
+
+func (x *ComposeFileCmd) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ComposeFileCmd.ProtoReflect.Descriptor instead.
+func (*ComposeFileCmd) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ComposeFileCmd) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *ComposeFileCmd) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *ComposeFileCmd) GetSources() []string {
+	if x != nil {
+		return x.Sources
+	}
+	return nil
+}
+
+func (x *ComposeFileCmd) GetObject() *ObjectMeta {
+	if x != nil {
+		return x.Object
+	}
+	return nil
+}
+
+func (x *ComposeFileCmd) GetKeepSources() bool {
+	if x != nil {
+		return x.KeepSources
+	}
+	return false
 }
 
 type EndTaskCmd struct {
@@ -1713,7 +2146,7 @@ type EndTaskCmd struct {
 
 func (x *EndTaskCmd) Reset() {
 	*x = EndTaskCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1725,7 +2158,7 @@ func (x *EndTaskCmd) String() string {
 func (*EndTaskCmd) ProtoMessage() {}
 
 func (x *EndTaskCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[19]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1738,7 +2171,7 @@ func (x *EndTaskCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndTaskCmd.ProtoReflect.Descriptor instead.
 func (*EndTaskCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{19}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *EndTaskCmd) GetTaskId() string {
@@ -1758,7 +2191,7 @@ type DeleteFileCmd struct {
 
 func (x *DeleteFileCmd) Reset() {
 	*x = DeleteFileCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1770,7 +2203,7 @@ func (x *DeleteFileCmd) String() string {
 func (*DeleteFileCmd) ProtoMessage() {}
 
 func (x *DeleteFileCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[20]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1783,7 +2216,7 @@ func (x *DeleteFileCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteFileCmd.ProtoReflect.Descriptor instead.
 func (*DeleteFileCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{20}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DeleteFileCmd) GetOwner() string {
@@ -1810,7 +2243,7 @@ type AddReplicasCmd struct {
 
 func (x *AddReplicasCmd) Reset() {
 	*x = AddReplicasCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1822,7 +2255,7 @@ func (x *AddReplicasCmd) String() string {
 func (*AddReplicasCmd) ProtoMessage() {}
 
 func (x *AddReplicasCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[21]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1835,7 +2268,7 @@ func (x *AddReplicasCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddReplicasCmd.ProtoReflect.Descriptor instead.
 func (*AddReplicasCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{21}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *AddReplicasCmd) GetSliceId() string {
@@ -1862,7 +2295,7 @@ type RemoveReplicasCmd struct {
 
 func (x *RemoveReplicasCmd) Reset() {
 	*x = RemoveReplicasCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1874,7 +2307,7 @@ func (x *RemoveReplicasCmd) String() string {
 func (*RemoveReplicasCmd) ProtoMessage() {}
 
 func (x *RemoveReplicasCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[22]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1887,7 +2320,7 @@ func (x *RemoveReplicasCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveReplicasCmd.ProtoReflect.Descriptor instead.
 func (*RemoveReplicasCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{22}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RemoveReplicasCmd) GetSliceId() string {
@@ -1917,7 +2350,7 @@ type TrafficEntry struct {
 
 func (x *TrafficEntry) Reset() {
 	*x = TrafficEntry{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1929,7 +2362,7 @@ func (x *TrafficEntry) String() string {
 func (*TrafficEntry) ProtoMessage() {}
 
 func (x *TrafficEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[23]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1942,7 +2375,7 @@ func (x *TrafficEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficEntry.ProtoReflect.Descriptor instead.
 func (*TrafficEntry) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{23}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *TrafficEntry) GetNodeId() string {
@@ -1978,7 +2411,7 @@ type AddTrafficCmd struct {
 
 func (x *AddTrafficCmd) Reset() {
 	*x = AddTrafficCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1990,7 +2423,7 @@ func (x *AddTrafficCmd) String() string {
 func (*AddTrafficCmd) ProtoMessage() {}
 
 func (x *AddTrafficCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[24]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2003,7 +2436,7 @@ func (x *AddTrafficCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddTrafficCmd.ProtoReflect.Descriptor instead.
 func (*AddTrafficCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{24}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *AddTrafficCmd) GetEntries() []*TrafficEntry {
@@ -2034,7 +2467,7 @@ type TakeTrafficCmd struct {
 
 func (x *TakeTrafficCmd) Reset() {
 	*x = TakeTrafficCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2046,7 +2479,7 @@ func (x *TakeTrafficCmd) String() string {
 func (*TakeTrafficCmd) ProtoMessage() {}
 
 func (x *TakeTrafficCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[25]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2059,7 +2492,7 @@ func (x *TakeTrafficCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TakeTrafficCmd.ProtoReflect.Descriptor instead.
 func (*TakeTrafficCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{25}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *TakeTrafficCmd) GetTopN() uint32 {
@@ -2104,7 +2537,7 @@ type RestoreTrafficCmd struct {
 
 func (x *RestoreTrafficCmd) Reset() {
 	*x = RestoreTrafficCmd{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2116,7 +2549,7 @@ func (x *RestoreTrafficCmd) String() string {
 func (*RestoreTrafficCmd) ProtoMessage() {}
 
 func (x *RestoreTrafficCmd) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[26]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2129,7 +2562,7 @@ func (x *RestoreTrafficCmd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreTrafficCmd.ProtoReflect.Descriptor instead.
 func (*RestoreTrafficCmd) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{26}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RestoreTrafficCmd) GetReport() *TrafficReport {
@@ -2164,7 +2597,7 @@ type TrafficVolume struct {
 
 func (x *TrafficVolume) Reset() {
 	*x = TrafficVolume{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2176,7 +2609,7 @@ func (x *TrafficVolume) String() string {
 func (*TrafficVolume) ProtoMessage() {}
 
 func (x *TrafficVolume) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[27]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2189,7 +2622,7 @@ func (x *TrafficVolume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficVolume.ProtoReflect.Descriptor instead.
 func (*TrafficVolume) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{27}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *TrafficVolume) GetId() string {
@@ -2226,7 +2659,7 @@ type TrafficReport struct {
 
 func (x *TrafficReport) Reset() {
 	*x = TrafficReport{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2238,7 +2671,7 @@ func (x *TrafficReport) String() string {
 func (*TrafficReport) ProtoMessage() {}
 
 func (x *TrafficReport) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[28]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2251,7 +2684,7 @@ func (x *TrafficReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficReport.ProtoReflect.Descriptor instead.
 func (*TrafficReport) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{28}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *TrafficReport) GetNodes() []*TrafficVolume {
@@ -2313,7 +2746,7 @@ type CommandResult struct {
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2325,7 +2758,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[29]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2338,7 +2771,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{29}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CommandResult) GetTask() *Task {
@@ -2395,7 +2828,7 @@ type RegisterNodeRequest struct {
 
 func (x *RegisterNodeRequest) Reset() {
 	*x = RegisterNodeRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2407,7 +2840,7 @@ func (x *RegisterNodeRequest) String() string {
 func (*RegisterNodeRequest) ProtoMessage() {}
 
 func (x *RegisterNodeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[30]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2420,7 +2853,7 @@ func (x *RegisterNodeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterNodeRequest.ProtoReflect.Descriptor instead.
 func (*RegisterNodeRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{30}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RegisterNodeRequest) GetNode() *NodeRecord {
@@ -2446,7 +2879,7 @@ type RegisterNodeResponse struct {
 
 func (x *RegisterNodeResponse) Reset() {
 	*x = RegisterNodeResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2458,7 +2891,7 @@ func (x *RegisterNodeResponse) String() string {
 func (*RegisterNodeResponse) ProtoMessage() {}
 
 func (x *RegisterNodeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[31]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2471,7 +2904,7 @@ func (x *RegisterNodeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegisterNodeResponse.ProtoReflect.Descriptor instead.
 func (*RegisterNodeResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{31}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RegisterNodeResponse) GetSliceSize() uint64 {
@@ -2493,7 +2926,7 @@ type NodeLoad struct {
 
 func (x *NodeLoad) Reset() {
 	*x = NodeLoad{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2505,7 +2938,7 @@ func (x *NodeLoad) String() string {
 func (*NodeLoad) ProtoMessage() {}
 
 func (x *NodeLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[32]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2518,7 +2951,7 @@ func (x *NodeLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeLoad.ProtoReflect.Descriptor instead.
 func (*NodeLoad) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{32}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *NodeLoad) GetCapacity() uint64 {
@@ -2559,7 +2992,7 @@ type HeartbeatRequest struct {
 
 func (x *HeartbeatRequest) Reset() {
 	*x = HeartbeatRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2571,7 +3004,7 @@ func (x *HeartbeatRequest) String() string {
 func (*HeartbeatRequest) ProtoMessage() {}
 
 func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[33]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2584,7 +3017,7 @@ func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{33}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *HeartbeatRequest) GetNodeId() string {
@@ -2615,7 +3048,7 @@ type RepairOrder struct {
 
 func (x *RepairOrder) Reset() {
 	*x = RepairOrder{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2627,7 +3060,7 @@ func (x *RepairOrder) String() string {
 func (*RepairOrder) ProtoMessage() {}
 
 func (x *RepairOrder) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[34]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2640,7 +3073,7 @@ func (x *RepairOrder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepairOrder.ProtoReflect.Descriptor instead.
 func (*RepairOrder) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{34}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RepairOrder) GetTaskId() string {
@@ -2694,7 +3127,7 @@ type HeartbeatResponse struct {
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2706,7 +3139,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[35]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2719,7 +3152,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{35}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *HeartbeatResponse) GetRepairs() []*RepairOrder {
@@ -2760,7 +3193,7 @@ type ReportSlicesRequest struct {
 
 func (x *ReportSlicesRequest) Reset() {
 	*x = ReportSlicesRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2772,7 +3205,7 @@ func (x *ReportSlicesRequest) String() string {
 func (*ReportSlicesRequest) ProtoMessage() {}
 
 func (x *ReportSlicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[36]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2785,7 +3218,7 @@ func (x *ReportSlicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportSlicesRequest.ProtoReflect.Descriptor instead.
 func (*ReportSlicesRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{36}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ReportSlicesRequest) GetNodeId() string {
@@ -2811,7 +3244,7 @@ type ReportSlicesResponse struct {
 
 func (x *ReportSlicesResponse) Reset() {
 	*x = ReportSlicesResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2823,7 +3256,7 @@ func (x *ReportSlicesResponse) String() string {
 func (*ReportSlicesResponse) ProtoMessage() {}
 
 func (x *ReportSlicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[37]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2836,7 +3269,7 @@ func (x *ReportSlicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportSlicesResponse.ProtoReflect.Descriptor instead.
 func (*ReportSlicesResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{37}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ReportSlicesResponse) GetDeleteSlices() []string {
@@ -2856,7 +3289,7 @@ type ConfirmRepairRequest struct {
 
 func (x *ConfirmRepairRequest) Reset() {
 	*x = ConfirmRepairRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2868,7 +3301,7 @@ func (x *ConfirmRepairRequest) String() string {
 func (*ConfirmRepairRequest) ProtoMessage() {}
 
 func (x *ConfirmRepairRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[38]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2881,7 +3314,7 @@ func (x *ConfirmRepairRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmRepairRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmRepairRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{38}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ConfirmRepairRequest) GetTaskId() string {
@@ -2906,7 +3339,7 @@ type ConfirmRepairResponse struct {
 
 func (x *ConfirmRepairResponse) Reset() {
 	*x = ConfirmRepairResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2918,7 +3351,7 @@ func (x *ConfirmRepairResponse) String() string {
 func (*ConfirmRepairResponse) ProtoMessage() {}
 
 func (x *ConfirmRepairResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[39]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2931,7 +3364,7 @@ func (x *ConfirmRepairResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfirmRepairResponse.ProtoReflect.Descriptor instead.
 func (*ConfirmRepairResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{39}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{45}
 }
 
 // RequestAuth proves that a request comes from the account that owns the
@@ -2948,7 +3381,7 @@ type RequestAuth struct {
 
 func (x *RequestAuth) Reset() {
 	*x = RequestAuth{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2960,7 +3393,7 @@ func (x *RequestAuth) String() string {
 func (*RequestAuth) ProtoMessage() {}
 
 func (x *RequestAuth) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[40]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2973,7 +3406,7 @@ func (x *RequestAuth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestAuth.ProtoReflect.Descriptor instead.
 func (*RequestAuth) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{40}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *RequestAuth) GetPublicKey() []byte {
@@ -3013,7 +3446,7 @@ type BeginUploadRequest struct {
 
 func (x *BeginUploadRequest) Reset() {
 	*x = BeginUploadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3025,7 +3458,7 @@ func (x *BeginUploadRequest) String() string {
 func (*BeginUploadRequest) ProtoMessage() {}
 
 func (x *BeginUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[41]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3038,7 +3471,7 @@ func (x *BeginUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginUploadRequest.ProtoReflect.Descriptor instead.
 func (*BeginUploadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{41}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *BeginUploadRequest) GetOwner() string {
@@ -3104,7 +3537,7 @@ type Pipeline struct {
 
 func (x *Pipeline) Reset() {
 	*x = Pipeline{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3116,7 +3549,7 @@ func (x *Pipeline) String() string {
 func (*Pipeline) ProtoMessage() {}
 
 func (x *Pipeline) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[42]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3129,7 +3562,7 @@ func (x *Pipeline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pipeline.ProtoReflect.Descriptor instead.
 func (*Pipeline) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{42}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *Pipeline) GetSliceId() string {
@@ -3173,7 +3606,7 @@ type BeginUploadResponse struct {
 
 func (x *BeginUploadResponse) Reset() {
 	*x = BeginUploadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3185,7 +3618,7 @@ func (x *BeginUploadResponse) String() string {
 func (*BeginUploadResponse) ProtoMessage() {}
 
 func (x *BeginUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[43]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3198,7 +3631,7 @@ func (x *BeginUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeginUploadResponse.ProtoReflect.Descriptor instead.
 func (*BeginUploadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{43}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *BeginUploadResponse) GetTaskId() string {
@@ -3256,7 +3689,7 @@ type PlaceSliceRequest struct {
 
 func (x *PlaceSliceRequest) Reset() {
 	*x = PlaceSliceRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3268,7 +3701,7 @@ func (x *PlaceSliceRequest) String() string {
 func (*PlaceSliceRequest) ProtoMessage() {}
 
 func (x *PlaceSliceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[44]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3281,7 +3714,7 @@ func (x *PlaceSliceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaceSliceRequest.ProtoReflect.Descriptor instead.
 func (*PlaceSliceRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{44}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *PlaceSliceRequest) GetTaskId() string {
@@ -3342,7 +3775,7 @@ type PlaceSliceResponse struct {
 
 func (x *PlaceSliceResponse) Reset() {
 	*x = PlaceSliceResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3354,7 +3787,7 @@ func (x *PlaceSliceResponse) String() string {
 func (*PlaceSliceResponse) ProtoMessage() {}
 
 func (x *PlaceSliceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[45]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3367,7 +3800,7 @@ func (x *PlaceSliceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlaceSliceResponse.ProtoReflect.Descriptor instead.
 func (*PlaceSliceResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{45}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *PlaceSliceResponse) GetPipeline() *Pipeline {
@@ -3391,7 +3824,7 @@ type UploadedSlice struct {
 
 func (x *UploadedSlice) Reset() {
 	*x = UploadedSlice{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3403,7 +3836,7 @@ func (x *UploadedSlice) String() string {
 func (*UploadedSlice) ProtoMessage() {}
 
 func (x *UploadedSlice) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[46]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3416,7 +3849,7 @@ func (x *UploadedSlice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadedSlice.ProtoReflect.Descriptor instead.
 func (*UploadedSlice) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{46}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *UploadedSlice) GetSlice() *SliceRef {
@@ -3445,6 +3878,7 @@ type CommitUploadRequest struct {
 	TaskId        string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
 	FileId        string                 `protobuf:"bytes,2,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
 	Slices        []*UploadedSlice       `protobuf:"bytes,3,rep,name=slices,proto3" json:"slices,omitempty"`
+	Object        *ObjectMeta            `protobuf:"bytes,4,opt,name=object,proto3" json:"object,omitempty"` // stored with the file
 	Auth          *RequestAuth           `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3452,7 +3886,7 @@ type CommitUploadRequest struct {
 
 func (x *CommitUploadRequest) Reset() {
 	*x = CommitUploadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3464,7 +3898,7 @@ func (x *CommitUploadRequest) String() string {
 func (*CommitUploadRequest) ProtoMessage() {}
 
 func (x *CommitUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[47]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3477,7 +3911,7 @@ func (x *CommitUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitUploadRequest.ProtoReflect.Descriptor instead.
 func (*CommitUploadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{47}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *CommitUploadRequest) GetTaskId() string {
@@ -3501,6 +3935,13 @@ func (x *CommitUploadRequest) GetSlices() []*UploadedSlice {
 	return nil
 }
 
+func (x *CommitUploadRequest) GetObject() *ObjectMeta {
+	if x != nil {
+		return x.Object
+	}
+	return nil
+}
+
 func (x *CommitUploadRequest) GetAuth() *RequestAuth {
 	if x != nil {
 		return x.Auth
@@ -3517,7 +3958,7 @@ type CommitUploadResponse struct {
 
 func (x *CommitUploadResponse) Reset() {
 	*x = CommitUploadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3529,7 +3970,7 @@ func (x *CommitUploadResponse) String() string {
 func (*CommitUploadResponse) ProtoMessage() {}
 
 func (x *CommitUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[48]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3542,7 +3983,7 @@ func (x *CommitUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitUploadResponse.ProtoReflect.Descriptor instead.
 func (*CommitUploadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{48}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *CommitUploadResponse) GetFile() *FileEntry {
@@ -3562,7 +4003,7 @@ type AbortUploadRequest struct {
 
 func (x *AbortUploadRequest) Reset() {
 	*x = AbortUploadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3574,7 +4015,7 @@ func (x *AbortUploadRequest) String() string {
 func (*AbortUploadRequest) ProtoMessage() {}
 
 func (x *AbortUploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[49]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3587,7 +4028,7 @@ func (x *AbortUploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortUploadRequest.ProtoReflect.Descriptor instead.
 func (*AbortUploadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{49}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *AbortUploadRequest) GetTaskId() string {
@@ -3612,7 +4053,7 @@ type AbortUploadResponse struct {
 
 func (x *AbortUploadResponse) Reset() {
 	*x = AbortUploadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3624,7 +4065,7 @@ func (x *AbortUploadResponse) String() string {
 func (*AbortUploadResponse) ProtoMessage() {}
 
 func (x *AbortUploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[50]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3637,7 +4078,7 @@ func (x *AbortUploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortUploadResponse.ProtoReflect.Descriptor instead.
 func (*AbortUploadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{50}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{56}
 }
 
 type LocateRequest struct {
@@ -3656,7 +4097,7 @@ type LocateRequest struct {
 
 func (x *LocateRequest) Reset() {
 	*x = LocateRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3668,7 +4109,7 @@ func (x *LocateRequest) String() string {
 func (*LocateRequest) ProtoMessage() {}
 
 func (x *LocateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[51]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3681,7 +4122,7 @@ func (x *LocateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocateRequest.ProtoReflect.Descriptor instead.
 func (*LocateRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{51}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *LocateRequest) GetOwner() string {
@@ -3734,7 +4175,7 @@ type LocatedSlice struct {
 
 func (x *LocatedSlice) Reset() {
 	*x = LocatedSlice{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3746,7 +4187,7 @@ func (x *LocatedSlice) String() string {
 func (*LocatedSlice) ProtoMessage() {}
 
 func (x *LocatedSlice) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[52]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3759,7 +4200,7 @@ func (x *LocatedSlice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocatedSlice.ProtoReflect.Descriptor instead.
 func (*LocatedSlice) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{52}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *LocatedSlice) GetSlice() *SliceRef {
@@ -3794,7 +4235,7 @@ type LocateResponse struct {
 
 func (x *LocateResponse) Reset() {
 	*x = LocateResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[53]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3806,7 +4247,7 @@ func (x *LocateResponse) String() string {
 func (*LocateResponse) ProtoMessage() {}
 
 func (x *LocateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[53]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3819,7 +4260,7 @@ func (x *LocateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocateResponse.ProtoReflect.Descriptor instead.
 func (*LocateResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{53}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *LocateResponse) GetFile() *FileEntry {
@@ -3865,7 +4306,7 @@ type ReportBadReplicaRequest struct {
 
 func (x *ReportBadReplicaRequest) Reset() {
 	*x = ReportBadReplicaRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[54]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3877,7 +4318,7 @@ func (x *ReportBadReplicaRequest) String() string {
 func (*ReportBadReplicaRequest) ProtoMessage() {}
 
 func (x *ReportBadReplicaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[54]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3890,7 +4331,7 @@ func (x *ReportBadReplicaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportBadReplicaRequest.ProtoReflect.Descriptor instead.
 func (*ReportBadReplicaRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{54}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ReportBadReplicaRequest) GetSliceId() string {
@@ -3950,7 +4391,7 @@ type ReportBadReplicaResponse struct {
 
 func (x *ReportBadReplicaResponse) Reset() {
 	*x = ReportBadReplicaResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[55]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3962,7 +4403,7 @@ func (x *ReportBadReplicaResponse) String() string {
 func (*ReportBadReplicaResponse) ProtoMessage() {}
 
 func (x *ReportBadReplicaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[55]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3975,7 +4416,7 @@ func (x *ReportBadReplicaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportBadReplicaResponse.ProtoReflect.Descriptor instead.
 func (*ReportBadReplicaResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{55}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{61}
 }
 
 // ReportDownload is the downloader's side of a download's traffic: the
@@ -3999,7 +4440,7 @@ type ReportDownloadRequest struct {
 
 func (x *ReportDownloadRequest) Reset() {
 	*x = ReportDownloadRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[56]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4011,7 +4452,7 @@ func (x *ReportDownloadRequest) String() string {
 func (*ReportDownloadRequest) ProtoMessage() {}
 
 func (x *ReportDownloadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[56]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4024,7 +4465,7 @@ func (x *ReportDownloadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportDownloadRequest.ProtoReflect.Descriptor instead.
 func (*ReportDownloadRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{56}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ReportDownloadRequest) GetOwner() string {
@@ -4071,7 +4512,7 @@ type ReportDownloadResponse struct {
 
 func (x *ReportDownloadResponse) Reset() {
 	*x = ReportDownloadResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[57]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4083,7 +4524,7 @@ func (x *ReportDownloadResponse) String() string {
 func (*ReportDownloadResponse) ProtoMessage() {}
 
 func (x *ReportDownloadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[57]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4096,7 +4537,7 @@ func (x *ReportDownloadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportDownloadResponse.ProtoReflect.Descriptor instead.
 func (*ReportDownloadResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{57}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ReportDownloadResponse) GetCountedBytes() uint64 {
@@ -4120,7 +4561,7 @@ type ReassignRequest struct {
 
 func (x *ReassignRequest) Reset() {
 	*x = ReassignRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[58]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4132,7 +4573,7 @@ func (x *ReassignRequest) String() string {
 func (*ReassignRequest) ProtoMessage() {}
 
 func (x *ReassignRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[58]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4145,7 +4586,7 @@ func (x *ReassignRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReassignRequest.ProtoReflect.Descriptor instead.
 func (*ReassignRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{58}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ReassignRequest) GetOwner() string {
@@ -4200,7 +4641,7 @@ type ReassignResponse struct {
 
 func (x *ReassignResponse) Reset() {
 	*x = ReassignResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[59]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4212,7 +4653,7 @@ func (x *ReassignResponse) String() string {
 func (*ReassignResponse) ProtoMessage() {}
 
 func (x *ReassignResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[59]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4225,7 +4666,7 @@ func (x *ReassignResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReassignResponse.ProtoReflect.Descriptor instead.
 func (*ReassignResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{59}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ReassignResponse) GetHolder() *v1.Peer {
@@ -4254,7 +4695,7 @@ type ReportTrafficRequest struct {
 
 func (x *ReportTrafficRequest) Reset() {
 	*x = ReportTrafficRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[60]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4266,7 +4707,7 @@ func (x *ReportTrafficRequest) String() string {
 func (*ReportTrafficRequest) ProtoMessage() {}
 
 func (x *ReportTrafficRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[60]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4279,7 +4720,7 @@ func (x *ReportTrafficRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportTrafficRequest.ProtoReflect.Descriptor instead.
 func (*ReportTrafficRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{60}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *ReportTrafficRequest) GetClaims() []*TrafficClaim {
@@ -4299,7 +4740,7 @@ type TrafficClaim struct {
 
 func (x *TrafficClaim) Reset() {
 	*x = TrafficClaim{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[61]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4311,7 +4752,7 @@ func (x *TrafficClaim) String() string {
 func (*TrafficClaim) ProtoMessage() {}
 
 func (x *TrafficClaim) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[61]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4324,7 +4765,7 @@ func (x *TrafficClaim) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrafficClaim.ProtoReflect.Descriptor instead.
 func (*TrafficClaim) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{61}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *TrafficClaim) GetReceipt() *v1.TrafficReceipt {
@@ -4350,7 +4791,7 @@ type ReportTrafficResponse struct {
 
 func (x *ReportTrafficResponse) Reset() {
 	*x = ReportTrafficResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[62]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4362,7 +4803,7 @@ func (x *ReportTrafficResponse) String() string {
 func (*ReportTrafficResponse) ProtoMessage() {}
 
 func (x *ReportTrafficResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[62]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4375,7 +4816,7 @@ func (x *ReportTrafficResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportTrafficResponse.ProtoReflect.Descriptor instead.
 func (*ReportTrafficResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{62}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *ReportTrafficResponse) GetCountedBytes() uint64 {
@@ -4397,7 +4838,7 @@ type StatRequest struct {
 
 func (x *StatRequest) Reset() {
 	*x = StatRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[63]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4409,7 +4850,7 @@ func (x *StatRequest) String() string {
 func (*StatRequest) ProtoMessage() {}
 
 func (x *StatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[63]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4422,7 +4863,7 @@ func (x *StatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatRequest.ProtoReflect.Descriptor instead.
 func (*StatRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{63}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *StatRequest) GetOwner() string {
@@ -4463,7 +4904,7 @@ type StatResponse struct {
 
 func (x *StatResponse) Reset() {
 	*x = StatResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[64]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4475,7 +4916,7 @@ func (x *StatResponse) String() string {
 func (*StatResponse) ProtoMessage() {}
 
 func (x *StatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[64]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4488,7 +4929,7 @@ func (x *StatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatResponse.ProtoReflect.Descriptor instead.
 func (*StatResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{64}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *StatResponse) GetFile() *FileEntry {
@@ -4519,7 +4960,7 @@ type ListRequest struct {
 
 func (x *ListRequest) Reset() {
 	*x = ListRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[65]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4531,7 +4972,7 @@ func (x *ListRequest) String() string {
 func (*ListRequest) ProtoMessage() {}
 
 func (x *ListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[65]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4544,7 +4985,7 @@ func (x *ListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequest.ProtoReflect.Descriptor instead.
 func (*ListRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{65}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ListRequest) GetOwner() string {
@@ -4593,7 +5034,7 @@ type DirEntry struct {
 
 func (x *DirEntry) Reset() {
 	*x = DirEntry{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[66]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4605,7 +5046,7 @@ func (x *DirEntry) String() string {
 func (*DirEntry) ProtoMessage() {}
 
 func (x *DirEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[66]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4618,7 +5059,7 @@ func (x *DirEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirEntry.ProtoReflect.Descriptor instead.
 func (*DirEntry) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{66}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *DirEntry) GetName() string {
@@ -4652,7 +5093,7 @@ type ListResponse struct {
 
 func (x *ListResponse) Reset() {
 	*x = ListResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[67]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4664,7 +5105,7 @@ func (x *ListResponse) String() string {
 func (*ListResponse) ProtoMessage() {}
 
 func (x *ListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[67]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4677,7 +5118,7 @@ func (x *ListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResponse.ProtoReflect.Descriptor instead.
 func (*ListResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{67}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *ListResponse) GetEntries() []*DirEntry {
@@ -4705,7 +5146,7 @@ type DeleteRequest struct {
 
 func (x *DeleteRequest) Reset() {
 	*x = DeleteRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[68]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4717,7 +5158,7 @@ func (x *DeleteRequest) String() string {
 func (*DeleteRequest) ProtoMessage() {}
 
 func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[68]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4730,7 +5171,7 @@ func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{68}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *DeleteRequest) GetOwner() string {
@@ -4763,7 +5204,7 @@ type DeleteResponse struct {
 
 func (x *DeleteResponse) Reset() {
 	*x = DeleteResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[69]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4775,7 +5216,7 @@ func (x *DeleteResponse) String() string {
 func (*DeleteResponse) ProtoMessage() {}
 
 func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[69]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4788,10 +5229,649 @@ func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteResponse.ProtoReflect.Descriptor instead.
 func (*DeleteResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{69}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *DeleteResponse) GetFile() *FileEntry {
+	if x != nil {
+		return x.File
+	}
+	return nil
+}
+
+type ListBucketsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"` // only this bucket, if set
+	Auth          *RequestAuth           `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBucketsRequest) Reset() {
+	*x = ListBucketsRequest{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[76]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBucketsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBucketsRequest) ProtoMessage() {}
+
+func (x *ListBucketsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[76]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBucketsRequest.ProtoReflect.Descriptor instead.
+func (*ListBucketsRequest) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{76}
+}
+
+func (x *ListBucketsRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *ListBucketsRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ListBucketsRequest) GetAuth() *RequestAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
+type ListBucketsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Buckets       []*BucketEntry         `protobuf:"bytes,1,rep,name=buckets,proto3" json:"buckets,omitempty"` // sorted by name
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBucketsResponse) Reset() {
+	*x = ListBucketsResponse{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[77]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBucketsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBucketsResponse) ProtoMessage() {}
+
+func (x *ListBucketsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[77]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBucketsResponse.ProtoReflect.Descriptor instead.
+func (*ListBucketsResponse) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{77}
+}
+
+func (x *ListBucketsResponse) GetBuckets() []*BucketEntry {
+	if x != nil {
+		return x.Buckets
+	}
+	return nil
+}
+
+type CreateBucketRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Bucket        string                 `protobuf:"bytes,2,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Auth          *RequestAuth           `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateBucketRequest) Reset() {
+	*x = CreateBucketRequest{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[78]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateBucketRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateBucketRequest) ProtoMessage() {}
+
+func (x *CreateBucketRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[78]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateBucketRequest.ProtoReflect.Descriptor instead.
+func (*CreateBucketRequest) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{78}
+}
+
+func (x *CreateBucketRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *CreateBucketRequest) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *CreateBucketRequest) GetAuth() *RequestAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
+type CreateBucketResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateBucketResponse) Reset() {
+	*x = CreateBucketResponse{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[79]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateBucketResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateBucketResponse) ProtoMessage() {}
+
+func (x *CreateBucketResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[79]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateBucketResponse.ProtoReflect.Descriptor instead.
+func (*CreateBucketResponse) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{79}
+}
+
+type DeleteBucketRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Bucket        string                 `protobuf:"bytes,2,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Auth          *RequestAuth           `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteBucketRequest) Reset() {
+	*x = DeleteBucketRequest{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[80]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteBucketRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteBucketRequest) ProtoMessage() {}
+
+func (x *DeleteBucketRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[80]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteBucketRequest.ProtoReflect.Descriptor instead.
+func (*DeleteBucketRequest) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{80}
+}
+
+func (x *DeleteBucketRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *DeleteBucketRequest) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *DeleteBucketRequest) GetAuth() *RequestAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
+type DeleteBucketResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteBucketResponse) Reset() {
+	*x = DeleteBucketResponse{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[81]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteBucketResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteBucketResponse) ProtoMessage() {}
+
+func (x *DeleteBucketResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[81]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteBucketResponse.ProtoReflect.Descriptor instead.
+func (*DeleteBucketResponse) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{81}
+}
+
+// ListObjectsRequest lists a bucket's keys under prefix in UTF-8 byte
+// order, every level at once; with a delimiter, keys that hold it after
+// the prefix are rolled up into common prefixes.
+type ListObjectsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Bucket        string                 `protobuf:"bytes,2,opt,name=bucket,proto3" json:"bucket,omitempty"`
+	Prefix        string                 `protobuf:"bytes,3,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	Delimiter     string                 `protobuf:"bytes,4,opt,name=delimiter,proto3" json:"delimiter,omitempty"`
+	After         string                 `protobuf:"bytes,5,opt,name=after,proto3" json:"after,omitempty"`  // strictly after this key or common prefix
+	Limit         uint32                 `protobuf:"varint,6,opt,name=limit,proto3" json:"limit,omitempty"` // objects plus common prefixes; 0 or > 1000 means 1000
+	Auth          *RequestAuth           `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListObjectsRequest) Reset() {
+	*x = ListObjectsRequest{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[82]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListObjectsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListObjectsRequest) ProtoMessage() {}
+
+func (x *ListObjectsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[82]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListObjectsRequest.ProtoReflect.Descriptor instead.
+func (*ListObjectsRequest) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{82}
+}
+
+func (x *ListObjectsRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *ListObjectsRequest) GetBucket() string {
+	if x != nil {
+		return x.Bucket
+	}
+	return ""
+}
+
+func (x *ListObjectsRequest) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *ListObjectsRequest) GetDelimiter() string {
+	if x != nil {
+		return x.Delimiter
+	}
+	return ""
+}
+
+func (x *ListObjectsRequest) GetAfter() string {
+	if x != nil {
+		return x.After
+	}
+	return ""
+}
+
+func (x *ListObjectsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListObjectsRequest) GetAuth() *RequestAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
+type ObjectEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	File          *FileEntry             `protobuf:"bytes,2,opt,name=file,proto3" json:"file,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ObjectEntry) Reset() {
+	*x = ObjectEntry{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[83]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ObjectEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ObjectEntry) ProtoMessage() {}
+
+func (x *ObjectEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[83]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ObjectEntry.ProtoReflect.Descriptor instead.
+func (*ObjectEntry) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{83}
+}
+
+func (x *ObjectEntry) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *ObjectEntry) GetFile() *FileEntry {
+	if x != nil {
+		return x.File
+	}
+	return nil
+}
+
+type ListObjectsResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Objects        []*ObjectEntry         `protobuf:"bytes,1,rep,name=objects,proto3" json:"objects,omitempty"`
+	CommonPrefixes []string               `protobuf:"bytes,2,rep,name=common_prefixes,json=commonPrefixes,proto3" json:"common_prefixes,omitempty"`
+	Truncated      bool                   `protobuf:"varint,3,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	Next           string                 `protobuf:"bytes,4,opt,name=next,proto3" json:"next,omitempty"` // the last key or common prefix given: after= of the next page
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListObjectsResponse) Reset() {
+	*x = ListObjectsResponse{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[84]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListObjectsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListObjectsResponse) ProtoMessage() {}
+
+func (x *ListObjectsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[84]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListObjectsResponse.ProtoReflect.Descriptor instead.
+func (*ListObjectsResponse) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{84}
+}
+
+func (x *ListObjectsResponse) GetObjects() []*ObjectEntry {
+	if x != nil {
+		return x.Objects
+	}
+	return nil
+}
+
+func (x *ListObjectsResponse) GetCommonPrefixes() []string {
+	if x != nil {
+		return x.CommonPrefixes
+	}
+	return nil
+}
+
+func (x *ListObjectsResponse) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
+}
+
+func (x *ListObjectsResponse) GetNext() string {
+	if x != nil {
+		return x.Next
+	}
+	return ""
+}
+
+type ComposeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         string                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Path          string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	Sources       []string               `protobuf:"bytes,3,rep,name=sources,proto3" json:"sources,omitempty"`
+	Object        *ObjectMeta            `protobuf:"bytes,4,opt,name=object,proto3" json:"object,omitempty"`
+	KeepSources   bool                   `protobuf:"varint,5,opt,name=keep_sources,json=keepSources,proto3" json:"keep_sources,omitempty"`
+	Auth          *RequestAuth           `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ComposeRequest) Reset() {
+	*x = ComposeRequest{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[85]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ComposeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ComposeRequest) ProtoMessage() {}
+
+func (x *ComposeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[85]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ComposeRequest.ProtoReflect.Descriptor instead.
+func (*ComposeRequest) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{85}
+}
+
+func (x *ComposeRequest) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *ComposeRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *ComposeRequest) GetSources() []string {
+	if x != nil {
+		return x.Sources
+	}
+	return nil
+}
+
+func (x *ComposeRequest) GetObject() *ObjectMeta {
+	if x != nil {
+		return x.Object
+	}
+	return nil
+}
+
+func (x *ComposeRequest) GetKeepSources() bool {
+	if x != nil {
+		return x.KeepSources
+	}
+	return false
+}
+
+func (x *ComposeRequest) GetAuth() *RequestAuth {
+	if x != nil {
+		return x.Auth
+	}
+	return nil
+}
+
+type ComposeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	File          *FileEntry             `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ComposeResponse) Reset() {
+	*x = ComposeResponse{}
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[86]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ComposeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ComposeResponse) ProtoMessage() {}
+
+func (x *ComposeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[86]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ComposeResponse.ProtoReflect.Descriptor instead.
+func (*ComposeResponse) Descriptor() ([]byte, []int) {
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{86}
+}
+
+func (x *ComposeResponse) GetFile() *FileEntry {
 	if x != nil {
 		return x.File
 	}
@@ -4810,7 +5890,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[70]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4822,7 +5902,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[70]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4835,7 +5915,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{70}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *StatusRequest) GetLocal() bool {
@@ -4860,7 +5940,7 @@ type NodeStatus struct {
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[71]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4872,7 +5952,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[71]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4885,7 +5965,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{71}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *NodeStatus) GetNode() *NodeRecord {
@@ -4946,7 +6026,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[72]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4958,7 +6038,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[72]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4971,7 +6051,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{72}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *StatusResponse) GetMetaNodeId() string {
@@ -5078,7 +6158,7 @@ type MetaNodeStatus struct {
 
 func (x *MetaNodeStatus) Reset() {
 	*x = MetaNodeStatus{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[73]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5090,7 +6170,7 @@ func (x *MetaNodeStatus) String() string {
 func (*MetaNodeStatus) ProtoMessage() {}
 
 func (x *MetaNodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[73]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5103,7 +6183,7 @@ func (x *MetaNodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MetaNodeStatus.ProtoReflect.Descriptor instead.
 func (*MetaNodeStatus) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{73}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *MetaNodeStatus) GetNodeId() string {
@@ -5189,7 +6269,7 @@ type PoaRound struct {
 
 func (x *PoaRound) Reset() {
 	*x = PoaRound{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[74]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5201,7 +6281,7 @@ func (x *PoaRound) String() string {
 func (*PoaRound) ProtoMessage() {}
 
 func (x *PoaRound) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[74]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5214,7 +6294,7 @@ func (x *PoaRound) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoaRound.ProtoReflect.Descriptor instead.
 func (*PoaRound) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{74}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *PoaRound) GetTerm() uint64 {
@@ -5256,7 +6336,7 @@ type PoaCount struct {
 
 func (x *PoaCount) Reset() {
 	*x = PoaCount{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[75]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5268,7 +6348,7 @@ func (x *PoaCount) String() string {
 func (*PoaCount) ProtoMessage() {}
 
 func (x *PoaCount) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[75]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5281,7 +6361,7 @@ func (x *PoaCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoaCount.ProtoReflect.Descriptor instead.
 func (*PoaCount) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{75}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *PoaCount) GetCandidate() string {
@@ -5317,7 +6397,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[76]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5329,7 +6409,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[76]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5342,7 +6422,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{76}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *JoinRequest) GetAddr() string {
@@ -5369,7 +6449,7 @@ type SignReportRequest struct {
 
 func (x *SignReportRequest) Reset() {
 	*x = SignReportRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[77]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5381,7 +6461,7 @@ func (x *SignReportRequest) String() string {
 func (*SignReportRequest) ProtoMessage() {}
 
 func (x *SignReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[77]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5394,7 +6474,7 @@ func (x *SignReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignReportRequest.ProtoReflect.Descriptor instead.
 func (*SignReportRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{77}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *SignReportRequest) GetPeriod() uint64 {
@@ -5421,7 +6501,7 @@ type SignReportResponse struct {
 
 func (x *SignReportResponse) Reset() {
 	*x = SignReportResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[78]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5433,7 +6513,7 @@ func (x *SignReportResponse) String() string {
 func (*SignReportResponse) ProtoMessage() {}
 
 func (x *SignReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[78]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5446,7 +6526,7 @@ func (x *SignReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignReportResponse.ProtoReflect.Descriptor instead.
 func (*SignReportResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{78}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *SignReportResponse) GetMetaNodeId() string {
@@ -5472,7 +6552,7 @@ type PoaVoteRequest struct {
 
 func (x *PoaVoteRequest) Reset() {
 	*x = PoaVoteRequest{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[79]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5484,7 +6564,7 @@ func (x *PoaVoteRequest) String() string {
 func (*PoaVoteRequest) ProtoMessage() {}
 
 func (x *PoaVoteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[79]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5497,7 +6577,7 @@ func (x *PoaVoteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoaVoteRequest.ProtoReflect.Descriptor instead.
 func (*PoaVoteRequest) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{79}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *PoaVoteRequest) GetVote() []byte {
@@ -5515,7 +6595,7 @@ type PoaVoteResponse struct {
 
 func (x *PoaVoteResponse) Reset() {
 	*x = PoaVoteResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[80]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5527,7 +6607,7 @@ func (x *PoaVoteResponse) String() string {
 func (*PoaVoteResponse) ProtoMessage() {}
 
 func (x *PoaVoteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[80]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5540,7 +6620,7 @@ func (x *PoaVoteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoaVoteResponse.ProtoReflect.Descriptor instead.
 func (*PoaVoteResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{80}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{97}
 }
 
 type JoinResponse struct {
@@ -5552,7 +6632,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[81]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5564,7 +6644,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_stratos_meta_v1_meta_proto_msgTypes[81]
+	mi := &file_stratos_meta_v1_meta_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5577,7 +6657,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{81}
+	return file_stratos_meta_v1_meta_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *JoinResponse) GetLeaderId() string {
@@ -5603,7 +6683,7 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x14registered_unix_nano\x18\x06 \x01(\x03R\x12registeredUnixNano\".\n" +
 	"\bSliceRef\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
-	"\x04size\x18\x02 \x01(\x04R\x04size\"\xf3\x01\n" +
+	"\x04size\x18\x02 \x01(\x04R\x04size\"\xa8\x02\n" +
 	"\tFileEntry\x12\x14\n" +
 	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x17\n" +
@@ -5612,7 +6692,22 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x06slices\x18\x05 \x03(\v2\x19.stratos.meta.v1.SliceRefR\x06slices\x12\x12\n" +
 	"\x04mode\x18\x06 \x01(\rR\x04mode\x12*\n" +
 	"\x11created_unix_nano\x18\a \x01(\x03R\x0fcreatedUnixNano\x12\x1c\n" +
-	"\tencrypted\x18\b \x01(\bR\tencrypted\"`\n" +
+	"\tencrypted\x18\b \x01(\bR\tencrypted\x123\n" +
+	"\x06object\x18\t \x01(\v2\x1b.stratos.meta.v1.ObjectMetaR\x06object\"\xf3\x01\n" +
+	"\n" +
+	"ObjectMeta\x12!\n" +
+	"\fcontent_type\x18\x01 \x01(\tR\vcontentType\x12/\n" +
+	"\x13content_disposition\x18\x02 \x01(\tR\x12contentDisposition\x12)\n" +
+	"\x10content_encoding\x18\x03 \x01(\tR\x0fcontentEncoding\x12#\n" +
+	"\rcache_control\x18\x04 \x01(\tR\fcacheControl\x12-\n" +
+	"\x04user\x18\x05 \x03(\v2\x19.stratos.meta.v1.MetaPairR\x04user\x12\x12\n" +
+	"\x04etag\x18\x06 \x01(\tR\x04etag\"4\n" +
+	"\bMetaPair\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"M\n" +
+	"\vBucketEntry\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12*\n" +
+	"\x11created_unix_nano\x18\x02 \x01(\x03R\x0fcreatedUnixNano\"`\n" +
 	"\n" +
 	"SliceEntry\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -5627,7 +6722,8 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x04size\x18\x05 \x01(\x04R\x04size\x12\x1c\n" +
 	"\toverwrite\x18\x06 \x01(\bR\toverwrite\x12*\n" +
 	"\x11created_unix_nano\x18\a \x01(\x03R\x0fcreatedUnixNano\x12*\n" +
-	"\x11expires_unix_nano\x18\b \x01(\x03R\x0fexpiresUnixNano\"\xb4\b\n" +
+	"\x11expires_unix_nano\x18\b \x01(\x03R\x0fexpiresUnixNano\"\x86\n" +
+	"\n" +
 	"\aCommand\x12\x1b\n" +
 	"\tunix_nano\x18\x01 \x01(\x03R\bunixNano\x123\n" +
 	"\x05guard\x18\x02 \x01(\v2\x1d.stratos.meta.v1.RequestGuardR\x05guard\x12G\n" +
@@ -5649,7 +6745,11 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\ropen_download\x18\x14 \x01(\v2 .stratos.meta.v1.OpenDownloadCmdH\x00R\fopenDownload\x12J\n" +
 	"\x0ecount_download\x18\x15 \x01(\v2!.stratos.meta.v1.CountDownloadCmdH\x00R\rcountDownload\x12G\n" +
 	"\rsettle_report\x18\x16 \x01(\v2 .stratos.meta.v1.SettleReportCmdH\x00R\fsettleReport\x12:\n" +
-	"\breassign\x18\x17 \x01(\v2\x1c.stratos.meta.v1.ReassignCmdH\x00R\breassignB\x04\n" +
+	"\breassign\x18\x17 \x01(\v2\x1c.stratos.meta.v1.ReassignCmdH\x00R\breassign\x12A\n" +
+	"\vmake_bucket\x18\x18 \x01(\v2\x1e.stratos.meta.v1.MakeBucketCmdH\x00R\n" +
+	"makeBucket\x12G\n" +
+	"\rremove_bucket\x18\x19 \x01(\v2 .stratos.meta.v1.RemoveBucketCmdH\x00R\fremoveBucket\x12D\n" +
+	"\fcompose_file\x18\x1a \x01(\v2\x1f.stratos.meta.v1.ComposeFileCmdH\x00R\vcomposeFileB\x04\n" +
 	"\x02op\"h\n" +
 	"\fRequestGuard\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12\x16\n" +
@@ -5724,7 +6824,19 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\rcount_traffic\x18\x04 \x01(\bR\fcountTraffic\"'\n" +
 	"\n" +
 	"ReplicaSet\x12\x19\n" +
-	"\bnode_ids\x18\x01 \x03(\tR\anodeIds\"%\n" +
+	"\bnode_ids\x18\x01 \x03(\tR\anodeIds\"=\n" +
+	"\rMakeBucketCmd\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x16\n" +
+	"\x06bucket\x18\x02 \x01(\tR\x06bucket\"?\n" +
+	"\x0fRemoveBucketCmd\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x16\n" +
+	"\x06bucket\x18\x02 \x01(\tR\x06bucket\"\xac\x01\n" +
+	"\x0eComposeFileCmd\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x12\x18\n" +
+	"\asources\x18\x03 \x03(\tR\asources\x123\n" +
+	"\x06object\x18\x04 \x01(\v2\x1b.stratos.meta.v1.ObjectMetaR\x06object\x12!\n" +
+	"\fkeep_sources\x18\x05 \x01(\bR\vkeepSources\"%\n" +
 	"\n" +
 	"EndTaskCmd\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\"9\n" +
@@ -5844,11 +6956,12 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\rUploadedSlice\x12/\n" +
 	"\x05slice\x18\x01 \x01(\v2\x19.stratos.meta.v1.SliceRefR\x05slice\x127\n" +
 	"\breceipts\x18\x02 \x03(\v2\x1b.stratos.storage.v1.ReceiptR\breceipts\x124\n" +
-	"\atickets\x18\x03 \x03(\v2\x1a.stratos.storage.v1.TicketR\atickets\"\xb1\x01\n" +
+	"\atickets\x18\x03 \x03(\v2\x1a.stratos.storage.v1.TicketR\atickets\"\xe6\x01\n" +
 	"\x13CommitUploadRequest\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x17\n" +
 	"\afile_id\x18\x02 \x01(\tR\x06fileId\x126\n" +
-	"\x06slices\x18\x03 \x03(\v2\x1e.stratos.meta.v1.UploadedSliceR\x06slices\x120\n" +
+	"\x06slices\x18\x03 \x03(\v2\x1e.stratos.meta.v1.UploadedSliceR\x06slices\x123\n" +
+	"\x06object\x18\x04 \x01(\v2\x1b.stratos.meta.v1.ObjectMetaR\x06object\x120\n" +
 	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"F\n" +
 	"\x14CommitUploadResponse\x12.\n" +
 	"\x04file\x18\x01 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\"_\n" +
@@ -5932,6 +7045,47 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x120\n" +
 	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"@\n" +
 	"\x0eDeleteResponse\x12.\n" +
+	"\x04file\x18\x01 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\"p\n" +
+	"\x12ListBucketsRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x120\n" +
+	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"M\n" +
+	"\x13ListBucketsResponse\x126\n" +
+	"\abuckets\x18\x01 \x03(\v2\x1c.stratos.meta.v1.BucketEntryR\abuckets\"u\n" +
+	"\x13CreateBucketRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x16\n" +
+	"\x06bucket\x18\x02 \x01(\tR\x06bucket\x120\n" +
+	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"\x16\n" +
+	"\x14CreateBucketResponse\"u\n" +
+	"\x13DeleteBucketRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x16\n" +
+	"\x06bucket\x18\x02 \x01(\tR\x06bucket\x120\n" +
+	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"\x16\n" +
+	"\x14DeleteBucketResponse\"\xd6\x01\n" +
+	"\x12ListObjectsRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x16\n" +
+	"\x06bucket\x18\x02 \x01(\tR\x06bucket\x12\x16\n" +
+	"\x06prefix\x18\x03 \x01(\tR\x06prefix\x12\x1c\n" +
+	"\tdelimiter\x18\x04 \x01(\tR\tdelimiter\x12\x14\n" +
+	"\x05after\x18\x05 \x01(\tR\x05after\x12\x14\n" +
+	"\x05limit\x18\x06 \x01(\rR\x05limit\x120\n" +
+	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"O\n" +
+	"\vObjectEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12.\n" +
+	"\x04file\x18\x02 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\"\xa8\x01\n" +
+	"\x13ListObjectsResponse\x126\n" +
+	"\aobjects\x18\x01 \x03(\v2\x1c.stratos.meta.v1.ObjectEntryR\aobjects\x12'\n" +
+	"\x0fcommon_prefixes\x18\x02 \x03(\tR\x0ecommonPrefixes\x12\x1c\n" +
+	"\ttruncated\x18\x03 \x01(\bR\ttruncated\x12\x12\n" +
+	"\x04next\x18\x04 \x01(\tR\x04next\"\xde\x01\n" +
+	"\x0eComposeRequest\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\tR\x05owner\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x12\x18\n" +
+	"\asources\x18\x03 \x03(\tR\asources\x123\n" +
+	"\x06object\x18\x04 \x01(\v2\x1b.stratos.meta.v1.ObjectMetaR\x06object\x12!\n" +
+	"\fkeep_sources\x18\x05 \x01(\bR\vkeepSources\x120\n" +
+	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"A\n" +
+	"\x0fComposeResponse\x12.\n" +
 	"\x04file\x18\x01 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\"%\n" +
 	"\rStatusRequest\x12\x14\n" +
 	"\x05local\x18\x01 \x01(\bR\x05local\"\xcd\x01\n" +
@@ -6001,7 +7155,7 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\x15TASK_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10TASK_KIND_UPLOAD\x10\x01\x12\x16\n" +
 	"\x12TASK_KIND_DOWNLOAD\x10\x02\x12\x14\n" +
-	"\x10TASK_KIND_REPAIR\x10\x032\xb5\r\n" +
+	"\x10TASK_KIND_REPAIR\x10\x032\xf1\x10\n" +
 	"\vMetaService\x12[\n" +
 	"\fRegisterNode\x12$.stratos.meta.v1.RegisterNodeRequest\x1a%.stratos.meta.v1.RegisterNodeResponse\x12R\n" +
 	"\tHeartbeat\x12!.stratos.meta.v1.HeartbeatRequest\x1a\".stratos.meta.v1.HeartbeatResponse\x12[\n" +
@@ -6019,7 +7173,12 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\rReportTraffic\x12%.stratos.meta.v1.ReportTrafficRequest\x1a&.stratos.meta.v1.ReportTrafficResponse\x12C\n" +
 	"\x04Stat\x12\x1c.stratos.meta.v1.StatRequest\x1a\x1d.stratos.meta.v1.StatResponse\x12C\n" +
 	"\x04List\x12\x1c.stratos.meta.v1.ListRequest\x1a\x1d.stratos.meta.v1.ListResponse\x12I\n" +
-	"\x06Delete\x12\x1e.stratos.meta.v1.DeleteRequest\x1a\x1f.stratos.meta.v1.DeleteResponse\x12I\n" +
+	"\x06Delete\x12\x1e.stratos.meta.v1.DeleteRequest\x1a\x1f.stratos.meta.v1.DeleteResponse\x12X\n" +
+	"\vListBuckets\x12#.stratos.meta.v1.ListBucketsRequest\x1a$.stratos.meta.v1.ListBucketsResponse\x12[\n" +
+	"\fCreateBucket\x12$.stratos.meta.v1.CreateBucketRequest\x1a%.stratos.meta.v1.CreateBucketResponse\x12[\n" +
+	"\fDeleteBucket\x12$.stratos.meta.v1.DeleteBucketRequest\x1a%.stratos.meta.v1.DeleteBucketResponse\x12X\n" +
+	"\vListObjects\x12#.stratos.meta.v1.ListObjectsRequest\x1a$.stratos.meta.v1.ListObjectsResponse\x12L\n" +
+	"\aCompose\x12\x1f.stratos.meta.v1.ComposeRequest\x1a .stratos.meta.v1.ComposeResponse\x12I\n" +
 	"\x06Status\x12\x1e.stratos.meta.v1.StatusRequest\x1a\x1f.stratos.meta.v1.StatusResponse\x12C\n" +
 	"\x04Join\x12\x1c.stratos.meta.v1.JoinRequest\x1a\x1d.stratos.meta.v1.JoinResponse\x12U\n" +
 	"\n" +
@@ -6039,232 +7198,276 @@ func file_stratos_meta_v1_meta_proto_rawDescGZIP() []byte {
 }
 
 var file_stratos_meta_v1_meta_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_stratos_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 82)
+var file_stratos_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 99)
 var file_stratos_meta_v1_meta_proto_goTypes = []any{
 	(TaskKind)(0),                    // 0: stratos.meta.v1.TaskKind
 	(*NodeRecord)(nil),               // 1: stratos.meta.v1.NodeRecord
 	(*SliceRef)(nil),                 // 2: stratos.meta.v1.SliceRef
 	(*FileEntry)(nil),                // 3: stratos.meta.v1.FileEntry
-	(*SliceEntry)(nil),               // 4: stratos.meta.v1.SliceEntry
-	(*Task)(nil),                     // 5: stratos.meta.v1.Task
-	(*Command)(nil),                  // 6: stratos.meta.v1.Command
-	(*RequestGuard)(nil),             // 7: stratos.meta.v1.RequestGuard
-	(*Reservation)(nil),              // 8: stratos.meta.v1.Reservation
-	(*OpenDownloadCmd)(nil),          // 9: stratos.meta.v1.OpenDownloadCmd
-	(*ReassignCmd)(nil),              // 10: stratos.meta.v1.ReassignCmd
-	(*DownloadSlice)(nil),            // 11: stratos.meta.v1.DownloadSlice
-	(*DownloadTask)(nil),             // 12: stratos.meta.v1.DownloadTask
-	(*CountDownloadCmd)(nil),         // 13: stratos.meta.v1.CountDownloadCmd
-	(*SettleReportCmd)(nil),          // 14: stratos.meta.v1.SettleReportCmd
-	(*CommandBatch)(nil),             // 15: stratos.meta.v1.CommandBatch
-	(*RegisterNodeCmd)(nil),          // 16: stratos.meta.v1.RegisterNodeCmd
-	(*CreateTaskCmd)(nil),            // 17: stratos.meta.v1.CreateTaskCmd
-	(*CommitFileCmd)(nil),            // 18: stratos.meta.v1.CommitFileCmd
-	(*ReplicaSet)(nil),               // 19: stratos.meta.v1.ReplicaSet
-	(*EndTaskCmd)(nil),               // 20: stratos.meta.v1.EndTaskCmd
-	(*DeleteFileCmd)(nil),            // 21: stratos.meta.v1.DeleteFileCmd
-	(*AddReplicasCmd)(nil),           // 22: stratos.meta.v1.AddReplicasCmd
-	(*RemoveReplicasCmd)(nil),        // 23: stratos.meta.v1.RemoveReplicasCmd
-	(*TrafficEntry)(nil),             // 24: stratos.meta.v1.TrafficEntry
-	(*AddTrafficCmd)(nil),            // 25: stratos.meta.v1.AddTrafficCmd
-	(*TakeTrafficCmd)(nil),           // 26: stratos.meta.v1.TakeTrafficCmd
-	(*RestoreTrafficCmd)(nil),        // 27: stratos.meta.v1.RestoreTrafficCmd
-	(*TrafficVolume)(nil),            // 28: stratos.meta.v1.TrafficVolume
-	(*TrafficReport)(nil),            // 29: stratos.meta.v1.TrafficReport
-	(*CommandResult)(nil),            // 30: stratos.meta.v1.CommandResult
-	(*RegisterNodeRequest)(nil),      // 31: stratos.meta.v1.RegisterNodeRequest
-	(*RegisterNodeResponse)(nil),     // 32: stratos.meta.v1.RegisterNodeResponse
-	(*NodeLoad)(nil),                 // 33: stratos.meta.v1.NodeLoad
-	(*HeartbeatRequest)(nil),         // 34: stratos.meta.v1.HeartbeatRequest
-	(*RepairOrder)(nil),              // 35: stratos.meta.v1.RepairOrder
-	(*HeartbeatResponse)(nil),        // 36: stratos.meta.v1.HeartbeatResponse
-	(*ReportSlicesRequest)(nil),      // 37: stratos.meta.v1.ReportSlicesRequest
-	(*ReportSlicesResponse)(nil),     // 38: stratos.meta.v1.ReportSlicesResponse
-	(*ConfirmRepairRequest)(nil),     // 39: stratos.meta.v1.ConfirmRepairRequest
-	(*ConfirmRepairResponse)(nil),    // 40: stratos.meta.v1.ConfirmRepairResponse
-	(*RequestAuth)(nil),              // 41: stratos.meta.v1.RequestAuth
-	(*BeginUploadRequest)(nil),       // 42: stratos.meta.v1.BeginUploadRequest
-	(*Pipeline)(nil),                 // 43: stratos.meta.v1.Pipeline
-	(*BeginUploadResponse)(nil),      // 44: stratos.meta.v1.BeginUploadResponse
-	(*PlaceSliceRequest)(nil),        // 45: stratos.meta.v1.PlaceSliceRequest
-	(*PlaceSliceResponse)(nil),       // 46: stratos.meta.v1.PlaceSliceResponse
-	(*UploadedSlice)(nil),            // 47: stratos.meta.v1.UploadedSlice
-	(*CommitUploadRequest)(nil),      // 48: stratos.meta.v1.CommitUploadRequest
-	(*CommitUploadResponse)(nil),     // 49: stratos.meta.v1.CommitUploadResponse
-	(*AbortUploadRequest)(nil),       // 50: stratos.meta.v1.AbortUploadRequest
-	(*AbortUploadResponse)(nil),      // 51: stratos.meta.v1.AbortUploadResponse
-	(*LocateRequest)(nil),            // 52: stratos.meta.v1.LocateRequest
-	(*LocatedSlice)(nil),             // 53: stratos.meta.v1.LocatedSlice
-	(*LocateResponse)(nil),           // 54: stratos.meta.v1.LocateResponse
-	(*ReportBadReplicaRequest)(nil),  // 55: stratos.meta.v1.ReportBadReplicaRequest
-	(*ReportBadReplicaResponse)(nil), // 56: stratos.meta.v1.ReportBadReplicaResponse
-	(*ReportDownloadRequest)(nil),    // 57: stratos.meta.v1.ReportDownloadRequest
-	(*ReportDownloadResponse)(nil),   // 58: stratos.meta.v1.ReportDownloadResponse
-	(*ReassignRequest)(nil),          // 59: stratos.meta.v1.ReassignRequest
-	(*ReassignResponse)(nil),         // 60: stratos.meta.v1.ReassignResponse
-	(*ReportTrafficRequest)(nil),     // 61: stratos.meta.v1.ReportTrafficRequest
-	(*TrafficClaim)(nil),             // 62: stratos.meta.v1.TrafficClaim
-	(*ReportTrafficResponse)(nil),    // 63: stratos.meta.v1.ReportTrafficResponse
-	(*StatRequest)(nil),              // 64: stratos.meta.v1.StatRequest
-	(*StatResponse)(nil),             // 65: stratos.meta.v1.StatResponse
-	(*ListRequest)(nil),              // 66: stratos.meta.v1.ListRequest
-	(*DirEntry)(nil),                 // 67: stratos.meta.v1.DirEntry
-	(*ListResponse)(nil),             // 68: stratos.meta.v1.ListResponse
-	(*DeleteRequest)(nil),            // 69: stratos.meta.v1.DeleteRequest
-	(*DeleteResponse)(nil),           // 70: stratos.meta.v1.DeleteResponse
-	(*StatusRequest)(nil),            // 71: stratos.meta.v1.StatusRequest
-	(*NodeStatus)(nil),               // 72: stratos.meta.v1.NodeStatus
-	(*StatusResponse)(nil),           // 73: stratos.meta.v1.StatusResponse
-	(*MetaNodeStatus)(nil),           // 74: stratos.meta.v1.MetaNodeStatus
-	(*PoaRound)(nil),                 // 75: stratos.meta.v1.PoaRound
-	(*PoaCount)(nil),                 // 76: stratos.meta.v1.PoaCount
-	(*JoinRequest)(nil),              // 77: stratos.meta.v1.JoinRequest
-	(*SignReportRequest)(nil),        // 78: stratos.meta.v1.SignReportRequest
-	(*SignReportResponse)(nil),       // 79: stratos.meta.v1.SignReportResponse
-	(*PoaVoteRequest)(nil),           // 80: stratos.meta.v1.PoaVoteRequest
-	(*PoaVoteResponse)(nil),          // 81: stratos.meta.v1.PoaVoteResponse
-	(*JoinResponse)(nil),             // 82: stratos.meta.v1.JoinResponse
-	(*v1.Peer)(nil),                  // 83: stratos.storage.v1.Peer
-	(*v1.Ticket)(nil),                // 84: stratos.storage.v1.Ticket
-	(*v1.Receipt)(nil),               // 85: stratos.storage.v1.Receipt
-	(*v1.FetchTicket)(nil),           // 86: stratos.storage.v1.FetchTicket
-	(*v1.TrafficReceipt)(nil),        // 87: stratos.storage.v1.TrafficReceipt
+	(*ObjectMeta)(nil),               // 4: stratos.meta.v1.ObjectMeta
+	(*MetaPair)(nil),                 // 5: stratos.meta.v1.MetaPair
+	(*BucketEntry)(nil),              // 6: stratos.meta.v1.BucketEntry
+	(*SliceEntry)(nil),               // 7: stratos.meta.v1.SliceEntry
+	(*Task)(nil),                     // 8: stratos.meta.v1.Task
+	(*Command)(nil),                  // 9: stratos.meta.v1.Command
+	(*RequestGuard)(nil),             // 10: stratos.meta.v1.RequestGuard
+	(*Reservation)(nil),              // 11: stratos.meta.v1.Reservation
+	(*OpenDownloadCmd)(nil),          // 12: stratos.meta.v1.OpenDownloadCmd
+	(*ReassignCmd)(nil),              // 13: stratos.meta.v1.ReassignCmd
+	(*DownloadSlice)(nil),            // 14: stratos.meta.v1.DownloadSlice
+	(*DownloadTask)(nil),             // 15: stratos.meta.v1.DownloadTask
+	(*CountDownloadCmd)(nil),         // 16: stratos.meta.v1.CountDownloadCmd
+	(*SettleReportCmd)(nil),          // 17: stratos.meta.v1.SettleReportCmd
+	(*CommandBatch)(nil),             // 18: stratos.meta.v1.CommandBatch
+	(*RegisterNodeCmd)(nil),          // 19: stratos.meta.v1.RegisterNodeCmd
+	(*CreateTaskCmd)(nil),            // 20: stratos.meta.v1.CreateTaskCmd
+	(*CommitFileCmd)(nil),            // 21: stratos.meta.v1.CommitFileCmd
+	(*ReplicaSet)(nil),               // 22: stratos.meta.v1.ReplicaSet
+	(*MakeBucketCmd)(nil),            // 23: stratos.meta.v1.MakeBucketCmd
+	(*RemoveBucketCmd)(nil),          // 24: stratos.meta.v1.RemoveBucketCmd
+	(*ComposeFileCmd)(nil),           // 25: stratos.meta.v1.ComposeFileCmd
+	(*EndTaskCmd)(nil),               // 26: stratos.meta.v1.EndTaskCmd
+	(*DeleteFileCmd)(nil),            // 27: stratos.meta.v1.DeleteFileCmd
+	(*AddReplicasCmd)(nil),           // 28: stratos.meta.v1.AddReplicasCmd
+	(*RemoveReplicasCmd)(nil),        // 29: stratos.meta.v1.RemoveReplicasCmd
+	(*TrafficEntry)(nil),             // 30: stratos.meta.v1.TrafficEntry
+	(*AddTrafficCmd)(nil),            // 31: stratos.meta.v1.AddTrafficCmd
+	(*TakeTrafficCmd)(nil),           // 32: stratos.meta.v1.TakeTrafficCmd
+	(*RestoreTrafficCmd)(nil),        // 33: stratos.meta.v1.RestoreTrafficCmd
+	(*TrafficVolume)(nil),            // 34: stratos.meta.v1.TrafficVolume
+	(*TrafficReport)(nil),            // 35: stratos.meta.v1.TrafficReport
+	(*CommandResult)(nil),            // 36: stratos.meta.v1.CommandResult
+	(*RegisterNodeRequest)(nil),      // 37: stratos.meta.v1.RegisterNodeRequest
+	(*RegisterNodeResponse)(nil),     // 38: stratos.meta.v1.RegisterNodeResponse
+	(*NodeLoad)(nil),                 // 39: stratos.meta.v1.NodeLoad
+	(*HeartbeatRequest)(nil),         // 40: stratos.meta.v1.HeartbeatRequest
+	(*RepairOrder)(nil),              // 41: stratos.meta.v1.RepairOrder
+	(*HeartbeatResponse)(nil),        // 42: stratos.meta.v1.HeartbeatResponse
+	(*ReportSlicesRequest)(nil),      // 43: stratos.meta.v1.ReportSlicesRequest
+	(*ReportSlicesResponse)(nil),     // 44: stratos.meta.v1.ReportSlicesResponse
+	(*ConfirmRepairRequest)(nil),     // 45: stratos.meta.v1.ConfirmRepairRequest
+	(*ConfirmRepairResponse)(nil),    // 46: stratos.meta.v1.ConfirmRepairResponse
+	(*RequestAuth)(nil),              // 47: stratos.meta.v1.RequestAuth
+	(*BeginUploadRequest)(nil),       // 48: stratos.meta.v1.BeginUploadRequest
+	(*Pipeline)(nil),                 // 49: stratos.meta.v1.Pipeline
+	(*BeginUploadResponse)(nil),      // 50: stratos.meta.v1.BeginUploadResponse
+	(*PlaceSliceRequest)(nil),        // 51: stratos.meta.v1.PlaceSliceRequest
+	(*PlaceSliceResponse)(nil),       // 52: stratos.meta.v1.PlaceSliceResponse
+	(*UploadedSlice)(nil),            // 53: stratos.meta.v1.UploadedSlice
+	(*CommitUploadRequest)(nil),      // 54: stratos.meta.v1.CommitUploadRequest
+	(*CommitUploadResponse)(nil),     // 55: stratos.meta.v1.CommitUploadResponse
+	(*AbortUploadRequest)(nil),       // 56: stratos.meta.v1.AbortUploadRequest
+	(*AbortUploadResponse)(nil),      // 57: stratos.meta.v1.AbortUploadResponse
+	(*LocateRequest)(nil),            // 58: stratos.meta.v1.LocateRequest
+	(*LocatedSlice)(nil),             // 59: stratos.meta.v1.LocatedSlice
+	(*LocateResponse)(nil),           // 60: stratos.meta.v1.LocateResponse
+	(*ReportBadReplicaRequest)(nil),  // 61: stratos.meta.v1.ReportBadReplicaRequest
+	(*ReportBadReplicaResponse)(nil), // 62: stratos.meta.v1.ReportBadReplicaResponse
+	(*ReportDownloadRequest)(nil),    // 63: stratos.meta.v1.ReportDownloadRequest
+	(*ReportDownloadResponse)(nil),   // 64: stratos.meta.v1.ReportDownloadResponse
+	(*ReassignRequest)(nil),          // 65: stratos.meta.v1.ReassignRequest
+	(*ReassignResponse)(nil),         // 66: stratos.meta.v1.ReassignResponse
+	(*ReportTrafficRequest)(nil),     // 67: stratos.meta.v1.ReportTrafficRequest
+	(*TrafficClaim)(nil),             // 68: stratos.meta.v1.TrafficClaim
+	(*ReportTrafficResponse)(nil),    // 69: stratos.meta.v1.ReportTrafficResponse
+	(*StatRequest)(nil),              // 70: stratos.meta.v1.StatRequest
+	(*StatResponse)(nil),             // 71: stratos.meta.v1.StatResponse
+	(*ListRequest)(nil),              // 72: stratos.meta.v1.ListRequest
+	(*DirEntry)(nil),                 // 73: stratos.meta.v1.DirEntry
+	(*ListResponse)(nil),             // 74: stratos.meta.v1.ListResponse
+	(*DeleteRequest)(nil),            // 75: stratos.meta.v1.DeleteRequest
+	(*DeleteResponse)(nil),           // 76: stratos.meta.v1.DeleteResponse
+	(*ListBucketsRequest)(nil),       // 77: stratos.meta.v1.ListBucketsRequest
+	(*ListBucketsResponse)(nil),      // 78: stratos.meta.v1.ListBucketsResponse
+	(*CreateBucketRequest)(nil),      // 79: stratos.meta.v1.CreateBucketRequest
+	(*CreateBucketResponse)(nil),     // 80: stratos.meta.v1.CreateBucketResponse
+	(*DeleteBucketRequest)(nil),      // 81: stratos.meta.v1.DeleteBucketRequest
+	(*DeleteBucketResponse)(nil),     // 82: stratos.meta.v1.DeleteBucketResponse
+	(*ListObjectsRequest)(nil),       // 83: stratos.meta.v1.ListObjectsRequest
+	(*ObjectEntry)(nil),              // 84: stratos.meta.v1.ObjectEntry
+	(*ListObjectsResponse)(nil),      // 85: stratos.meta.v1.ListObjectsResponse
+	(*ComposeRequest)(nil),           // 86: stratos.meta.v1.ComposeRequest
+	(*ComposeResponse)(nil),          // 87: stratos.meta.v1.ComposeResponse
+	(*StatusRequest)(nil),            // 88: stratos.meta.v1.StatusRequest
+	(*NodeStatus)(nil),               // 89: stratos.meta.v1.NodeStatus
+	(*StatusResponse)(nil),           // 90: stratos.meta.v1.StatusResponse
+	(*MetaNodeStatus)(nil),           // 91: stratos.meta.v1.MetaNodeStatus
+	(*PoaRound)(nil),                 // 92: stratos.meta.v1.PoaRound
+	(*PoaCount)(nil),                 // 93: stratos.meta.v1.PoaCount
+	(*JoinRequest)(nil),              // 94: stratos.meta.v1.JoinRequest
+	(*SignReportRequest)(nil),        // 95: stratos.meta.v1.SignReportRequest
+	(*SignReportResponse)(nil),       // 96: stratos.meta.v1.SignReportResponse
+	(*PoaVoteRequest)(nil),           // 97: stratos.meta.v1.PoaVoteRequest
+	(*PoaVoteResponse)(nil),          // 98: stratos.meta.v1.PoaVoteResponse
+	(*JoinResponse)(nil),             // 99: stratos.meta.v1.JoinResponse
+	(*v1.Peer)(nil),                  // 100: stratos.storage.v1.Peer
+	(*v1.Ticket)(nil),                // 101: stratos.storage.v1.Ticket
+	(*v1.Receipt)(nil),               // 102: stratos.storage.v1.Receipt
+	(*v1.FetchTicket)(nil),           // 103: stratos.storage.v1.FetchTicket
+	(*v1.TrafficReceipt)(nil),        // 104: stratos.storage.v1.TrafficReceipt
 }
 var file_stratos_meta_v1_meta_proto_depIdxs = []int32{
 	2,   // 0: stratos.meta.v1.FileEntry.slices:type_name -> stratos.meta.v1.SliceRef
-	0,   // 1: stratos.meta.v1.Task.kind:type_name -> stratos.meta.v1.TaskKind
-	7,   // 2: stratos.meta.v1.Command.guard:type_name -> stratos.meta.v1.RequestGuard
-	16,  // 3: stratos.meta.v1.Command.register_node:type_name -> stratos.meta.v1.RegisterNodeCmd
-	17,  // 4: stratos.meta.v1.Command.create_task:type_name -> stratos.meta.v1.CreateTaskCmd
-	18,  // 5: stratos.meta.v1.Command.commit_file:type_name -> stratos.meta.v1.CommitFileCmd
-	20,  // 6: stratos.meta.v1.Command.end_task:type_name -> stratos.meta.v1.EndTaskCmd
-	21,  // 7: stratos.meta.v1.Command.delete_file:type_name -> stratos.meta.v1.DeleteFileCmd
-	22,  // 8: stratos.meta.v1.Command.add_replicas:type_name -> stratos.meta.v1.AddReplicasCmd
-	23,  // 9: stratos.meta.v1.Command.remove_replicas:type_name -> stratos.meta.v1.RemoveReplicasCmd
-	25,  // 10: stratos.meta.v1.Command.add_traffic:type_name -> stratos.meta.v1.AddTrafficCmd
-	26,  // 11: stratos.meta.v1.Command.take_traffic:type_name -> stratos.meta.v1.TakeTrafficCmd
-	27,  // 12: stratos.meta.v1.Command.restore_traffic:type_name -> stratos.meta.v1.RestoreTrafficCmd
-	9,   // 13: stratos.meta.v1.Command.open_download:type_name -> stratos.meta.v1.OpenDownloadCmd
-	13,  // 14: stratos.meta.v1.Command.count_download:type_name -> stratos.meta.v1.CountDownloadCmd
-	14,  // 15: stratos.meta.v1.Command.settle_report:type_name -> stratos.meta.v1.SettleReportCmd
-	10,  // 16: stratos.meta.v1.Command.reassign:type_name -> stratos.meta.v1.ReassignCmd
-	11,  // 17: stratos.meta.v1.OpenDownloadCmd.slices:type_name -> stratos.meta.v1.DownloadSlice
-	8,   // 18: stratos.meta.v1.OpenDownloadCmd.reservation:type_name -> stratos.meta.v1.Reservation
-	11,  // 19: stratos.meta.v1.DownloadTask.slices:type_name -> stratos.meta.v1.DownloadSlice
-	11,  // 20: stratos.meta.v1.CountDownloadCmd.served:type_name -> stratos.meta.v1.DownloadSlice
-	6,   // 21: stratos.meta.v1.CommandBatch.commands:type_name -> stratos.meta.v1.Command
-	1,   // 22: stratos.meta.v1.RegisterNodeCmd.node:type_name -> stratos.meta.v1.NodeRecord
-	0,   // 23: stratos.meta.v1.CreateTaskCmd.kind:type_name -> stratos.meta.v1.TaskKind
-	8,   // 24: stratos.meta.v1.CreateTaskCmd.reservation:type_name -> stratos.meta.v1.Reservation
-	3,   // 25: stratos.meta.v1.CommitFileCmd.file:type_name -> stratos.meta.v1.FileEntry
-	19,  // 26: stratos.meta.v1.CommitFileCmd.replicas:type_name -> stratos.meta.v1.ReplicaSet
-	24,  // 27: stratos.meta.v1.AddTrafficCmd.entries:type_name -> stratos.meta.v1.TrafficEntry
-	29,  // 28: stratos.meta.v1.RestoreTrafficCmd.report:type_name -> stratos.meta.v1.TrafficReport
-	28,  // 29: stratos.meta.v1.TrafficReport.nodes:type_name -> stratos.meta.v1.TrafficVolume
-	28,  // 30: stratos.meta.v1.TrafficReport.users:type_name -> stratos.meta.v1.TrafficVolume
-	28,  // 31: stratos.meta.v1.TrafficReport.stored_nodes:type_name -> stratos.meta.v1.TrafficVolume
-	28,  // 32: stratos.meta.v1.TrafficReport.stored_users:type_name -> stratos.meta.v1.TrafficVolume
-	5,   // 33: stratos.meta.v1.CommandResult.task:type_name -> stratos.meta.v1.Task
-	3,   // 34: stratos.meta.v1.CommandResult.file:type_name -> stratos.meta.v1.FileEntry
-	4,   // 35: stratos.meta.v1.CommandResult.released:type_name -> stratos.meta.v1.SliceEntry
-	29,  // 36: stratos.meta.v1.CommandResult.traffic:type_name -> stratos.meta.v1.TrafficReport
-	12,  // 37: stratos.meta.v1.CommandResult.download:type_name -> stratos.meta.v1.DownloadTask
-	1,   // 38: stratos.meta.v1.RegisterNodeRequest.node:type_name -> stratos.meta.v1.NodeRecord
-	33,  // 39: stratos.meta.v1.HeartbeatRequest.load:type_name -> stratos.meta.v1.NodeLoad
-	83,  // 40: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
-	84,  // 41: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
-	35,  // 42: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
-	85,  // 43: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
-	2,   // 44: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
-	41,  // 45: stratos.meta.v1.BeginUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	83,  // 46: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
-	84,  // 47: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
-	43,  // 48: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
-	2,   // 49: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
-	84,  // 50: stratos.meta.v1.PlaceSliceRequest.tickets:type_name -> stratos.storage.v1.Ticket
-	41,  // 51: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	43,  // 52: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
-	2,   // 53: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	85,  // 54: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
-	84,  // 55: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
-	47,  // 56: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
-	41,  // 57: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,   // 58: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
-	41,  // 59: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	41,  // 60: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	2,   // 61: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
-	83,  // 62: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
-	86,  // 63: stratos.meta.v1.LocatedSlice.ticket:type_name -> stratos.storage.v1.FetchTicket
-	3,   // 64: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
-	53,  // 65: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
-	41,  // 66: stratos.meta.v1.ReportBadReplicaRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	87,  // 67: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.TrafficReceipt
-	41,  // 68: stratos.meta.v1.ReportDownloadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	41,  // 69: stratos.meta.v1.ReassignRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	83,  // 70: stratos.meta.v1.ReassignResponse.holder:type_name -> stratos.storage.v1.Peer
-	86,  // 71: stratos.meta.v1.ReassignResponse.ticket:type_name -> stratos.storage.v1.FetchTicket
-	62,  // 72: stratos.meta.v1.ReportTrafficRequest.claims:type_name -> stratos.meta.v1.TrafficClaim
-	87,  // 73: stratos.meta.v1.TrafficClaim.receipt:type_name -> stratos.storage.v1.TrafficReceipt
-	41,  // 74: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,   // 75: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
-	4,   // 76: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
-	41,  // 77: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,   // 78: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
-	67,  // 79: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
-	41,  // 80: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
-	3,   // 81: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
-	1,   // 82: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
-	33,  // 83: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
-	72,  // 84: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
-	74,  // 85: stratos.meta.v1.StatusResponse.self:type_name -> stratos.meta.v1.MetaNodeStatus
-	74,  // 86: stratos.meta.v1.StatusResponse.meta_nodes:type_name -> stratos.meta.v1.MetaNodeStatus
-	75,  // 87: stratos.meta.v1.MetaNodeStatus.last_round:type_name -> stratos.meta.v1.PoaRound
-	76,  // 88: stratos.meta.v1.PoaRound.votes:type_name -> stratos.meta.v1.PoaCount
-	31,  // 89: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
-	34,  // 90: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
-	37,  // 91: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
-	39,  // 92: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
-	42,  // 93: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
-	45,  // 94: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
-	48,  // 95: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
-	50,  // 96: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
-	52,  // 97: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
-	55,  // 98: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
-	57,  // 99: stratos.meta.v1.MetaService.ReportDownload:input_type -> stratos.meta.v1.ReportDownloadRequest
-	59,  // 100: stratos.meta.v1.MetaService.Reassign:input_type -> stratos.meta.v1.ReassignRequest
-	61,  // 101: stratos.meta.v1.MetaService.ReportTraffic:input_type -> stratos.meta.v1.ReportTrafficRequest
-	64,  // 102: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
-	66,  // 103: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
-	69,  // 104: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
-	71,  // 105: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
-	77,  // 106: stratos.meta.v1.MetaService.Join:input_type -> stratos.meta.v1.JoinRequest
-	78,  // 107: stratos.meta.v1.MetaService.SignReport:input_type -> stratos.meta.v1.SignReportRequest
-	80,  // 108: stratos.meta.v1.MetaService.PoaVote:input_type -> stratos.meta.v1.PoaVoteRequest
-	32,  // 109: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
-	36,  // 110: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
-	38,  // 111: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
-	40,  // 112: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
-	44,  // 113: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
-	46,  // 114: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
-	49,  // 115: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
-	51,  // 116: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
-	54,  // 117: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
-	56,  // 118: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
-	58,  // 119: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
-	60,  // 120: stratos.meta.v1.MetaService.Reassign:output_type -> stratos.meta.v1.ReassignResponse
-	63,  // 121: stratos.meta.v1.MetaService.ReportTraffic:output_type -> stratos.meta.v1.ReportTrafficResponse
-	65,  // 122: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
-	68,  // 123: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
-	70,  // 124: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
-	73,  // 125: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
-	82,  // 126: stratos.meta.v1.MetaService.Join:output_type -> stratos.meta.v1.JoinResponse
-	79,  // 127: stratos.meta.v1.MetaService.SignReport:output_type -> stratos.meta.v1.SignReportResponse
-	81,  // 128: stratos.meta.v1.MetaService.PoaVote:output_type -> stratos.meta.v1.PoaVoteResponse
-	109, // [109:129] is the sub-list for method output_type
-	89,  // [89:109] is the sub-list for method input_type
-	89,  // [89:89] is the sub-list for extension type_name
-	89,  // [89:89] is the sub-list for extension extendee
-	0,   // [0:89] is the sub-list for field type_name
+	4,   // 1: stratos.meta.v1.FileEntry.object:type_name -> stratos.meta.v1.ObjectMeta
+	5,   // 2: stratos.meta.v1.ObjectMeta.user:type_name -> stratos.meta.v1.MetaPair
+	0,   // 3: stratos.meta.v1.Task.kind:type_name -> stratos.meta.v1.TaskKind
+	10,  // 4: stratos.meta.v1.Command.guard:type_name -> stratos.meta.v1.RequestGuard
+	19,  // 5: stratos.meta.v1.Command.register_node:type_name -> stratos.meta.v1.RegisterNodeCmd
+	20,  // 6: stratos.meta.v1.Command.create_task:type_name -> stratos.meta.v1.CreateTaskCmd
+	21,  // 7: stratos.meta.v1.Command.commit_file:type_name -> stratos.meta.v1.CommitFileCmd
+	26,  // 8: stratos.meta.v1.Command.end_task:type_name -> stratos.meta.v1.EndTaskCmd
+	27,  // 9: stratos.meta.v1.Command.delete_file:type_name -> stratos.meta.v1.DeleteFileCmd
+	28,  // 10: stratos.meta.v1.Command.add_replicas:type_name -> stratos.meta.v1.AddReplicasCmd
+	29,  // 11: stratos.meta.v1.Command.remove_replicas:type_name -> stratos.meta.v1.RemoveReplicasCmd
+	31,  // 12: stratos.meta.v1.Command.add_traffic:type_name -> stratos.meta.v1.AddTrafficCmd
+	32,  // 13: stratos.meta.v1.Command.take_traffic:type_name -> stratos.meta.v1.TakeTrafficCmd
+	33,  // 14: stratos.meta.v1.Command.restore_traffic:type_name -> stratos.meta.v1.RestoreTrafficCmd
+	12,  // 15: stratos.meta.v1.Command.open_download:type_name -> stratos.meta.v1.OpenDownloadCmd
+	16,  // 16: stratos.meta.v1.Command.count_download:type_name -> stratos.meta.v1.CountDownloadCmd
+	17,  // 17: stratos.meta.v1.Command.settle_report:type_name -> stratos.meta.v1.SettleReportCmd
+	13,  // 18: stratos.meta.v1.Command.reassign:type_name -> stratos.meta.v1.ReassignCmd
+	23,  // 19: stratos.meta.v1.Command.make_bucket:type_name -> stratos.meta.v1.MakeBucketCmd
+	24,  // 20: stratos.meta.v1.Command.remove_bucket:type_name -> stratos.meta.v1.RemoveBucketCmd
+	25,  // 21: stratos.meta.v1.Command.compose_file:type_name -> stratos.meta.v1.ComposeFileCmd
+	14,  // 22: stratos.meta.v1.OpenDownloadCmd.slices:type_name -> stratos.meta.v1.DownloadSlice
+	11,  // 23: stratos.meta.v1.OpenDownloadCmd.reservation:type_name -> stratos.meta.v1.Reservation
+	14,  // 24: stratos.meta.v1.DownloadTask.slices:type_name -> stratos.meta.v1.DownloadSlice
+	14,  // 25: stratos.meta.v1.CountDownloadCmd.served:type_name -> stratos.meta.v1.DownloadSlice
+	9,   // 26: stratos.meta.v1.CommandBatch.commands:type_name -> stratos.meta.v1.Command
+	1,   // 27: stratos.meta.v1.RegisterNodeCmd.node:type_name -> stratos.meta.v1.NodeRecord
+	0,   // 28: stratos.meta.v1.CreateTaskCmd.kind:type_name -> stratos.meta.v1.TaskKind
+	11,  // 29: stratos.meta.v1.CreateTaskCmd.reservation:type_name -> stratos.meta.v1.Reservation
+	3,   // 30: stratos.meta.v1.CommitFileCmd.file:type_name -> stratos.meta.v1.FileEntry
+	22,  // 31: stratos.meta.v1.CommitFileCmd.replicas:type_name -> stratos.meta.v1.ReplicaSet
+	4,   // 32: stratos.meta.v1.ComposeFileCmd.object:type_name -> stratos.meta.v1.ObjectMeta
+	30,  // 33: stratos.meta.v1.AddTrafficCmd.entries:type_name -> stratos.meta.v1.TrafficEntry
+	35,  // 34: stratos.meta.v1.RestoreTrafficCmd.report:type_name -> stratos.meta.v1.TrafficReport
+	34,  // 35: stratos.meta.v1.TrafficReport.nodes:type_name -> stratos.meta.v1.TrafficVolume
+	34,  // 36: stratos.meta.v1.TrafficReport.users:type_name -> stratos.meta.v1.TrafficVolume
+	34,  // 37: stratos.meta.v1.TrafficReport.stored_nodes:type_name -> stratos.meta.v1.TrafficVolume
+	34,  // 38: stratos.meta.v1.TrafficReport.stored_users:type_name -> stratos.meta.v1.TrafficVolume
+	8,   // 39: stratos.meta.v1.CommandResult.task:type_name -> stratos.meta.v1.Task
+	3,   // 40: stratos.meta.v1.CommandResult.file:type_name -> stratos.meta.v1.FileEntry
+	7,   // 41: stratos.meta.v1.CommandResult.released:type_name -> stratos.meta.v1.SliceEntry
+	35,  // 42: stratos.meta.v1.CommandResult.traffic:type_name -> stratos.meta.v1.TrafficReport
+	15,  // 43: stratos.meta.v1.CommandResult.download:type_name -> stratos.meta.v1.DownloadTask
+	1,   // 44: stratos.meta.v1.RegisterNodeRequest.node:type_name -> stratos.meta.v1.NodeRecord
+	39,  // 45: stratos.meta.v1.HeartbeatRequest.load:type_name -> stratos.meta.v1.NodeLoad
+	100, // 46: stratos.meta.v1.RepairOrder.targets:type_name -> stratos.storage.v1.Peer
+	101, // 47: stratos.meta.v1.RepairOrder.ticket:type_name -> stratos.storage.v1.Ticket
+	41,  // 48: stratos.meta.v1.HeartbeatResponse.repairs:type_name -> stratos.meta.v1.RepairOrder
+	102, // 49: stratos.meta.v1.ConfirmRepairRequest.receipts:type_name -> stratos.storage.v1.Receipt
+	2,   // 50: stratos.meta.v1.BeginUploadRequest.slices:type_name -> stratos.meta.v1.SliceRef
+	47,  // 51: stratos.meta.v1.BeginUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	100, // 52: stratos.meta.v1.Pipeline.nodes:type_name -> stratos.storage.v1.Peer
+	101, // 53: stratos.meta.v1.Pipeline.ticket:type_name -> stratos.storage.v1.Ticket
+	49,  // 54: stratos.meta.v1.BeginUploadResponse.pipelines:type_name -> stratos.meta.v1.Pipeline
+	2,   // 55: stratos.meta.v1.PlaceSliceRequest.slice:type_name -> stratos.meta.v1.SliceRef
+	101, // 56: stratos.meta.v1.PlaceSliceRequest.tickets:type_name -> stratos.storage.v1.Ticket
+	47,  // 57: stratos.meta.v1.PlaceSliceRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	49,  // 58: stratos.meta.v1.PlaceSliceResponse.pipeline:type_name -> stratos.meta.v1.Pipeline
+	2,   // 59: stratos.meta.v1.UploadedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	102, // 60: stratos.meta.v1.UploadedSlice.receipts:type_name -> stratos.storage.v1.Receipt
+	101, // 61: stratos.meta.v1.UploadedSlice.tickets:type_name -> stratos.storage.v1.Ticket
+	53,  // 62: stratos.meta.v1.CommitUploadRequest.slices:type_name -> stratos.meta.v1.UploadedSlice
+	4,   // 63: stratos.meta.v1.CommitUploadRequest.object:type_name -> stratos.meta.v1.ObjectMeta
+	47,  // 64: stratos.meta.v1.CommitUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,   // 65: stratos.meta.v1.CommitUploadResponse.file:type_name -> stratos.meta.v1.FileEntry
+	47,  // 66: stratos.meta.v1.AbortUploadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	47,  // 67: stratos.meta.v1.LocateRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	2,   // 68: stratos.meta.v1.LocatedSlice.slice:type_name -> stratos.meta.v1.SliceRef
+	100, // 69: stratos.meta.v1.LocatedSlice.holders:type_name -> stratos.storage.v1.Peer
+	103, // 70: stratos.meta.v1.LocatedSlice.ticket:type_name -> stratos.storage.v1.FetchTicket
+	3,   // 71: stratos.meta.v1.LocateResponse.file:type_name -> stratos.meta.v1.FileEntry
+	59,  // 72: stratos.meta.v1.LocateResponse.slices:type_name -> stratos.meta.v1.LocatedSlice
+	47,  // 73: stratos.meta.v1.ReportBadReplicaRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	104, // 74: stratos.meta.v1.ReportDownloadRequest.receipts:type_name -> stratos.storage.v1.TrafficReceipt
+	47,  // 75: stratos.meta.v1.ReportDownloadRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	47,  // 76: stratos.meta.v1.ReassignRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	100, // 77: stratos.meta.v1.ReassignResponse.holder:type_name -> stratos.storage.v1.Peer
+	103, // 78: stratos.meta.v1.ReassignResponse.ticket:type_name -> stratos.storage.v1.FetchTicket
+	68,  // 79: stratos.meta.v1.ReportTrafficRequest.claims:type_name -> stratos.meta.v1.TrafficClaim
+	104, // 80: stratos.meta.v1.TrafficClaim.receipt:type_name -> stratos.storage.v1.TrafficReceipt
+	47,  // 81: stratos.meta.v1.StatRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,   // 82: stratos.meta.v1.StatResponse.file:type_name -> stratos.meta.v1.FileEntry
+	7,   // 83: stratos.meta.v1.StatResponse.slices:type_name -> stratos.meta.v1.SliceEntry
+	47,  // 84: stratos.meta.v1.ListRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,   // 85: stratos.meta.v1.DirEntry.file:type_name -> stratos.meta.v1.FileEntry
+	73,  // 86: stratos.meta.v1.ListResponse.entries:type_name -> stratos.meta.v1.DirEntry
+	47,  // 87: stratos.meta.v1.DeleteRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,   // 88: stratos.meta.v1.DeleteResponse.file:type_name -> stratos.meta.v1.FileEntry
+	47,  // 89: stratos.meta.v1.ListBucketsRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	6,   // 90: stratos.meta.v1.ListBucketsResponse.buckets:type_name -> stratos.meta.v1.BucketEntry
+	47,  // 91: stratos.meta.v1.CreateBucketRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	47,  // 92: stratos.meta.v1.DeleteBucketRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	47,  // 93: stratos.meta.v1.ListObjectsRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,   // 94: stratos.meta.v1.ObjectEntry.file:type_name -> stratos.meta.v1.FileEntry
+	84,  // 95: stratos.meta.v1.ListObjectsResponse.objects:type_name -> stratos.meta.v1.ObjectEntry
+	4,   // 96: stratos.meta.v1.ComposeRequest.object:type_name -> stratos.meta.v1.ObjectMeta
+	47,  // 97: stratos.meta.v1.ComposeRequest.auth:type_name -> stratos.meta.v1.RequestAuth
+	3,   // 98: stratos.meta.v1.ComposeResponse.file:type_name -> stratos.meta.v1.FileEntry
+	1,   // 99: stratos.meta.v1.NodeStatus.node:type_name -> stratos.meta.v1.NodeRecord
+	39,  // 100: stratos.meta.v1.NodeStatus.load:type_name -> stratos.meta.v1.NodeLoad
+	89,  // 101: stratos.meta.v1.StatusResponse.nodes:type_name -> stratos.meta.v1.NodeStatus
+	91,  // 102: stratos.meta.v1.StatusResponse.self:type_name -> stratos.meta.v1.MetaNodeStatus
+	91,  // 103: stratos.meta.v1.StatusResponse.meta_nodes:type_name -> stratos.meta.v1.MetaNodeStatus
+	92,  // 104: stratos.meta.v1.MetaNodeStatus.last_round:type_name -> stratos.meta.v1.PoaRound
+	93,  // 105: stratos.meta.v1.PoaRound.votes:type_name -> stratos.meta.v1.PoaCount
+	37,  // 106: stratos.meta.v1.MetaService.RegisterNode:input_type -> stratos.meta.v1.RegisterNodeRequest
+	40,  // 107: stratos.meta.v1.MetaService.Heartbeat:input_type -> stratos.meta.v1.HeartbeatRequest
+	43,  // 108: stratos.meta.v1.MetaService.ReportSlices:input_type -> stratos.meta.v1.ReportSlicesRequest
+	45,  // 109: stratos.meta.v1.MetaService.ConfirmRepair:input_type -> stratos.meta.v1.ConfirmRepairRequest
+	48,  // 110: stratos.meta.v1.MetaService.BeginUpload:input_type -> stratos.meta.v1.BeginUploadRequest
+	51,  // 111: stratos.meta.v1.MetaService.PlaceSlice:input_type -> stratos.meta.v1.PlaceSliceRequest
+	54,  // 112: stratos.meta.v1.MetaService.CommitUpload:input_type -> stratos.meta.v1.CommitUploadRequest
+	56,  // 113: stratos.meta.v1.MetaService.AbortUpload:input_type -> stratos.meta.v1.AbortUploadRequest
+	58,  // 114: stratos.meta.v1.MetaService.Locate:input_type -> stratos.meta.v1.LocateRequest
+	61,  // 115: stratos.meta.v1.MetaService.ReportBadReplica:input_type -> stratos.meta.v1.ReportBadReplicaRequest
+	63,  // 116: stratos.meta.v1.MetaService.ReportDownload:input_type -> stratos.meta.v1.ReportDownloadRequest
+	65,  // 117: stratos.meta.v1.MetaService.Reassign:input_type -> stratos.meta.v1.ReassignRequest
+	67,  // 118: stratos.meta.v1.MetaService.ReportTraffic:input_type -> stratos.meta.v1.ReportTrafficRequest
+	70,  // 119: stratos.meta.v1.MetaService.Stat:input_type -> stratos.meta.v1.StatRequest
+	72,  // 120: stratos.meta.v1.MetaService.List:input_type -> stratos.meta.v1.ListRequest
+	75,  // 121: stratos.meta.v1.MetaService.Delete:input_type -> stratos.meta.v1.DeleteRequest
+	77,  // 122: stratos.meta.v1.MetaService.ListBuckets:input_type -> stratos.meta.v1.ListBucketsRequest
+	79,  // 123: stratos.meta.v1.MetaService.CreateBucket:input_type -> stratos.meta.v1.CreateBucketRequest
+	81,  // 124: stratos.meta.v1.MetaService.DeleteBucket:input_type -> stratos.meta.v1.DeleteBucketRequest
+	83,  // 125: stratos.meta.v1.MetaService.ListObjects:input_type -> stratos.meta.v1.ListObjectsRequest
+	86,  // 126: stratos.meta.v1.MetaService.Compose:input_type -> stratos.meta.v1.ComposeRequest
+	88,  // 127: stratos.meta.v1.MetaService.Status:input_type -> stratos.meta.v1.StatusRequest
+	94,  // 128: stratos.meta.v1.MetaService.Join:input_type -> stratos.meta.v1.JoinRequest
+	95,  // 129: stratos.meta.v1.MetaService.SignReport:input_type -> stratos.meta.v1.SignReportRequest
+	97,  // 130: stratos.meta.v1.MetaService.PoaVote:input_type -> stratos.meta.v1.PoaVoteRequest
+	38,  // 131: stratos.meta.v1.MetaService.RegisterNode:output_type -> stratos.meta.v1.RegisterNodeResponse
+	42,  // 132: stratos.meta.v1.MetaService.Heartbeat:output_type -> stratos.meta.v1.HeartbeatResponse
+	44,  // 133: stratos.meta.v1.MetaService.ReportSlices:output_type -> stratos.meta.v1.ReportSlicesResponse
+	46,  // 134: stratos.meta.v1.MetaService.ConfirmRepair:output_type -> stratos.meta.v1.ConfirmRepairResponse
+	50,  // 135: stratos.meta.v1.MetaService.BeginUpload:output_type -> stratos.meta.v1.BeginUploadResponse
+	52,  // 136: stratos.meta.v1.MetaService.PlaceSlice:output_type -> stratos.meta.v1.PlaceSliceResponse
+	55,  // 137: stratos.meta.v1.MetaService.CommitUpload:output_type -> stratos.meta.v1.CommitUploadResponse
+	57,  // 138: stratos.meta.v1.MetaService.AbortUpload:output_type -> stratos.meta.v1.AbortUploadResponse
+	60,  // 139: stratos.meta.v1.MetaService.Locate:output_type -> stratos.meta.v1.LocateResponse
+	62,  // 140: stratos.meta.v1.MetaService.ReportBadReplica:output_type -> stratos.meta.v1.ReportBadReplicaResponse
+	64,  // 141: stratos.meta.v1.MetaService.ReportDownload:output_type -> stratos.meta.v1.ReportDownloadResponse
+	66,  // 142: stratos.meta.v1.MetaService.Reassign:output_type -> stratos.meta.v1.ReassignResponse
+	69,  // 143: stratos.meta.v1.MetaService.ReportTraffic:output_type -> stratos.meta.v1.ReportTrafficResponse
+	71,  // 144: stratos.meta.v1.MetaService.Stat:output_type -> stratos.meta.v1.StatResponse
+	74,  // 145: stratos.meta.v1.MetaService.List:output_type -> stratos.meta.v1.ListResponse
+	76,  // 146: stratos.meta.v1.MetaService.Delete:output_type -> stratos.meta.v1.DeleteResponse
+	78,  // 147: stratos.meta.v1.MetaService.ListBuckets:output_type -> stratos.meta.v1.ListBucketsResponse
+	80,  // 148: stratos.meta.v1.MetaService.CreateBucket:output_type -> stratos.meta.v1.CreateBucketResponse
+	82,  // 149: stratos.meta.v1.MetaService.DeleteBucket:output_type -> stratos.meta.v1.DeleteBucketResponse
+	85,  // 150: stratos.meta.v1.MetaService.ListObjects:output_type -> stratos.meta.v1.ListObjectsResponse
+	87,  // 151: stratos.meta.v1.MetaService.Compose:output_type -> stratos.meta.v1.ComposeResponse
+	90,  // 152: stratos.meta.v1.MetaService.Status:output_type -> stratos.meta.v1.StatusResponse
+	99,  // 153: stratos.meta.v1.MetaService.Join:output_type -> stratos.meta.v1.JoinResponse
+	96,  // 154: stratos.meta.v1.MetaService.SignReport:output_type -> stratos.meta.v1.SignReportResponse
+	98,  // 155: stratos.meta.v1.MetaService.PoaVote:output_type -> stratos.meta.v1.PoaVoteResponse
+	131, // [131:156] is the sub-list for method output_type
+	106, // [106:131] is the sub-list for method input_type
+	106, // [106:106] is the sub-list for extension type_name
+	106, // [106:106] is the sub-list for extension extendee
+	0,   // [0:106] is the sub-list for field type_name
 }
 
 func init() { file_stratos_meta_v1_meta_proto_init() }
@@ -6272,7 +7475,7 @@ func file_stratos_meta_v1_meta_proto_init() {
 	if File_stratos_meta_v1_meta_proto != nil {
 		return
 	}
-	file_stratos_meta_v1_meta_proto_msgTypes[5].OneofWrappers = []any{
+	file_stratos_meta_v1_meta_proto_msgTypes[8].OneofWrappers = []any{
 		(*Command_RegisterNode)(nil),
 		(*Command_CreateTask)(nil),
 		(*Command_CommitFile)(nil),
@@ -6287,6 +7490,9 @@ func file_stratos_meta_v1_meta_proto_init() {
 		(*Command_CountDownload)(nil),
 		(*Command_SettleReport)(nil),
 		(*Command_Reassign)(nil),
+		(*Command_MakeBucket)(nil),
+		(*Command_RemoveBucket)(nil),
+		(*Command_ComposeFile)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -6294,7 +7500,7 @@ func file_stratos_meta_v1_meta_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_stratos_meta_v1_meta_proto_rawDesc), len(file_stratos_meta_v1_meta_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   82,
+			NumMessages:   99,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
