@@ -264,17 +264,31 @@ func canonicalRequest(r *http.Request, a auth, payload string) string {
 // everything but A-Z a-z 0-9 - _ . ~), sorted by name then value.
 func canonicalQuery(raw string, presigned bool) string {
 	q, _ := url.ParseQuery(raw) // what fails to parse is left out, and the signature with it
-	var pairs []string
+	var pairs [][2]string
 	for k, vs := range q {
 		if presigned && k == "X-Amz-Signature" {
 			continue
 		}
 		for _, v := range vs {
-			pairs = append(pairs, escape(k)+"="+escape(v))
+			pairs = append(pairs, [2]string{escape(k), escape(v)})
 		}
 	}
-	sort.Strings(pairs)
-	return strings.Join(pairs, "&")
+	// By name, then value: sorting "k=v" strings whole would put
+	// "select-type=2" before "select=" ('-' < '='), unlike AWS.
+	sort.Slice(pairs, func(i, j int) bool {
+		if pairs[i][0] != pairs[j][0] {
+			return pairs[i][0] < pairs[j][0]
+		}
+		return pairs[i][1] < pairs[j][1]
+	})
+	var b strings.Builder
+	for i, p := range pairs {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(p[0] + "=" + p[1])
+	}
+	return b.String()
 }
 
 func escape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
