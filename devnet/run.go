@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/stratos-net/stratos/chain"
 	"github.com/stratos-net/stratos/client"
+	gatewaykeys "github.com/stratos-net/stratos/gateway/keys"
 	"github.com/stratos-net/stratos/home"
 )
 
@@ -106,6 +108,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	sup.printNodes()
+	printGateway(cfg.Out, cfg.Home, s)
 	if stop, err := sup.serveControl(ctx); err != nil {
 		fmt.Fprintf(cfg.Out, "devnet: %v; `stratos devnet add-node` will not reach this devnet\n", err)
 	} else {
@@ -163,7 +166,33 @@ func (s *supervisor) startAll(ctx context.Context, nodes []node) error {
 		return err
 	}
 	defer c.Close()
-	return s.waitReady(ctx, c, byRole[home.RoleResource])
+	if err := s.waitReady(ctx, c, byRole[home.RoleResource]); err != nil {
+		return err
+	}
+	for _, g := range byRole[roleGateway] {
+		if err := s.start(g); err != nil {
+			return err
+		}
+		if err := waitListening(ctx, g.Addr); err != nil {
+			return fmt.Errorf("gateway: %w (log in %s)", err, filepath.Join(s.cfg.Home, "logs", g.Name+".log"))
+		}
+	}
+	return nil
+}
+
+// waitListening waits until something accepts connections at addr.
+func waitListening(ctx context.Context, addr string) error {
+	for {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			return conn.Close()
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("not listening on %s: %w", addr, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // waitChain waits until the chain has made its first block.
@@ -207,7 +236,11 @@ func (s *supervisor) start(n node) error {
 		return fmt.Errorf("node %s log: %w", n.Name, err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(s.cfg.Binary, "node", "start", "--role", n.Role, "--home", n.Home)
+	args := n.Args
+	if args == nil {
+		args = []string{"node", "start", "--role", n.Role, "--home", n.Home}
+	}
+	cmd := exec.Command(s.cfg.Binary, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = childAttrs()
 	if err := cmd.Start(); err != nil {
@@ -283,6 +316,23 @@ func (s *supervisor) printNodes() {
 		fmt.Fprintf(s.cfg.Out, "  %-12s %-9s %-21s %-9s id %s  pid %d\n", i.Name, i.Role, i.Addr, i.Region, i.ID, i.PID)
 	}
 	fmt.Fprintf(s.cfg.Out, "nodes: %s\nlogs:  %s\n", filepath.Join(s.cfg.Home, ManifestFile), filepath.Join(s.cfg.Home, "logs"))
+}
+
+// printGateway says where the S3 gateway is and which keys open it.
+func printGateway(out io.Writer, dir string, s Settings) {
+	if s.Gateway == "" {
+		return
+	}
+	fmt.Fprintf(out, "gateway: S3 endpoint http://%s (region us-east-1, path-style)\n", s.Gateway)
+	ks, err := gatewaykeys.Open(gatewaykeys.Path(dir))
+	if err != nil {
+		fmt.Fprintf(out, "  keys: %v\n", err)
+		return
+	}
+	all, _ := ks.List()
+	for _, k := range all {
+		fmt.Fprintf(out, "  %s: access key %s  secret key %s\n", k.Account, k.AccessKey, k.SecretKey)
+	}
 }
 
 // watch reports node exits until ctx ends. A node that dies stays down: the

@@ -16,6 +16,7 @@ import (
 	"github.com/stratos-net/stratos/account"
 	"github.com/stratos-net/stratos/app"
 	"github.com/stratos-net/stratos/chain"
+	gatewaykeys "github.com/stratos-net/stratos/gateway/keys"
 	"github.com/stratos-net/stratos/home"
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/slice"
@@ -40,6 +41,9 @@ type Settings struct {
 	Validators    int    `toml:"validators"`
 	ChainID       string `toml:"chain_id,omitempty"`
 	ChainBasePort int    `toml:"chain_base_port,omitempty"` // see chain.TestnetConfig.Ports
+	// Gateway is where the S3 gateway listens (DESIGN §9); empty in homes
+	// made before it, which then run none.
+	Gateway string `toml:"gateway,omitempty"`
 }
 
 // DefaultSettings are what `stratos devnet` starts with. Slices of 16 MiB:
@@ -102,6 +106,7 @@ func LoadSettings(dir string) (s Settings, ok bool, err error) {
 // node is one node of the devnet as laid out on disk.
 type node struct {
 	Name, Role, ID, Addr, Home, Region string
+	Args                               []string // the command line after the binary; default: node start
 }
 
 func metaName(i int) string { return fmt.Sprintf("meta-%d", i) }
@@ -120,7 +125,7 @@ func create(dir string, s Settings) error {
 	// The storage nodes' ports stay held until the chain has picked its
 	// range, which would otherwise be free to land on them.
 	metas := s.metaCount()
-	ports, release, err := reservePorts(2*metas + s.Resources)
+	ports, release, err := reservePorts(2*metas + s.Resources + 1)
 	if err != nil {
 		return err
 	}
@@ -138,6 +143,7 @@ func create(dir string, s Settings) error {
 		members = append(members, home.MetaNode{ID: k.ID(), Addr: ports[2*i]})
 	}
 	resourcePort := func(i int) string { return ports[2*metas+i] }
+	s.Gateway = ports[len(ports)-1]
 	capacity, err := shareOfDisk(dir, s.Resources)
 	if err != nil {
 		return err
@@ -210,6 +216,14 @@ func create(dir string, s Settings) error {
 	if err := home.WriteTOML(filepath.Join(dir, home.ClientConfigFile), home.Client{
 		MetaAddr: first.Addr, MetaID: first.ID, Metas: others, Owner: owner, Region: s.Regions[0], Key: key,
 	}); err != nil {
+		return err
+	}
+	// The user's S3 key, so the gateway works from the first start.
+	ks, err := gatewaykeys.Open(gatewaykeys.Path(dir))
+	if err != nil {
+		return err
+	}
+	if _, err := ks.Create(key, owner, time.Now()); err != nil {
 		return err
 	}
 	// Written last: its presence means the home is complete.
@@ -301,8 +315,14 @@ func layout(dir string, s Settings) ([]node, error) {
 		}
 		out = append(out, nd)
 	}
+	if s.Gateway != "" {
+		out = append(out, node{Name: "gateway", Role: roleGateway, Addr: s.Gateway,
+			Args: []string{"gateway", "--home", dir, "--listen", s.Gateway}})
+	}
 	return out, nil
 }
+
+const roleGateway = "gateway"
 
 // shareOfDisk splits the free space of the disk under dir among the
 // resource nodes: on a devnet they share one disk, and each claiming all of

@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stratos-net/stratos/client"
+	"github.com/stratos-net/stratos/gateway"
+	"github.com/stratos-net/stratos/gateway/keys"
+)
+
+func newGatewayCmd() *cobra.Command {
+	var dir string
+	cfg := gateway.DefaultConfig()
+	cmd := &cobra.Command{
+		Use:   "gateway",
+		Short: "Serve the network over HTTP: an S3-compatible API",
+		Long: `Serves an S3-compatible API (DESIGN §9): buckets are top-level directories of
+the account an access key belongs to, objects are its files. Make keys with
+` + "`stratos gateway keys create --from NAME`" + `; the gateway reads <home>/gateway/keys.json
+again when it changes.
+
+  aws --endpoint-url http://127.0.0.1:9000 s3 cp ./movie.mp4 s3://videos/movie.mp4`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ks, err := keys.Open(keys.Path(dir))
+			if err != nil {
+				return err
+			}
+			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			g, err := gateway.Start(cfg, ks, func(k keys.Key) (gateway.Files, error) {
+				f := clientFlags{home: dir, from: k.Account, owner: k.Address}
+				return f.open(func(c *client.Config) { c.Logger = cfg.Logger })
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "gateway: S3 endpoint %s (region %s)\n", g.URL(), cfg.S3.Region)
+			<-cmd.Context().Done()
+			return g.Close()
+		},
+	}
+	addHomeFlag(cmd, &dir)
+	cmd.Flags().StringVar(&cfg.Listen, "listen", cfg.Listen, "host:port to serve on")
+	cmd.Flags().StringVar(&cfg.S3.Region, "region", cfg.S3.Region, "the S3 region clients sign for")
+	cmd.Flags().StringVar(&cfg.S3.VirtualHostSuffix, "virtual-host", "", "serve virtual-hosted-style requests for BUCKET.<this host name> too")
+	cmd.AddCommand(newGatewayKeysCmd())
+	return cmd
+}
+
+func newGatewayKeysCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "keys", Short: "Manage the gateway's S3 access keys"}
+	cmd.AddCommand(newGatewayKeysCreateCmd(), newGatewayKeysLsCmd(), newGatewayKeysRevokeCmd())
+	return cmd
+}
+
+func newGatewayKeysCreateCmd() *cobra.Command {
+	var dir, from string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "create --from NAME",
+		Short: "Make an access key and secret for an account in the keyring",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if from == "" {
+				return fmt.Errorf("say whose key it is: --from NAME (a key in the home's keyring; see `stratos keys list --home %s`)", dir)
+			}
+			_, addr, err := keyringSigner(dir, from)
+			if err != nil {
+				return err
+			}
+			ks, err := keys.Open(keys.Path(dir))
+			if err != nil {
+				return err
+			}
+			k, err := ks.Create(from, addr, time.Now())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), k)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "access key: %s\nsecret key: %s\naccount:    %s (%s)\n", k.AccessKey, k.SecretKey, k.Account, k.Address)
+			return nil
+		},
+	}
+	addHomeFlag(cmd, &dir)
+	cmd.Flags().StringVar(&from, "from", "", "the keyring key whose account the access key acts for")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newGatewayKeysLsCmd() *cobra.Command {
+	var dir string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "ls",
+		Short: "List the access keys (secrets only with --json)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ks, err := keys.Open(keys.Path(dir))
+			if err != nil {
+				return err
+			}
+			all, err := ks.List()
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if all == nil {
+					all = []keys.Key{}
+				}
+				return printJSON(cmd.OutOrStdout(), all)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ACCESS KEY\tACCOUNT\tADDRESS\tCREATED")
+			for _, k := range all {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", k.AccessKey, k.Account, k.Address, k.Created.Format(time.RFC3339))
+			}
+			return w.Flush()
+		},
+	}
+	addHomeFlag(cmd, &dir)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newGatewayKeysRevokeCmd() *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "revoke ACCESS_KEY",
+		Short: "Remove an access key; requests signed with it are refused at once",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ks, err := keys.Open(keys.Path(dir))
+			if err != nil {
+				return err
+			}
+			if err := ks.Revoke(args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "revoked %s\n", args[0])
+			return nil
+		},
+	}
+	addHomeFlag(cmd, &dir)
+	return cmd
+}

@@ -1,0 +1,146 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/stratos-net/stratos/gateway/keys"
+	"github.com/stratos-net/stratos/gateway/s3"
+	"github.com/stratos-net/stratos/gateway/s3/network"
+)
+
+// Config configures a gateway.
+type Config struct {
+	Listen string // host:port; port 0 picks one
+	S3     s3.Config
+	Logger *slog.Logger
+}
+
+// DefaultConfig listens on loopback port 9000, S3's usual local port.
+func DefaultConfig() Config {
+	return Config{Listen: "127.0.0.1:9000", S3: s3.DefaultConfig(), Logger: slog.New(slog.DiscardHandler)}
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	if c.Listen == "" {
+		return errors.New("gateway: no listen address")
+	}
+	if c.Logger == nil {
+		return errors.New("gateway: no logger")
+	}
+	return c.S3.Validate()
+}
+
+// Files opens the network client of an account; the gateway closes it.
+type Files interface {
+	network.Files
+	io.Closer
+}
+
+// Opener makes the client that signs for a key's account.
+type Opener func(k keys.Key) (Files, error)
+
+// Gateway is a running HTTP gateway.
+type Gateway struct {
+	ln   net.Listener
+	srv  *http.Server
+	accs *accounts
+	done chan error
+}
+
+// Start listens and serves until Close.
+func Start(cfg Config, ks *keys.Store, open Opener) (*Gateway, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	accs := &accounts{keys: ks, open: open, log: cfg.Logger, now: cfg.S3.Clock, backends: map[string]*network.Backend{}}
+	if cfg.S3.Logger == nil {
+		cfg.S3.Logger = cfg.Logger
+	}
+	api, err := s3.New(cfg.S3, accs)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	g := &Gateway{ln: ln, accs: accs, done: make(chan error, 1),
+		srv: &http.Server{Handler: api, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}}
+	go func() { g.done <- g.srv.Serve(ln) }()
+	return g, nil
+}
+
+// URL is the gateway's base URL, the S3 endpoint.
+func (g *Gateway) URL() string { return "http://" + g.ln.Addr().String() }
+
+// Close stops serving, letting requests in flight finish for a moment,
+// and closes the accounts' clients.
+func (g *Gateway) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := g.srv.Shutdown(ctx)
+	if serr := <-g.done; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return errors.Join(err, g.accs.close())
+}
+
+// accounts resolves access keys: the secret from the keys file, the
+// backend from one client per account, opened on first use.
+type accounts struct {
+	keys *keys.Store
+	open Opener
+	log  *slog.Logger
+	now  func() time.Time
+
+	mu       sync.Mutex
+	backends map[string]*network.Backend // by keyring account
+	clients  []io.Closer
+}
+
+func (a *accounts) Secret(access string) (string, error) {
+	k, err := a.keys.Lookup(access)
+	if err != nil {
+		return "", err
+	}
+	return k.SecretKey, nil
+}
+
+func (a *accounts) Backend(access string) (s3.Backend, error) {
+	k, err := a.keys.Lookup(access)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if b, ok := a.backends[k.Account]; ok {
+		return b, nil
+	}
+	files, err := a.open(k)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: account %s: %w", k.Account, err)
+	}
+	b := network.New(files, a.log, a.now)
+	a.backends[k.Account], a.clients = b, append(a.clients, files)
+	return b, nil
+}
+
+func (a *accounts) close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var errs []error
+	for _, c := range a.clients {
+		errs = append(errs, c.Close())
+	}
+	a.clients, a.backends = nil, map[string]*network.Backend{}
+	return errors.Join(errs...)
+}
