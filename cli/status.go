@@ -29,8 +29,14 @@ type statusJSON struct {
 	PendingRepairs  uint64           `json:"pending_repairs"`
 	Nodes           []nodeStatusJSON `json:"nodes"`
 	MetaNodes       []metaStatusJSON `json:"meta_nodes"`
+	Gateway         *gatewayJSON     `json:"gateway,omitempty"`
 	Chain           *chain.Info      `json:"chain,omitempty"`
 	ChainError      string           `json:"chain_error,omitempty"`
+}
+
+// gatewayJSON is where the network's HTTP gateway serves.
+type gatewayJSON struct {
+	S3 string `json:"s3"` // the S3 endpoint
 }
 
 type nodeStatusJSON struct {
@@ -123,6 +129,9 @@ until it is ready and exits 1 if it is not ready in time.`,
 			}
 			out.MetaNodes = metaStatuses(c.MetaNodes(ctx))
 			addChain(ctx, f.home, &out)
+			if cc, err := home.LoadClient(f.home); err == nil && cc.Gateway != "" {
+				out.Gateway = &gatewayJSON{S3: cc.Gateway}
+			}
 			if f.json {
 				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
 					return err
@@ -226,6 +235,9 @@ func printStatus(cmd *cobra.Command, s statusJSON) {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%d\t%d\t%d\t%s\n", m.ID, m.Addr, m.State, m.Voter, m.RaftTerm, m.AppliedIndex, m.CommitIndex, short(m.LeaderID))
 		}
 		tw.Flush()
+	}
+	if s.Gateway != nil {
+		fmt.Fprintf(w, "\ngateway: S3 endpoint %s\n", s.Gateway.S3)
 	}
 	switch {
 	case s.Chain != nil:

@@ -160,6 +160,9 @@ type Client struct {
 	// Key names the account key in the home's test keyring that signs
 	// requests (with a chain); its address is then the owner.
 	Key string `toml:"key,omitempty"`
+	// Gateway is the base URL of the network's HTTP gateway (DESIGN §9),
+	// which `stratos status` shows.
+	Gateway string `toml:"gateway,omitempty"`
 }
 
 // ReadTOML decodes the TOML file at path into v, refusing unknown keys so a
