@@ -15,7 +15,7 @@ import (
 )
 
 func newGatewayCmd() *cobra.Command {
-	var dir string
+	var dir, streamAccount string
 	cfg := gateway.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "gateway",
@@ -33,6 +33,15 @@ again when it changes.
 				return err
 			}
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			if streamAccount != "" {
+				f := clientFlags{home: dir, from: streamAccount}
+				c, err := f.open(func(c *client.Config) { c.Logger = cfg.Logger })
+				if err != nil {
+					return fmt.Errorf("--stream-account %s: %w", streamAccount, err)
+				}
+				defer c.Close()
+				cfg.Stream = c
+			}
 			g, err := gateway.Start(cfg, ks, func(k keys.Key) (gateway.Files, error) {
 				f := clientFlags{home: dir, from: k.Account, owner: k.Address}
 				return f.open(func(c *client.Config) { c.Logger = cfg.Logger })
@@ -41,6 +50,9 @@ again when it changes.
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "gateway: S3 endpoint %s (region %s)\n", g.URL(), cfg.S3.Region)
+			if cfg.Stream != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "gateway: streaming %s/stream/<path> (the files of %s, to anyone who reaches %s)\n", g.URL(), streamAccount, cfg.Listen)
+			}
 			<-cmd.Context().Done()
 			return g.Close()
 		},
@@ -49,6 +61,7 @@ again when it changes.
 	cmd.Flags().StringVar(&cfg.Listen, "listen", cfg.Listen, "host:port to serve on")
 	cmd.Flags().StringVar(&cfg.S3.Region, "region", cfg.S3.Region, "the S3 region clients sign for")
 	cmd.Flags().StringVar(&cfg.S3.VirtualHostSuffix, "virtual-host", "", "serve virtual-hosted-style requests for BUCKET.<this host name> too")
+	cmd.Flags().StringVar(&streamAccount, "stream-account", "", "serve this keyring account's files at /stream/<path> with no credentials (for browsers; only on a trusted network)")
 	cmd.AddCommand(newGatewayKeysCmd())
 	return cmd
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -36,7 +37,8 @@ type statusJSON struct {
 
 // gatewayJSON is where the network's HTTP gateway serves.
 type gatewayJSON struct {
-	S3 string `json:"s3"` // the S3 endpoint
+	S3     string `json:"s3"`     // the S3 endpoint
+	Stream string `json:"stream"` // /stream/<path>, where the gateway streams an account's files
 }
 
 type nodeStatusJSON struct {
@@ -130,7 +132,7 @@ until it is ready and exits 1 if it is not ready in time.`,
 			out.MetaNodes = metaStatuses(c.MetaNodes(ctx))
 			addChain(ctx, f.home, &out)
 			if cc, err := home.LoadClient(f.home); err == nil && cc.Gateway != "" {
-				out.Gateway = &gatewayJSON{S3: cc.Gateway}
+				out.Gateway = &gatewayJSON{S3: cc.Gateway, Stream: strings.TrimSuffix(cc.Gateway, "/") + "/stream/"}
 			}
 			if f.json {
 				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
@@ -237,7 +239,7 @@ func printStatus(cmd *cobra.Command, s statusJSON) {
 		tw.Flush()
 	}
 	if s.Gateway != nil {
-		fmt.Fprintf(w, "\ngateway: S3 endpoint %s\n", s.Gateway.S3)
+		fmt.Fprintf(w, "\ngateway: S3 endpoint %s, streaming %s<path>\n", s.Gateway.S3, s.Gateway.Stream)
 	}
 	switch {
 	case s.Chain != nil:

@@ -318,12 +318,22 @@ func layout(dir string, s Settings) ([]node, error) {
 	}
 	if s.Gateway != "" {
 		out = append(out, node{Name: "gateway", Role: roleGateway, Addr: s.Gateway,
-			Args: []string{"gateway", "--home", dir, "--listen", s.Gateway}})
+			Args: []string{"gateway", "--home", dir, "--listen", s.Gateway, "--stream-account", streamAccount(dir)}})
 	}
 	return out, nil
 }
 
 const roleGateway = "gateway"
+
+// streamAccount is the keyring account whose files the devnet's gateway
+// streams on loopback: the one the home's client config signs with.
+func streamAccount(dir string) string {
+	cc, err := home.LoadClient(dir)
+	if err != nil || cc.Key == "" {
+		return "user"
+	}
+	return cc.Key
+}
 
 // shareOfDisk splits the free space of the disk under dir among the
 // resource nodes: on a devnet they share one disk, and each claiming all of

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -37,6 +38,7 @@ func gatewayOn(t *testing.T, c *cluster.Cluster) (*awss3.Client, string) {
 	}
 	cfg := gateway.DefaultConfig()
 	cfg.Listen = "127.0.0.1:0"
+	cfg.Stream = c.Client()
 	g, err := gateway.Start(cfg, ks, func(keys.Key) (gateway.Files, error) { return c.Client(), nil })
 	if err != nil {
 		t.Fatal(err)
@@ -183,6 +185,58 @@ func TestGatewayMultipartOverTheNetwork(t *testing.T) {
 	}
 	if left, _ := c.Client().List(ctx, "/.uploads/videos"); len(left) != 0 {
 		t.Fatalf("upload files left after completion: %v", left)
+	}
+}
+
+// Issue 9: /stream/ serves any file with ranges, so a browser plays and
+// seeks; S3 requests, always signed, still reach a bucket named "stream".
+func TestGatewayStreamsWithRanges(t *testing.T) {
+	c := cluster.Start(t, cluster.DefaultOptions())
+	s3c, url := gatewayOn(t, c)
+	movie := randomBytes(5, 2<<20+777) // 9 slices of 256 KiB
+	put(t, c.Client(), "/videos/movie.mp4", movie)
+	ctx := context.Background()
+	st, err := c.Client().Stat(ctx, "/videos/movie.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path, rng string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", url+path, nil)
+		if rng != "" {
+			req.Header.Set("Range", rng)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	resp, b := get("/stream/videos/movie.mp4", "")
+	if resp.StatusCode != 200 || !bytes.Equal(b, movie) || resp.Header.Get("Content-Type") != "video/mp4" || resp.Header.Get("Accept-Ranges") != "bytes" {
+		t.Fatalf("whole file: %s, %d bytes, %q", resp.Status, len(b), resp.Header.Get("Content-Type"))
+	}
+	resp, b = get("/stream/videos/movie.mp4", "bytes=1500000-") // a seek, as a browser sends it
+	if resp.StatusCode != 206 || !bytes.Equal(b, movie[1500000:]) {
+		t.Fatalf("seek: %s, %d bytes", resp.Status, len(b))
+	}
+	resp, b = get("/stream/"+st.File.FileId, "bytes=10-19")
+	if resp.StatusCode != 206 || !bytes.Equal(b, movie[10:20]) || resp.Header.Get("Content-Range") != fmt.Sprintf("bytes 10-19/%d", len(movie)) {
+		t.Fatalf("by file ID: %s, %q, %q", resp.Status, b, resp.Header.Get("Content-Range"))
+	}
+	if resp, _ = get("/stream/videos/movie.mp4", fmt.Sprintf("bytes=%d-", len(movie)+5)); resp.StatusCode != http.StatusRequestedRangeNotSatisfiable {
+		t.Fatalf("range past the end: %s", resp.Status)
+	}
+	if resp, _ = get("/stream/videos/none.mp4", ""); resp.StatusCode != 404 {
+		t.Fatalf("missing file: %s", resp.Status)
+	}
+	if _, err := s3c.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String("stream")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3c.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String("stream"), Key: aws.String("k"), Body: strings.NewReader("s3")}); err != nil {
+		t.Fatalf("S3 PUT into a bucket named stream: %v", err)
 	}
 }
 

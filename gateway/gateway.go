@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/stratos-net/stratos/gateway/keys"
 	"github.com/stratos-net/stratos/gateway/s3"
 	"github.com/stratos-net/stratos/gateway/s3/network"
+	"github.com/stratos-net/stratos/gateway/stream"
 )
 
 // Config configures a gateway.
@@ -21,6 +23,9 @@ type Config struct {
 	Listen string // host:port; port 0 picks one
 	S3     s3.Config
 	Logger *slog.Logger
+	// Stream, if set, is the account whose files /stream/ serves to
+	// anyone who reaches the gateway, with no credentials.
+	Stream stream.Files
 }
 
 // DefaultConfig listens on loopback port 9000, S3's usual local port.
@@ -73,10 +78,35 @@ func Start(cfg Config, ks *keys.Store, open Opener) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
+	var handler http.Handler = api
+	if cfg.Stream != nil {
+		handler = route(api, stream.New(cfg.Stream, cfg.Logger))
+	}
 	g := &Gateway{ln: ln, accs: accs, done: make(chan error, 1),
-		srv: &http.Server{Handler: api, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}}
+		srv: &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}}
 	go func() { g.done <- g.srv.Serve(ln) }()
 	return g, nil
+}
+
+// route sends unsigned GETs and HEADs under /stream/ to streaming and
+// everything else to S3: S3 requests are always signed, so a bucket named
+// "stream" still works for S3 clients.
+func route(api, streaming http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.HasPrefix(r.URL.Path, stream.Prefix) && !signed(r) {
+			streaming.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}
+
+func signed(r *http.Request) bool {
+	if r.Header.Get("Authorization") != "" {
+		return true
+	}
+	q := r.URL.Query()
+	return q.Has("X-Amz-Signature") || q.Has("X-Amz-Credential") || q.Has("AWSAccessKeyId") || q.Has("Signature")
 }
 
 // URL is the gateway's base URL, the S3 endpoint.
