@@ -26,7 +26,7 @@ import (
 
 // gatewayOn starts an S3 gateway over the cluster, for the cluster's test
 // account, and returns an AWS SDK client signed with its key.
-func gatewayOn(t *testing.T, c *cluster.Cluster) (*awss3.Client, string) {
+func gatewayOn(t testing.TB, c *cluster.Cluster) (*awss3.Client, string) {
 	t.Helper()
 	ks, err := keys.Open(filepath.Join(t.TempDir(), "keys.json"))
 	if err != nil {
@@ -237,6 +237,14 @@ func TestGatewayStreamsWithRanges(t *testing.T) {
 	}
 	if _, err := s3c.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String("stream"), Key: aws.String("k"), Body: strings.NewReader("s3")}); err != nil {
 		t.Fatalf("S3 PUT into a bucket named stream: %v", err)
+	}
+	// Prometheus: the runtime, and what was served.
+	resp, b = get("/metrics", "")
+	for _, want := range []string{"go_goroutines", `stratos_gateway_http_requests_total{api="stream",code="206",method="GET"} 2`,
+		`stratos_gateway_http_requests_total{api="s3",code="200",method="PUT"}`, "stratos_gateway_http_sent_bytes_total"} {
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Fatalf("/metrics: %s, no %q in\n%s", resp.Status, want, b)
+		}
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/stratos-net/stratos/gateway/s3"
 	"github.com/stratos-net/stratos/gateway/s3/network"
 	"github.com/stratos-net/stratos/gateway/stream"
+	"github.com/stratos-net/stratos/metrics"
 )
 
 // Config configures a gateway.
@@ -78,26 +79,34 @@ func Start(cfg Config, ks *keys.Store, open Opener) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	var handler http.Handler = api
+	reg := metrics.NewRegistry()
+	inst := metrics.NewHTTP(reg, "stratos_gateway")
+	var streaming http.Handler
 	if cfg.Stream != nil {
-		handler = route(api, stream.New(cfg.Stream, cfg.Logger))
+		streaming = inst.Wrap("stream", stream.New(cfg.Stream, cfg.Logger))
 	}
+	handler := route(inst.Wrap("s3", api), streaming, metrics.Handler(reg))
 	g := &Gateway{ln: ln, accs: accs, done: make(chan error, 1),
 		srv: &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}}
 	go func() { g.done <- g.srv.Serve(ln) }()
 	return g, nil
 }
 
-// route sends unsigned GETs and HEADs under /stream/ to streaming and
-// everything else to S3: S3 requests are always signed, so a bucket named
-// "stream" still works for S3 clients.
-func route(api, streaming http.Handler) http.Handler {
+// route sends unsigned GETs and HEADs of /metrics to Prometheus, under
+// /stream/ to streaming (if on), and everything else to S3: S3 requests
+// are always signed, so buckets named "stream" or "metrics" still work for
+// S3 clients.
+func route(api, streaming, prom http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.HasPrefix(r.URL.Path, stream.Prefix) && !signed(r) {
+		plain := (r.Method == http.MethodGet || r.Method == http.MethodHead) && !signed(r)
+		switch {
+		case plain && r.URL.Path == metrics.Path:
+			prom.ServeHTTP(w, r)
+		case plain && streaming != nil && strings.HasPrefix(r.URL.Path, stream.Prefix):
 			streaming.ServeHTTP(w, r)
-			return
+		default:
+			api.ServeHTTP(w, r)
 		}
-		api.ServeHTTP(w, r)
 	})
 }
 
