@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"crypto/md5"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"mime"
 	"os"
 	"path"
 	"path/filepath"
@@ -12,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stratos-net/stratos/client"
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 )
 
 func newPutCmd() *cobra.Command {
@@ -39,7 +43,9 @@ on enough resource nodes.`,
 			defer c.Close()
 			progress, done := newProgress(size, "upload")
 			start := time.Now()
-			entry, err := c.Put(cmd.Context(), remote, src, size, putOptions(overwrite, progress))
+			opts := putOptions(overwrite, progress)
+			body := objectMeta(remote, src, &opts)
+			entry, err := c.Put(cmd.Context(), remote, body, size, opts)
 			done()
 			if err != nil {
 				return explain(err, f.home)
@@ -106,4 +112,15 @@ func remotePath(remote, local string) string {
 
 func putOptions(overwrite bool, p client.Progress) client.PutOptions {
 	return client.PutOptions{Overwrite: overwrite, Progress: p}
+}
+
+// objectMeta stores with the file what S3 clients expect of an object
+// (issue 9): a Content-Type from the name, and the MD5 of the bytes as its
+// ETag, taken as they are read. It returns the reader to upload.
+func objectMeta(remote string, src io.Reader, opts *client.PutOptions) io.Reader {
+	sum := md5.New()
+	opts.Object = func() *metav1.ObjectMeta {
+		return &metav1.ObjectMeta{ContentType: mime.TypeByExtension(path.Ext(remote)), Etag: hex.EncodeToString(sum.Sum(nil))}
+	}
+	return io.TeeReader(src, sum)
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/md5"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -139,6 +140,14 @@ func awsCLI(t *testing.T, e s3Env, bin, dir, work string) {
 	if out := string(stratos(t, bin, "ls", "--home", dir, "/videos")); !strings.Contains(out, "movie.mp4") {
 		t.Fatalf("stratos ls /videos: %s", out)
 	}
+	// A file the CLI put has the MD5 ETag S3 clients check.
+	note := []byte("a note from the CLI")
+	writeFile(t, filepath.Join(work, "note.txt"), note)
+	stratos(t, bin, "put", "--home", dir, filepath.Join(work, "note.txt"), "/videos/note.txt")
+	if head := api("head-object", "--bucket", "videos", "--key", "note.txt"); !strings.Contains(head, fmt.Sprintf("%x", md5.Sum(note))) || !strings.Contains(head, "text/plain") {
+		t.Fatalf("head-object of a CLI file: %s", head)
+	}
+	s3("rm", "s3://videos/note.txt")
 	s3("rm", "s3://videos/movie.mp4")
 	s3("rb", "s3://videos")
 	if ls := s3("ls"); strings.Contains(ls, "videos") {
