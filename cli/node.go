@@ -17,6 +17,8 @@ import (
 	"github.com/stratos-net/stratos/home"
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/meta"
+	"github.com/stratos-net/stratos/metrics"
+	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	"github.com/stratos-net/stratos/resource"
 	"github.com/stratos-net/stratos/resource/disk"
 )
@@ -201,6 +203,15 @@ func runMeta(cmd *cobra.Command, m *home.Meta, key *identity.Key, dataDir string
 	if err != nil {
 		return err
 	}
+	if m.MetricsListen != "" {
+		stop, err := serveMetrics(m.MetricsListen, "stratos_meta", metaGauges, func() (map[string]float64, error) {
+			return metaStatusGauges(cmd.Context(), srv)
+		})
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	return srv.Run(cmd.Context(), nil)
 }
 
@@ -235,7 +246,76 @@ func runResource(cmd *cobra.Command, r *home.Resource, key *identity.Key, dataDi
 	if err != nil {
 		return err
 	}
+	if r.MetricsListen != "" {
+		stop, err := serveMetrics(r.MetricsListen, "stratos_resource", resourceGauges, func() (map[string]float64, error) {
+			u, err := store.Usage()
+			sc := n.ScrubStats()
+			return map[string]float64{"capacity_bytes": float64(n.Capacity()), "stored_bytes": float64(u.Bytes), "stored_slices": float64(u.Slices),
+				"scrub_passes": float64(sc.Passes), "scrubbed_bytes": float64(sc.Bytes), "scrub_bad_slices": float64(sc.Bad)}, err
+		})
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	return n.Run(cmd.Context(), nil)
+}
+
+var resourceGauges = map[string]string{
+	"capacity_bytes":   "Bytes the node offers the network.",
+	"stored_bytes":     "Bytes of slices on the node's disk.",
+	"stored_slices":    "Slices on the node's disk.",
+	"scrub_passes":     "Full scrub passes finished since start.",
+	"scrubbed_bytes":   "Bytes read and checked by the scrubber since start.",
+	"scrub_bad_slices": "Corrupt copies the scrubber found since start.",
+}
+
+var metaGauges = map[string]string{
+	"files":                   "Files in the index.",
+	"slices":                  "Slices in the index.",
+	"under_replicated_slices": "Slices with fewer live replicas than the target.",
+	"pending_repairs":         "Repairs in flight.",
+	"resource_nodes_alive":    "Resource nodes this meta node sees alive.",
+	"raft_term":               "The replicated log's term.",
+	"raft_applied_index":      "The last log entry this node applied.",
+	"raft_commit_index":       "The last log entry known committed.",
+	"leading":                 "1 if this meta node leads the cluster.",
+	"voter":                   "1 if this meta node votes in the log.",
+}
+
+// serveMetrics serves a node's Prometheus metrics: the runtime's and its
+// own gauges, read from its state on each scrape.
+func serveMetrics(addr, namespace string, help map[string]string, read func() (map[string]float64, error)) (func(), error) {
+	reg := metrics.NewRegistry()
+	reg.MustRegister(metrics.Gauges(namespace, help, read))
+	return metrics.Serve(addr, reg)
+}
+
+func metaStatusGauges(ctx context.Context, srv *meta.Server) (map[string]float64, error) {
+	st, err := srv.Status(ctx, &metav1.StatusRequest{Local: true})
+	if err != nil {
+		return nil, err
+	}
+	alive := 0
+	for _, n := range st.GetNodes() {
+		if n.GetState() == "alive" {
+			alive++
+		}
+	}
+	self := st.GetSelf()
+	return map[string]float64{
+		"files": float64(st.GetFiles()), "slices": float64(st.GetSlices()), "under_replicated_slices": float64(st.GetUnderReplicated()),
+		"pending_repairs": float64(st.GetPendingRepairs()), "resource_nodes_alive": float64(alive),
+		"raft_term": float64(self.GetRaftTerm()), "raft_applied_index": float64(self.GetAppliedIndex()), "raft_commit_index": float64(self.GetCommitIndex()),
+		"leading": b2f(self.GetState() == "Leading"), "voter": b2f(self.GetVoter()),
+	}, nil
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func newLogger(level string) (*slog.Logger, error) {

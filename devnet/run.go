@@ -41,6 +41,8 @@ type NodeInfo struct {
 	Region  string `json:"region,omitempty"`
 	Log     string `json:"log"`
 	Running bool   `json:"running"`
+	// Metrics is the URL of the node's Prometheus metrics, if it serves them.
+	Metrics string `json:"metrics,omitempty"`
 }
 
 // Config says how to run a devnet.
@@ -250,6 +252,9 @@ func (s *supervisor) start(n node) error {
 		Name: n.Name, Role: n.Role, ID: n.ID, PID: cmd.Process.Pid, Addr: n.Addr,
 		DataDir: filepath.Join(n.Home, home.DataDir), Home: n.Home, Region: n.Region, Log: logPath, Running: true,
 	}}
+	if n.Metrics != "" {
+		p.info.Metrics = "http://" + n.Metrics + "/metrics"
+	}
 	go func() {
 		p.err = cmd.Wait()
 		close(p.done)
@@ -315,7 +320,7 @@ func (s *supervisor) printNodes() {
 		i := p.info
 		fmt.Fprintf(s.cfg.Out, "  %-12s %-9s %-21s %-9s id %s  pid %d\n", i.Name, i.Role, i.Addr, i.Region, i.ID, i.PID)
 	}
-	fmt.Fprintf(s.cfg.Out, "nodes: %s\nlogs:  %s\n", filepath.Join(s.cfg.Home, ManifestFile), filepath.Join(s.cfg.Home, "logs"))
+	fmt.Fprintf(s.cfg.Out, "nodes: %s (with each node's Prometheus /metrics URL)\nlogs:  %s\n", filepath.Join(s.cfg.Home, ManifestFile), filepath.Join(s.cfg.Home, "logs"))
 }
 
 // printGateway says where the S3 gateway is and which keys open it.

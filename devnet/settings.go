@@ -106,6 +106,7 @@ func LoadSettings(dir string) (s Settings, ok bool, err error) {
 // node is one node of the devnet as laid out on disk.
 type node struct {
 	Name, Role, ID, Addr, Home, Region string
+	Metrics                            string   // where it serves Prometheus /metrics, if it does
 	Args                               []string // the command line after the binary; default: node start
 }
 
@@ -125,7 +126,9 @@ func create(dir string, s Settings) error {
 	// The storage nodes' ports stay held until the chain has picked its
 	// range, which would otherwise be free to land on them.
 	metas := s.metaCount()
-	ports, release, err := reservePorts(2*metas + s.Resources + 1)
+	// Per meta node: service and Raft; per resource node: service; the
+	// gateway; then one metrics port per node.
+	ports, release, err := reservePorts(2*metas + s.Resources + 1 + metas + s.Resources)
 	if err != nil {
 		return err
 	}
@@ -143,7 +146,8 @@ func create(dir string, s Settings) error {
 		members = append(members, home.MetaNode{ID: k.ID(), Addr: ports[2*i]})
 	}
 	resourcePort := func(i int) string { return ports[2*metas+i] }
-	s.Gateway = ports[len(ports)-1]
+	s.Gateway = ports[2*metas+s.Resources]
+	metricsPort := func(i int) string { return ports[2*metas+s.Resources+1+i] } // metas first, then resources
 	capacity, err := shareOfDisk(dir, s.Resources)
 	if err != nil {
 		return err
@@ -189,7 +193,7 @@ func create(dir string, s Settings) error {
 		admit = append(admit, r.key.ID())
 	}
 	for i, p := range peers {
-		m := &home.Meta{Listen: p.Addr, RaftListen: p.RaftAddr, Peers: peers, MasterTerm: home.Duration(devnetMasterTerm),
+		m := &home.Meta{Listen: p.Addr, RaftListen: p.RaftAddr, MetricsListen: metricsPort(i), Peers: peers, MasterTerm: home.Duration(devnetMasterTerm),
 			SliceSize: s.SliceSize, Replicas: s.Replicas, MinReplicas: s.MinReplicas}
 		if chainMeta != nil {
 			chainMeta(m)
@@ -208,7 +212,7 @@ func create(dir string, s Settings) error {
 		}
 		if err := home.WriteTOML(filepath.Join(h, home.NodeConfigFile), home.Node{
 			Role:     home.RoleResource,
-			Resource: &home.Resource{Listen: resourcePort(i), MetaAddr: first.Addr, MetaID: first.ID, Metas: others, Region: s.Regions[i%len(s.Regions)], Capacity: capacity, ChainGRPC: chainGRPC},
+			Resource: &home.Resource{Listen: resourcePort(i), MetricsListen: metricsPort(metas + i), MetaAddr: first.Addr, MetaID: first.ID, Metas: others, Region: s.Regions[i%len(s.Regions)], Capacity: capacity, ChainGRPC: chainGRPC},
 		}); err != nil {
 			return err
 		}
@@ -310,14 +314,14 @@ func layout(dir string, s Settings) ([]node, error) {
 		nd := node{Name: n, Role: cfg.Role, ID: key.ID(), Home: h}
 		switch {
 		case cfg.Meta != nil:
-			nd.Addr = cfg.Meta.Listen
+			nd.Addr, nd.Metrics = cfg.Meta.Listen, cfg.Meta.MetricsListen
 		case cfg.Resource != nil:
-			nd.Addr, nd.Region = cfg.Resource.Listen, cfg.Resource.Region
+			nd.Addr, nd.Region, nd.Metrics = cfg.Resource.Listen, cfg.Resource.Region, cfg.Resource.MetricsListen
 		}
 		out = append(out, nd)
 	}
 	if s.Gateway != "" {
-		out = append(out, node{Name: "gateway", Role: roleGateway, Addr: s.Gateway,
+		out = append(out, node{Name: "gateway", Role: roleGateway, Addr: s.Gateway, Metrics: s.Gateway,
 			Args: []string{"gateway", "--home", dir, "--listen", s.Gateway, "--stream-account", streamAccount(dir)}})
 	}
 	return out, nil

@@ -104,6 +104,42 @@ func TestDevnetS3Clients(t *testing.T) {
 	t.Run("aws", func(t *testing.T) { awsCLI(t, e, bin, dir, work) })
 	t.Run("rclone", func(t *testing.T) { rclone(t, e, work) })
 	t.Run("s3cmd", func(t *testing.T) { s3cmd(t, e, work) })
+	t.Run("metrics", func(t *testing.T) { nodeMetrics(t, dir) })
+}
+
+// Every node of the devnet serves Prometheus metrics: the runtime's and
+// its own (issue 9).
+func nodeMetrics(t *testing.T, dir string) {
+	b, err := os.ReadFile(filepath.Join(dir, "devnet.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Nodes []struct{ Name, Role, Metrics string }
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"meta": "stratos_meta_raft_applied_index", "resource": "stratos_resource_stored_bytes", "gateway": "stratos_gateway_http_requests_total"}
+	seen := 0
+	for _, n := range m.Nodes {
+		if want[n.Role] == "" {
+			continue
+		}
+		resp, err := http.Get(n.Metrics)
+		if err != nil {
+			t.Fatalf("%s metrics at %q: %v", n.Name, n.Metrics, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), want[n.Role]) || !strings.Contains(string(body), "go_goroutines") {
+			t.Fatalf("%s metrics: %s, no %s", n.Name, resp.Status, want[n.Role])
+		}
+		seen++
+	}
+	if seen != 10 { // 3 meta, 6 resource, the gateway
+		t.Fatalf("%d nodes serve metrics, want 10", seen)
+	}
 }
 
 func awsCLI(t *testing.T, e s3Env, bin, dir, work string) {

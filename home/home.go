@@ -70,6 +70,7 @@ type Node struct {
 // Meta configures a meta node.
 type Meta struct {
 	Listen        string   `toml:"listen"`
+	MetricsListen string   `toml:"metrics_listen,omitempty"` // serves Prometheus /metrics, if set
 	SliceSize     int      `toml:"slice_size,omitempty"`
 	Replicas      int      `toml:"replicas,omitempty"`
 	MinReplicas   int      `toml:"min_replicas,omitempty"`
@@ -130,15 +131,16 @@ type MetaNode struct {
 
 // Resource configures a resource node.
 type Resource struct {
-	Listen      string     `toml:"listen"`
-	MetaAddr    string     `toml:"meta_addr"`
-	MetaID      string     `toml:"meta_id"`
-	Metas       []MetaNode `toml:"metas,omitempty"` // the other meta nodes of the cluster
-	Region      string     `toml:"region,omitempty"`
-	Capacity    uint64     `toml:"capacity,omitempty"`
-	Heartbeat   Duration   `toml:"heartbeat_interval,omitempty"`
-	ReportEvery Duration   `toml:"report_interval,omitempty"`
-	OrphanGrace Duration   `toml:"orphan_grace,omitempty"`
+	Listen        string     `toml:"listen"`
+	MetricsListen string     `toml:"metrics_listen,omitempty"` // serves Prometheus /metrics, if set
+	MetaAddr      string     `toml:"meta_addr"`
+	MetaID        string     `toml:"meta_id"`
+	Metas         []MetaNode `toml:"metas,omitempty"` // the other meta nodes of the cluster
+	Region        string     `toml:"region,omitempty"`
+	Capacity      uint64     `toml:"capacity,omitempty"`
+	Heartbeat     Duration   `toml:"heartbeat_interval,omitempty"`
+	ReportEvery   Duration   `toml:"report_interval,omitempty"`
+	OrphanGrace   Duration   `toml:"orphan_grace,omitempty"`
 	// ScrubRate is how many bytes per second the node re-reads to find
 	// slices that rotted on disk; absent means the default (32 MiB/s), 0
 	// turns scrubbing off.

@@ -6,7 +6,9 @@
 package metrics
 
 import (
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -106,4 +108,53 @@ func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.n += int64(n)
 	return n, err
+}
+
+// Gauges is a collector of gauges read together on each scrape: read
+// returns a value for each name in help (a name it leaves out is not
+// reported that time). It suits state a process already keeps, such as a
+// meta node's status, without a second copy to keep in step.
+func Gauges(namespace string, help map[string]string, read func() (map[string]float64, error)) prometheus.Collector {
+	g := &gauges{read: read, descs: map[string]*prometheus.Desc{}}
+	for name, h := range help {
+		g.descs[name] = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), h, nil, nil)
+	}
+	return g
+}
+
+type gauges struct {
+	read  func() (map[string]float64, error)
+	descs map[string]*prometheus.Desc
+}
+
+func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range g.descs {
+		ch <- d
+	}
+}
+
+func (g *gauges) Collect(ch chan<- prometheus.Metric) {
+	vals, err := g.read()
+	for name, d := range g.descs {
+		if err != nil {
+			ch <- prometheus.NewInvalidMetric(d, err)
+			continue
+		}
+		if v, ok := vals[name]; ok {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v)
+		}
+	}
+}
+
+// Serve serves reg at Path on addr until stop is called.
+func Serve(addr string, reg *prometheus.Registry) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(Path, Handler(reg))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return func() { srv.Close() }, nil
 }
