@@ -88,12 +88,15 @@ func (s *supervisor) addMeta(ctx context.Context, view *chainclient.View, sender
 	if err != nil {
 		return NodeInfo{}, err
 	}
-	ports, release, err := reservePorts(2)
+	ports, release, err := reservePorts(3)
 	if err != nil {
 		return NodeInfo{}, err
 	}
 	m := *model.Meta
 	m.Listen, m.RaftListen, m.Join = ports[0], ports[1], true
+	if m.MetricsListen != "" {
+		m.MetricsListen = ports[2] // its own, not the model's
+	}
 	m.Peers = append(peers, home.MetaPeer{ID: key.ID(), Addr: ports[0], RaftAddr: ports[1]})
 	release()
 	if err := home.WriteTOML(filepath.Join(h, home.NodeConfigFile), home.Node{Role: home.RoleMeta, Meta: &m}); err != nil {
@@ -119,7 +122,7 @@ func (s *supervisor) addMeta(ctx context.Context, view *chainclient.View, sender
 	if err := s.persist(func(st *Settings) { st.Metas = st.metaCount() + 1 }); err != nil {
 		return NodeInfo{}, err
 	}
-	n := node{Name: name, Role: home.RoleMeta, ID: key.ID(), Addr: m.Listen, Home: h}
+	n := node{Name: name, Role: home.RoleMeta, ID: key.ID(), Addr: m.Listen, Home: h, Metrics: m.MetricsListen}
 	if err := s.start(n); err != nil {
 		return NodeInfo{}, err
 	}
@@ -170,12 +173,15 @@ func (s *supervisor) addResource(ctx context.Context, sender senderFunc, deposit
 	if err != nil {
 		return NodeInfo{}, err
 	}
-	ports, release, err := reservePorts(1)
+	ports, release, err := reservePorts(2)
 	if err != nil {
 		return NodeInfo{}, err
 	}
 	r := *model.Resource
 	r.Listen, r.Region = ports[0], s.settings.Regions[i%len(s.settings.Regions)]
+	if r.MetricsListen != "" {
+		r.MetricsListen = ports[1] // its own, not the model's
+	}
 	r.MetaAddr, r.MetaID, r.Metas = cc.MetaAddr, cc.MetaID, cc.Metas
 	release()
 	if err := home.WriteTOML(filepath.Join(h, home.NodeConfigFile), home.Node{Role: home.RoleResource, Resource: &r}); err != nil {
@@ -192,7 +198,7 @@ func (s *supervisor) addResource(ctx context.Context, sender senderFunc, deposit
 	if err := s.persist(func(st *Settings) { st.Resources++ }); err != nil {
 		return NodeInfo{}, err
 	}
-	n := node{Name: name, Role: home.RoleResource, ID: key.ID(), Addr: r.Listen, Home: h, Region: r.Region}
+	n := node{Name: name, Role: home.RoleResource, ID: key.ID(), Addr: r.Listen, Home: h, Region: r.Region, Metrics: r.MetricsListen}
 	if err := s.start(n); err != nil {
 		return NodeInfo{}, err
 	}
