@@ -81,6 +81,17 @@ func requestedRange(h http.Header, obj Object) byteRange {
 	return r
 }
 
+// SatisfiableRange is the one byte range a Range header v asks of an
+// object of size bytes, when it is valid and satisfiable; streaming uses it
+// to bound what it fetches.
+func SatisfiableRange(v string, size int64) (offset, length int64, ok bool) {
+	r, ok := parseRange(v, size)
+	if !ok || r.status != rangePartial {
+		return 0, 0, false
+	}
+	return r.offset, r.length, true
+}
+
 // parseRange parses "bytes=a-b", "bytes=a-" or "bytes=-n" against size;
 // ok is false for anything else.
 func parseRange(v string, size int64) (r byteRange, ok bool) {

@@ -21,11 +21,11 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/stratos-net/stratos/client"
+	"github.com/stratos-net/stratos/gateway/s3"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	"github.com/stratos-net/stratos/slice"
 )
@@ -121,19 +121,10 @@ func setHeaders(h http.Header, f *metav1.FileEntry) {
 // rangeEnd is one past the last byte a single-range request asks for, so
 // a bounded range fetches no further; anything else reads to the end.
 func rangeEnd(header string, size int64) int64 {
-	spec, ok := strings.CutPrefix(header, "bytes=")
-	if !ok || strings.Contains(spec, ",") {
-		return size
+	if off, n, ok := s3.SatisfiableRange(header, size); ok {
+		return off + n
 	}
-	first, last, ok := strings.Cut(strings.TrimSpace(spec), "-")
-	if !ok || first == "" {
-		return size
-	}
-	n, err := strconv.ParseInt(last, 10, 64)
-	if err != nil || n < 0 || n+1 > size {
-		return size
-	}
-	return n + 1
+	return size
 }
 
 // rangeReader is the io.ReadSeeker http.ServeContent reads: seeking is

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -242,13 +243,7 @@ func (ix *Index) Buckets(owner, name string) ([]*metav1.BucketEntry, error) {
 			byName[d.Name] = d
 		}
 	}
-	out := slices.Collect(func(yield func(*metav1.BucketEntry) bool) {
-		for _, b := range byName {
-			if !yield(b) {
-				return
-			}
-		}
-	})
+	out := slices.Collect(maps.Values(byName))
 	slices.SortFunc(out, func(a, b *metav1.BucketEntry) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
@@ -263,6 +258,12 @@ func (ix *Index) bucket(owner, name string) ([]*metav1.BucketEntry, error) {
 	} else if !isNotFound(err) {
 		return nil, fmt.Errorf("bucket %s: %w", name, err)
 	}
+	return ix.dirBucket(owner, name)
+}
+
+// dirBucket is the top-level directory name as a bucket, dated by the
+// first file in it; none if it holds no file.
+func (ix *Index) dirBucket(owner, name string) ([]*metav1.BucketEntry, error) {
 	var out []*metav1.BucketEntry
 	err := ix.scan(dirPrefix(owner, name), func(_, v []byte) error {
 		out = append(out, &metav1.BucketEntry{Name: name, CreatedUnixNano: createdOf(v)})
@@ -271,8 +272,7 @@ func (ix *Index) bucket(owner, name string) ([]*metav1.BucketEntry, error) {
 	return out, err
 }
 
-// topDirs returns the top-level directories of owner, each dated by the
-// first file in it.
+// topDirs returns the top-level directories of owner as buckets.
 func (ix *Index) topDirs(owner string) ([]*metav1.BucketEntry, error) {
 	l := lister{ix: ix, prefix: append(fileKey(owner, ""), sepPathByte), limit: 1 << 30}
 	if err := l.run(""); err != nil {
@@ -283,7 +283,7 @@ func (ix *Index) topDirs(owner string) ([]*metav1.BucketEntry, error) {
 		if !e.Dir {
 			continue
 		}
-		b, err := ix.bucket(owner, e.Name)
+		b, err := ix.dirBucket(owner, e.Name)
 		if err != nil {
 			return nil, err
 		}
