@@ -200,7 +200,11 @@ func newCluster(t *testing.T, run, image string, resources int) *cluster {
 	c := &cluster{t: t, run: run, image: image, network: "stratos-e2e-" + run, side: "stratos-e2e-" + run + "-side"}
 	c.prefix = c.createNetwork(c.network)
 	c.sidePrefix = c.createNetwork(c.side)
-	// Cleanups run last-in first-out: logs are read before the containers go.
+	// Cleanups run last-in first-out: logs are read before the containers
+	// go, and the homes are removed only after the containers that write
+	// in them are gone (t.TempDir registers its removal on its first call,
+	// so that call comes before c.remove's registration).
+	root := t.TempDir()
 	t.Cleanup(c.remove)
 	t.Cleanup(c.dumpLogsOnFailure)
 	for i := range metas {
@@ -208,7 +212,7 @@ func newCluster(t *testing.T, run, image string, resources int) *cluster {
 			name:   fmt.Sprintf("stratos-e2e-%s-meta%d", run, i),
 			ip:     fmt.Sprintf("%s.%d", c.prefix, 10+i),
 			sideIP: fmt.Sprintf("%s.%d", c.sidePrefix, 10+i),
-			home:   t.TempDir(),
+			home:   mkdirHome(t, root, fmt.Sprintf("meta%d", i)),
 		}
 		key, err := identity.LoadOrGenerate(filepath.Join(m.home, home.NodeKeyFile), crand.Reader)
 		if err != nil {
@@ -221,11 +225,20 @@ func newCluster(t *testing.T, run, image string, resources int) *cluster {
 		c.nodes = append(c.nodes, &node{
 			name:   fmt.Sprintf("stratos-e2e-%s-r%d", run, i),
 			ip:     fmt.Sprintf("%s.%d", c.prefix, 20+i),
-			home:   t.TempDir(),
+			home:   mkdirHome(t, root, fmt.Sprintf("r%d", i)),
 			region: regions[i%len(regions)],
 		})
 	}
 	return c
+}
+
+// mkdirHome makes a node's home under the cluster's root.
+func mkdirHome(t *testing.T, root, name string) string {
+	dir := filepath.Join(root, name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // createNetwork creates a bridge network on a 172.29.x.0/24 subnet no other
