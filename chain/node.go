@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	cmtdb "github.com/cometbft/cometbft-db"
 	cmtcfg "github.com/cometbft/cometbft/config"
@@ -58,12 +59,46 @@ type dbTracker struct {
 
 func (t *dbTracker) provide(ctx *cmtcfg.DBContext) (cmtdb.DB, error) {
 	db, err := cmtcfg.DefaultDBProvider(ctx)
-	if err == nil {
-		t.mu.Lock()
-		t.dbs = append(t.dbs, db)
-		t.mu.Unlock()
+	if err != nil {
+		return nil, err
 	}
-	return db, err
+	sdb := &stoppingDB{DB: db}
+	t.mu.Lock()
+	t.dbs = append(t.dbs, sdb)
+	t.mu.Unlock()
+	return sdb, nil
+}
+
+// stoppingDB answers a read after Close as "not found" instead of an
+// error: CometBFT's consensus reactor can still be in a peer's
+// queryMaj23Routine when the node closes its block store, and the store
+// panics on a read error ("panic: leveldb: closed", which killed a test
+// binary in CI; the same race as cometbft/cometbft#1878). A read that races
+// shutdown needs no answer; writes after Close still fail.
+type stoppingDB struct {
+	cmtdb.DB
+	closed atomic.Bool
+}
+
+func (d *stoppingDB) Get(key []byte) ([]byte, error) {
+	v, err := d.DB.Get(key)
+	if err != nil && d.closed.Load() {
+		return nil, nil
+	}
+	return v, err
+}
+
+func (d *stoppingDB) Has(key []byte) (bool, error) {
+	ok, err := d.DB.Has(key)
+	if err != nil && d.closed.Load() {
+		return false, nil
+	}
+	return ok, err
+}
+
+func (d *stoppingDB) Close() error {
+	d.closed.Store(true)
+	return d.DB.Close()
 }
 
 // closeAll closes every database; one CometBFT closed already is not an error.
