@@ -2,8 +2,10 @@ package client
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -15,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/stratos-net/stratos/account"
+	"github.com/stratos-net/stratos/crypt"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	"github.com/stratos-net/stratos/slice"
 	"github.com/stratos-net/stratos/wire"
@@ -133,6 +136,10 @@ type Client struct {
 
 	// Backoff between retries of a meta call; tests shorten it.
 	retryBase, retryMax time.Duration
+
+	rand      io.Reader // salts of encrypted files
+	masterMu  sync.Mutex
+	masterKey *crypt.Master // derived on first use (crypt.go)
 }
 
 // New returns a Client for cfg. It does not connect: the first call does.
@@ -157,6 +164,7 @@ func New(cfg Config) (*Client, error) {
 		nodes:     wire.NewPool(),
 		retryBase: 100 * time.Millisecond,
 		retryMax:  time.Second,
+		rand:      rand.Reader,
 	}, nil
 }
 

@@ -539,7 +539,7 @@ func (m *fakeMeta) CommitUpload(_ context.Context, req *metav1.CommitUploadReque
 	if t.file != nil && t.file.GetFileId() == req.GetFileId() {
 		return &metav1.CommitUploadResponse{File: t.file}, nil // a repeated commit
 	}
-	file := &metav1.FileEntry{Owner: t.owner, Path: t.path, FileId: req.GetFileId(), CreatedUnixNano: 1}
+	file := &metav1.FileEntry{Owner: t.owner, Path: t.path, FileId: req.GetFileId(), CreatedUnixNano: 1, Encrypted: req.GetEncrypted()}
 	var ids []slice.ID
 	newHolders := map[string][]string{}
 	for i, us := range req.GetSlices() {

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/stratos-net/stratos/crypt"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	storagev1 "github.com/stratos-net/stratos/proto/stratos/storage/v1"
 	"github.com/stratos-net/stratos/slice"
@@ -34,11 +35,21 @@ type GetOptions struct {
 // so) to w, and returns its entry (DESIGN §6.3). Slices are fetched in
 // parallel and verified, and reach w in order. If no holder of some slice
 // gives good bytes, Get fails with ErrUnavailable; bytes of the slices
-// before it have been written by then.
+// before it have been written by then. An encrypted file reaches w
+// decrypted, record by record; a wrong key fails with crypt.ErrWrongKey
+// before any byte is written, altered data with crypt.ErrTampered.
 func (c *Client) Get(ctx context.Context, pathOrID string, w io.Writer, opts GetOptions) (*metav1.FileEntry, error) {
 	loc, err := c.locate(ctx, pathOrID)
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", pathOrID, err)
+	}
+	var opener *crypt.Opener
+	if loc.file.GetEncrypted() {
+		if opener, err = c.opener(w, loc.file); err != nil {
+			c.reportDownload(ctx, loc)
+			return nil, fmt.Errorf("get %s: %w", pathOrID, err)
+		}
+		w = opener
 	}
 	total := int64(loc.file.GetSize())
 	var done int64
@@ -53,6 +64,9 @@ func (c *Client) Get(ctx context.Context, pathOrID string, w io.Writer, opts Get
 		return nil
 	})
 	c.reportDownload(ctx, loc) // what was signed for is paid, finished or not
+	if err == nil && opener != nil {
+		err = opener.Close()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", pathOrID, ctxOr(ctx, err))
 	}
@@ -83,8 +97,21 @@ func (c *Client) reportDownload(ctx context.Context, loc *location) {
 // GetRange writes length bytes of the file starting at offset to w. It
 // fetches only the slices the range touches (whole, so they can be
 // verified) and writes only the bytes asked for. A range reaching past the
-// end of the file is ErrInvalid.
+// end of the file is ErrInvalid. Of an encrypted file it reads the
+// plaintext: offset and length count plaintext bytes, and only the records
+// the range touches are opened.
 func (c *Client) GetRange(ctx context.Context, pathOrID string, offset, length int64, w io.Writer) error {
+	return c.getRange(ctx, pathOrID, offset, length, w, true)
+}
+
+// GetStoredRange is GetRange of the bytes as the network stores them: an
+// encrypted file's ciphertext, for a reader that holds the file key (a
+// browser opening a share link) and not the account key.
+func (c *Client) GetStoredRange(ctx context.Context, pathOrID string, offset, length int64, w io.Writer) error {
+	return c.getRange(ctx, pathOrID, offset, length, w, false)
+}
+
+func (c *Client) getRange(ctx context.Context, pathOrID string, offset, length int64, w io.Writer, decrypt bool) error {
 	if offset < 0 || length < 0 {
 		return fmt.Errorf("get %s: %w: range offset %d length %d", pathOrID, ErrInvalid, offset, length)
 	}
@@ -92,16 +119,35 @@ func (c *Client) GetRange(ctx context.Context, pathOrID string, offset, length i
 	if err != nil {
 		return fmt.Errorf("get %s: %w", pathOrID, err)
 	}
+	decrypt = decrypt && loc.file.GetEncrypted()
 	size := int64(loc.file.GetSize())
+	if decrypt {
+		size = PlainSize(loc.file)
+	}
 	if offset > size || length > size-offset {
+		c.reportDownload(ctx, loc)
 		return fmt.Errorf("get %s: %w: range [%d, %d) outside a file of %d bytes", pathOrID, ErrInvalid, offset, offset+length, size)
 	}
 	if length == 0 {
+		c.reportDownload(ctx, loc)
 		return nil
 	}
-	end := offset + length
+	if decrypt {
+		err = c.readSealedRange(ctx, loc, offset, offset+length, w)
+	} else {
+		err = c.readRange(ctx, loc, offset, offset+length, w)
+	}
+	c.reportDownload(ctx, loc)
+	if err != nil {
+		return fmt.Errorf("get %s: %w", pathOrID, ctxOr(ctx, err))
+	}
+	return nil
+}
+
+// readRange writes the stored bytes [offset, end) of a located file to w.
+func (c *Client) readRange(ctx context.Context, loc *location, offset, end int64, w io.Writer) error {
 	from, to := loc.span(offset, end)
-	err = c.fetchOrdered(ctx, loc, from, to, func(i int, data []byte) error {
+	return c.fetchOrdered(ctx, loc, from, to, func(i int, data []byte) error {
 		start := loc.starts[i]
 		lo, hi := max(offset-start, 0), min(end-start, int64(len(data)))
 		if _, err := w.Write(data[lo:hi]); err != nil {
@@ -109,11 +155,6 @@ func (c *Client) GetRange(ctx context.Context, pathOrID string, offset, length i
 		}
 		return nil
 	})
-	c.reportDownload(ctx, loc)
-	if err != nil {
-		return fmt.Errorf("get %s: %w", pathOrID, ctxOr(ctx, err))
-	}
-	return nil
 }
 
 // ctxOr returns ctx's error if it ended, so a canceled transfer says so

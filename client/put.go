@@ -35,6 +35,11 @@ type PutOptions struct {
 	// the commit: what it returns is stored with the file (S3's metadata,
 	// whose ETag is the MD5 of the body).
 	Object func() *metav1.ObjectMeta
+	// Encrypt seals the bytes on the client before they are sliced
+	// (package crypt), under a key derived from the account key: the
+	// network stores and moves only ciphertext. Get and GetRange decrypt.
+	// Progress then counts the encrypted bytes.
+	Encrypt bool
 }
 
 // Put uploads size bytes from r to path (DESIGN §6.2) and returns the
@@ -44,6 +49,12 @@ type PutOptions struct {
 func (c *Client) Put(ctx context.Context, path string, r io.Reader, size int64, opts PutOptions) (*metav1.FileEntry, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("put %s: %w: negative size %d", path, ErrInvalid, size)
+	}
+	if opts.Encrypt {
+		var err error
+		if r, size, err = c.seal(r, size); err != nil {
+			return nil, fmt.Errorf("put %s: %w", path, err)
+		}
 	}
 	req := &metav1.BeginUploadRequest{
 		Owner: c.cfg.Owner, Path: path, Size: uint64(size),
@@ -154,7 +165,7 @@ func (c *Client) upload(ctx context.Context, path string, begin *metav1.BeginUpl
 	if opts.Object != nil {
 		object = opts.Object()
 	}
-	return u.commit(ctx, sl, object)
+	return u.commit(ctx, sl, object, opts.Encrypt)
 }
 
 func (c *Client) newUpload(begin *metav1.BeginUploadResponse, size int64, progress Progress) (*upload, error) {
@@ -349,9 +360,9 @@ func (u *upload) advance(n int64) {
 	}
 }
 
-func (u *upload) commit(ctx context.Context, all []*sliceUpload, object *metav1.ObjectMeta) (*metav1.FileEntry, error) {
+func (u *upload) commit(ctx context.Context, all []*sliceUpload, object *metav1.ObjectMeta, encrypted bool) (*metav1.FileEntry, error) {
 	ids := make([]slice.ID, len(all))
-	req := &metav1.CommitUploadRequest{TaskId: u.taskID, Slices: make([]*metav1.UploadedSlice, len(all)), Object: object}
+	req := &metav1.CommitUploadRequest{TaskId: u.taskID, Slices: make([]*metav1.UploadedSlice, len(all)), Object: object, Encrypted: encrypted}
 	for i, s := range all {
 		ids[i] = s.id
 		receipts, tickets := s.receipts, s.tickets

@@ -307,7 +307,7 @@ func (s *Server) CommitUpload(_ context.Context, req *metav1.CommitUploadRequest
 	}
 	// Signatures are checked before taking the apply lock: a large file's
 	// receipts take a while, and other commands need not wait for them.
-	file := &metav1.FileEntry{Owner: task.GetOwner(), Path: task.GetPath(), FileId: req.GetFileId(), Object: req.GetObject()}
+	file := &metav1.FileEntry{Owner: task.GetOwner(), Path: task.GetPath(), FileId: req.GetFileId(), Object: req.GetObject(), Encrypted: req.GetEncrypted()}
 	var sets []*metav1.ReplicaSet
 	var thin []string
 	for _, up := range req.GetSlices() {

@@ -3874,12 +3874,15 @@ func (x *UploadedSlice) GetTickets() []*v1.Ticket {
 }
 
 type CommitUploadRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TaskId        string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
-	FileId        string                 `protobuf:"bytes,2,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
-	Slices        []*UploadedSlice       `protobuf:"bytes,3,rep,name=slices,proto3" json:"slices,omitempty"`
-	Object        *ObjectMeta            `protobuf:"bytes,4,opt,name=object,proto3" json:"object,omitempty"` // stored with the file
-	Auth          *RequestAuth           `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	TaskId string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	FileId string                 `protobuf:"bytes,2,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	Slices []*UploadedSlice       `protobuf:"bytes,3,rep,name=slices,proto3" json:"slices,omitempty"`
+	Object *ObjectMeta            `protobuf:"bytes,4,opt,name=object,proto3" json:"object,omitempty"` // stored with the file
+	// The bytes are the client's ciphertext (package crypt); stored as
+	// FileEntry.encrypted so readers know to decrypt.
+	Encrypted     bool         `protobuf:"varint,5,opt,name=encrypted,proto3" json:"encrypted,omitempty"`
+	Auth          *RequestAuth `protobuf:"bytes,15,opt,name=auth,proto3" json:"auth,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3940,6 +3943,13 @@ func (x *CommitUploadRequest) GetObject() *ObjectMeta {
 		return x.Object
 	}
 	return nil
+}
+
+func (x *CommitUploadRequest) GetEncrypted() bool {
+	if x != nil {
+		return x.Encrypted
+	}
+	return false
 }
 
 func (x *CommitUploadRequest) GetAuth() *RequestAuth {
@@ -6956,12 +6966,13 @@ const file_stratos_meta_v1_meta_proto_rawDesc = "" +
 	"\rUploadedSlice\x12/\n" +
 	"\x05slice\x18\x01 \x01(\v2\x19.stratos.meta.v1.SliceRefR\x05slice\x127\n" +
 	"\breceipts\x18\x02 \x03(\v2\x1b.stratos.storage.v1.ReceiptR\breceipts\x124\n" +
-	"\atickets\x18\x03 \x03(\v2\x1a.stratos.storage.v1.TicketR\atickets\"\xe6\x01\n" +
+	"\atickets\x18\x03 \x03(\v2\x1a.stratos.storage.v1.TicketR\atickets\"\x84\x02\n" +
 	"\x13CommitUploadRequest\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x17\n" +
 	"\afile_id\x18\x02 \x01(\tR\x06fileId\x126\n" +
 	"\x06slices\x18\x03 \x03(\v2\x1e.stratos.meta.v1.UploadedSliceR\x06slices\x123\n" +
-	"\x06object\x18\x04 \x01(\v2\x1b.stratos.meta.v1.ObjectMetaR\x06object\x120\n" +
+	"\x06object\x18\x04 \x01(\v2\x1b.stratos.meta.v1.ObjectMetaR\x06object\x12\x1c\n" +
+	"\tencrypted\x18\x05 \x01(\bR\tencrypted\x120\n" +
 	"\x04auth\x18\x0f \x01(\v2\x1c.stratos.meta.v1.RequestAuthR\x04auth\"F\n" +
 	"\x14CommitUploadResponse\x12.\n" +
 	"\x04file\x18\x01 \x01(\v2\x1a.stratos.meta.v1.FileEntryR\x04file\"_\n" +
