@@ -118,12 +118,15 @@ func printJSON(w io.Writer, v any) error {
 
 // fileJSON is how files appear in --json output.
 type fileJSON struct {
-	Path    string      `json:"path"`
-	FileID  string      `json:"file_id"`
-	Size    uint64      `json:"size"`
-	Slices  []sliceJSON `json:"slices"`
-	Owner   string      `json:"owner,omitempty"`
-	Created string      `json:"created,omitempty"`
+	Path   string `json:"path"`
+	FileID string `json:"file_id"`
+	Size   uint64 `json:"size"` // of the content: an encrypted file's plaintext
+	// Encrypted files are stored as ciphertext of StoredSize bytes.
+	Encrypted  bool        `json:"encrypted,omitempty"`
+	StoredSize uint64      `json:"stored_size,omitempty"`
+	Slices     []sliceJSON `json:"slices"`
+	Owner      string      `json:"owner,omitempty"`
+	Created    string      `json:"created,omitempty"`
 }
 
 type sliceJSON struct {
@@ -133,7 +136,10 @@ type sliceJSON struct {
 }
 
 func toFileJSON(f *metav1.FileEntry, entries []*metav1.SliceEntry) fileJSON {
-	out := fileJSON{Path: f.GetPath(), FileID: f.GetFileId(), Size: f.GetSize(), Owner: f.GetOwner(), Slices: []sliceJSON{}}
+	out := fileJSON{Path: f.GetPath(), FileID: f.GetFileId(), Size: uint64(client.PlainSize(f)), Owner: f.GetOwner(), Slices: []sliceJSON{}}
+	if f.GetEncrypted() {
+		out.Encrypted, out.StoredSize = true, f.GetSize()
+	}
 	if ns := f.GetCreatedUnixNano(); ns != 0 {
 		out.Created = time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
 	}

@@ -33,14 +33,14 @@ appears only once it is complete: a failed download leaves nothing behind.`,
 			if err != nil {
 				return explain(err, f.home)
 			}
-			size := int64(st.GetFile().GetSize())
+			size := client.PlainSize(st.GetFile())
 			start := time.Now()
 			if local == "-" {
 				_, err = c.Get(cmd.Context(), remote, cmd.OutOrStdout(), client.GetOptions{})
 				return explain(err, f.home)
 			}
 			dst := localTarget(local, st.GetFile().GetPath())
-			progress, done := newProgress(size, "download")
+			progress, done := newProgress(int64(st.GetFile().GetSize()), "download") // counts stored bytes
 			err = writeAtomically(dst, func(w io.Writer) error {
 				_, err := c.Get(cmd.Context(), remote, w, client.GetOptions{Progress: progress})
 				return err

@@ -6,15 +6,19 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/stratos-net/stratos/client"
 )
 
 type entryJSON struct {
-	Name    string `json:"name"`
-	Dir     bool   `json:"dir"`
-	Path    string `json:"path,omitempty"`
-	Size    uint64 `json:"size,omitempty"`
-	FileID  string `json:"file_id,omitempty"`
-	Created string `json:"created,omitempty"`
+	Name   string `json:"name"`
+	Dir    bool   `json:"dir"`
+	Path   string `json:"path,omitempty"`
+	Size   uint64 `json:"size,omitempty"`
+	FileID string `json:"file_id,omitempty"`
+	// Encrypted: Size is the plaintext's (package crypt).
+	Encrypted bool   `json:"encrypted,omitempty"`
+	Created   string `json:"created,omitempty"`
 }
 
 func newLsCmd() *cobra.Command {
@@ -41,7 +45,8 @@ func newLsCmd() *cobra.Command {
 			for _, e := range entries {
 				j := entryJSON{Name: e.GetName(), Dir: e.GetDir()}
 				if fe := e.GetFile(); fe != nil {
-					j.Path, j.Size, j.FileID = fe.GetPath(), fe.GetSize(), fe.GetFileId()
+					j.Path, j.Size, j.FileID = fe.GetPath(), uint64(client.PlainSize(fe)), fe.GetFileId()
+					j.Encrypted = fe.GetEncrypted()
 					j.Created = time.Unix(0, fe.GetCreatedUnixNano()).UTC().Format(time.RFC3339)
 				}
 				out = append(out, j)
@@ -55,7 +60,11 @@ func newLsCmd() *cobra.Command {
 					fmt.Fprintf(tw, "-\t\t%s/\t\n", e.Name)
 					continue
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t\n", humanBytes(int64(e.Size)), e.Created, e.Name)
+				name := e.Name
+				if e.Encrypted {
+					name += "  (encrypted)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t\n", humanBytes(int64(e.Size)), e.Created, name)
 			}
 			return tw.Flush()
 		},

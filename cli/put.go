@@ -15,19 +15,20 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stratos-net/stratos/client"
+	"github.com/stratos-net/stratos/crypt"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 )
 
 func newPutCmd() *cobra.Command {
 	var f clientFlags
-	var overwrite bool
+	var overwrite, encrypt bool
 	cmd := &cobra.Command{
 		Use:   "put LOCAL REMOTE",
 		Short: "Upload a file (LOCAL may be - for standard input)",
 		Long: `Upload LOCAL to the network at REMOTE. A REMOTE ending in / is a directory: the
 file keeps its name. The file becomes visible only when every slice is stored
 on enough resource nodes.`,
-		Example: "  stratos put ./movie.mp4 /videos/movie.mp4\n  stratos put ./notes.txt /docs/",
+		Example: "  stratos put ./movie.mp4 /videos/movie.mp4\n  stratos put ./notes.txt /docs/\n  stratos put --encrypt ./tax.pdf /docs/tax.pdf",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, size, cleanup, err := openLocal(args[0])
@@ -41,9 +42,14 @@ on enough resource nodes.`,
 				return err
 			}
 			defer c.Close()
-			progress, done := newProgress(size, "upload")
+			stored := size
+			if encrypt {
+				stored = crypt.SealedSize(size) // progress counts the stored bytes
+			}
+			progress, done := newProgress(stored, "upload")
 			start := time.Now()
 			opts := putOptions(overwrite, progress)
+			opts.Encrypt = encrypt
 			body := objectMeta(remote, src, &opts)
 			entry, err := c.Put(cmd.Context(), remote, body, size, opts)
 			done()
@@ -55,13 +61,17 @@ on enough resource nodes.`,
 				return printJSON(cmd.OutOrStdout(), out)
 			}
 			el := time.Since(start)
-			fmt.Fprintf(cmd.OutOrStdout(), "%s  %s in %d slices, %s (%s)\nfile id %s\n", entry.GetPath(), humanBytes(int64(entry.GetSize())),
-				len(entry.GetSlices()), el.Round(time.Millisecond), rate(int64(entry.GetSize()), el), entry.GetFileId())
+			fmt.Fprintf(cmd.OutOrStdout(), "%s  %s in %d slices, %s (%s)\nfile id %s\n", entry.GetPath(), humanBytes(size),
+				len(entry.GetSlices()), el.Round(time.Millisecond), rate(size, el), entry.GetFileId())
+			if encrypt {
+				fmt.Fprintln(cmd.OutOrStdout(), "encrypted on this machine: only this account's key, or a share link of the file, reads it")
+			}
 			return nil
 		},
 	}
 	addClientFlags(cmd, &f)
 	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace an existing file at REMOTE")
+	cmd.Flags().BoolVar(&encrypt, "encrypt", false, "encrypt on this machine before upload (AES-256-GCM under a key derived from --from's account key); get decrypts")
 	return cmd
 }
 

@@ -31,6 +31,9 @@ func newStatCmd() *cobra.Command {
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "path:     %s\nfile id:  %s\nsize:     %s (%d bytes)\ncreated:  %s\nslices:   %d\n",
 				out.Path, out.FileID, humanBytes(int64(out.Size)), out.Size, out.Created, len(out.Slices))
+			if out.Encrypted {
+				fmt.Fprintf(w, "encrypted: yes, on the client; the network stores %d bytes of ciphertext\n", out.StoredSize)
+			}
 			for i, s := range out.Slices {
 				fmt.Fprintf(w, "  %3d  %s  %8s  on %s\n", i, s.ID, humanBytes(int64(s.Size)), strings.Join(s.Replicas, ", "))
 			}

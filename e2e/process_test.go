@@ -157,6 +157,45 @@ func TestDevnetProcess(t *testing.T) {
 		t.Fatalf("slice %s not found as a file under %s", digest, holder.DataDir)
 	}
 
+	// Issue 9: put --encrypt stores only ciphertext on the resource nodes'
+	// disks, and get decrypts it with the account key.
+	secret := bytes.Repeat([]byte("TOP SECRET: the tax return of the user. "), 60000) // 2.4 MB, 3 slices
+	secretSrc := filepath.Join(t.TempDir(), "tax.pdf")
+	if err := os.WriteFile(secretSrc, secret, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stratos(t, bin, "put", "--home", home, "--encrypt", secretSrc, "/docs/tax.pdf")
+	var sealed struct {
+		Size      uint64 `json:"size"`
+		Encrypted bool   `json:"encrypted"`
+		Slices    []struct {
+			ID       string   `json:"id"`
+			Replicas []string `json:"replicas"`
+		} `json:"slices"`
+	}
+	if err := json.Unmarshal(stratos(t, bin, "stat", "--home", home, "--json", "/docs/tax.pdf"), &sealed); err != nil {
+		t.Fatal(err)
+	}
+	if !sealed.Encrypted || sealed.Size != uint64(len(secret)) {
+		t.Fatalf("stat of an encrypted file: %+v", sealed)
+	}
+	for _, sl := range sealed.Slices {
+		for _, id := range sl.Replicas {
+			files, _ := filepath.Glob(filepath.Join(byID[id].DataDir, "slices", "*", "*"+strings.TrimPrefix(sl.ID, "sha256-")+"*"))
+			for _, f := range files {
+				if b, _ := os.ReadFile(f); bytes.Contains(b, []byte("TOP SECRET")) {
+					t.Fatalf("node %s holds plaintext in %s", id, f)
+				}
+			}
+			if len(files) == 0 {
+				t.Fatalf("slice %s not on %s's disk", sl.ID, id)
+			}
+		}
+	}
+	if got := stratos(t, bin, "get", "--home", home, "/docs/tax.pdf", "-"); !bytes.Equal(got, secret) {
+		t.Fatal("get of an encrypted file did not give the plaintext back")
+	}
+
 	// A holder that hangs (SIGSTOP: its connections stay open, it answers
 	// nothing) is skipped for the next one after the client's stall timeout.
 	hung := byID[stat.Slices[0].Replicas[2]].PID
