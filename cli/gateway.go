@@ -12,6 +12,7 @@ import (
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/gateway"
 	"github.com/stratos-net/stratos/gateway/keys"
+	"github.com/stratos-net/stratos/gateway/share"
 )
 
 func newGatewayCmd() *cobra.Command {
@@ -19,7 +20,7 @@ func newGatewayCmd() *cobra.Command {
 	cfg := gateway.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "gateway",
-		Short: "Serve the network over HTTP: an S3-compatible API",
+		Short: "Serve the network over HTTP: an S3-compatible API, share links, streaming",
 		Long: `Serves an S3-compatible API (DESIGN §9): buckets are top-level directories of
 the account an access key belongs to, objects are its files. Make keys with
 ` + "`stratos gateway keys create --from NAME`" + `; the gateway reads <home>/gateway/keys.json
@@ -30,6 +31,9 @@ again when it changes.
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ks, err := keys.Open(keys.Path(dir))
 			if err != nil {
+				return err
+			}
+			if cfg.Shares, err = share.Open(share.Path(dir)); err != nil {
 				return err
 			}
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -50,6 +54,7 @@ again when it changes.
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "gateway: S3 endpoint %s (region %s)\n", g.URL(), cfg.S3.Region)
+			fmt.Fprintf(cmd.OutOrStdout(), "gateway: share links %s/s/<token> (stratos share --home %s)\n", g.URL(), dir)
 			if cfg.Stream != nil {
 				fmt.Fprintf(cmd.OutOrStdout(), "gateway: streaming %s/stream/<path> (the files of %s, to anyone who reaches %s)\n", g.URL(), streamAccount, cfg.Listen)
 			}

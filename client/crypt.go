@@ -137,3 +137,25 @@ func (h *headerThen) Write(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// FileKey is the key of an encrypted file, for a share link that opens
+// that file alone (its holder never learns the account's master key).
+func (c *Client) FileKey(ctx context.Context, pathOrID string) (crypt.Key, error) {
+	var hdr bytes.Buffer
+	if err := c.GetStoredRange(ctx, pathOrID, 0, int64(crypt.HeaderSize), &hdr); err != nil {
+		return crypt.Key{}, err
+	}
+	h, err := crypt.ParseHeader(hdr.Bytes())
+	if err != nil {
+		return crypt.Key{}, fmt.Errorf("key of %s: %w", pathOrID, err)
+	}
+	m, err := c.master()
+	if err != nil {
+		return crypt.Key{}, err
+	}
+	k := m.Key(h)
+	if err := h.Verify(k); err != nil {
+		return crypt.Key{}, fmt.Errorf("key of %s: %w (encrypted under another account's key)", pathOrID, err)
+	}
+	return k, nil
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/stratos-net/stratos/gateway/keys"
 	"github.com/stratos-net/stratos/gateway/s3"
 	"github.com/stratos-net/stratos/gateway/s3/network"
+	"github.com/stratos-net/stratos/gateway/share"
 	"github.com/stratos-net/stratos/gateway/stream"
 	"github.com/stratos-net/stratos/metrics"
 )
@@ -27,6 +28,8 @@ type Config struct {
 	// Stream, if set, is the account whose files /stream/ serves to
 	// anyone who reaches the gateway, with no credentials.
 	Stream stream.Files
+	// Shares, if set, are the share links /s/ serves (package share).
+	Shares *share.Store
 }
 
 // DefaultConfig listens on loopback port 9000, S3's usual local port.
@@ -48,6 +51,7 @@ func (c Config) Validate() error {
 // Files opens the network client of an account; the gateway closes it.
 type Files interface {
 	network.Files
+	GetStoredRange(ctx context.Context, pathOrID string, offset, length int64, w io.Writer) error
 	io.Closer
 }
 
@@ -67,7 +71,7 @@ func Start(cfg Config, ks *keys.Store, open Opener) (*Gateway, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	accs := &accounts{keys: ks, open: open, log: cfg.Logger, now: cfg.S3.Clock, backends: map[string]*network.Backend{}}
+	accs := &accounts{keys: ks, open: open, log: cfg.Logger, now: cfg.S3.Clock, files: map[string]Files{}, backends: map[string]*network.Backend{}}
 	if cfg.S3.Logger == nil {
 		cfg.S3.Logger = cfg.Logger
 	}
@@ -85,7 +89,13 @@ func Start(cfg Config, ks *keys.Store, open Opener) (*Gateway, error) {
 	if cfg.Stream != nil {
 		streaming = inst.Wrap("stream", stream.New(cfg.Stream, cfg.Logger))
 	}
-	handler := route(inst.Wrap("s3", api), streaming, metrics.Handler(reg))
+	var shares http.Handler
+	if cfg.Shares != nil {
+		shares = inst.Wrap("share", share.New(cfg.Shares, func(account, address string) (share.Files, error) {
+			return accs.filesOf(keys.Key{Account: account, Address: address})
+		}, cfg.Logger, cfg.S3.Clock))
+	}
+	handler := route(inst.Wrap("s3", api), streaming, shares, metrics.Handler(reg))
 	g := &Gateway{ln: ln, accs: accs, done: make(chan error, 1),
 		srv: &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}}
 	go func() { g.done <- g.srv.Serve(ln) }()
@@ -93,10 +103,11 @@ func Start(cfg Config, ks *keys.Store, open Opener) (*Gateway, error) {
 }
 
 // route sends unsigned GETs and HEADs of /metrics to Prometheus, under
-// /stream/ to streaming (if on), and everything else to S3: S3 requests
-// are always signed, so buckets named "stream" or "metrics" still work for
-// S3 clients.
-func route(api, streaming, prom http.Handler) http.Handler {
+// /stream/ to streaming (if on), unsigned requests under /s/ to share
+// links (if on; POST gives a link's password), and everything else to S3:
+// S3 requests are always signed, so buckets named "stream" or "metrics"
+// still work for S3 clients (and "s" is no valid bucket name).
+func route(api, streaming, shares, prom http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		plain := (r.Method == http.MethodGet || r.Method == http.MethodHead) && !signed(r)
 		switch {
@@ -104,6 +115,8 @@ func route(api, streaming, prom http.Handler) http.Handler {
 			prom.ServeHTTP(w, r)
 		case plain && streaming != nil && strings.HasPrefix(r.URL.Path, stream.Prefix):
 			streaming.ServeHTTP(w, r)
+		case (plain || r.Method == http.MethodPost && !signed(r)) && shares != nil && strings.HasPrefix(r.URL.Path, share.Prefix):
+			shares.ServeHTTP(w, r)
 		default:
 			api.ServeHTTP(w, r)
 		}
@@ -142,8 +155,8 @@ type accounts struct {
 	now  func() time.Time
 
 	mu       sync.Mutex
+	files    map[string]Files            // by keyring account
 	backends map[string]*network.Backend // by keyring account
-	clients  []io.Closer
 }
 
 func (a *accounts) Secret(access string) (string, error) {
@@ -164,22 +177,41 @@ func (a *accounts) Backend(access string) (s3.Backend, error) {
 	if b, ok := a.backends[k.Account]; ok {
 		return b, nil
 	}
-	files, err := a.open(k)
+	files, err := a.filesLocked(k)
+	if err != nil {
+		return nil, err
+	}
+	b := network.New(files, a.log, a.now)
+	a.backends[k.Account] = b
+	return b, nil
+}
+
+// filesOf is the client of k's account, opened on first use.
+func (a *accounts) filesOf(k keys.Key) (Files, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.filesLocked(k)
+}
+
+func (a *accounts) filesLocked(k keys.Key) (Files, error) {
+	if f, ok := a.files[k.Account]; ok {
+		return f, nil
+	}
+	f, err := a.open(k)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: account %s: %w", k.Account, err)
 	}
-	b := network.New(files, a.log, a.now)
-	a.backends[k.Account], a.clients = b, append(a.clients, files)
-	return b, nil
+	a.files[k.Account] = f
+	return f, nil
 }
 
 func (a *accounts) close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var errs []error
-	for _, c := range a.clients {
-		errs = append(errs, c.Close())
+	for _, f := range a.files {
+		errs = append(errs, f.Close())
 	}
-	a.clients, a.backends = nil, map[string]*network.Backend{}
+	a.files, a.backends = map[string]Files{}, map[string]*network.Backend{}
 	return errors.Join(errs...)
 }

@@ -8,7 +8,8 @@
 //
 // It serves one account's files with no credentials, so a gateway enables
 // it only for an account its operator names (stratos gateway
-// --stream-account); share links, for anyone else, are not built yet.
+// --stream-account); share links (package share) open single files and
+// directories to anyone else.
 package stream
 
 import (
@@ -64,13 +65,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, target, err)
 		return
 	}
-	f := st.GetFile()
+	ServeFile(w, r, st.GetFile(), client.PlainSize(st.GetFile()), h.files.GetRange, h.log)
+}
+
+// ReadRange writes length bytes of a file from offset: Files.GetRange, or
+// the stored bytes of an encrypted file (client.GetStoredRange).
+type ReadRange func(ctx context.Context, pathOrID string, offset, length int64, w io.Writer) error
+
+// ServeFile answers r with the size bytes of file f that read gives, with
+// Range, conditional requests and the file's type, reading only as far as
+// the range asks and as fast as the client takes it.
+func ServeFile(w http.ResponseWriter, r *http.Request, f *metav1.FileEntry, size int64, read ReadRange, log *slog.Logger) {
 	setHeaders(w.Header(), f)
-	rs := &rangeReader{ctx: r.Context(), files: h.files, target: f.GetFileId(), size: int64(f.GetSize()), end: rangeEnd(r.Header.Get("Range"), int64(f.GetSize()))}
+	rs := &rangeReader{ctx: r.Context(), read: read, target: f.GetFileId(), size: size, end: rangeEnd(r.Header.Get("Range"), size)}
 	http.ServeContent(w, r, path.Base(f.GetPath()), time.Unix(0, f.GetCreatedUnixNano()), rs)
 	rs.Close()
 	if rs.err != nil && !errors.Is(rs.err, context.Canceled) {
-		h.log.Warn("stream read failed", "target", target, "err", rs.err)
+		log.Warn("stream read failed", "file", f.GetFileId(), "path", f.GetPath(), "err", rs.err)
 	}
 }
 
@@ -132,7 +143,7 @@ func rangeEnd(header string, size int64) int64 {
 // written into a pipe the response drains.
 type rangeReader struct {
 	ctx       context.Context
-	files     Files
+	read      ReadRange
 	target    string
 	size, end int64
 	off       int64
@@ -183,7 +194,7 @@ func (r *rangeReader) start() {
 	r.pr, r.cancel, r.done = pr, cancel, make(chan struct{})
 	go func(off, n int64) {
 		defer close(r.done)
-		err := r.files.GetRange(ctx, r.target, off, n, pw)
+		err := r.read(ctx, r.target, off, n, pw)
 		if err != nil && ctx.Err() == nil {
 			r.err = err
 		}
