@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -20,8 +21,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/gateway"
 	"github.com/stratos-net/stratos/gateway/keys"
+	"github.com/stratos-net/stratos/gateway/share"
 	"github.com/stratos-net/stratos/internal/cluster"
 )
 
@@ -157,5 +160,109 @@ func TestBrowserPlaysAndSeeksAStream(t *testing.T) {
 	}
 	if !mid {
 		t.Fatalf("the seek asked for no range in the middle of the file: %q", ranges)
+	}
+}
+
+// Issue 9: "a share of an encrypted file carries its key in the link's
+// fragment, never to the server": the share page fetches the ciphertext
+// and decrypts it in Chromium with WebCrypto; the gateway never sees the
+// key, and a link with another key says so instead of showing garbage.
+func TestBrowserOpensAnEncryptedShareLink(t *testing.T) {
+	browser := chromium(t)
+	c := cluster.Start(t, cluster.DefaultOptions())
+	cl := c.Client()
+	plain := bytes.Repeat([]byte("Dear tax office, these are my figures.\n"), 9000) // 351 KB: 6 records, 2 slices
+	if _, err := cl.Put(context.Background(), "/docs/tax.txt", bytes.NewReader(plain), int64(len(plain)), client.PutOptions{Encrypt: true}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := cl.FileKey(context.Background(), "/docs/tax.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shares, err := share.Open(share.Path(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := shares.Create(share.Share{Account: "user", Address: cluster.Owner, Path: "/docs/tax.txt", Encrypted: true}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, _ := keys.Open(t.TempDir() + "/keys.json")
+	cfg := gateway.DefaultConfig()
+	cfg.Listen, cfg.Shares = "127.0.0.1:0", shares
+	// Every request the gateway gets, to check that no key reaches it.
+	var mu sync.Mutex
+	var seen []string
+	g, err := gateway.Start(cfg, ks, func(keys.Key) (gateway.Files, error) { return cl, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	target, _ := url.Parse(g.URL())
+	forward := httputil.NewSingleHostReverseProxy(target)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.String())
+		mu.Unlock()
+		forward.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	k64 := base64.RawURLEncoding.EncodeToString(key[:])
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	open := func(fragment string) (state, status string) {
+		// Via a blank page: a new fragment alone would not load the page again.
+		if _, err := chromedp.Run(ctx, chromedp.Navigate("about:blank")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Navigate(proxy.URL+share.Prefix+token+fragment)); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("sealed").dataset.state || ""`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if state != "" || time.Now().After(deadline) {
+				status, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").textContent`))
+				return state, status
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	start := time.Now()
+	state, status := open("#k=" + k64)
+	if state != "open" {
+		t.Fatalf("the page did not open the file: state %q, %q", state, status)
+	}
+	t.Logf("decrypted in the browser in %s", time.Since(start).Round(time.Millisecond))
+	// Read the plaintext the page made back out of its blob URL.
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("sealed").blob.text()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(plain) {
+		t.Fatalf("the page's plaintext differs: %d bytes, want %d", len(got), len(plain))
+	}
+	wrong := base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	if state, status := open("#k=" + wrong); state != "failed" || !strings.Contains(status, "Wrong key") {
+		t.Fatalf("another key: state %q, %q", state, status)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, u := range seen {
+		if strings.Contains(u, k64) || strings.Contains(u, wrong) {
+			t.Fatalf("a key reached the gateway: %s", u)
+		}
+	}
+	if len(seen) < 4 {
+		t.Fatalf("the browser asked the gateway for %q", seen)
 	}
 }

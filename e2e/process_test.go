@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,6 +102,78 @@ func stratos(t *testing.T, bin string, args ...string) []byte {
 // The issue's process test: devnet, put, ls, stat, get; kill -9 two of
 // three holders of a slice and still download byte for byte; restart the
 // devnet and find every file.
+// checkShareLinks shares /videos/movie.mp4 (whose bytes are data) and the
+// /videos directory through the devnet's gateway, opens, lists, revokes
+// and outlives links.
+func checkShareLinks(t *testing.T, bin, home string, data []byte) {
+	t.Helper()
+	var link struct {
+		ID, URL, State string
+		Dir, Password  bool
+	}
+	mustJSON := func(out []byte, v any) {
+		t.Helper()
+		if err := json.Unmarshal(out, v); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+	}
+	fetch := func(u string, edit ...func(*http.Request)) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		for _, e := range edit {
+			e(req)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	mustJSON(stratos(t, bin, "share", "--home", home, "--json", "--expires", "1h", "/videos/movie.mp4"), &link)
+	if code, body := fetch(link.URL); code != http.StatusOK || !bytes.Equal(body, data) {
+		t.Fatalf("GET %s: %d, %d bytes", link.URL, code, len(body))
+	}
+	if code, body := fetch(link.URL, func(r *http.Request) { r.Header.Set("Range", "bytes=1000-1999") }); code != http.StatusPartialContent || !bytes.Equal(body, data[1000:2000]) {
+		t.Fatalf("range of a share link: %d", code)
+	}
+	fileLink := link
+
+	// A directory behind a password (read from standard input).
+	cmd := exec.Command(bin, "share", "--home", home, "--json", "--password", "/videos/")
+	cmd.Stdin = strings.NewReader("open sesame\n")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("share --password: %v", err)
+	}
+	mustJSON(out, &link)
+	if !link.Dir || !link.Password {
+		t.Fatalf("directory link: %+v", link)
+	}
+	if code, _ := fetch(link.URL); code != http.StatusUnauthorized {
+		t.Fatalf("no password: %d", code)
+	}
+	code, body := fetch(link.URL, func(r *http.Request) { r.SetBasicAuth("", "open sesame") })
+	if code != http.StatusOK || !strings.Contains(string(body), `"movie.mp4"`) {
+		t.Fatalf("listing with the password: %d %s", code, body)
+	}
+	var links []struct{ ID, State string }
+	mustJSON(stratos(t, bin, "share", "ls", "--home", home, "--json"), &links)
+	if len(links) != 2 || links[0].State != "active" {
+		t.Fatalf("share ls: %+v", links)
+	}
+	stratos(t, bin, "share", "revoke", "--home", home, fileLink.ID)
+	if code, body := fetch(fileLink.URL); code != http.StatusForbidden || !strings.Contains(string(body), "revoked") {
+		t.Fatalf("revoked link: %d %s", code, body)
+	}
+	mustJSON(stratos(t, bin, "share", "--home", home, "--json", "--expires", "1s", "/videos/movie.mp4"), &link)
+	time.Sleep(1100 * time.Millisecond)
+	if code, body := fetch(link.URL); code != http.StatusGone || !strings.Contains(string(body), "expired") {
+		t.Fatalf("expired link: %d %s", code, body)
+	}
+}
+
 func TestDevnetProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs a devnet")
@@ -195,6 +269,9 @@ func TestDevnetProcess(t *testing.T) {
 	if got := stratos(t, bin, "get", "--home", home, "/docs/tax.pdf", "-"); !bytes.Equal(got, secret) {
 		t.Fatal("get of an encrypted file did not give the plaintext back")
 	}
+
+	// Issue 9: share links, made with the CLI and opened with plain HTTP.
+	checkShareLinks(t, bin, home, data)
 
 	// A holder that hangs (SIGSTOP: its connections stay open, it answers
 	// nothing) is skipped for the next one after the client's stall timeout.

@@ -123,8 +123,11 @@ func route(api, streaming, shares, prom http.Handler) http.Handler {
 	})
 }
 
+// signed reports an S3 signature (V4, or V2 which S3 refuses): an
+// Authorization of another scheme, such as a share link's Basic password,
+// is not one.
 func signed(r *http.Request) bool {
-	if r.Header.Get("Authorization") != "" {
+	if strings.HasPrefix(r.Header.Get("Authorization"), "AWS") {
 		return true
 	}
 	q := r.URL.Query()

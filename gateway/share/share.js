@@ -65,6 +65,7 @@
       say("The file is cut short.", true);
       return;
     }
+    box.blob = blob; // for scripts and tests on the page
     const url = URL.createObjectURL(blob);
     const kind = box.dataset.media;
     if (kind) {
