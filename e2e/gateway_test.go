@@ -115,6 +115,43 @@ func TestGatewayS3OverTheNetwork(t *testing.T) {
 	if err != nil || cp.File.FileId != src.File.FileId {
 		t.Fatalf("copy: %v, %v", cp, err)
 	}
+	// x-amz-server-side-encryption: AES256 seals the object in the
+	// gateway: the network holds ciphertext; S3 reads give the plaintext,
+	// ranges too, with the header; a copy stays encrypted.
+	if _, err := s3c.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String("photos"), Key: aws.String("sealed.jpg"),
+		Body: bytes.NewReader(body), ServerSideEncryption: types.ServerSideEncryptionAes256}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := files.Stat(ctx, "/photos/sealed.jpg")
+	if err != nil || !st.File.GetEncrypted() || client.PlainSize(st.File) != int64(len(body)) {
+		t.Fatalf("stored: %v, %v", st, err)
+	}
+	var stored bytes.Buffer
+	if err := files.GetStoredRange(ctx, "/photos/sealed.jpg", 0, int64(st.File.GetSize()), &stored); err != nil || bytes.Contains(stored.Bytes(), body[:4096]) {
+		t.Fatalf("the network holds plaintext (%v)", err)
+	}
+	for _, rng := range []string{"", "bytes=65530-200000"} {
+		in := &awss3.GetObjectInput{Bucket: aws.String("photos"), Key: aws.String("sealed.jpg")}
+		want := body
+		if rng != "" {
+			in.Range, want = aws.String(rng), body[65530:200001]
+		}
+		got, err := s3c.GetObject(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(got.Body)
+		if !bytes.Equal(b, want) || got.ServerSideEncryption != types.ServerSideEncryptionAes256 {
+			t.Fatalf("GET %q of the encrypted object: %d bytes, sse %q", rng, len(b), got.ServerSideEncryption)
+		}
+	}
+	if _, err := s3c.CopyObject(ctx, &awss3.CopyObjectInput{Bucket: aws.String("photos"), Key: aws.String("sealed-copy.jpg"), CopySource: aws.String("photos/sealed.jpg")}); err != nil {
+		t.Fatal(err)
+	}
+	if head, err := s3c.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: aws.String("photos"), Key: aws.String("sealed-copy.jpg")}); err != nil ||
+		head.ServerSideEncryption != types.ServerSideEncryptionAes256 || *head.ContentLength != int64(len(body)) {
+		t.Fatalf("head of the copy: %+v, %v", head, err)
+	}
 	// A bucket with objects cannot be deleted.
 	_, err = s3c.DeleteBucket(ctx, &awss3.DeleteBucketInput{Bucket: aws.String("photos")})
 	if !strings.Contains(errText(err), "BucketNotEmpty") {

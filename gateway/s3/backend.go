@@ -33,6 +33,11 @@ type ObjectMeta struct {
 	// User holds the x-amz-meta-* headers: lower-case names without the
 	// prefix.
 	User map[string]string
+	// Encrypted: the gateway sealed the bytes under the account's key
+	// before they reached the network (package crypt), asked for with
+	// x-amz-server-side-encryption: AES256; reads open them. The network's
+	// nodes never see the plaintext; the gateway, which holds the key, does.
+	Encrypted bool
 	// ETag without quotes: the hex MD5 of the body for a single PUT,
 	// "<hex MD5 of the parts' MD5s>-<N>" for a multipart upload. The
 	// backend computes it; a value given to Put is ignored.

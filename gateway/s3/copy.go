@@ -74,6 +74,9 @@ func copyMeta(h http.Header) (*ObjectMeta, error) {
 		if err != nil {
 			return nil, err
 		}
+		if m.Encrypted {
+			return nil, errNotImplemented.withMessage("Encrypting a copy is not implemented: a copy keeps the source's bytes, and a copy of an encrypted object stays encrypted")
+		}
 		return &m, nil
 	default:
 		return nil, errInvalidArgument.withMessage("Unknown metadata directive %q: COPY or REPLACE", clip(d))

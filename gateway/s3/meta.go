@@ -12,10 +12,19 @@ const userMetaPrefix = "x-amz-meta-"
 // x-amz-meta-* ones. Headers it would have to keep and cannot are
 // refused rather than dropped.
 func metaOf(h http.Header) (ObjectMeta, error) {
+	encrypted, err := sseOf(h)
+	if err != nil {
+		return ObjectMeta{}, err
+	}
+	if encrypted {
+		h = h.Clone()
+		h.Del(sseHeader)
+	}
 	if err := refuseObjectHeaders(h); err != nil {
 		return ObjectMeta{}, err
 	}
 	m := ObjectMeta{
+		Encrypted:          encrypted,
 		ContentType:        h.Get("Content-Type"),
 		ContentDisposition: h.Get("Content-Disposition"),
 		ContentEncoding:    contentEncoding(h),
@@ -41,6 +50,23 @@ func metaOf(h http.Header) (ObjectMeta, error) {
 		return ObjectMeta{}, errMetadataTooLarge.withMessage("Your metadata headers are %d bytes, more than the %d allowed", size, maxUserMeta)
 	}
 	return m, nil
+}
+
+const sseHeader = "X-Amz-Server-Side-Encryption"
+
+// sseOf reads x-amz-server-side-encryption: AES256 asks the gateway to
+// encrypt (package crypt, AES-256-GCM); KMS is not implemented.
+func sseOf(h http.Header) (bool, error) {
+	switch v := h.Get(sseHeader); v {
+	case "":
+		return false, nil
+	case "AES256":
+		return true, nil
+	case "aws:kms", "aws:kms:dsse":
+		return false, errNotImplemented.withMessage("Server-side encryption with KMS keys (%s: %s) is not implemented; use AES256", sseHeader, v)
+	default:
+		return false, errInvalidArgument.withMessage("The encryption method specified is not supported: %q (AES256)", clip(v))
+	}
 }
 
 // contentEncoding is Content-Encoding without aws-chunked, which is how
@@ -93,6 +119,9 @@ func setMetaHeaders(h http.Header, m ObjectMeta, query map[string][]string) {
 		if v != "" {
 			h.Set(name, v)
 		}
+	}
+	if m.Encrypted {
+		h.Set(sseHeader, "AES256")
 	}
 	set("Content-Disposition", m.ContentDisposition)
 	set("Content-Encoding", m.ContentEncoding)

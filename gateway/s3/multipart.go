@@ -11,6 +11,9 @@ func (s *Server) createUpload(rq *request) error {
 	if err != nil {
 		return err
 	}
+	if meta.Encrypted {
+		return errNotImplemented.withMessage("Encrypted multipart uploads are not implemented: PUT the object whole with %s: AES256", sseHeader)
+	}
 	id, err := rq.backend.CreateUpload(rq.r.Context(), rq.bucket, rq.key, meta)
 	if err != nil {
 		return err

@@ -33,6 +33,9 @@ func (s *Server) putObject(rq *request) error {
 		return err
 	}
 	rq.w.Header().Set("ETag", quote(obj.Meta.ETag))
+	if obj.Meta.Encrypted {
+		rq.w.Header().Set(sseHeader, "AES256")
+	}
 	echoChecksums(rq)
 	rq.w.WriteHeader(http.StatusOK)
 	return nil

@@ -203,7 +203,9 @@ func TestNotImplemented(t *testing.T) {
 		{"GET", "/bkt/k?partNumber=1", nil},
 		{"POST", "/bkt", nil},
 		{"PUT", "/bkt/k", http.Header{"X-Amz-Tagging": {"a=b"}}},
-		{"PUT", "/bkt/k", http.Header{"X-Amz-Server-Side-Encryption": {"AES256"}}},
+		{"PUT", "/bkt/k", http.Header{"X-Amz-Server-Side-Encryption": {"aws:kms"}}},
+		{"POST", "/bkt/k?uploads", http.Header{"X-Amz-Server-Side-Encryption": {"AES256"}}},
+		{"PUT", "/bkt/k2", http.Header{"X-Amz-Copy-Source": {"bkt/k"}, "X-Amz-Metadata-Directive": {"REPLACE"}, "X-Amz-Server-Side-Encryption": {"AES256"}}},
 		{"PUT", "/bkt/k", http.Header{"X-Amz-Acl": {"public-read"}}},
 		{"PUT", "/bkt/k", http.Header{"If-None-Match": {"*"}}},
 		{"PUT", "/bkt/k", http.Header{"Expires": {"Thu, 01 Dec 2094 16:00:00 GMT"}}},
@@ -370,4 +372,29 @@ type getFails struct{ *memBackend }
 
 func (g getFails) Get(context.Context, string, string, int64, int64, io.Writer) error {
 	return fmt.Errorf("fetch slices: %w", ErrBackendDown)
+}
+
+// Issue 9: "an S3 header ... on the gateway" encrypts: AES256 asks for it,
+// and the object answers with the header on PUT, GET and HEAD.
+func TestServerSideEncryptionHeader(t *testing.T) {
+	h := newHarness(t, false)
+	newBucket(t, h, "bkt")
+	sse := http.Header{"X-Amz-Server-Side-Encryption": {"AES256"}}
+	resp := h.do("PUT", "/bkt/tax.pdf", []byte("secret"), "", sse)
+	if resp.StatusCode != 200 || resp.Header.Get("X-Amz-Server-Side-Encryption") != "AES256" {
+		t.Fatalf("PUT: %d %v", resp.StatusCode, resp.Header)
+	}
+	obj, err := h.backend.Head(ctx(t), "bkt", "tax.pdf")
+	if err != nil || !obj.Meta.Encrypted {
+		t.Fatalf("the backend was not asked to encrypt: %+v %v", obj, err)
+	}
+	for _, m := range []string{"GET", "HEAD"} {
+		if resp := h.do(m, "/bkt/tax.pdf", nil, "", nil); resp.StatusCode != 200 || resp.Header.Get("X-Amz-Server-Side-Encryption") != "AES256" {
+			t.Fatalf("%s: %d %v", m, resp.StatusCode, resp.Header)
+		}
+	}
+	if resp := h.do("GET", "/bkt/k-plain", nil, "", nil); resp.Header.Get("X-Amz-Server-Side-Encryption") != "" {
+		t.Fatal("a missing object claims encryption")
+	}
+	wantError(t, h.do("PUT", "/bkt/x", []byte("v"), "", http.Header{"X-Amz-Server-Side-Encryption": {"ROT13"}}), http.StatusBadRequest, "InvalidArgument")
 }

@@ -166,6 +166,14 @@ func (t *txn) composeFile(now int64, c *metav1.ComposeFileCmd) (*metav1.CommandR
 		if s.Path == path {
 			return nil, badCommand("compose %s: the file is its own source", path)
 		}
+		if s.Encrypted {
+			// A copy of an encrypted file is the same ciphertext, which
+			// its header opens; two joined would be no encrypted file.
+			if len(c.GetSources()) > 1 {
+				return nil, badCommand("compose %s: source %s is encrypted: an encrypted file is copied whole, never joined", path, s.Path)
+			}
+			f.Encrypted = true
+		}
 		for _, ref := range s.Slices {
 			id, err := slice.ParseID(ref.Id)
 			if err != nil {

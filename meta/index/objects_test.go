@@ -241,3 +241,24 @@ func TestComposeJoinsParts(t *testing.T) {
 		t.Fatalf("unsorted metadata: %v, want ErrBadCommand", err)
 	}
 }
+
+// A copy (one source, kept) of an encrypted file stays encrypted, so the
+// reader opens it; joining an encrypted file with others is refused, as
+// the result would decrypt as nothing.
+func TestComposeKeepsEncryptionAndRefusesJoiningIt(t *testing.T) {
+	ix := newIndex(t, nil)
+	sealed := content("u", "/docs/tax.pdf", "ciphertext one", "ciphertext two")
+	sealed.Encrypted = true
+	put(t, ix, 1, sealed)
+	put(t, ix, 1, content("u", "/docs/plain", "plain"))
+	res := mustApply(t, ix, &metav1.Command{UnixNano: 9, Op: &metav1.Command_ComposeFile{ComposeFile: &metav1.ComposeFileCmd{
+		Owner: "u", Path: "/docs/copy.pdf", Sources: []string{"/docs/tax.pdf"}, KeepSources: true}}})
+	if !res.File.GetEncrypted() || res.File.GetFileId() != sealed.FileId {
+		t.Fatalf("copy of an encrypted file: %v", res.File)
+	}
+	_, err := ix.Apply(&metav1.Command{UnixNano: 9, Op: &metav1.Command_ComposeFile{ComposeFile: &metav1.ComposeFileCmd{
+		Owner: "u", Path: "/docs/joined", Sources: []string{"/docs/plain", "/docs/tax.pdf"}, KeepSources: true}}})
+	if !errors.Is(err, ErrBadCommand) {
+		t.Fatalf("joining an encrypted file: %v, want ErrBadCommand", err)
+	}
+}

@@ -154,7 +154,7 @@ func (b *Backend) Put(ctx context.Context, bucket, key string, body io.Reader, s
 // putFile stores body at p with meta, its ETag the MD5 of what was read.
 func (b *Backend) putFile(ctx context.Context, p string, body io.Reader, size int64, meta s3.ObjectMeta) (*metav1.FileEntry, error) {
 	sum := md5.New()
-	opts := client.PutOptions{Overwrite: true, Object: func() *metav1.ObjectMeta {
+	opts := client.PutOptions{Overwrite: true, Encrypt: meta.Encrypted, Object: func() *metav1.ObjectMeta {
 		meta.ETag = hex.EncodeToString(sum.Sum(nil))
 		return toProto(meta)
 	}}
@@ -293,7 +293,8 @@ func fromProto(m *metav1.ObjectMeta) s3.ObjectMeta {
 }
 
 func toObject(key string, f *metav1.FileEntry) s3.Object {
-	o := s3.Object{Key: key, Size: int64(f.GetSize()), Modified: time.Unix(0, f.GetCreatedUnixNano()).UTC(), Meta: fromProto(f.GetObject())}
+	o := s3.Object{Key: key, Size: client.PlainSize(f), Modified: time.Unix(0, f.GetCreatedUnixNano()).UTC(), Meta: fromProto(f.GetObject())}
+	o.Meta.Encrypted = f.GetEncrypted()
 	if o.Meta.ETag == "" {
 		// A file stored without an MD5: its file ID (the Merkle root of
 		// its slices) names the content as well. The "-1" form tells
