@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -155,4 +157,38 @@ func (v *View) Deposits(ctx context.Context) (resource, meta sdk.Coin, err error
 		return sdk.Coin{}, sdk.Coin{}, fmt.Errorf("chain: register params: %w", err)
 	}
 	return r.Params.MinResourceDeposit, r.Params.MinMetaDeposit, nil
+}
+
+// NodeTraffic is one resource node's line of a ledger period's report.
+type NodeTraffic struct {
+	NodeID string
+	Bytes  uint64
+}
+
+// Report returns the traffic per resource node that the accepted volume
+// report of period holds; ok is false if the period has no report.
+func (v *View) Report(ctx context.Context, period uint64) (nodes []NodeTraffic, ok bool, err error) {
+	r, err := v.pot.Report(ctx, &pottypes.QueryReportRequest{Period: period})
+	if status.Code(err) == codes.NotFound {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("chain: volume report of period %d: %w", period, err)
+	}
+	for _, n := range r.Report.Nodes {
+		nodes = append(nodes, NodeTraffic{NodeID: n.NodeId, Bytes: n.Bytes})
+	}
+	return nodes, true, nil
+}
+
+// Rewards returns the rewards credited to a resource node so far, in ustos.
+func (v *View) Rewards(ctx context.Context, nodeID string) (string, error) {
+	r, err := v.pot.Rewards(ctx, &pottypes.QueryRewardsRequest{NodeIdOrAddress: nodeID})
+	if err != nil {
+		return "", fmt.Errorf("chain: rewards of %s: %w", nodeID, err)
+	}
+	if r.Total.IsNil() {
+		return "0", nil
+	}
+	return r.Total.String(), nil
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"github.com/stratos-net/stratos/gateway"
 	"github.com/stratos-net/stratos/gateway/keys"
 	"github.com/stratos-net/stratos/gateway/share"
+	"github.com/stratos-net/stratos/home"
+	"github.com/stratos-net/stratos/overview"
 )
 
 func newGatewayCmd() *cobra.Command {
@@ -46,6 +49,19 @@ again when it changes.
 				defer c.Close()
 				cfg.Stream = c
 			}
+			if _, err := home.LoadClient(dir); err == nil {
+				// The dashboard shows the network as the home's account
+				// sees it: its files, its prepay.
+				f := clientFlags{home: dir}
+				c, err := f.open(func(c *client.Config) { c.Logger = cfg.Logger })
+				if err != nil {
+					return fmt.Errorf("dashboard: %w", err)
+				}
+				defer c.Close()
+				opts := overviewOptions(dir, c)
+				opts.Blocks, opts.Files = 10, 50
+				cfg.Overview = func(ctx context.Context) (overview.Report, error) { return overview.Collect(ctx, c, opts) }
+			}
 			g, err := gateway.Start(cfg, ks, func(k keys.Key) (gateway.Files, error) {
 				f := clientFlags{home: dir, from: k.Account, owner: k.Address}
 				return f.open(func(c *client.Config) { c.Logger = cfg.Logger })
@@ -54,6 +70,9 @@ again when it changes.
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "gateway: S3 endpoint %s (region %s)\n", g.URL(), cfg.S3.Region)
+			if cfg.Overview != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "gateway: dashboard %s/\n", g.URL())
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "gateway: share links %s/s/<token> (stratos share --home %s)\n", g.URL(), dir)
 			if cfg.Stream != nil {
 				fmt.Fprintf(cmd.OutOrStdout(), "gateway: streaming %s/stream/<path> (the files of %s, to anyone who reaches %s)\n", g.URL(), streamAccount, cfg.Listen)

@@ -6,84 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/stratos-net/stratos/chain"
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/home"
-	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+	"github.com/stratos-net/stratos/overview"
 )
-
-type statusJSON struct {
-	MetaNodeID      string           `json:"meta_node_id"`
-	Ready           bool             `json:"ready"`
-	SliceSize       uint64           `json:"slice_size"`
-	Replicas        uint32           `json:"replicas"`
-	MinReplicas     uint32           `json:"min_replicas"`
-	Files           uint64           `json:"files"`
-	Slices          uint64           `json:"slices"`
-	UnderReplicated uint64           `json:"under_replicated"`
-	PendingRepairs  uint64           `json:"pending_repairs"`
-	Nodes           []nodeStatusJSON `json:"nodes"`
-	MetaNodes       []metaStatusJSON `json:"meta_nodes"`
-	Gateway         *gatewayJSON     `json:"gateway,omitempty"`
-	Chain           *chain.Info      `json:"chain,omitempty"`
-	ChainError      string           `json:"chain_error,omitempty"`
-}
-
-// gatewayJSON is where the network's HTTP gateway serves.
-type gatewayJSON struct {
-	S3     string `json:"s3"`     // the S3 endpoint
-	Stream string `json:"stream"` // /stream/<path>, where the gateway streams an account's files
-}
-
-type nodeStatusJSON struct {
-	ID          string `json:"id"`
-	Role        string `json:"role"`
-	Addr        string `json:"addr"`
-	Region      string `json:"region"`
-	State       string `json:"state"`
-	Capacity    uint64 `json:"capacity"`
-	Free        uint64 `json:"free"`
-	Slices      uint64 `json:"slices"`
-	Connections uint32 `json:"connections"`
-	LastSeen    string `json:"last_seen,omitempty"`
-	// Disputes: claims of traffic beyond what downloaders signed for (the
-	// node's standing, DESIGN §7: lower is better).
-	Disputes uint64 `json:"disputes"`
-}
-
-// metaStatusJSON is one meta node as it sees itself (DESIGN §5.2).
-type metaStatusJSON struct {
-	ID           string `json:"id"`
-	Addr         string `json:"addr"`
-	State        string `json:"state"` // Leading, Following, Observing, Voting; or unreachable
-	Voter        bool   `json:"voter"`
-	RaftTerm     uint64 `json:"raft_term"`
-	AppliedIndex uint64 `json:"applied_index"`
-	CommitIndex  uint64 `json:"commit_index"`
-	LeaderID     string `json:"leader_id"`
-	Error        string `json:"error,omitempty"`
-}
-
-func metaStatuses(views []client.MetaView) []metaStatusJSON {
-	out := make([]metaStatusJSON, 0, len(views))
-	for _, v := range views {
-		j := metaStatusJSON{ID: v.Node.ID, Addr: v.Node.Addr}
-		if v.Err != nil {
-			j.State, j.Error = "unreachable", v.Err.Error()
-		} else if self := v.Status.GetSelf(); self != nil {
-			j.State, j.Voter, j.RaftTerm = self.GetState(), self.GetVoter(), self.GetRaftTerm()
-			j.AppliedIndex, j.CommitIndex, j.LeaderID = self.GetAppliedIndex(), self.GetCommitIndex(), self.GetLeaderId()
-		}
-		out = append(out, j)
-	}
-	return out
-}
 
 func newStatusCmd() *cobra.Command {
 	var f clientFlags
@@ -109,11 +40,11 @@ until it is ready and exits 1 if it is not ready in time.`,
 				return err
 			}
 			defer c.Close()
-			var out statusJSON
+			var out overview.Report
 			for {
 				st, err := c.Status(ctx)
 				if err == nil {
-					out = toStatusJSON(st)
+					out = overview.FromStatus(st)
 					if out.Ready || wait == 0 {
 						break
 					}
@@ -129,11 +60,8 @@ until it is ready and exits 1 if it is not ready in time.`,
 				case <-time.After(250 * time.Millisecond):
 				}
 			}
-			out.MetaNodes = metaStatuses(c.MetaNodes(ctx))
-			addChain(ctx, f.home, &out)
-			if cc, err := home.LoadClient(f.home); err == nil && cc.Gateway != "" {
-				out.Gateway = &gatewayJSON{S3: cc.Gateway, Stream: strings.TrimSuffix(cc.Gateway, "/") + "/stream/"}
-			}
+			out.MetaNodes = overview.MetaNodes(c.MetaNodes(ctx))
+			overview.Complete(ctx, &out, c, overviewOptions(f.home, c))
 			if f.json {
 				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
 					return err
@@ -173,49 +101,22 @@ func openWaiting(ctx context.Context, f *clientFlags, wait bool) (*client.Client
 	}
 }
 
-// addChain adds the chain's state when the home has a chain client config
-// (config/client.toml, as a devnet writes it).
-func addChain(ctx context.Context, dir string, out *statusJSON) {
-	var cc struct {
+// overviewOptions says where the home's network keeps what status shows
+// beyond the meta cluster: the chain (config/client.toml's node, as a
+// devnet writes it; client.toml's chain_grpc) and the gateway.
+func overviewOptions(dir string, c *client.Client) overview.Options {
+	var chainCC struct {
 		Node string `toml:"node"`
 	}
-	if err := home.ReadTOMLLoose(filepath.Join(dir, "config", "client.toml"), &cc); err != nil || cc.Node == "" {
-		return
+	_ = home.ReadTOMLLoose(filepath.Join(dir, "config", "client.toml"), &chainCC)
+	opts := overview.Options{ChainRPC: chainCC.Node, Account: c.Owner()}
+	if cc, err := home.LoadClient(dir); err == nil {
+		opts.Gateway, opts.ChainGRPC = cc.Gateway, cc.ChainGRPC
 	}
-	info, err := chain.Status(ctx, cc.Node)
-	if err != nil {
-		out.ChainError = err.Error()
-		return
-	}
-	out.Chain = info
+	return opts
 }
 
-func toStatusJSON(st *metav1.StatusResponse) statusJSON {
-	out := statusJSON{
-		MetaNodeID: st.GetMetaNodeId(), SliceSize: st.GetSliceSize(), Replicas: st.GetReplicas(), MinReplicas: st.GetMinReplicas(),
-		Files: st.GetFiles(), Slices: st.GetSlices(), UnderReplicated: st.GetUnderReplicated(), PendingRepairs: st.GetPendingRepairs(),
-		Nodes: []nodeStatusJSON{},
-	}
-	alive := 0
-	for _, n := range st.GetNodes() {
-		j := nodeStatusJSON{
-			ID: n.GetNode().GetNodeId(), Role: "resource", Addr: n.GetNode().GetAddr(), Region: n.GetNode().GetRegion(),
-			State: n.GetState(), Capacity: n.GetLoad().GetCapacity(), Free: n.GetLoad().GetFree(),
-			Slices: n.GetLoad().GetSlices(), Connections: n.GetLoad().GetConnections(), Disputes: n.GetDisputes(),
-		}
-		if ns := n.GetLastSeenUnixNano(); ns != 0 {
-			j.LastSeen = time.Unix(0, ns).UTC().Format(time.RFC3339)
-		}
-		if j.State == "alive" && j.Free > 0 {
-			alive++
-		}
-		out.Nodes = append(out.Nodes, j)
-	}
-	out.Ready = alive >= int(max(st.GetMinReplicas(), 1))
-	return out
-}
-
-func printStatus(cmd *cobra.Command, s statusJSON) {
+func printStatus(cmd *cobra.Command, s overview.Report) {
 	w := cmd.OutOrStdout()
 	ready := "ready"
 	if !s.Ready {
@@ -239,7 +140,7 @@ func printStatus(cmd *cobra.Command, s statusJSON) {
 		tw.Flush()
 	}
 	if s.Gateway != nil {
-		fmt.Fprintf(w, "\ngateway: S3 endpoint %s, streaming %s<path>\n", s.Gateway.S3, s.Gateway.Stream)
+		fmt.Fprintf(w, "\ngateway: dashboard %s, S3 endpoint %s, streaming %s<path>, share links %s<token>\n", s.Gateway.Dashboard, s.Gateway.S3, s.Gateway.Stream, s.Gateway.Shares)
 	}
 	switch {
 	case s.Chain != nil:

@@ -106,3 +106,6 @@ func (c *Client) MetaNodes(ctx context.Context) []MetaView {
 	wg.Wait()
 	return out
 }
+
+// Owner is the account whose namespace the client uses.
+func (c *Client) Owner() string { return c.cfg.Owner }

@@ -328,8 +328,10 @@ func printGateway(out io.Writer, dir string, s Settings) {
 	if s.Gateway == "" {
 		return
 	}
-	fmt.Fprintf(out, "gateway: S3 endpoint http://%s (region us-east-1, path-style)\n", s.Gateway)
+	fmt.Fprintf(out, "gateway: dashboard http://%s/\n", s.Gateway)
+	fmt.Fprintf(out, "  S3 endpoint http://%s (region us-east-1, path-style)\n", s.Gateway)
 	fmt.Fprintf(out, "  streaming: http://%s/stream/<path> (the user's files, on loopback, no credentials)\n", s.Gateway)
+	fmt.Fprintf(out, "  share links: stratos share --home %s <path>\n", dir)
 	ks, err := gatewaykeys.Open(gatewaykeys.Path(dir))
 	if err != nil {
 		fmt.Fprintf(out, "  keys: %v\n", err)

@@ -219,7 +219,7 @@ func create(dir string, s Settings) error {
 	}
 	if err := home.WriteTOML(filepath.Join(dir, home.ClientConfigFile), home.Client{
 		MetaAddr: first.Addr, MetaID: first.ID, Metas: others, Owner: owner, Region: s.Regions[0], Key: key,
-		Gateway: "http://" + s.Gateway,
+		Gateway: "http://" + s.Gateway, ChainGRPC: chainGRPC,
 	}); err != nil {
 		return err
 	}

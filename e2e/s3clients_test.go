@@ -105,6 +105,7 @@ func TestDevnetS3Clients(t *testing.T) {
 	t.Run("rclone", func(t *testing.T) { rclone(t, e, work) })
 	t.Run("s3cmd", func(t *testing.T) { s3cmd(t, e, work) })
 	t.Run("metrics", func(t *testing.T) { nodeMetrics(t, dir) })
+	t.Run("dashboard", func(t *testing.T) { dashboardMatchesStatus(t, bin, dir, st.Gateway.S3) })
 }
 
 // Every node of the devnet serves Prometheus metrics: the runtime's and

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stratos-net/stratos/gateway/dashboard"
 	"github.com/stratos-net/stratos/gateway/keys"
 	"github.com/stratos-net/stratos/gateway/s3"
 	"github.com/stratos-net/stratos/gateway/s3/network"
@@ -30,6 +31,8 @@ type Config struct {
 	Stream stream.Files
 	// Shares, if set, are the share links /s/ serves (package share).
 	Shares *share.Store
+	// Overview, if set, feeds the dashboard at / (package dashboard).
+	Overview dashboard.Source
 }
 
 // DefaultConfig listens on loopback port 9000, S3's usual local port.
@@ -95,7 +98,11 @@ func Start(cfg Config, ks *keys.Store, open Opener) (*Gateway, error) {
 			return accs.filesOf(keys.Key{Account: account, Address: address})
 		}, cfg.Logger, cfg.S3.Clock))
 	}
-	handler := route(inst.Wrap("s3", api), streaming, shares, metrics.Handler(reg))
+	var dash http.Handler
+	if cfg.Overview != nil {
+		dash = inst.Wrap("dashboard", dashboard.New(cfg.Overview, cfg.Logger))
+	}
+	handler := route(inst.Wrap("s3", api), streaming, shares, dash, metrics.Handler(reg))
 	g := &Gateway{ln: ln, accs: accs, done: make(chan error, 1),
 		srv: &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}}
 	go func() { g.done <- g.srv.Serve(ln) }()
@@ -103,11 +110,12 @@ func Start(cfg Config, ks *keys.Store, open Opener) (*Gateway, error) {
 }
 
 // route sends unsigned GETs and HEADs of /metrics to Prometheus, under
-// /stream/ to streaming (if on), unsigned requests under /s/ to share
-// links (if on; POST gives a link's password), and everything else to S3:
-// S3 requests are always signed, so buckets named "stream" or "metrics"
+// /stream/ to streaming (if on), of / and under /dashboard/ to the
+// dashboard (if on), unsigned requests under /s/ to share links (if on;
+// POST gives a link's password), and everything else to S3: S3 requests
+// are always signed, so buckets named "stream", "metrics" or "dashboard"
 // still work for S3 clients (and "s" is no valid bucket name).
-func route(api, streaming, shares, prom http.Handler) http.Handler {
+func route(api, streaming, shares, dash, prom http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		plain := (r.Method == http.MethodGet || r.Method == http.MethodHead) && !signed(r)
 		switch {
@@ -115,6 +123,8 @@ func route(api, streaming, shares, prom http.Handler) http.Handler {
 			prom.ServeHTTP(w, r)
 		case plain && streaming != nil && strings.HasPrefix(r.URL.Path, stream.Prefix):
 			streaming.ServeHTTP(w, r)
+		case plain && dash != nil && (r.URL.Path == dashboard.Root || strings.HasPrefix(r.URL.Path, dashboard.Prefix)):
+			dash.ServeHTTP(w, r)
 		case (plain || r.Method == http.MethodPost && !signed(r)) && shares != nil && strings.HasPrefix(r.URL.Path, share.Prefix):
 			shares.ServeHTTP(w, r)
 		default:

@@ -165,6 +165,9 @@ type Client struct {
 	// Gateway is the base URL of the network's HTTP gateway (DESIGN §9),
 	// which `stratos status` shows.
 	Gateway string `toml:"gateway,omitempty"`
+	// ChainGRPC is a validator's gRPC endpoint (host:port): status and the
+	// dashboard read the ledger and the prepay there.
+	ChainGRPC string `toml:"chain_grpc,omitempty"`
 }
 
 // ReadTOML decodes the TOML file at path into v, refusing unknown keys so a
