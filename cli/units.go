@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/stratos-net/stratos/internal/size"
 )
 
 // byteSize is a flag value such as 16MiB, 1GiB, 4096 or 4k.
@@ -47,18 +49,4 @@ func (b byteSize) String() string { return humanBytes(int64(b)) }
 func (b byteSize) Type() string   { return "size" }
 
 // humanBytes formats n in binary units: 1.5 GiB.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	v := float64(n) / float64(div)
-	s := strconv.FormatFloat(v, 'f', 1, 64)
-	s = strings.TrimSuffix(s, ".0")
-	return s + " " + string("KMGTPE"[exp]) + "iB"
-}
+func humanBytes(n int64) string { return size.Human(n) }

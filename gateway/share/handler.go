@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"html/template"
 	"io"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/gateway/stream"
+	"github.com/stratos-net/stratos/internal/size"
 	"google.golang.org/protobuf/proto"
 
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
@@ -249,7 +249,7 @@ func (h *Handler) filePage(w http.ResponseWriter, r *http.Request, sh Share, tok
 	ct := contentType(f)
 	self := r.URL.Path
 	h.render(w, http.StatusOK, "file", map[string]any{
-		"Name": path.Base(f.GetPath()), "Size": client.PlainSize(f), "Human": human(client.PlainSize(f)),
+		"Name": path.Base(f.GetPath()), "Size": client.PlainSize(f), "Human": size.Human(client.PlainSize(f)),
 		"Type": ct, "Media": media(ct), "Raw": self + "?raw=1", "Download": self + "?dl=1",
 		"Encrypted": f.GetEncrypted(), "Expires": sh.Expires, "Script": staticPath,
 	})
@@ -281,7 +281,7 @@ func (h *Handler) listing(w http.ResponseWriter, r *http.Request, files Files, s
 			l.Href += "/"
 		} else if fe := e.GetFile(); fe != nil {
 			l.Size, l.Encrypt = client.PlainSize(fe), fe.GetEncrypted()
-			l.Human = human(l.Size)
+			l.Human = size.Human(l.Size)
 		}
 		out = append(out, l)
 	}
@@ -293,19 +293,6 @@ func (h *Handler) listing(w http.ResponseWriter, r *http.Request, files Files, s
 	}
 	h.render(w, http.StatusOK, "dir", map[string]any{"Name": path.Base(sh.Path), "Rel": "/" + strings.TrimPrefix(rel, "/"),
 		"Entries": out, "Expires": sh.Expires})
-}
-
-func human(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 var pages = template.Must(template.New("share").Parse(`
