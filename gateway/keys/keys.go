@@ -8,15 +8,15 @@ package keys
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/stratos-net/stratos/gateway/internal/jsonfile"
 )
 
 // ErrUnknown is an access key that the file does not hold.
@@ -33,12 +33,8 @@ type Key struct {
 
 // Store is the keys file.
 type Store struct {
-	path string
-
-	mu    sync.Mutex
-	keys  []Key
-	mtime time.Time
-	size  int64
+	mu   sync.Mutex
+	file *jsonfile.File[[]Key]
 }
 
 // Path is where a home keeps its gateway keys.
@@ -46,48 +42,22 @@ func Path(home string) string { return filepath.Join(home, "gateway", "keys.json
 
 // Open reads the keys file at path; a missing file holds no keys.
 func Open(path string) (*Store, error) {
-	s := &Store{path: path}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.reload(); err != nil {
+	s := &Store{file: jsonfile.New[[]Key](path, "gateway keys")}
+	if _, err := s.file.Load(); err != nil {
 		return nil, err
 	}
 	return s, nil
-}
-
-// reload reads the file if it changed since the last read.
-func (s *Store) reload() error {
-	fi, err := os.Stat(s.path)
-	if errors.Is(err, os.ErrNotExist) {
-		s.keys = nil
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("gateway keys: %w", err)
-	}
-	if fi.ModTime().Equal(s.mtime) && fi.Size() == s.size && s.keys != nil {
-		return nil
-	}
-	b, err := os.ReadFile(s.path)
-	if err != nil {
-		return fmt.Errorf("gateway keys: %w", err)
-	}
-	var keys []Key
-	if err := json.Unmarshal(b, &keys); err != nil {
-		return fmt.Errorf("gateway keys %s: %w", s.path, err)
-	}
-	s.keys, s.mtime, s.size = keys, fi.ModTime(), fi.Size()
-	return nil
 }
 
 // Lookup returns the key with this access key ID.
 func (s *Store) Lookup(access string) (Key, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.reload(); err != nil {
+	keys, err := s.file.Load()
+	if err != nil {
 		return Key{}, err
 	}
-	for _, k := range s.keys {
+	for _, k := range keys {
 		if k.AccessKey == access {
 			return k, nil
 		}
@@ -99,10 +69,8 @@ func (s *Store) Lookup(access string) (Key, error) {
 func (s *Store) List() ([]Key, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.reload(); err != nil {
-		return nil, err
-	}
-	return slices.Clone(s.keys), nil
+	keys, err := s.file.Load()
+	return slices.Clone(keys), err
 }
 
 // Create makes a key for the keyring account whose address is given.
@@ -114,10 +82,11 @@ func (s *Store) Create(account, address string, now time.Time) (Key, error) {
 		Account: account, Address: address, Created: now.UTC()}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.reload(); err != nil {
+	keys, err := s.file.Load()
+	if err != nil {
 		return Key{}, err
 	}
-	if err := s.write(append(slices.Clone(s.keys), k)); err != nil {
+	if err := s.file.Save(append(slices.Clone(keys), k)); err != nil {
 		return Key{}, err
 	}
 	return k, nil
@@ -127,37 +96,15 @@ func (s *Store) Create(account, address string, now time.Time) (Key, error) {
 func (s *Store) Revoke(access string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.reload(); err != nil {
-		return err
-	}
-	i := slices.IndexFunc(s.keys, func(k Key) bool { return k.AccessKey == access })
-	if i < 0 {
-		return fmt.Errorf("%w %q", ErrUnknown, access)
-	}
-	return s.write(slices.Delete(slices.Clone(s.keys), i, i+1))
-}
-
-// write replaces the file atomically, readable by its owner only.
-func (s *Store) write(keys []Key) error {
-	if keys == nil {
-		keys = []Key{}
-	}
-	b, err := json.MarshalIndent(keys, "", "  ")
+	keys, err := s.file.Load()
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
-		return fmt.Errorf("gateway keys: %w", err)
+	i := slices.IndexFunc(keys, func(k Key) bool { return k.AccessKey == access })
+	if i < 0 {
+		return fmt.Errorf("%w %q", ErrUnknown, access)
 	}
-	tmp := s.path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("gateway keys: %w", err)
-	}
-	if err := os.Rename(tmp, s.path); err != nil {
-		return fmt.Errorf("gateway keys: %w", err)
-	}
-	s.keys, s.mtime = keys, time.Time{} // read again next time, with the new mtime
-	return nil
+	return s.file.Save(slices.Delete(slices.Clone(keys), i, i+1))
 }
 
 const (

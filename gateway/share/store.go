@@ -21,10 +21,8 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,7 +31,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
-	"github.com/stratos-net/stratos/durable"
+	"github.com/stratos-net/stratos/gateway/internal/jsonfile"
 )
 
 // Errors a caller matches with errors.Is.
@@ -120,12 +118,9 @@ type file struct {
 
 // Store is the shares file.
 type Store struct {
-	path string
-
-	mu    sync.Mutex
-	f     file
-	mtime time.Time
-	size  int64
+	mu   sync.Mutex
+	file *jsonfile.File[file]
+	f    file // as last loaded
 }
 
 // Path is where a home keeps its share links.
@@ -134,7 +129,7 @@ func Path(home string) string { return filepath.Join(home, "gateway", "shares.js
 // Open reads the shares file at path, making one with a fresh secret if
 // there is none.
 func Open(path string) (*Store, error) {
-	s := &Store{path: path}
+	s := &Store{file: jsonfile.New[file](path, "share links")}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.reload(); err != nil {
@@ -153,44 +148,19 @@ func Open(path string) (*Store, error) {
 }
 
 func (s *Store) reload() error {
-	fi, err := os.Stat(s.path)
-	if errors.Is(err, os.ErrNotExist) {
-		s.f = file{}
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("share links: %w", err)
-	}
-	if fi.ModTime().Equal(s.mtime) && fi.Size() == s.size {
-		return nil
-	}
-	b, err := os.ReadFile(s.path)
-	if err != nil {
-		return fmt.Errorf("share links: %w", err)
-	}
-	var f file
-	if err := json.Unmarshal(b, &f); err != nil {
-		return fmt.Errorf("share links %s: %w", s.path, err)
-	}
-	s.f, s.mtime, s.size = f, fi.ModTime(), fi.Size()
-	return nil
+	f, err := s.file.Load()
+	s.f = f
+	return err
 }
 
 func (s *Store) write(f file) error {
 	if f.Shares == nil {
 		f.Shares = []Share{}
 	}
-	b, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
+	if err := s.file.Save(f); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
-		return fmt.Errorf("share links: %w", err)
-	}
-	if err := durable.WriteFile(s.path, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("share links: %w", err)
-	}
-	s.f, s.mtime = f, time.Time{} // read again next time, with the new mtime
+	s.f = f
 	return nil
 }
 
