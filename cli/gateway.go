@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stratos-net/stratos/chainclient"
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/gateway"
 	"github.com/stratos-net/stratos/gateway/keys"
@@ -60,6 +61,15 @@ again when it changes.
 				defer c.Close()
 				opts := overviewOptions(dir, c)
 				opts.Blocks, opts.Files = 10, 50
+				if opts.ChainGRPC != "" {
+					// One connection for every collection, not a dial each second.
+					v, err := chainclient.Dial(opts.ChainGRPC)
+					if err != nil {
+						return fmt.Errorf("dashboard: %w", err)
+					}
+					defer v.Close()
+					opts.Chain = v
+				}
 				cfg.Overview = func(ctx context.Context) (overview.Report, error) { return overview.Collect(ctx, c, opts) }
 			}
 			g, err := gateway.Start(cfg, ks, func(k keys.Key) (gateway.Files, error) {

@@ -138,6 +138,9 @@ type Network interface {
 type Options struct {
 	ChainRPC  string // a validator's CometBFT RPC, tcp://host:port; empty: no chain
 	ChainGRPC string // a validator's gRPC, host:port: ledger and prepay
+	// Chain, if set, is a connection to ChainGRPC kept open by a caller
+	// that collects often (the dashboard); else each Collect dials.
+	Chain *chainclient.View
 	Account   string // whose prepay and files
 	Gateway   string // the gateway's base URL, if any
 	Blocks    int    // how many recent blocks; 0: none
@@ -180,7 +183,7 @@ func Complete(ctx context.Context, r *Report, n Network, opts Options) {
 			}
 		}
 	}
-	if opts.ChainGRPC != "" {
+	if opts.Chain != nil || opts.ChainGRPC != "" {
 		ledgerAndPrepay(ctx, r, opts)
 	}
 	if opts.Files > 0 {
@@ -190,12 +193,15 @@ func Complete(ctx context.Context, r *Report, n Network, opts Options) {
 }
 
 func ledgerAndPrepay(ctx context.Context, r *Report, opts Options) {
-	v, err := chainclient.Dial(opts.ChainGRPC)
-	if err != nil {
-		r.Ledger = &Ledger{Error: err.Error(), Nodes: []LedgerNode{}}
-		return
+	v := opts.Chain
+	if v == nil {
+		var err error
+		if v, err = chainclient.Dial(opts.ChainGRPC); err != nil {
+			r.Ledger = &Ledger{Error: err.Error(), Nodes: []LedgerNode{}}
+			return
+		}
+		defer v.Close()
 	}
-	defer v.Close()
 	if opts.Account != "" {
 		if amt, err := v.Prepaid(ctx, opts.Account); err == nil {
 			r.Prepay = &Prepay{Account: opts.Account, Ustos: amt}
