@@ -140,12 +140,12 @@ type Options struct {
 	ChainGRPC string // a validator's gRPC, host:port: ledger and prepay
 	// Chain, if set, is a connection to ChainGRPC kept open by a caller
 	// that collects often (the dashboard); else each Collect dials.
-	Chain *chainclient.View
-	Account   string // whose prepay and files
-	Gateway   string // the gateway's base URL, if any
-	Blocks    int    // how many recent blocks; 0: none
-	Files     int    // how many of the account's files; 0: none
-	Now       func() time.Time
+	Chain   *chainclient.View
+	Account string // whose prepay and files
+	Gateway string // the gateway's base URL, if any
+	Blocks  int    // how many recent blocks; 0: none
+	Files   int    // how many of the account's files; 0: none
+	Now     func() time.Time
 }
 
 // Collect asks the meta cluster for the status (failing if it cannot),
