@@ -74,6 +74,9 @@ import (
 	sdsmodule "github.com/stratos-net/stratos/x/sds"
 	sdskeeper "github.com/stratos-net/stratos/x/sds/keeper"
 	sdstypes "github.com/stratos-net/stratos/x/sds/types"
+	trustedfnmodule "github.com/stratos-net/stratos/x/trustedfn"
+	trustedfnkeeper "github.com/stratos-net/stratos/x/trustedfn/keeper"
+	trustedfntypes "github.com/stratos-net/stratos/x/trustedfn/types"
 )
 
 // maccPerms: module accounts and their permissions. v0.55: staking panics at
@@ -89,6 +92,8 @@ var maccPerms = map[string][]string{
 	registertypes.ModuleName:            {authtypes.Burner}, // node deposits; slashing burns them
 	sdstypes.ModuleName:                 nil,                // prepaid STOS
 	pottypes.ModuleName:                 {authtypes.Minter}, // traffic rewards until withdrawn
+	trustedfntypes.ModuleName:           {authtypes.Burner}, // apps' escrow; burns §6.4's share
+	trustedfntypes.SwapReserveName:      nil,                // §6.3.1's swap reserve
 }
 
 var (
@@ -116,6 +121,7 @@ type StratosApp struct {
 	RegisterKeeper  registerkeeper.Keeper
 	SdsKeeper       sdskeeper.Keeper
 	PotKeeper       potkeeper.Keeper
+	TrustedfnKeeper trustedfnkeeper.Keeper
 
 	ModuleManager *module.Manager
 	BasicManager  module.BasicManager
@@ -137,6 +143,7 @@ func NewStratosApp(logger log.Logger, db dbm.DB, _ io.Writer, loadLatest bool,
 		authtypes.StoreKey, banktypes.StoreKey, stakingtypes.StoreKey, slashingtypes.StoreKey,
 		minttypes.StoreKey, distrtypes.StoreKey, govtypes.StoreKey, consensustypes.StoreKey,
 		authzkeeper.StoreKey, registertypes.StoreKey, sdstypes.StoreKey, pottypes.StoreKey,
+		trustedfntypes.StoreKey,
 	)
 
 	app := &StratosApp{BaseApp: bApp, cdc: cdc, amino: enc.Amino, txConfig: txConfig, interfaceRegistry: ir, keys: keys}
@@ -171,6 +178,8 @@ func NewStratosApp(logger log.Logger, db dbm.DB, _ io.Writer, loadLatest bool,
 	app.PotKeeper = potkeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[pottypes.StoreKey]), accCodec,
 		app.BankKeeper, app.DistrKeeper, app.RegisterKeeper, app.SdsKeeper, govAuthority)
 	app.SdsKeeper.SetPeriodKeeper(app.PotKeeper)
+	app.TrustedfnKeeper = trustedfnkeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[trustedfntypes.StoreKey]),
+		accCodec, app.BankKeeper, app.DistrKeeper, app.RegisterKeeper, govAuthority, authtypes.FeeCollectorName)
 	govConfig := govtypes.DefaultConfig()
 	app.GovKeeper = govkeeper.NewKeeper(cdc, runtime.NewKVStoreService(keys[govtypes.StoreKey]),
 		app.AccountKeeper, app.BankKeeper, app.DistrKeeper, app.MsgServiceRouter(), govConfig, govAuthority,
@@ -190,6 +199,7 @@ func NewStratosApp(logger log.Logger, db dbm.DB, _ io.Writer, loadLatest bool,
 		registermodule.NewAppModule(cdc, app.RegisterKeeper),
 		sdsmodule.NewAppModule(app.SdsKeeper),
 		potmodule.NewAppModule(cdc, app.PotKeeper),
+		trustedfnmodule.NewAppModule(cdc, app.TrustedfnKeeper),
 	)
 	app.BasicManager = module.NewBasicManagerFromManager(app.ModuleManager, map[string]module.AppModuleBasic{
 		genutiltypes.ModuleName: genutil.NewAppModuleBasic(genutiltypes.DefaultMessageValidator),
@@ -202,11 +212,12 @@ func NewStratosApp(logger log.Logger, db dbm.DB, _ io.Writer, loadLatest bool,
 	app.ModuleManager.SetOrderBeginBlockers(minttypes.ModuleName, distrtypes.ModuleName, slashingtypes.ModuleName,
 		stakingtypes.ModuleName, authz.ModuleName)
 	// bank first: its EndBlock credits Block-STM virtual accounts.
-	app.ModuleManager.SetOrderEndBlockers(banktypes.ModuleName, govtypes.ModuleName, stakingtypes.ModuleName, registertypes.ModuleName)
+	app.ModuleManager.SetOrderEndBlockers(banktypes.ModuleName, govtypes.ModuleName, stakingtypes.ModuleName, registertypes.ModuleName,
+		trustedfntypes.ModuleName)
 	genesisOrder := []string{
 		consensustypes.ModuleName, authtypes.ModuleName, banktypes.ModuleName, distrtypes.ModuleName,
 		stakingtypes.ModuleName, slashingtypes.ModuleName, govtypes.ModuleName, minttypes.ModuleName,
-		registertypes.ModuleName, sdstypes.ModuleName, pottypes.ModuleName,
+		registertypes.ModuleName, sdstypes.ModuleName, pottypes.ModuleName, trustedfntypes.ModuleName,
 		genutiltypes.ModuleName, authz.ModuleName,
 	}
 	app.ModuleManager.SetOrderInitGenesis(genesisOrder...)

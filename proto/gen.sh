@@ -4,7 +4,7 @@
 # Two generators, because two protobuf worlds meet in this binary:
 # - the storage network (stratos/meta, stratos/storage) uses the standard
 #   protoc-gen-go and protoc-gen-go-grpc, code beside the .proto files;
-# - the chain modules (stratos/register, stratos/sds, stratos/pot) use the
+# - the chain modules (stratos/register, stratos/sds, stratos/pot, stratos/trustedfn) use the
 #   Cosmos SDK's gogoproto (protoc-gen-gocosmos), code in x/<module>/types.
 #
 # Needs protoc (Debian: protobuf-compiler) and the plugins:
@@ -28,7 +28,7 @@ cosmosproto=$(cd "$root" && go list -m -f '{{.Dir}}' github.com/cosmos/cosmos-pr
 module=$(cd "$root" && go list -m)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-for dir in stratos/register/v1 stratos/sds/v1 stratos/pot/v1; do
+for dir in stratos/register/v1 stratos/sds/v1 stratos/pot/v1 stratos/trustedfn/v1; do
   [ -d "$dir" ] || continue
   protoc -I . -I "$sdk/proto" -I "$gogo" -I "$cosmosproto/proto" -I /usr/include \
     --gocosmos_out=plugins=grpc,Mgoogle/protobuf/any.proto=github.com/cosmos/gogoproto/types/any:"$out" \

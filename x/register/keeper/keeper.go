@@ -597,6 +597,15 @@ func (k Keeper) IsActiveMetaNodeOperator(ctx context.Context, operator sdk.AccAd
 	return err == nil && n.Status == types.NodeStatus_NODE_STATUS_ACTIVE && k.operatorIs(n.Operator, operator)
 }
 
+// ResourceNodeDeposit is a resource node's bonded deposit (its stake).
+func (k Keeper) ResourceNodeDeposit(ctx context.Context, nodeID string) (sdk.Coin, error) {
+	n, err := k.resourceNode(ctx, nodeID)
+	if err != nil {
+		return sdk.Coin{}, err
+	}
+	return n.Deposit, nil
+}
+
 // SlashResourceNode burns fraction (in (0,1]) of a resource node's deposit
 // from the module account, lowers the stored deposit by as much and returns
 // the burned amount (rounded down, so never more than the deposit).

@@ -423,3 +423,23 @@ func (r *Round) payUsage(paid Status) {
 		}
 	}
 }
+
+// ParseStatus is the inverse of Status.String.
+func ParseStatus(s string) (Status, bool) {
+	for st, n := range statusNames {
+		if n == s {
+			return st, true
+		}
+	}
+	return 0, false
+}
+
+// ParsePhase is the inverse of Phase.String.
+func ParsePhase(s string) (Phase, bool) {
+	for p := Committing; p <= Done; p++ {
+		if p.String() == s {
+			return p, true
+		}
+	}
+	return 0, false
+}

@@ -482,3 +482,19 @@ func TestHashesAreLengthPrefixed(t *testing.T) {
 		t.Fatal("chain ID not bound")
 	}
 }
+
+func TestNamesRoundTrip(t *testing.T) {
+	for st := range statusNames {
+		if got, ok := ParseStatus(st.String()); !ok || got != st {
+			t.Errorf("status %s: %v %v", st, got, ok)
+		}
+	}
+	for p := Committing; p <= Done; p++ {
+		if got, ok := ParsePhase(p.String()); !ok || got != p {
+			t.Errorf("phase %s: %v %v", p, got, ok)
+		}
+	}
+	if _, ok := ParseStatus("bogus"); ok {
+		t.Error("bogus status parsed")
+	}
+}

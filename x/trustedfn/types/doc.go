@@ -1,0 +1,2 @@
+// Package types holds x/trustedfn's messages, state, parameters and errors.
+package types
