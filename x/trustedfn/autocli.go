@@ -19,7 +19,7 @@ const (
 //	stratos query trustedfn rounds <app-id>
 //	stratos query trustedfn reputation <node-id>
 //	stratos query trustedfn offers
-//	stratos tx trustedfn offer-compute <node-id> <capacity> --from <operator>
+//	stratos tx trustedfn offer-compute <node-id> <capacity> <endpoint> --from <operator>
 //
 // Apps are created, rounds opened and revealed by `stratos fn` and by the
 // nodes, which compute the salts and hashes the messages carry.
@@ -53,9 +53,9 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			Service: msgService,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{
-					RpcMethod: "OfferCompute", Use: "offer-compute [node-id] [capacity] --from [operator]",
-					Short:          "Offer a resource node's compute for up to capacity apps (0 withdraws the offer)",
-					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "node_id"}, {ProtoField: "capacity"}},
+					RpcMethod: "OfferCompute", Use: "offer-compute [node-id] [capacity] [endpoint] --from [operator]",
+					Short:          "Offer a resource node's compute for up to capacity apps at its JSON-RPC endpoint URL (capacity 0 withdraws the offer)",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "node_id"}, {ProtoField: "capacity"}, {ProtoField: "endpoint"}},
 				},
 				{RpcMethod: "CreateApp", Skip: true},
 				{RpcMethod: "TopUp", Skip: true},

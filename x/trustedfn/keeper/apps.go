@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 
@@ -27,19 +28,25 @@ const (
 	maxNameLen      = 64
 	maxCodePathLen  = 1024
 	maxCallHashSize = 64
+	maxEndpointLen  = 256
 )
 
 // OfferCompute records (or, with capacity 0, withdraws) a resource node's
-// offer of compute.
-func (k Keeper) OfferCompute(ctx context.Context, operator, node string, capacity uint32) error {
+// offer of compute, reachable at endpoint.
+func (k Keeper) OfferCompute(ctx context.Context, operator, node string, capacity uint32, endpoint string) error {
 	if err := k.operatorOf(ctx, operator, node); err != nil {
 		return err
+	}
+	if capacity > 0 {
+		if u, err := url.Parse(endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(endpoint) > maxEndpointLen {
+			return fmt.Errorf("%w: endpoint %q must be an http(s) URL of at most %d bytes", types.ErrInvalidOffer, endpoint, maxEndpointLen)
+		}
 	}
 	o, err := k.Offers.Get(ctx, node)
 	if err != nil && !errors.Is(err, collections.ErrNotFound) {
 		return err
 	}
-	o.NodeId, o.Operator, o.Capacity = node, operator, capacity
+	o.NodeId, o.Operator, o.Capacity, o.Endpoint = node, operator, capacity, endpoint
 	if capacity == 0 && o.AppsHosted == 0 {
 		return k.Offers.Remove(ctx, node)
 	}

@@ -182,7 +182,7 @@ func (f *fixture) offer(n int) {
 		id := nodeName(i)
 		f.reg.nodes[id] = &fakeNode{operator: operator(id), active: true, deposit: sdk.NewInt64Coin("ustos", 1_000_000)}
 		if _, err := f.msg.OfferCompute(f.ctx, &types.MsgOfferCompute{
-			Operator: addr(f.t, operator(id)), NodeId: id, Capacity: 2,
+			Operator: addr(f.t, operator(id)), NodeId: id, Capacity: 2, Endpoint: "http://" + id + ".test:8080",
 		}); err != nil {
 			f.t.Fatal(err)
 		}

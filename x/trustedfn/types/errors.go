@@ -19,4 +19,5 @@ var (
 	ErrInvalidParams    = errorsmod.Register(ModuleName, 14, "invalid params")
 	ErrInvalidGenesis   = errorsmod.Register(ModuleName, 15, "invalid genesis state")
 	ErrRecordNotFound   = errorsmod.Register(ModuleName, 16, "no record of this node")
+	ErrInvalidOffer     = errorsmod.Register(ModuleName, 17, "invalid compute offer")
 )

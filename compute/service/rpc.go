@@ -1,0 +1,131 @@
+package service
+
+import (
+	"crypto/ed25519"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/stratos-net/stratos/x/trustedfn/round"
+)
+
+// The JSON-RPC 2.0 interface nodes offer (Stratosphere §4.1.1: "nodes offer
+// cloud services through the JSON RPC"), over HTTP POST.
+const (
+	MethodCall = "fn_call" // params CallParams, result CallResult
+	MethodLoad = "fn_load" // params LoadParams, result {}
+)
+
+// Error codes beyond JSON-RPC's own.
+const (
+	CodeParse         = -32700
+	CodeInvalid       = -32600
+	CodeNoMethod      = -32601
+	CodeParams        = -32602
+	CodeInternal      = -32603
+	CodeNotLoaded     = -32001 // send the module with fn_load, then call again
+	CodeNotServed     = -32002 // this node does not serve the app
+	CodeBusy          = -32003 // at capacity; try again
+	CodeModuleRefused = -32004 // the module does not hash to the app's code or cannot be metered
+)
+
+// Request is a JSON-RPC request.
+type Request struct {
+	JSONRPC string          `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id,omitempty"`
+	Method  string          `json:"method"`
+	Params  json.RawMessage `json:"params"`
+}
+
+// Response is a JSON-RPC response.
+type Response struct {
+	JSONRPC string          `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id,omitempty"`
+	Result  json.RawMessage `json:"result,omitempty"`
+	Error   *Error          `json:"error,omitempty"`
+}
+
+// Error is a JSON-RPC error.
+type Error struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("json-rpc error %d: %s", e.Code, e.Message) }
+
+// ErrNotLoaded is a node that has not got the app's module yet.
+var ErrNotLoaded = errors.New("module not loaded")
+
+// CallParams is one call. Every node of the app gets the same Seed and
+// TimeUnixNano, so every node computes the same bytes (DESIGN §8).
+type CallParams struct {
+	App          string `json:"app"`
+	Function     string `json:"function"`
+	Input        []byte `json:"input"` // base64 in JSON
+	Seed         []byte `json:"seed"`  // 32 bytes
+	TimeUnixNano int64  `json:"time_unix_nano"`
+	Gas          int64  `json:"gas,omitempty"` // 0: the node's default limit
+}
+
+// LoadParams gives a node an app's module; the node keeps it only if its
+// SHA-256 is the app's code hash on chain.
+type LoadParams struct {
+	App    string `json:"app"`
+	Module []byte `json:"module"`
+}
+
+// CallResult is a node's answer, signed by the node's key over
+// ResultBytes, so a caller can show anyone what the node answered.
+type CallResult struct {
+	Node    string `json:"node"`
+	Output  []byte `json:"output"`
+	Error   string `json:"error,omitempty"` // what the function did wrong, the same words on every node
+	GasUsed int64  `json:"gas_used"`
+	// OutputHash is round.OutputHash of Outcome: what a round commits to.
+	OutputHash []byte `json:"output_hash"`
+	Signature  []byte `json:"signature"`
+}
+
+// Outcome is the bytes nodes agree on: the output, or the error, tagged.
+func Outcome(output []byte, errText string) []byte {
+	if errText != "" {
+		return append([]byte("err:"), errText...)
+	}
+	return append([]byte("ok:"), output...)
+}
+
+// CallHash names a call: what the app sends nodes in a round's call_hash.
+func CallHash(p CallParams) round.Hash {
+	b := []byte("stratos/fn/call/v1")
+	for _, f := range [][]byte{[]byte(p.App), []byte(p.Function), p.Input, p.Seed} {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	b = binary.BigEndian.AppendUint64(b, uint64(p.TimeUnixNano))
+	return round.OutputHash(b)
+}
+
+// ResultBytes is what a node signs: its ID, the call, the output hash and
+// the gas.
+func ResultBytes(node string, call round.Hash, outputHash []byte, gas int64) []byte {
+	b := []byte("stratos/fn/result/v1")
+	b = binary.AppendUvarint(b, uint64(len(node)))
+	b = append(b, node...)
+	b = append(b, call[:]...)
+	b = append(b, outputHash...)
+	return binary.BigEndian.AppendUint64(b, uint64(gas))
+}
+
+// Verify checks a result's signature by pub and that its hash is of its
+// outcome.
+func (r CallResult) Verify(pub ed25519.PublicKey, call round.Hash) error {
+	h := round.OutputHash(Outcome(r.Output, r.Error))
+	if string(h[:]) != string(r.OutputHash) {
+		return errors.New("output hash does not match the output")
+	}
+	if !ed25519.Verify(pub, ResultBytes(r.Node, call, r.OutputHash, r.GasUsed), r.Signature) {
+		return errors.New("bad signature")
+	}
+	return nil
+}
