@@ -65,7 +65,7 @@ type Config struct {
 	// `stratos devnet --byzantine` runs such nodes to show them lose.
 	Byzantine bool
 	Logger    *slog.Logger
-	Now    func() time.Time
+	Now       func() time.Time
 }
 
 // DefaultConfig: 10^10 gas and 4 calls at once, 16 MiB modules.
