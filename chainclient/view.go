@@ -18,6 +18,7 @@ import (
 	pottypes "github.com/stratos-net/stratos/x/pot/types"
 	registertypes "github.com/stratos-net/stratos/x/register/types"
 	sdstypes "github.com/stratos-net/stratos/x/sds/types"
+	trustedfntypes "github.com/stratos-net/stratos/x/trustedfn/types"
 )
 
 // View queries one validator's gRPC endpoint.
@@ -26,6 +27,7 @@ type View struct {
 	reg  registertypes.QueryClient
 	sds  sdstypes.QueryClient
 	pot  pottypes.QueryClient
+	fn   trustedfntypes.QueryClient
 }
 
 // Dial connects to a validator's gRPC endpoint (host:port, app.toml [grpc]).
@@ -39,7 +41,7 @@ func Dial(addr string) (*View, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chain endpoint %s: %w", addr, err)
 	}
-	return &View{conn: conn, reg: registertypes.NewQueryClient(conn), sds: sdstypes.NewQueryClient(conn), pot: pottypes.NewQueryClient(conn)}, nil
+	return &View{conn: conn, reg: registertypes.NewQueryClient(conn), sds: sdstypes.NewQueryClient(conn), pot: pottypes.NewQueryClient(conn), fn: trustedfntypes.NewQueryClient(conn)}, nil
 }
 
 // Close closes the connection.

@@ -50,6 +50,7 @@ Node addresses, IDs and PIDs are in <home>/devnet.json; logs in <home>/logs.`,
 	fl.IntVar(&s.Replicas, "replicas", s.Replicas, "replicas of every slice (R)")
 	fl.IntVar(&s.MinReplicas, "min-replicas", s.MinReplicas, "an upload fails below this many replicas of a slice")
 	fl.Var(&sliceSize, "slice-size", "slice size, e.g. 16MiB")
+	fl.IntVar(&s.Byzantine, "byzantine", s.Byzantine, "resource nodes whose compute answers wrongly on purpose, to watch them lose rounds")
 	return cmd
 }
 
@@ -71,6 +72,7 @@ func sameSettings(cmd *cobra.Command, saved, asked devnet.Settings) error {
 		{"replicas", saved.Replicas, asked.Replicas},
 		{"min-replicas", saved.MinReplicas, asked.MinReplicas},
 		{"slice-size", saved.SliceSize, asked.SliceSize},
+		{"byzantine", saved.Byzantine, asked.Byzantine},
 	} {
 		if err := check(c.flag, c.have, c.want); err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stratos-net/stratos/chainclient"
 	"github.com/stratos-net/stratos/client"
+	"github.com/stratos-net/stratos/compute/caller"
 	"github.com/stratos-net/stratos/gateway"
 	"github.com/stratos-net/stratos/gateway/keys"
 	"github.com/stratos-net/stratos/gateway/share"
@@ -71,6 +72,11 @@ again when it changes.
 					opts.Chain = v
 				}
 				cfg.Overview = func(ctx context.Context) (overview.Report, error) { return overview.Collect(ctx, c, opts) }
+				if opts.Chain != nil {
+					if cfg.Functions, err = gatewayCaller(dir, opts.Chain); err != nil {
+						return err
+					}
+				}
 			}
 			g, err := gateway.Start(cfg, ks, func(k keys.Key) (gateway.Files, error) {
 				f := clientFlags{home: dir, from: k.Account, owner: k.Address}
@@ -197,4 +203,14 @@ func newGatewayKeysRevokeCmd() *cobra.Command {
 	}
 	addHomeFlag(cmd, &dir)
 	return cmd
+}
+
+// gatewayCaller calls trusted functions for POST /fn/: nodes that lack a
+// module get it from the storage network, read as the home's account.
+func gatewayCaller(dir string, v *chainclient.View) (*caller.Caller, error) {
+	f := clientFlags{home: dir}
+	cfg := caller.DefaultConfig()
+	cfg.Chain = chainclient.CallerChain{View: v}
+	cfg.Module = func(ctx context.Context, app string) ([]byte, error) { return fetchModule(ctx, &f, v, app) }
+	return caller.New(cfg)
 }

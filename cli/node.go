@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/stratos-net/stratos/chain"
 	"github.com/stratos-net/stratos/chainclient"
+	"github.com/stratos-net/stratos/compute/service"
 	"github.com/stratos-net/stratos/home"
 	"github.com/stratos-net/stratos/identity"
 	"github.com/stratos-net/stratos/meta"
@@ -227,13 +230,24 @@ func runResource(cmd *cobra.Command, r *home.Resource, key *identity.Key, dataDi
 		cfg.ScrubRate = *r.ScrubRate
 	}
 	setDur(&cfg.ScrubInterval, r.ScrubInterval)
+	var view *chainclient.View
 	if r.ChainGRPC != "" {
-		view, err := chainclient.Dial(r.ChainGRPC)
-		if err != nil {
+		var err error
+		if view, err = chainclient.Dial(r.ChainGRPC); err != nil {
 			return err
 		}
 		defer view.Close()
 		cfg.Registry = view
+	}
+	if r.ComputeListen != "" {
+		if view == nil {
+			return errors.New("compute_listen needs chain_grpc: the chain says which apps the node serves")
+		}
+		stop, err := serveCompute(cmd.Context(), r, key, view, filepath.Join(dataDir, "compute"), log)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	opts := disk.DefaultOptions()
 	opts.Capacity, opts.Logger = r.Capacity, log
@@ -343,4 +357,32 @@ type chainPeriods struct{ v *chainclient.View }
 func (c chainPeriods) Period(ctx context.Context) (meta.ChainPeriod, error) {
 	p, err := c.v.Period(ctx)
 	return meta.ChainPeriod{Current: p.Current, LastReported: p.LastReported, Reported: p.Reported, Length: p.Length}, err
+}
+
+// serveCompute serves the node's trusted-function calls (DESIGN §8) as
+// JSON-RPC on r.ComputeListen until stop.
+func serveCompute(ctx context.Context, r *home.Resource, key *identity.Key, view *chainclient.View, dir string, log *slog.Logger) (stop func(), err error) {
+	cfg := service.DefaultConfig()
+	cfg.Dir, cfg.Apps, cfg.Key, cfg.Logger, cfg.Byzantine = dir, chainclient.ServiceApps{View: view}, key, log, r.Byzantine
+	svc, err := service.New(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", r.ComputeListen)
+	if err != nil {
+		svc.Close(ctx)
+		return nil, fmt.Errorf("compute listen %s: %w", r.ComputeListen, err)
+	}
+	srv := &http.Server{Handler: svc, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	if r.Byzantine {
+		log.Warn("compute: this node answers wrongly on purpose (byzantine = true)")
+	}
+	log.Info("compute: serving trusted functions", "listen", ln.Addr().String())
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+		svc.Close(sctx)
+	}, nil
 }

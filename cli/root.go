@@ -46,7 +46,7 @@ func newRoot() (*cobra.Command, error) {
 	root.AddCommand(
 		newDevnetCmd(), newNodeCmd(), newStatusCmd(),
 		newPutCmd(), newGetCmd(), newLsCmd(), newStatCmd(), newRmCmd(),
-		newBenchCmd(), newInitCmd(), newGatewayCmd(), newShareCmd(),
+		newBenchCmd(), newInitCmd(), newGatewayCmd(), newShareCmd(), newFnCmd(),
 	)
 	if err := addChainCommands(root); err != nil {
 		return nil, fmt.Errorf("chain commands: %w", err)

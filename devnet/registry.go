@@ -17,6 +17,7 @@ import (
 	pottypes "github.com/stratos-net/stratos/x/pot/types"
 	registertypes "github.com/stratos-net/stratos/x/register/types"
 	sdstypes "github.com/stratos-net/stratos/x/sds/types"
+	trustedfntypes "github.com/stratos-net/stratos/x/trustedfn/types"
 )
 
 // operatorAccount is the funded test account that operates every devnet
@@ -46,7 +47,11 @@ type registryEntry struct {
 	addr     string
 	region   string
 	capacity uint64
+	compute  string // resource nodes: the compute JSON-RPC URL offered at genesis
 }
+
+// computeCapacity is how many apps each devnet resource node offers to serve.
+const computeCapacity = 8
 
 // genesis adds the devnet's meta nodes and resource nodes, active, with no
 // deposit (genesis moves no coins), to x/register's genesis state.
@@ -90,6 +95,27 @@ func (r *registry) genesis(accounts map[string]sdk.AccAddress, state map[string]
 		return err
 	}
 	state[registertypes.ModuleName] = b
+	return r.offerCompute(state, cdc, op)
+}
+
+// offerCompute puts every resource node's compute offer in x/trustedfn's
+// genesis, as the operator would with `tx trustedfn offer-compute`.
+func (r *registry) offerCompute(state map[string]json.RawMessage, cdc codec.JSONCodec, op sdk.AccAddress) error {
+	var gen trustedfntypes.GenesisState
+	if err := cdc.UnmarshalJSON(state[trustedfntypes.ModuleName], &gen); err != nil {
+		return fmt.Errorf("trustedfn genesis: %w", err)
+	}
+	for _, e := range r.resources {
+		if e.compute != "" {
+			gen.Offers = append(gen.Offers, trustedfntypes.Offer{NodeId: e.key.ID(), Operator: op.String(),
+				Capacity: computeCapacity, Endpoint: e.compute})
+		}
+	}
+	b, err := cdc.MarshalJSON(&gen)
+	if err != nil {
+		return err
+	}
+	state[trustedfntypes.ModuleName] = b
 	return nil
 }
 

@@ -44,6 +44,9 @@ type Settings struct {
 	// Gateway is where the S3 gateway listens (DESIGN §9); empty in homes
 	// made before it, which then run none.
 	Gateway string `toml:"gateway,omitempty"`
+	// Byzantine is how many resource nodes answer trusted-function calls
+	// wrongly on purpose (the last ones), so their loss shows (issue 10).
+	Byzantine int `toml:"byzantine,omitempty"`
 }
 
 // DefaultSettings are what `stratos devnet` starts with. Slices of 16 MiB:
@@ -83,6 +86,9 @@ func (s Settings) Validate() error {
 	}
 	if s.Validators < 0 || s.Validators > 16 {
 		errs = append(errs, fmt.Errorf("--validators %d: want 0..16", s.Validators))
+	}
+	if s.Byzantine < 0 || s.Byzantine >= s.Resources {
+		errs = append(errs, fmt.Errorf("--byzantine %d: want fewer than the %d resource nodes", s.Byzantine, s.Resources))
 	}
 	if len(s.Regions) == 0 || s.Owner == "" {
 		errs = append(errs, errors.New("regions and owner must be set"))
@@ -127,8 +133,9 @@ func create(dir string, s Settings) error {
 	// range, which would otherwise be free to land on them.
 	metas := s.metaCount()
 	// Per meta node: service and Raft; per resource node: service; the
-	// gateway; then one metrics port per node.
-	ports, release, err := reservePorts(2*metas + s.Resources + 1 + metas + s.Resources)
+	// gateway; then one metrics port per node; then per resource node its
+	// compute JSON-RPC.
+	ports, release, err := reservePorts(2*metas + s.Resources + 1 + metas + s.Resources + s.Resources)
 	if err != nil {
 		return err
 	}
@@ -148,6 +155,7 @@ func create(dir string, s Settings) error {
 	resourcePort := func(i int) string { return ports[2*metas+i] }
 	s.Gateway = ports[2*metas+s.Resources]
 	metricsPort := func(i int) string { return ports[2*metas+s.Resources+1+i] } // metas first, then resources
+	computePort := func(i int) string { return ports[2*metas+s.Resources+1+metas+s.Resources+i] }
 	capacity, err := shareOfDisk(dir, s.Resources)
 	if err != nil {
 		return err
@@ -157,7 +165,8 @@ func create(dir string, s Settings) error {
 		if err != nil {
 			return err
 		}
-		reg.resources = append(reg.resources, registryEntry{key: k, addr: resourcePort(i), region: s.Regions[i%len(s.Regions)], capacity: capacity})
+		reg.resources = append(reg.resources, registryEntry{key: k, addr: resourcePort(i), region: s.Regions[i%len(s.Regions)],
+			capacity: capacity, compute: "http://" + computePort(i)})
 	}
 	if err := createChain(dir, &s, &reg); err != nil {
 		return err
@@ -211,8 +220,9 @@ func create(dir string, s Settings) error {
 			return err
 		}
 		if err := home.WriteTOML(filepath.Join(h, home.NodeConfigFile), home.Node{
-			Role:     home.RoleResource,
-			Resource: &home.Resource{Listen: resourcePort(i), MetricsListen: metricsPort(metas + i), MetaAddr: first.Addr, MetaID: first.ID, Metas: others, Region: s.Regions[i%len(s.Regions)], Capacity: capacity, ChainGRPC: chainGRPC},
+			Role: home.RoleResource,
+			Resource: &home.Resource{Listen: resourcePort(i), MetricsListen: metricsPort(metas + i), MetaAddr: first.Addr, MetaID: first.ID, Metas: others, Region: s.Regions[i%len(s.Regions)], Capacity: capacity, ChainGRPC: chainGRPC,
+				ComputeListen: computeListen(chainGRPC, computePort(i)), Byzantine: i >= s.Resources-s.Byzantine},
 		}); err != nil {
 			return err
 		}
@@ -233,6 +243,15 @@ func create(dir string, s Settings) error {
 	}
 	// Written last: its presence means the home is complete.
 	return home.WriteTOML(filepath.Join(dir, SettingsFile), s)
+}
+
+// computeListen is where a resource node serves compute: only with a chain,
+// which assigns the apps.
+func computeListen(chainGRPC, addr string) string {
+	if chainGRPC == "" {
+		return ""
+	}
+	return addr
 }
 
 // createChain writes the validators' homes and genesis under dir/chain and

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stratos-net/stratos/gateway/dashboard"
+	"github.com/stratos-net/stratos/gateway/fn"
 	"github.com/stratos-net/stratos/gateway/keys"
 	"github.com/stratos-net/stratos/gateway/s3"
 	"github.com/stratos-net/stratos/gateway/s3/network"
@@ -33,6 +34,8 @@ type Config struct {
 	Shares *share.Store
 	// Overview, if set, feeds the dashboard at / (package dashboard).
 	Overview dashboard.Source
+	// Functions, if set, serves trusted-function calls at POST /fn/ (package fn).
+	Functions fn.Caller
 }
 
 // DefaultConfig listens on loopback port 9000, S3's usual local port.
@@ -102,7 +105,11 @@ func Start(cfg Config, ks *keys.Store, open Opener) (*Gateway, error) {
 	if cfg.Overview != nil {
 		dash = inst.Wrap("dashboard", dashboard.New(cfg.Overview, cfg.Logger))
 	}
-	handler := route(inst.Wrap("s3", api), streaming, shares, dash, metrics.Handler(reg))
+	var fns http.Handler
+	if cfg.Functions != nil {
+		fns = inst.Wrap("fn", fn.New(cfg.Functions, cfg.Logger))
+	}
+	handler := route(inst.Wrap("s3", api), streaming, shares, dash, fns, metrics.Handler(reg))
 	g := &Gateway{ln: ln, accs: accs, done: make(chan error, 1),
 		srv: &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}}
 	go func() { g.done <- g.srv.Serve(ln) }()
@@ -112,10 +119,11 @@ func Start(cfg Config, ks *keys.Store, open Opener) (*Gateway, error) {
 // route sends unsigned GETs and HEADs of /metrics to Prometheus, under
 // /stream/ to streaming (if on), of / and under /dashboard/ to the
 // dashboard (if on), unsigned requests under /s/ to share links (if on;
-// POST gives a link's password), and everything else to S3: S3 requests
-// are always signed, so buckets named "stream", "metrics" or "dashboard"
-// still work for S3 clients (and "s" is no valid bucket name).
-func route(api, streaming, shares, dash, prom http.Handler) http.Handler {
+// POST gives a link's password), unsigned POSTs under /fn/ to trusted
+// functions (if on), and everything else to S3: S3 requests are always
+// signed, so buckets named "stream", "metrics", "dashboard" or "fn" still
+// work for S3 clients (and "s" is no valid bucket name).
+func route(api, streaming, shares, dash, fns, prom http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		plain := (r.Method == http.MethodGet || r.Method == http.MethodHead) && !signed(r)
 		switch {
@@ -127,6 +135,8 @@ func route(api, streaming, shares, dash, prom http.Handler) http.Handler {
 			dash.ServeHTTP(w, r)
 		case (plain || r.Method == http.MethodPost && !signed(r)) && shares != nil && strings.HasPrefix(r.URL.Path, share.Prefix):
 			shares.ServeHTTP(w, r)
+		case r.Method == http.MethodPost && !signed(r) && fns != nil && strings.HasPrefix(r.URL.Path, fn.Prefix):
+			fns.ServeHTTP(w, r)
 		default:
 			api.ServeHTTP(w, r)
 		}

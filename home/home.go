@@ -150,6 +150,13 @@ type Resource struct {
 	// ChainGRPC is a validator's gRPC endpoint: with it the node takes no
 	// store from, and forwards none to, a node not active on chain.
 	ChainGRPC string `toml:"chain_grpc,omitempty"`
+	// ComputeListen is where the node serves trusted-function calls as
+	// JSON-RPC (DESIGN §8), if set; it needs ChainGRPC, which says what
+	// apps the node serves. Offer it with `tx trustedfn offer-compute`.
+	ComputeListen string `toml:"compute_listen,omitempty"`
+	// Byzantine makes the compute answer wrongly on purpose (devnet
+	// --byzantine); never set it on a real node.
+	Byzantine bool `toml:"byzantine,omitempty"`
 }
 
 // Client is <home>/client.toml: how client commands reach the network.

@@ -1,0 +1,119 @@
+package chainclient
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/stratos-net/stratos/compute/caller"
+	"github.com/stratos-net/stratos/compute/service"
+	"github.com/stratos-net/stratos/x/trustedfn/round"
+	trustedfntypes "github.com/stratos-net/stratos/x/trustedfn/types"
+)
+
+// FnApp is a trusted-function app (x/trustedfn).
+func (v *View) FnApp(ctx context.Context, id string) (trustedfntypes.App, error) {
+	res, err := v.fn.App(ctx, &trustedfntypes.QueryAppRequest{AppId: id})
+	if err != nil {
+		return trustedfntypes.App{}, fmt.Errorf("app %s: %w", id, err)
+	}
+	return res.App, nil
+}
+
+// FnApps lists the apps of owner (every app if owner is empty).
+func (v *View) FnApps(ctx context.Context, owner string) ([]trustedfntypes.App, error) {
+	res, err := v.fn.Apps(ctx, &trustedfntypes.QueryAppsRequest{Owner: owner})
+	if err != nil {
+		return nil, err
+	}
+	return res.Apps, nil
+}
+
+// FnRounds lists an app's rounds, newest first.
+func (v *View) FnRounds(ctx context.Context, app string, limit uint32) ([]trustedfntypes.Round, error) {
+	res, err := v.fn.Rounds(ctx, &trustedfntypes.QueryRoundsRequest{AppId: app, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	return res.Rounds, nil
+}
+
+// FnOffers lists the compute offers.
+func (v *View) FnOffers(ctx context.Context) ([]trustedfntypes.Offer, error) {
+	res, err := v.fn.Offers(ctx, &trustedfntypes.QueryOffersRequest{})
+	if err != nil {
+		return nil, err
+	}
+	return res.Offers, nil
+}
+
+// ServiceApps is the chain as a node's compute service reads it.
+type ServiceApps struct{ View *View }
+
+var _ service.Apps = ServiceApps{}
+
+// App implements service.Apps.
+func (s ServiceApps) App(ctx context.Context, id string) (service.App, error) {
+	a, err := s.View.FnApp(ctx, id)
+	if err != nil {
+		return service.App{}, err
+	}
+	return service.App{CodeHash: a.CodeHash, Nodes: a.Nodes, Active: a.Status == trustedfntypes.AppStatus_APP_STATUS_ACTIVE}, nil
+}
+
+// CallerChain is the chain as a caller reads it: the app's nodes with
+// their compute endpoints (x/trustedfn) and keys (x/register).
+type CallerChain struct{ View *View }
+
+var _ caller.Chain = CallerChain{}
+
+// App implements caller.Chain.
+func (c CallerChain) App(ctx context.Context, id string) (caller.App, error) {
+	a, err := c.View.FnApp(ctx, id)
+	if err != nil {
+		return caller.App{}, err
+	}
+	if a.Status != trustedfntypes.AppStatus_APP_STATUS_ACTIVE {
+		return caller.App{}, fmt.Errorf("%w: %s is %s", caller.ErrNotActive, id, a.Status)
+	}
+	offers, err := c.View.FnOffers(ctx)
+	if err != nil {
+		return caller.App{}, err
+	}
+	endpoint := map[string]string{}
+	for _, o := range offers {
+		endpoint[o.NodeId] = o.Endpoint
+	}
+	keys, err := c.View.ActiveResourceNodes(ctx)
+	if err != nil {
+		return caller.App{}, err
+	}
+	out := caller.App{ID: id, Agreement: round.Agreement{Num: a.AgreementNum, Den: a.AgreementDen}}
+	for _, n := range a.Nodes {
+		// A node gone from the registry or its offer still counts against
+		// the quorum: it is one of the app's nodes that did not answer.
+		out.Nodes = append(out.Nodes, caller.Node{ID: n, Endpoint: endpoint[n], Public: ed25519.PublicKey(keys[n])})
+	}
+	return out, nil
+}
+
+// CreateApp deposits the escrow and asks for nodes (x/trustedfn).
+func (s *Sender) CreateApp(ctx context.Context, m *trustedfntypes.MsgCreateApp) error {
+	m.Owner = s.from.String()
+	return s.send(ctx, m)
+}
+
+// TopUpApp adds to an app's escrow.
+func (s *Sender) TopUpApp(ctx context.Context, app string, amount sdk.Coins) error {
+	return s.send(ctx, &trustedfntypes.MsgTopUp{Owner: s.from.String(), AppId: app, Amount: amount})
+}
+
+// StopApp stops an app and refunds its escrow.
+func (s *Sender) StopApp(ctx context.Context, app string) error {
+	return s.send(ctx, &trustedfntypes.MsgStopApp{Owner: s.from.String(), AppId: app})
+}
+
+// From is the sender's account address.
+func (s *Sender) From() sdk.AccAddress { return s.from }
