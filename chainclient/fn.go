@@ -3,12 +3,15 @@ package chainclient
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
+	"strings"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/stratos-net/stratos/compute/caller"
 	"github.com/stratos-net/stratos/compute/service"
+	"github.com/stratos-net/stratos/trust"
 	"github.com/stratos-net/stratos/x/trustedfn/round"
 	trustedfntypes "github.com/stratos-net/stratos/x/trustedfn/types"
 )
@@ -117,3 +120,60 @@ func (s *Sender) StopApp(ctx context.Context, app string) error {
 
 // From is the sender's account address.
 func (s *Sender) From() sdk.AccAddress { return s.from }
+
+// FnRound is one round.
+func (v *View) FnRound(ctx context.Context, id uint64) (trustedfntypes.Round, error) {
+	res, err := v.fn.Round(ctx, &trustedfntypes.QueryRoundRequest{RoundId: id})
+	if err != nil {
+		return trustedfntypes.Round{}, fmt.Errorf("round %d: %w", id, err)
+	}
+	return res.Round, nil
+}
+
+// FnNextRound is the ID the next round gets.
+func (v *View) FnNextRound(ctx context.Context) (uint64, error) {
+	res, err := v.fn.NextRound(ctx, &trustedfntypes.QueryNextRoundRequest{})
+	if err != nil {
+		return 0, err
+	}
+	return res.RoundId, nil
+}
+
+var (
+	_ trust.Chain      = (*View)(nil)
+	_ trust.NodeSender = (*Sender)(nil)
+	_ trust.AppSender  = (*Sender)(nil)
+)
+
+// CommitRound is a node's commit (Steps 3-4), signed by its operator or agent.
+func (s *Sender) CommitRound(ctx context.Context, roundID uint64, node string, saltHash, commit []byte) error {
+	return s.send(ctx, &trustedfntypes.MsgCommit{Operator: s.from.String(), RoundId: roundID, NodeId: node, NodeSaltHash: saltHash, Commit: commit})
+}
+
+// RevealRound is a node's reveal (Step 7).
+func (s *Sender) RevealRound(ctx context.Context, roundID uint64, node string, salt, output []byte, usage uint64) error {
+	return s.send(ctx, &trustedfntypes.MsgReveal{Operator: s.from.String(), RoundId: roundID, NodeId: node, NodeSalt: salt, OutputHash: output, Usage: usage})
+}
+
+// Complain is a node refusing a round whose app salt did not match (§3.5.2).
+func (s *Sender) Complain(ctx context.Context, roundID uint64, node string, received []byte) error {
+	return s.send(ctx, &trustedfntypes.MsgComplain{Operator: s.from.String(), RoundId: roundID, NodeId: node, Received: received})
+}
+
+// OpenRound is the app's Step 1; a refusal because another round took the
+// ID is trust.ErrRoundTaken.
+func (s *Sender) OpenRound(ctx context.Context, app string, roundID uint64, callHash []byte, saltHashes [][]byte, spot []byte) error {
+	err := s.send(ctx, &trustedfntypes.MsgOpenRound{Owner: s.from.String(), AppId: app, RoundId: roundID,
+		CallHash: callHash, SaltHashes: saltHashes, Spot: spot})
+	var r *Refusal
+	if errors.As(err, &r) && r.Code == trustedfntypes.ErrRoundTaken.ABCICode() && strings.Contains(r.Log, "round ID taken") {
+		return fmt.Errorf("%w: %w", trust.ErrRoundTaken, err)
+	}
+	return err
+}
+
+// RevealSalts is the app's Step 6.
+func (s *Sender) RevealSalts(ctx context.Context, roundID uint64, salts []trustedfntypes.NodeSalt, spotExpected, spotSalt []byte) error {
+	return s.send(ctx, &trustedfntypes.MsgRevealSalts{Owner: s.from.String(), RoundId: roundID, Salts: salts,
+		SpotExpected: spotExpected, SpotSalt: spotSalt})
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -23,7 +24,11 @@ import (
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/compute/caller"
 	"github.com/stratos-net/stratos/compute/gas"
+	"github.com/stratos-net/stratos/compute/sandbox"
+	"github.com/stratos-net/stratos/compute/service"
 	"github.com/stratos-net/stratos/home"
+	"github.com/stratos-net/stratos/trust"
+	"github.com/stratos-net/stratos/x/trustedfn/round"
 	trustedfntypes "github.com/stratos-net/stratos/x/trustedfn/types"
 )
 
@@ -38,7 +43,7 @@ and commit-reveal rounds on chain (x/trustedfn) pay the nodes that agreed and
 slash the ones that lied. Build a function in Go with
 GOOS=wasip1 GOARCH=wasm go build (see examples/fn).`,
 	}
-	cmd.AddCommand(newFnDeployCmd(), newFnCallCmd(), newFnAppsCmd(), newFnRoundsCmd(), newFnTopUpCmd(), newFnStopCmd())
+	cmd.AddCommand(newFnDeployCmd(), newFnCallCmd(), newFnRoundCmd(), newFnAppsCmd(), newFnRoundsCmd(), newFnTopUpCmd(), newFnStopCmd())
 	return cmd
 }
 
@@ -492,4 +497,117 @@ func fnTx(cmd *cobra.Command, f *clientFlags, send func(context.Context, *chainc
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), "done")
 	return nil
+}
+
+func newFnRoundCmd() *cobra.Command {
+	var f clientFlags
+	var input string
+	var spot bool
+	var wait time.Duration
+	cmd := &cobra.Command{
+		Use:   "round APP FUNCTION",
+		Short: "Run one commit-reveal round of a call on chain, as the app's owner, and print how it settled",
+		Long: `Round runs Stratosphere §3.2's steps for one call: it draws a salt per node and
+puts their hashes on chain, hands each node its salt and the call, reveals the
+salts once the nodes have committed, and waits for the chain to tally, pay the
+nodes that agreed and slash those that lied or stalled. With --spot the round
+is also a spot check: this machine computes the answer itself first and seals
+it in the round, so nodes that agree on a wrong answer are caught.`,
+		Example: "  stratos fn round app1... greet --input '{\"name\":\"Ada\"}' --spot --json",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), wait)
+			defer cancel()
+			in, err := readInput(input)
+			if err != nil {
+				return err
+			}
+			key, err := fromKey(f.home, f.from)
+			if err != nil {
+				return err
+			}
+			ch, err := openFnChain(f.home, key)
+			if err != nil {
+				return err
+			}
+			defer ch.Close()
+			tc, err := loadChainClient(f.home)
+			if err != nil {
+				return err
+			}
+			d, err := trust.NewDriver(trust.DriverConfig{
+				ChainID: tc.ChainID, Chain: ch.view, Endpoints: ch.view, Rounds: ch.view, Sender: ch.sender,
+				Expect: func(ctx context.Context, p service.CallParams) (round.Hash, error) {
+					return expectLocally(ctx, &f, ch.view, p)
+				},
+				Module: func(ctx context.Context, app string) ([]byte, error) { return fetchModule(ctx, &f, ch.view, app) },
+			})
+			if err != nil {
+				return err
+			}
+			seed := make([]byte, 32)
+			if _, err := rand.Read(seed); err != nil {
+				return err
+			}
+			call := service.CallParams{Function: args[1], Input: in, Seed: seed, TimeUnixNano: time.Now().UnixNano()}
+			r, deliveries, err := d.Run(ctx, args[0], call, spot)
+			if err != nil {
+				return err
+			}
+			if f.json {
+				return printJSON(cmd.OutOrStdout(), map[string]any{"round": r, "deliveries": deliveries})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "round %d of %s: result %v (opened at %d, closed at %d)\n", r.Id, r.AppId, r.Result, r.OpenedHeight, r.ClosedHeight)
+			for _, m := range r.Members {
+				fmt.Fprintf(cmd.OutOrStdout(), "  %s  %-9s paid %-24s slashed %s\n", short(m.NodeId), m.Status, m.Paid, m.Slashed)
+			}
+			for _, dl := range deliveries {
+				if dl.Error != "" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "  %s refused its salt: %s\n", short(dl.Node), dl.Error)
+				}
+			}
+			return nil
+		},
+	}
+	addClientFlags(cmd, &f)
+	cmd.Flags().StringVar(&input, "input", "", "the call's input: text, @FILE, or - for standard input")
+	cmd.Flags().BoolVar(&spot, "spot", false, "make it a spot check: compute the answer here and seal it in the round")
+	cmd.Flags().DurationVar(&wait, "wait", 2*time.Minute, "how long to wait for the round to settle")
+	return cmd
+}
+
+// expectLocally runs a call on this machine, in the same sandbox as the
+// nodes, and returns its outcome's hash: what honest nodes commit to.
+func expectLocally(ctx context.Context, f *clientFlags, v *chainclient.View, p service.CallParams) (round.Hash, error) {
+	module, err := fetchModule(ctx, f, v, p.App)
+	if err != nil {
+		return round.Hash{}, err
+	}
+	metered, err := gas.Instrument(module, gas.DefaultOptions())
+	if err != nil {
+		return round.Hash{}, err
+	}
+	sb, err := sandbox.New(ctx, sandbox.DefaultConfig())
+	if err != nil {
+		return round.Hash{}, err
+	}
+	defer sb.Close(ctx)
+	m, err := sb.Compile(ctx, metered)
+	if err != nil {
+		return round.Hash{}, err
+	}
+	limit := p.Gas
+	if limit <= 0 {
+		limit = service.DefaultConfig().MaxGas
+	}
+	res, err := sb.Run(ctx, m, sandbox.Call{Function: p.Function, Input: p.Input, Gas: limit,
+		Time: time.Unix(0, p.TimeUnixNano).UTC(), Seed: [32]byte(p.Seed)})
+	if err != nil && ctx.Err() != nil {
+		return round.Hash{}, err
+	}
+	var errText string
+	if err != nil {
+		errText = err.Error()
+	}
+	return round.OutputHash(service.Outcome(res.Output, errText)), nil
 }

@@ -24,6 +24,7 @@ import (
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	"github.com/stratos-net/stratos/resource"
 	"github.com/stratos-net/stratos/resource/disk"
+	"github.com/stratos-net/stratos/trust"
 )
 
 func newNodeCmd() *cobra.Command {
@@ -373,6 +374,18 @@ func serveCompute(ctx context.Context, r *home.Resource, key *identity.Key, view
 		svc.Close(ctx)
 		return nil, fmt.Errorf("compute listen %s: %w", r.ComputeListen, err)
 	}
+	rctx, cancelRounds := context.WithCancel(ctx)
+	if r.ComputeKey != "" {
+		node, err := roundNode(r, key, view, svc, filepath.Join(dir, "rounds"), log)
+		if err != nil {
+			cancelRounds()
+			ln.Close()
+			svc.Close(ctx)
+			return nil, err
+		}
+		svc.SetRounds(node)
+		go node.Run(rctx)
+	}
 	srv := &http.Server{Handler: svc, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	if r.Byzantine {
@@ -380,9 +393,26 @@ func serveCompute(ctx context.Context, r *home.Resource, key *identity.Key, view
 	}
 	log.Info("compute: serving trusted functions", "listen", ln.Addr().String())
 	return func() {
+		cancelRounds()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
 		svc.Close(sctx)
 	}, nil
+}
+
+// roundNode is the node's part in rounds, signing with r.ComputeKey.
+func roundNode(r *home.Resource, key *identity.Key, view *chainclient.View, svc *service.Service, dir string, log *slog.Logger) (*trust.Node, error) {
+	backend := or(r.KeyringBackend, chainclient.BackendOS)
+	input, err := chainclient.NodeKeyring(backend, r.TestNetwork)
+	if err != nil {
+		return nil, err
+	}
+	sender, err := chainclient.NewSender(chainclient.SenderConfig{KeyringDir: r.KeyringDir, Backend: backend, Input: input,
+		Key: r.ComputeKey, ChainID: r.ChainID, RPC: r.ChainRPC})
+	if err != nil {
+		return nil, fmt.Errorf("rounds: %w", err)
+	}
+	return trust.NewNode(trust.NodeConfig{ChainID: r.ChainID, NodeID: key.ID(), Chain: view, Sender: sender,
+		Compute: svc, Dir: dir, Logger: log})
 }

@@ -30,6 +30,10 @@ const (
 	metaOperatorAccount = "meta-operator"
 )
 
+// computeAccount is the account resource node i signs its rounds with, the
+// agent of its compute offer (x/trustedfn).
+func computeAccount(i int) string { return fmt.Sprintf("compute-%d", i) }
+
 // registry is what the devnet registers in x/register at genesis
 // (DESIGN §3: "devnet registers its nodes at genesis"), and the prepay it
 // gives the user account so the first upload works.
@@ -95,21 +99,25 @@ func (r *registry) genesis(accounts map[string]sdk.AccAddress, state map[string]
 		return err
 	}
 	state[registertypes.ModuleName] = b
-	return r.offerCompute(state, cdc, op)
+	return r.offerCompute(state, cdc, op, accounts)
 }
 
 // offerCompute puts every resource node's compute offer in x/trustedfn's
 // genesis, as the operator would with `tx trustedfn offer-compute`.
-func (r *registry) offerCompute(state map[string]json.RawMessage, cdc codec.JSONCodec, op sdk.AccAddress) error {
+func (r *registry) offerCompute(state map[string]json.RawMessage, cdc codec.JSONCodec, op sdk.AccAddress, accounts map[string]sdk.AccAddress) error {
 	var gen trustedfntypes.GenesisState
 	if err := cdc.UnmarshalJSON(state[trustedfntypes.ModuleName], &gen); err != nil {
 		return fmt.Errorf("trustedfn genesis: %w", err)
 	}
-	for _, e := range r.resources {
-		if e.compute != "" {
-			gen.Offers = append(gen.Offers, trustedfntypes.Offer{NodeId: e.key.ID(), Operator: op.String(),
-				Capacity: computeCapacity, Endpoint: e.compute})
+	for i, e := range r.resources {
+		if e.compute == "" {
+			continue
 		}
+		o := trustedfntypes.Offer{NodeId: e.key.ID(), Operator: op.String(), Capacity: computeCapacity, Endpoint: e.compute}
+		if agent, ok := accounts[computeAccount(i)]; ok {
+			o.Agent = agent.String()
+		}
+		gen.Offers = append(gen.Offers, o)
 	}
 	b, err := cdc.MarshalJSON(&gen)
 	if err != nil {

@@ -171,7 +171,7 @@ func create(dir string, s Settings) error {
 	if err := createChain(dir, &s, &reg); err != nil {
 		return err
 	}
-	owner, chainGRPC, key := s.Owner, "", ""
+	owner, chainGRPC, chainRPC, key := s.Owner, "", "", ""
 	var chainMeta func(*home.Meta)
 	if s.Validators == 0 {
 		// No chain, yet the meta nodes check users' signatures all the
@@ -186,7 +186,7 @@ func create(dir string, s Settings) error {
 		// prepay pays for its traffic (DESIGN §5.1, §7).
 		owner, key = reg.user.String(), "user"
 		_, rpcPort, grpcPort := chain.TestnetConfig{BasePort: s.ChainBasePort}.Ports(0)
-		chainGRPC = fmt.Sprintf("127.0.0.1:%d", grpcPort)
+		chainGRPC, chainRPC = fmt.Sprintf("127.0.0.1:%d", grpcPort), fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort)
 		// The leader anchors the index and submits the reports as the
 		// operator of the meta nodes' registrations, with the devnet's
 		// short ledger period.
@@ -219,11 +219,20 @@ func create(dir string, s Settings) error {
 		if _, err := identity.LoadOrGenerate(filepath.Join(h, home.NodeKeyFile), rand.Reader); err != nil {
 			return err
 		}
-		if err := home.WriteTOML(filepath.Join(h, home.NodeConfigFile), home.Node{
+		n := home.Node{
 			Role: home.RoleResource,
 			Resource: &home.Resource{Listen: resourcePort(i), MetricsListen: metricsPort(metas + i), MetaAddr: first.Addr, MetaID: first.ID, Metas: others, Region: s.Regions[i%len(s.Regions)], Capacity: capacity, ChainGRPC: chainGRPC,
 				ComputeListen: computeListen(chainGRPC, computePort(i)), Byzantine: i >= s.Resources-s.Byzantine},
-		}); err != nil {
+		}
+		if chainGRPC != "" {
+			// Its rounds are signed by its own account, its offer's agent:
+			// six nodes signing as the one operator would race for its
+			// account sequence.
+			rc := n.Resource
+			rc.ComputeKey, rc.KeyringDir, rc.KeyringBackend, rc.TestNetwork = computeAccount(i), dir, "test", true
+			rc.ChainID, rc.ChainRPC = s.ChainID, chainRPC
+		}
+		if err := home.WriteTOML(filepath.Join(h, home.NodeConfigFile), n); err != nil {
 			return err
 		}
 	}
@@ -266,9 +275,13 @@ func createChain(dir string, s *Settings, reg *registry) error {
 		return err
 	}
 	s.ChainBasePort = base
+	accounts := []string{operatorAccount, metaOperatorAccount}
+	for i := range s.Resources {
+		accounts = append(accounts, computeAccount(i))
+	}
 	_, err = chain.InitTestnet(chain.TestnetConfig{
 		Dir: filepath.Join(dir, "chain"), ChainID: s.ChainID, NumValidators: s.Validators,
-		BasePort: base, ClientHome: dir, Accounts: []string{operatorAccount, metaOperatorAccount}, Genesis: reg.genesis,
+		BasePort: base, ClientHome: dir, Accounts: accounts, Genesis: reg.genesis,
 		TimeoutCommit: chain.DevnetBlockTime,
 	})
 	if err != nil {

@@ -157,6 +157,16 @@ type Resource struct {
 	// Byzantine makes the compute answer wrongly on purpose (devnet
 	// --byzantine); never set it on a real node.
 	Byzantine bool `toml:"byzantine,omitempty"`
+	// With ComputeKey set the node takes part in rounds (DESIGN §8): the
+	// key in KeyringDir signs its commits and reveals through the node at
+	// ChainRPC; it is the operator's account or the agent its compute offer
+	// names. KeyringBackend and TestNetwork are as for a meta node.
+	ComputeKey     string `toml:"compute_key,omitempty"`
+	KeyringDir     string `toml:"keyring_dir,omitempty"`
+	KeyringBackend string `toml:"keyring_backend,omitempty"`
+	TestNetwork    bool   `toml:"test_network,omitempty"`
+	ChainID        string `toml:"chain_id,omitempty"`
+	ChainRPC       string `toml:"chain_rpc,omitempty"`
 }
 
 // Client is <home>/client.toml: how client commands reach the network.

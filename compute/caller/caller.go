@@ -206,6 +206,12 @@ func (c *Caller) ask(ctx context.Context, n Node, p service.CallParams, call rou
 }
 
 func (c *Caller) rpc(ctx context.Context, endpoint, method string, params, result any) error {
+	return RPC(ctx, c.cfg.HTTP, endpoint, method, params, result)
+}
+
+// RPC makes one JSON-RPC 2.0 request of a node's compute; an error the node
+// answers is a *service.Error.
+func RPC(ctx context.Context, hc *http.Client, endpoint, method string, params, result any) error {
 	ps, err := json.Marshal(params)
 	if err != nil {
 		return err
@@ -216,7 +222,7 @@ func (c *Caller) rpc(ctx context.Context, endpoint, method string, params, resul
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.cfg.HTTP.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return err
 	}

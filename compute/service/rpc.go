@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/binary"
 	"encoding/json"
@@ -15,6 +16,9 @@ import (
 const (
 	MethodCall = "fn_call" // params CallParams, result CallResult
 	MethodLoad = "fn_load" // params LoadParams, result {}
+	// MethodRound is the app sending a node its salt and the call of a
+	// round (Stratosphere §3.2 Step 2): params JoinParams, result {}.
+	MethodRound = "fn_round"
 )
 
 // Error codes beyond JSON-RPC's own.
@@ -28,6 +32,7 @@ const (
 	CodeNotServed     = -32002 // this node does not serve the app
 	CodeBusy          = -32003 // at capacity; try again
 	CodeModuleRefused = -32004 // the module does not hash to the app's code or cannot be metered
+	CodeRound         = -32005 // the node refused the round (wrong salt: it complained on chain)
 )
 
 // Request is a JSON-RPC request.
@@ -73,6 +78,19 @@ type CallParams struct {
 type LoadParams struct {
 	App    string `json:"app"`
 	Module []byte `json:"module"`
+}
+
+// JoinParams is a round's Step 2 for one node: the app's salt for it and
+// the call the round is about (its hash is the round's call_hash).
+type JoinParams struct {
+	Round   uint64     `json:"round"`
+	AppSalt []byte     `json:"app_salt"`
+	Call    CallParams `json:"call"`
+}
+
+// Joiner takes part in rounds (package trust).
+type Joiner interface {
+	Join(ctx context.Context, p JoinParams) error
 }
 
 // CallResult is a node's answer, signed by the node's key over

@@ -64,8 +64,10 @@ type Config struct {
 	// Byzantine makes the node answer wrongly on purpose, signing the lie:
 	// `stratos devnet --byzantine` runs such nodes to show them lose.
 	Byzantine bool
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Rounds, if set, answers fn_round: the node's part in rounds.
+	Rounds Joiner
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // DefaultConfig: 10^10 gas and 4 calls at once, 16 MiB modules.
@@ -136,6 +138,9 @@ func (s *Service) Close(ctx context.Context) error {
 	}
 	return s.sb.Close(ctx)
 }
+
+// SetRounds makes j answer fn_round; call it before serving.
+func (s *Service) SetRounds(j Joiner) { s.cfg.Rounds = j }
 
 // Usage is the gas the node spent on an app's calls since it started.
 func (s *Service) Usage(app string) uint64 {
@@ -305,6 +310,20 @@ func (s *Service) logCall(app string, call round.Hash, r CallResult) {
 	}
 }
 
+func (s *Service) join(ctx context.Context, p JoinParams) *Error {
+	if s.cfg.Rounds == nil {
+		return &Error{Code: CodeNoMethod, Message: "this node takes no part in rounds (no compute_key)"}
+	}
+	if err := s.cfg.Rounds.Join(ctx, p); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return e
+		}
+		return &Error{Code: CodeRound, Message: err.Error()}
+	}
+	return nil
+}
+
 // ServeHTTP answers JSON-RPC 2.0 over POST.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
@@ -347,8 +366,15 @@ func (s *Service) handle(ctx context.Context, req Request) Response {
 			return resp
 		}
 		result, resp.Error = struct{}{}, s.Load(ctx, p)
+	case MethodRound:
+		var p JoinParams
+		if err := json.Unmarshal(req.Params, &p); err != nil {
+			resp.Error = &Error{Code: CodeParams, Message: err.Error()}
+			return resp
+		}
+		result, resp.Error = struct{}{}, s.join(ctx, p)
 	default:
-		resp.Error = &Error{Code: CodeNoMethod, Message: fmt.Sprintf("no method %q (%s, %s)", req.Method, MethodCall, MethodLoad)}
+		resp.Error = &Error{Code: CodeNoMethod, Message: fmt.Sprintf("no method %q (%s, %s, %s)", req.Method, MethodCall, MethodLoad, MethodRound)}
 	}
 	if resp.Error == nil {
 		resp.Result, _ = json.Marshal(result)

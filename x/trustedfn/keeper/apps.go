@@ -33,7 +33,7 @@ const (
 
 // OfferCompute records (or, with capacity 0, withdraws) a resource node's
 // offer of compute, reachable at endpoint.
-func (k Keeper) OfferCompute(ctx context.Context, operator, node string, capacity uint32, endpoint string) error {
+func (k Keeper) OfferCompute(ctx context.Context, operator, node string, capacity uint32, endpoint, agent string) error {
 	if err := k.operatorOf(ctx, operator, node); err != nil {
 		return err
 	}
@@ -42,11 +42,16 @@ func (k Keeper) OfferCompute(ctx context.Context, operator, node string, capacit
 			return fmt.Errorf("%w: endpoint %q must be an http(s) URL of at most %d bytes", types.ErrInvalidOffer, endpoint, maxEndpointLen)
 		}
 	}
+	if agent != "" {
+		if _, err := k.addressCodec.StringToBytes(agent); err != nil {
+			return fmt.Errorf("%w: agent %q: %w", types.ErrInvalidOffer, agent, err)
+		}
+	}
 	o, err := k.Offers.Get(ctx, node)
 	if err != nil && !errors.Is(err, collections.ErrNotFound) {
 		return err
 	}
-	o.NodeId, o.Operator, o.Capacity, o.Endpoint = node, operator, capacity, endpoint
+	o.NodeId, o.Operator, o.Capacity, o.Endpoint, o.Agent = node, operator, capacity, endpoint, agent
 	if capacity == 0 && o.AppsHosted == 0 {
 		return k.Offers.Remove(ctx, node)
 	}

@@ -312,7 +312,7 @@ func (p *roundPlay) open() {
 		hashes = append(hashes, h[:])
 	}
 	res, err := f.msg.OpenRound(f.ctx, &types.MsgOpenRound{
-		Owner: f.owner, AppId: p.app.Id, CallHash: []byte("greet Ada"), SaltHashes: hashes,
+		Owner: f.owner, AppId: p.app.Id, CallHash: []byte("greet Ada"), SaltHashes: hashes, RoundId: p.id,
 	})
 	if err != nil {
 		f.t.Fatal(err)

@@ -139,6 +139,18 @@ func (k Keeper) record(ctx context.Context, node string) (types.NodeRecord, erro
 	return r, err
 }
 
+// actsFor checks that signer may act for the active resource node in
+// rounds: its operator, or the agent its compute offer names.
+func (k Keeper) actsFor(ctx context.Context, signer, node string) error {
+	if o, err := k.Offers.Get(ctx, node); err == nil && o.Agent != "" && o.Agent == signer {
+		if !k.reg.IsResourceNodeActive(ctx, node) {
+			return fmt.Errorf("%w: %s", types.ErrNodeNotActive, node)
+		}
+		return nil
+	}
+	return k.operatorOf(ctx, signer, node)
+}
+
 // operatorOf checks that signer operates the active resource node.
 func (k Keeper) operatorOf(ctx context.Context, signer, node string) error {
 	if !k.reg.IsResourceNodeActive(ctx, node) {

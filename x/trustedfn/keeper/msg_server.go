@@ -14,7 +14,7 @@ func NewMsgServerImpl(k Keeper) types.MsgServer { return msgServer{k} }
 var _ types.MsgServer = msgServer{}
 
 func (s msgServer) OfferCompute(ctx context.Context, m *types.MsgOfferCompute) (*types.MsgOfferComputeResponse, error) {
-	return &types.MsgOfferComputeResponse{}, s.k.OfferCompute(ctx, m.Operator, m.NodeId, m.Capacity, m.Endpoint)
+	return &types.MsgOfferComputeResponse{}, s.k.OfferCompute(ctx, m.Operator, m.NodeId, m.Capacity, m.Endpoint, m.Agent)
 }
 
 func (s msgServer) CreateApp(ctx context.Context, m *types.MsgCreateApp) (*types.MsgCreateAppResponse, error) {

@@ -113,3 +113,11 @@ func (q queryServer) Offers(ctx context.Context, _ *types.QueryOffersRequest) (*
 	})
 	return out, err
 }
+
+func (q queryServer) NextRound(ctx context.Context, _ *types.QueryNextRoundRequest) (*types.QueryNextRoundResponse, error) {
+	id, err := q.k.nextRoundID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryNextRoundResponse{RoundId: id}, nil
+}

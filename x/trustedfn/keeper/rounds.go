@@ -81,14 +81,15 @@ func (k Keeper) OpenRound(ctx context.Context, m *types.MsgOpenRound) (uint64, e
 	if !a.Escrow.IsAllGTE(need) {
 		return 0, fmt.Errorf("%w: the round needs %s, the escrow holds %s; top it up", types.ErrEscrow, need, a.Escrow)
 	}
-	id, err := k.NextRound.Next(ctx)
+	id, err := k.nextRoundID(ctx)
 	if err != nil {
 		return 0, err
 	}
-	if id == 0 { // the sequence starts at 0; round IDs start at 1
-		if id, err = k.NextRound.Next(ctx); err != nil {
-			return 0, err
-		}
+	if m.RoundId != id {
+		return 0, fmt.Errorf("%w: the next round is %d, the salt hashes are for round %d; hash them again", types.ErrRoundTaken, id, m.RoundId)
+	}
+	if err := k.NextRound.Set(ctx, id+1); err != nil {
+		return 0, err
 	}
 	r, err := round.Open(round.ID{ChainID: sctx.ChainID(), Round: id}, a.Nodes, hashes, spot,
 		round.Agreement{Num: a.AgreementNum, Den: a.AgreementDen}, a.CommitTimeout, a.RevealTimeout, height)
@@ -148,7 +149,7 @@ func (k Keeper) update(ctx context.Context, id uint64, f func(*round.Round, *typ
 
 // Commit is Steps 3-4 for one node, sent by its operator.
 func (k Keeper) Commit(ctx context.Context, m *types.MsgCommit) error {
-	if err := k.operatorOf(ctx, m.Operator, m.NodeId); err != nil {
+	if err := k.actsFor(ctx, m.Operator, m.NodeId); err != nil {
 		return err
 	}
 	saltHash, err := toHash(m.NodeSaltHash)
@@ -170,7 +171,7 @@ func (k Keeper) Commit(ctx context.Context, m *types.MsgCommit) error {
 // Complain is a node leaving a round whose app salt did not match (§3.5.2);
 // the app's record counts the complaint.
 func (k Keeper) Complain(ctx context.Context, m *types.MsgComplain) error {
-	if err := k.operatorOf(ctx, m.Operator, m.NodeId); err != nil {
+	if err := k.actsFor(ctx, m.Operator, m.NodeId); err != nil {
 		return err
 	}
 	var appID string
@@ -219,7 +220,7 @@ func (k Keeper) RevealSalts(ctx context.Context, m *types.MsgRevealSalts) error 
 
 // Reveal is Step 7 for one node, sent by its operator.
 func (k Keeper) Reveal(ctx context.Context, m *types.MsgReveal) error {
-	if err := k.operatorOf(ctx, m.Operator, m.NodeId); err != nil {
+	if err := k.actsFor(ctx, m.Operator, m.NodeId); err != nil {
 		return err
 	}
 	out, err := toHash(m.OutputHash)
@@ -293,4 +294,10 @@ func (k Keeper) settleOrRefund(sctx sdk.Context, t *types.Round) error {
 	a.OpenRound = 0
 	t.ClosedHeight = sctx.BlockHeight()
 	return k.Apps.Set(sctx, a.Id, a)
+}
+
+// nextRoundID is the ID the next round gets (IDs start at 1).
+func (k Keeper) nextRoundID(ctx context.Context) (uint64, error) {
+	id, err := k.NextRound.Peek(ctx)
+	return max(id, 1), err
 }

@@ -282,8 +282,12 @@ func TestOpenRoundRules(t *testing.T) {
 		hashes[i] = make([]byte, 32)
 	}
 	open := func(owner string, h [][]byte) error {
-		_, err := f.msg.OpenRound(f.ctx, &types.MsgOpenRound{Owner: owner, AppId: id, SaltHashes: h})
+		next, _ := f.query.NextRound(f.ctx, &types.QueryNextRoundRequest{})
+		_, err := f.msg.OpenRound(f.ctx, &types.MsgOpenRound{Owner: owner, AppId: id, SaltHashes: h, RoundId: next.RoundId})
 		return err
+	}
+	if _, err := f.msg.OpenRound(f.ctx, &types.MsgOpenRound{Owner: f.owner, AppId: id, SaltHashes: hashes, RoundId: 7}); !errors.Is(err, types.ErrRoundTaken) {
+		t.Errorf("salt hashes made for round 7 while the next is 1: %v", err)
 	}
 	if err := open(addr(t, accAddr("mallory")), hashes); !errors.Is(err, types.ErrNotOwner) {
 		t.Errorf("stranger opens: %v", err)
@@ -322,7 +326,7 @@ func TestEscrowMustCoverTheRound(t *testing.T) {
 	f.endBlock()
 	f.endBlock()
 	hashes := [][]byte{make([]byte, 32), make([]byte, 32), make([]byte, 32)}
-	_, err := f.msg.OpenRound(f.ctx, &types.MsgOpenRound{Owner: f.owner, AppId: id, SaltHashes: hashes})
+	_, err := f.msg.OpenRound(f.ctx, &types.MsgOpenRound{Owner: f.owner, AppId: id, SaltHashes: hashes, RoundId: 1})
 	if !errors.Is(err, types.ErrEscrow) {
 		t.Fatalf("3 × 120 STB against 200 STB: %v", err)
 	}
@@ -330,7 +334,7 @@ func TestEscrowMustCoverTheRound(t *testing.T) {
 		Amount: sdk.NewCoins(sdk.NewInt64Coin("ustb", 200*stb))}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.msg.OpenRound(f.ctx, &types.MsgOpenRound{Owner: f.owner, AppId: id, SaltHashes: hashes}); err != nil {
+	if _, err := f.msg.OpenRound(f.ctx, &types.MsgOpenRound{Owner: f.owner, AppId: id, SaltHashes: hashes, RoundId: 1}); err != nil {
 		t.Fatalf("after the top-up: %v", err)
 	}
 }
@@ -405,5 +409,35 @@ func TestGenesisRoundTrip(t *testing.T) {
 	rounds, err := g.query.Rounds(g.ctx, &types.QueryRoundsRequest{AppId: id})
 	if err != nil || len(rounds.Rounds) != 1 {
 		t.Fatalf("rounds after import: %v %v", rounds, err)
+	}
+}
+
+// An offer may name an agent, a hot key that acts for the node in rounds
+// so the operator's key stays offline; nobody else may.
+func TestAgentActsForTheNode(t *testing.T) {
+	f := setup(t)
+	f.offer(3)
+	agent := addr(t, accAddr("agent-node0"))
+	if _, err := f.msg.OfferCompute(f.ctx, &types.MsgOfferCompute{Operator: addr(t, operator("node0")), NodeId: "node0",
+		Capacity: 2, Endpoint: "http://node0.test:8080", Agent: agent}); err != nil {
+		t.Fatal(err)
+	}
+	id := f.activeApp(3)
+	p := &roundPlay{f: f, app: f.app(id), players: honest(3), appReveals: true}
+	p.open()
+	i := slices.Index(p.app.Nodes, "node0")
+	sh := round.SaltHash(p.rid(), "node0", p.nodeSalts[i])
+	c := round.CommitHash(p.rid(), "node0", p.appSalts[i], p.nodeSalts[i], round.OutputHash([]byte("x")), 0)
+	commit := &types.MsgCommit{Operator: addr(t, accAddr("mallory")), RoundId: p.id, NodeId: "node0", NodeSaltHash: sh[:], Commit: c[:]}
+	if _, err := f.msg.Commit(f.ctx, commit); !errors.Is(err, types.ErrNotOperator) {
+		t.Fatalf("a stranger commits for node0: %v", err)
+	}
+	commit.Operator = agent
+	if _, err := f.msg.Commit(f.ctx, commit); err != nil {
+		t.Fatalf("the agent commits for node0: %v", err)
+	}
+	if _, err := f.msg.OfferCompute(f.ctx, &types.MsgOfferCompute{Operator: addr(t, operator("node1")), NodeId: "node1",
+		Capacity: 2, Endpoint: "ftp://x", Agent: agent}); !errors.Is(err, types.ErrInvalidOffer) {
+		t.Fatalf("an ftp endpoint: %v", err)
 	}
 }

@@ -20,4 +20,5 @@ var (
 	ErrInvalidGenesis   = errorsmod.Register(ModuleName, 15, "invalid genesis state")
 	ErrRecordNotFound   = errorsmod.Register(ModuleName, 16, "no record of this node")
 	ErrInvalidOffer     = errorsmod.Register(ModuleName, 17, "invalid compute offer")
+	ErrRoundTaken       = errorsmod.Register(ModuleName, 18, "round ID taken")
 )
