@@ -1,0 +1,145 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stratos-net/stratos/devnet"
+	"github.com/stratos-net/stratos/home"
+)
+
+// buildWASM builds one of examples/fn for WASI.
+func buildWASM(t *testing.T, name string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), name+".wasm")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "../examples/fn/"+name)
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s for wasip1: %v\n%s", name, err, b)
+	}
+	return out
+}
+
+// Issue 10 end to end, with real processes: a devnet with one byzantine
+// resource node; `fn deploy` stores the module and the chain draws five
+// nodes; `fn call` and POST /fn/ on the gateway return the answer the four
+// honest nodes agreed on and name the liar; `fn round --spot` runs a
+// commit-reveal round on chain that pays the four and not the fifth, whose
+// record shows it (Stratosphere §3.2-§3.4, §4.5).
+func TestTrustedFunctions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a devnet")
+	}
+	bin := buildBinary(t)
+	wasm := buildWASM(t, "hello")
+	dir := t.TempDir()
+	d := startDevnet(t, bin, dir, "--meta", "1", "--resource", "5", "--byzantine", "1")
+	defer d.stop(t)
+	m, err := devnet.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var liar string
+	for _, n := range m.Nodes {
+		if n.Name == "resource-4" {
+			liar = n.ID
+		}
+	}
+
+	var app struct {
+		ID    string   `json:"id"`
+		Nodes []string `json:"nodes"`
+	}
+	out := stratos(t, bin, "fn", "deploy", wasm, "--name", "hello", "--nodes", "5", "--rounds-every", "1",
+		"--commit-timeout", "4", "--reveal-timeout", "4", "--escrow", "100000000ustb,50000000ustos", "--home", dir, "--json")
+	if err := json.Unmarshal(out, &app); err != nil || len(app.Nodes) != 5 || !strings.HasPrefix(app.ID, "app1") {
+		t.Fatalf("deploy: %v\n%s", err, out)
+	}
+
+	var call struct {
+		Output  []byte   `json:"output"`
+		Agreed  []string `json:"agreed"`
+		Quorum  int      `json:"quorum"`
+		Answers []struct {
+			Node   string `json:"node"`
+			Agreed bool   `json:"agreed"`
+		} `json:"answers"`
+	}
+	out = stratos(t, bin, "fn", "call", app.ID, "greet", "--input", `{"name":"Ada"}`, "--home", dir, "--json")
+	if err := json.Unmarshal(out, &call); err != nil {
+		t.Fatalf("call: %v\n%s", err, out)
+	}
+	if string(call.Output) != "{\"greeting\":\"Hello, Ada!\"}\n" || len(call.Agreed) != 4 || call.Quorum != 4 {
+		t.Fatalf("call answered %q, agreed by %v (quorum %d)", call.Output, call.Agreed, call.Quorum)
+	}
+	for _, a := range call.Answers {
+		if (a.Node == liar) == a.Agreed {
+			t.Errorf("node %s agreed=%v; the byzantine node is %s", a.Node, a.Agreed, liar)
+		}
+	}
+
+	cc, err := home.LoadClient(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(cc.Gateway+"/fn/"+app.ID+"/greet", "application/json",
+		strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"greet","params":{"name":"Bo"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var rpc struct {
+		Result struct {
+			Output map[string]string `json:"output"`
+			Agreed []string          `json:"agreed"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(body, &rpc); err != nil || rpc.Result.Output["greeting"] != "Hello, Bo!" || len(rpc.Result.Agreed) != 4 {
+		t.Fatalf("POST /fn/: %v %s", err, body)
+	}
+
+	var rr struct {
+		Round struct {
+			Result  bool `json:"result"`
+			Members []struct {
+				NodeID string `json:"node_id"`
+				Status string `json:"status"`
+				Paid   []struct {
+					Denom  string `json:"denom"`
+					Amount string `json:"amount"`
+				} `json:"paid"`
+			} `json:"members"`
+		} `json:"round"`
+	}
+	out = stratos(t, bin, "fn", "round", app.ID, "greet", "--input", `{"name":"Cy"}`, "--spot", "--home", dir, "--json")
+	if err := json.Unmarshal(out, &rr); err != nil || !rr.Round.Result {
+		t.Fatalf("round: %v\n%s", err, out)
+	}
+	for _, mb := range rr.Round.Members {
+		paid := len(mb.Paid) == 2
+		if mb.NodeID == liar {
+			if mb.Status != "minority" || paid {
+				t.Errorf("byzantine node: %s, paid %v", mb.Status, mb.Paid)
+			}
+		} else if mb.Status != "majority" || !paid {
+			t.Errorf("honest node %s: %s, paid %v", mb.NodeID, mb.Status, mb.Paid)
+		}
+	}
+	var rep struct {
+		Record struct {
+			Minority string `json:"minority"`
+			Majority string `json:"majority"`
+		} `json:"record"`
+	}
+	out = stratos(t, bin, "query", "trustedfn", "reputation", liar, "--home", dir, "-o", "json")
+	if err := json.Unmarshal(out, &rep); err != nil || rep.Record.Minority != "1" || rep.Record.Majority != "" {
+		t.Fatalf("the byzantine node's reputation: %v\n%s", err, out)
+	}
+}
