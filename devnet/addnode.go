@@ -183,6 +183,10 @@ func (s *supervisor) addResource(ctx context.Context, sender senderFunc, deposit
 		r.MetricsListen = ports[1] // its own, not the model's
 	}
 	r.MetaAddr, r.MetaID, r.Metas = cc.MetaAddr, cc.MetaID, cc.Metas
+	// No compute: the model's port and round key are the model's own, and
+	// an added node has no offer in x/trustedfn (not yet: add-node would
+	// offer compute with an agent account of its own).
+	r.ComputeListen, r.ComputeKey, r.Byzantine = "", "", false
 	release()
 	if err := home.WriteTOML(filepath.Join(h, home.NodeConfigFile), home.Node{Role: home.RoleResource, Resource: &r}); err != nil {
 		return NodeInfo{}, err
