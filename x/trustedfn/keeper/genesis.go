@@ -37,7 +37,7 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 		}
 	}
 	for _, r := range gs.Rounds {
-		if err := k.Rounds.Set(ctx, r.Id, r); err != nil {
+		if err := k.saveRound(ctx, nil, r); err != nil {
 			return err
 		}
 		if err := k.AppRounds.Set(ctx, collections.Join(r.AppId, r.Id)); err != nil {
@@ -79,9 +79,10 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	}); err != nil {
 		return nil, err
 	}
-	if err := k.Rounds.Walk(ctx, nil, func(_ uint64, r types.Round) (bool, error) {
+	if err := k.Rounds.Walk(ctx, nil, func(id uint64, _ types.Round) (bool, error) {
+		r, err := k.GetRound(ctx, id)
 		gs.Rounds = append(gs.Rounds, r)
-		return false, nil
+		return err != nil, err
 	}); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@
 package keeper
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -37,7 +38,11 @@ type Keeper struct {
 	// Pending: apps waiting for their nodes to be drawn.
 	Pending collections.KeySet[string]
 	Offers  collections.Map[string, types.Offer]
+	// Rounds holds each round without its members, which Members holds
+	// one per key: a node's commit or reveal rewrites its own member, not
+	// the whole round (what makes a round's gas linear in its nodes).
 	Rounds  collections.Map[uint64, types.Round]
+	Members collections.Map[collections.Pair[uint64, uint32], types.Member]
 	// OpenRounds: rounds the end blocker still moves on.
 	OpenRounds collections.KeySet[uint64]
 	// AppRounds indexes rounds by app.
@@ -64,11 +69,13 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, address
 		authority: authority, moduleAddr: authtypes.NewModuleAddress(types.ModuleName),
 		feeCollector: feeCollector,
 
-		Params:     collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
-		Apps:       collections.NewMap(sb, types.AppsKey, "apps", collections.StringKey, codec.CollValue[types.App](cdc)),
-		Pending:    collections.NewKeySet(sb, types.PendingKey, "pending", collections.StringKey),
-		Offers:     collections.NewMap(sb, types.OffersKey, "offers", collections.StringKey, codec.CollValue[types.Offer](cdc)),
-		Rounds:     collections.NewMap(sb, types.RoundsKey, "rounds", collections.Uint64Key, codec.CollValue[types.Round](cdc)),
+		Params:  collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Apps:    collections.NewMap(sb, types.AppsKey, "apps", collections.StringKey, codec.CollValue[types.App](cdc)),
+		Pending: collections.NewKeySet(sb, types.PendingKey, "pending", collections.StringKey),
+		Offers:  collections.NewMap(sb, types.OffersKey, "offers", collections.StringKey, codec.CollValue[types.Offer](cdc)),
+		Rounds:  collections.NewMap(sb, types.RoundsKey, "rounds", collections.Uint64Key, codec.CollValue[types.Round](cdc)),
+		Members: collections.NewMap(sb, types.MembersKey, "members",
+			collections.PairKeyCodec(collections.Uint64Key, collections.Uint32Key), codec.CollValue[types.Member](cdc)),
 		OpenRounds: collections.NewKeySet(sb, types.OpenRoundsKey, "open_rounds", collections.Uint64Key),
 		AppRounds: collections.NewKeySet(sb, types.AppRoundsKey, "app_rounds",
 			collections.PairKeyCodec(collections.StringKey, collections.Uint64Key)),
@@ -127,7 +134,57 @@ func (k Keeper) GetRound(ctx context.Context, id uint64) (types.Round, error) {
 	if errors.Is(err, collections.ErrNotFound) {
 		return r, fmt.Errorf("%w: %d", types.ErrRoundNotFound, id)
 	}
+	if err != nil {
+		return r, err
+	}
+	err = k.Members.Walk(ctx, collections.NewPrefixedPairRange[uint64, uint32](id),
+		func(_ collections.Pair[uint64, uint32], m types.Member) (bool, error) {
+			r.Members = append(r.Members, m)
+			return false, nil
+		})
 	return r, err
+}
+
+// saveRound stores t: its header if it differs from before's, and each
+// member that differs from before's (all of them when before is nil).
+func (k Keeper) saveRound(ctx context.Context, before *types.Round, t types.Round) error {
+	header := t
+	header.Members = nil
+	if before == nil || !headerEqual(*before, header) {
+		if err := k.Rounds.Set(ctx, t.Id, header); err != nil {
+			return err
+		}
+	}
+	for i, m := range t.Members {
+		if before != nil && i < len(before.Members) && sameProto(&before.Members[i], &m) {
+			continue
+		}
+		if err := k.Members.Set(ctx, collections.Join(t.Id, uint32(i)), m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func headerEqual(a, b types.Round) bool {
+	a.Members, b.Members = nil, nil
+	return sameProto(&a, &b)
+}
+
+// sameProto compares two messages by their encoding (gogoproto generated
+// no Equal for these types).
+func sameProto(a, b interface{ Marshal() ([]byte, error) }) bool {
+	x, err1 := a.Marshal()
+	y, err2 := b.Marshal()
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+// cloneRound copies t deeply enough for saveRound's comparison: fromRound
+// replaces the slices it changes rather than writing into them.
+func cloneRound(t types.Round) *types.Round {
+	c := t
+	c.Members = append([]types.Member(nil), t.Members...)
+	return &c
 }
 
 // record returns a node's record, an empty one if it has none.

@@ -112,7 +112,7 @@ func (k Keeper) OpenRound(ctx context.Context, m *types.MsgOpenRound) (uint64, e
 	if err := k.Apps.Set(ctx, a.Id, a); err != nil {
 		return 0, err
 	}
-	if err := k.saveRound(ctx, t); err != nil {
+	if err := k.saveRound(ctx, nil, t); err != nil {
 		return 0, err
 	}
 	if err := k.AppRounds.Set(ctx, collections.Join(a.Id, id)); err != nil {
@@ -120,10 +120,6 @@ func (k Keeper) OpenRound(ctx context.Context, m *types.MsgOpenRound) (uint64, e
 	}
 	emit(ctx, "open_round", "app_id", a.Id, "round_id", strconv.FormatUint(id, 10))
 	return id, k.OpenRounds.Set(ctx, id)
-}
-
-func (k Keeper) saveRound(ctx context.Context, t types.Round) error {
-	return k.Rounds.Set(ctx, t.Id, t)
 }
 
 // update loads an open round, applies f to the rules' view and stores the
@@ -143,8 +139,9 @@ func (k Keeper) update(ctx context.Context, id uint64, f func(*round.Round, *typ
 		}
 		return fmt.Errorf("%w: %w", types.ErrRound, err)
 	}
+	before := cloneRound(t)
 	fromRound(r, &t)
-	return k.saveRound(ctx, t)
+	return k.saveRound(ctx, before, t)
 }
 
 // Commit is Steps 3-4 for one node, sent by its operator.
@@ -254,6 +251,7 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 			return err
 		}
 		done := r.Advance(sctx.BlockHeight())
+		before := cloneRound(t)
 		fromRound(r, &t)
 		if done {
 			if err := k.settleOrRefund(sctx, &t); err != nil {
@@ -263,7 +261,7 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 				return err
 			}
 		}
-		if err := k.saveRound(ctx, t); err != nil {
+		if err := k.saveRound(ctx, before, t); err != nil {
 			return err
 		}
 	}

@@ -31,4 +31,5 @@ var (
 	NextRoundKey  = collections.NewPrefix(8)
 	NextAppKey    = collections.NewPrefix(9)
 	NodeAppsKey   = collections.NewPrefix(10)
+	MembersKey    = collections.NewPrefix(11)
 )
