@@ -20,7 +20,7 @@ import (
 )
 
 // buildHello builds examples/fn/hello for WASI.
-func buildHello(t *testing.T) []byte {
+func buildHello(t testing.TB) []byte {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "hello.wasm")
 	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "../../examples/fn/hello")
@@ -55,7 +55,7 @@ func (cc callerChain) App(_ context.Context, id string) (caller.App, error) {
 }
 
 // network starts n nodes serving app1test, the last byzantine ones as told.
-func network(t *testing.T, module []byte, n, byzantine int) (*chain, *caller.Caller) {
+func network(t testing.TB, module []byte, n, byzantine int) (*chain, *caller.Caller) {
 	t.Helper()
 	ctx := context.Background()
 	sum := sha256.Sum256(module)
