@@ -18,6 +18,17 @@
 // function and per iteration, so the count is the same on every machine,
 // whatever its speed. Recursion pays per entry; loops per iteration.
 //
+// Floating-point NaNs are canonicalised (DESIGN §8): WebAssembly lets an
+// arithmetic float instruction return any NaN, and CPUs differ (x86 sets
+// the sign bit, ARM does not), so a function that stores or hashes a NaN's
+// bits could answer differently on different nodes and get an honest node
+// slashed. After every float instruction that can make a NaN (arithmetic,
+// rounding, sqrt, min, max, demote, promote) the pass inserts a check that
+// replaces any NaN with the canonical one (0x7fc00000, 0x7ff8000000000000),
+// using a scratch local of each float type added to the function. abs, neg
+// and copysign only move the sign bit and loads and reinterpretations copy
+// bits, so they are left alone.
+//
 // Modules using threads (shared memory, atomics), SIMD (whose NaN results
 // differ by platform) or 64-bit memories are refused; so is any
 // instruction this pass does not know. Bulk memory operations cost a flat
@@ -69,12 +80,21 @@ func Instrument(module []byte, opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var imported, own uint32
+	var imported, own, importedFuncs uint32
+	var typeParams, types []uint32
 	globalAt, exportAt, codeAt := -1, -1, -1
 	for i, s := range secs {
 		switch s.id {
+		case secType:
+			if typeParams, err = paramCounts(s.body); err != nil {
+				return nil, fmt.Errorf("type section: %w", err)
+			}
+		case secFunction:
+			if types, err = funcTypes(s.body); err != nil {
+				return nil, fmt.Errorf("function section: %w", err)
+			}
 		case secImport:
-			if imported, err = importedGlobals(s.body); err != nil {
+			if imported, importedFuncs, err = importCounts(s.body); err != nil {
 				return nil, fmt.Errorf("import section: %w", err)
 			}
 		case secMemory:
@@ -113,7 +133,14 @@ func Instrument(module []byte, opts Options) ([]byte, error) {
 		secs = insertSection(secs, section{id: secExport, body: append(appendU32(nil, 1), export...)})
 	}
 	if codeAt = indexOf(secs, secCode); codeAt >= 0 {
-		body, err := instrumentCode(secs[codeAt].body, g, opts.Costs)
+		params := make([]uint32, len(types))
+		for i, t := range types {
+			if t >= uint32(len(typeParams)) {
+				return nil, fmt.Errorf("%w: function %d has type %d of %d", ErrMalformed, importedFuncs+uint32(i), t, len(typeParams))
+			}
+			params[i] = typeParams[t]
+		}
+		body, err := instrumentCode(secs[codeAt].body, g, opts.Costs, params)
 		if err != nil {
 			return nil, fmt.Errorf("code section: %w", err)
 		}
@@ -218,11 +245,14 @@ func (r *reader) constExpr() error {
 	}
 }
 
-func instrumentCode(body []byte, g uint32, c Costs) ([]byte, error) {
+func instrumentCode(body []byte, g uint32, c Costs, params []uint32) ([]byte, error) {
 	r := &reader{b: body}
 	n, err := r.u32()
 	if err != nil {
 		return nil, err
+	}
+	if n != uint32(len(params)) {
+		return nil, fmt.Errorf("%w: %d function bodies for %d functions", ErrMalformed, n, len(params))
 	}
 	out := appendU32(make([]byte, 0, len(body)+len(body)/4), n)
 	for i := range n {
@@ -234,7 +264,7 @@ func instrumentCode(body []byte, g uint32, c Costs) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		metered, err := instrumentFunc(fn, g, c)
+		metered, err := instrumentFunc(fn, g, c, params[i])
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", i, err)
 		}
@@ -253,7 +283,29 @@ type charge struct {
 	cost uint64
 }
 
-func instrumentFunc(fn []byte, g uint32, c Costs) ([]byte, error) {
+// canon is where a NaN check goes: after the float instruction ending at
+// byte at, whose result is an f64 if wide.
+type canon struct {
+	at   int
+	wide bool
+}
+
+// canonCost is what the inserted check costs, in Base instructions.
+const canonCost = 6
+
+// nanResult reports whether op is a float instruction that may return an
+// arbitrary NaN, and whether its result is an f64.
+func nanResult(op byte) (may, wide bool) {
+	switch {
+	case op >= 0x8d && op <= 0x97, op == 0xb6: // f32 ceil..max, f32.demote_f64
+		return true, false
+	case op >= 0x9b && op <= 0xa5, op == 0xbb: // f64 ceil..max, f64.promote_f32
+		return true, true
+	}
+	return false, false
+}
+
+func instrumentFunc(fn []byte, g uint32, c Costs, params uint32) ([]byte, error) {
 	r := &reader{b: fn}
 	decls, err := r.u32()
 	if err != nil {
@@ -274,6 +326,7 @@ func instrumentFunc(fn []byte, g uint32, c Costs) ([]byte, error) {
 	}
 	start := r.off
 	charges := []charge{{at: start, cost: uint64(c.Entry)}}
+	var canons []canon
 	// acc[i] is the charge that pays for instructions at nesting depth i:
 	// a loop opens its own, a block or an if keeps its parent's.
 	acc := []int{0}
@@ -291,7 +344,7 @@ func instrumentFunc(fn []byte, g uint32, c Costs) ([]byte, error) {
 				if !r.eof() {
 					return nil, r.fail("bytes after the function's end")
 				}
-				return emit(fn, charges, g), nil
+				return emit(fn, start, decls, charges, canons, g, params+uint32(locals)), nil
 			}
 			continue
 		case 0x02, 0x04: // block, if
@@ -315,23 +368,72 @@ func instrumentFunc(fn []byte, g uint32, c Costs) ([]byte, error) {
 			return nil, err
 		}
 		charges[top].cost += uint64(cost)
+		if may, wide := nanResult(op); may {
+			canons = append(canons, canon{at: r.off, wide: wide})
+			charges[top].cost += canonCost * uint64(c.Base)
+		}
 		if len(acc) > 10000 {
 			return nil, fmt.Errorf("%w: blocks nested deeper than 10000", ErrRefused)
 		}
 	}
 }
 
-// emit copies fn with each charge's code before its byte.
-func emit(fn []byte, charges []charge, g uint32) []byte {
-	slices.SortStableFunc(charges, func(a, b charge) int { return a.at - b.at })
-	out := make([]byte, 0, len(fn)+len(charges)*20)
-	prev := 0
+// emit copies fn with each charge's code before its byte and each NaN
+// check after its instruction. With checks, two scratch locals (an f32 at
+// index scratch, an f64 at scratch+1) are declared after fn's own decls
+// local declarations, which end at byte start.
+func emit(fn []byte, start int, decls uint32, charges []charge, canons []canon, g, scratch uint32) []byte {
+	type insert struct {
+		at   int
+		code []byte
+	}
+	ins := make([]insert, 0, len(charges)+len(canons))
 	for _, ch := range charges {
-		out = append(out, fn[prev:ch.at]...)
-		out = appendCharge(out, g, ch.cost)
-		prev = ch.at
+		ins = append(ins, insert{ch.at, appendCharge(nil, g, ch.cost)})
+	}
+	for _, cn := range canons {
+		ins = append(ins, insert{cn.at, appendCanon(nil, scratch, cn.wide)})
+	}
+	slices.SortStableFunc(ins, func(a, b insert) int { return a.at - b.at })
+	out := make([]byte, 0, len(fn)+len(charges)*20+len(canons)*16)
+	prev := 0
+	if len(canons) > 0 {
+		r := &reader{b: fn}
+		r.u32() // decls, read by the caller already
+		out = appendU32(out, decls+2)
+		out = append(out, fn[r.off:start]...)
+		out = append(out, 1, 0x7d, 1, 0x7c) // one f32, one f64
+		prev = start
+	}
+	for _, in := range ins {
+		out = append(out, fn[prev:in.at]...)
+		out = append(out, in.code...)
+		prev = in.at
 	}
 	return append(out, fn[prev:]...)
+}
+
+// appendCanon replaces a NaN on top of the stack by the canonical one:
+// local.tee t; const NaN; local.get t; local.get t; eq; select.
+func appendCanon(b []byte, scratch uint32, wide bool) []byte {
+	t := scratch
+	if wide {
+		t++
+	}
+	b = appendU32(append(b, 0x22), t) // local.tee
+	if wide {
+		b = append(b, 0x44, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f) // f64.const 0x7ff8000000000000
+	} else {
+		b = append(b, 0x43, 0, 0, 0xc0, 0x7f) // f32.const 0x7fc00000
+	}
+	b = appendU32(append(b, 0x20), t) // local.get
+	b = appendU32(append(b, 0x20), t)
+	if wide {
+		b = append(b, 0x61) // f64.eq: false only for a NaN
+	} else {
+		b = append(b, 0x5b) // f32.eq
+	}
+	return append(b, 0x1b) // select: the value if eq, else the canonical NaN
 }
 
 // appendCharge: gas -= cost; if gas < 0 { unreachable }.

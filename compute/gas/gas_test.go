@@ -91,6 +91,19 @@ func instantiate(t testing.TB, wasm []byte) instance {
 	return instance{mod: mod, gas: g}
 }
 
+// instantiateRaw instantiates a module that is not metered.
+func instantiateRaw(t testing.TB, wasm []byte) api.Module {
+	t.Helper()
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	t.Cleanup(func() { rt.Close(ctx) })
+	mod, err := rt.Instantiate(ctx, wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mod
+}
+
 // call runs name with limit gas and returns the gas used and whether it
 // ran out.
 func (in instance) call(t testing.TB, name string, limit int64, args ...uint64) (used int64, outOfGas bool) {

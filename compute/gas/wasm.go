@@ -111,7 +111,9 @@ func appendS64(b []byte, v int64) []byte {
 // Section IDs.
 const (
 	secCustom    = 0
+	secType      = 1
 	secImport    = 2
+	secFunction  = 3
 	secMemory    = 5
 	secGlobal    = 6
 	secExport    = 7
@@ -209,25 +211,31 @@ func (r *reader) limits() error {
 // importedGlobals counts the import section's globals and checks its
 // memories.
 func importedGlobals(body []byte) (uint32, error) {
+	g, _, err := importCounts(body)
+	return g, err
+}
+
+// importCounts counts the import section's globals and functions.
+func importCounts(body []byte) (globals, funcs uint32, err error) {
 	r := &reader{b: body}
 	n, err := r.u32()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	var globals uint32
 	for range n {
 		if err := r.name(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if err := r.name(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		kind, err := r.byte()
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		switch kind {
 		case 0: // function: type index
+			funcs++
 			_, err = r.u32()
 		case 1: // table: reference type, limits
 			if _, err = r.byte(); err == nil {
@@ -241,16 +249,88 @@ func importedGlobals(body []byte) (uint32, error) {
 				_, err = r.byte()
 			}
 		default:
-			return 0, fmt.Errorf("%w: import kind %d", ErrRefused, kind)
+			return 0, 0, fmt.Errorf("%w: import kind %d", ErrRefused, kind)
 		}
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
 	if !r.eof() {
-		return 0, r.fail("bytes after the imports")
+		return 0, 0, r.fail("bytes after the imports")
 	}
-	return globals, nil
+	return globals, funcs, nil
+}
+
+// paramCounts reads the type section: how many parameters each type has.
+func paramCounts(body []byte) ([]uint32, error) {
+	r := &reader{b: body}
+	n, err := r.u32()
+	if err != nil {
+		return nil, err
+	}
+	if n > 1_000_000 {
+		return nil, fmt.Errorf("%w: %d types", ErrRefused, n)
+	}
+	out := make([]uint32, 0, n)
+	for range n {
+		form, err := r.byte()
+		if err != nil {
+			return nil, err
+		}
+		if form != 0x60 {
+			return nil, fmt.Errorf("%w: type form %#x", ErrRefused, form)
+		}
+		var params uint32
+		for k := range 2 { // parameters, then results
+			m, err := r.u32()
+			if err != nil {
+				return nil, err
+			}
+			types, err := r.bytes(m)
+			if err != nil {
+				return nil, err
+			}
+			for _, t := range types {
+				switch t {
+				case 0x7f, 0x7e, 0x7d, 0x7c, 0x70, 0x6f: // i32 i64 f32 f64 funcref externref
+				default:
+					return nil, fmt.Errorf("%w: value type %#x", ErrRefused, t)
+				}
+			}
+			if k == 0 {
+				params = m
+			}
+		}
+		out = append(out, params)
+	}
+	if !r.eof() {
+		return nil, r.fail("bytes after the types")
+	}
+	return out, nil
+}
+
+// funcTypes reads the function section: each defined function's type.
+func funcTypes(body []byte) ([]uint32, error) {
+	r := &reader{b: body}
+	n, err := r.u32()
+	if err != nil {
+		return nil, err
+	}
+	if n > 1_000_000 {
+		return nil, fmt.Errorf("%w: %d functions", ErrRefused, n)
+	}
+	out := make([]uint32, 0, n)
+	for range n {
+		t, err := r.u32()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	if !r.eof() {
+		return nil, r.fail("bytes after the function types")
+	}
+	return out, nil
 }
 
 // checkMemories refuses shared and 64-bit memories in the memory section.
