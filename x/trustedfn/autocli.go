@@ -47,6 +47,8 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "node_id"}},
 				},
 				{RpcMethod: "Offers", Use: "offers", Short: "Query the resource nodes that offer compute"},
+				{RpcMethod: "NextRound", Use: "next-round", Short: "Query the ID the next round gets"},
+				{RpcMethod: "OpenRounds", Use: "open-rounds", Short: "Query the rounds in progress (those of --node-id)"},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
@@ -65,6 +67,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{RpcMethod: "Complain", Skip: true},
 				{RpcMethod: "RevealSalts", Skip: true},
 				{RpcMethod: "Reveal", Skip: true},
+				{RpcMethod: "ChallengeStorage", Skip: true}, // the meta leader's
 				{RpcMethod: "UpdateParams", Skip: true},
 			},
 		},

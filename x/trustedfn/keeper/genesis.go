@@ -40,8 +40,10 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 		if err := k.saveRound(ctx, nil, r); err != nil {
 			return err
 		}
-		if err := k.AppRounds.Set(ctx, collections.Join(r.AppId, r.Id)); err != nil {
-			return err
+		if r.AppId != "" {
+			if err := k.AppRounds.Set(ctx, collections.Join(r.AppId, r.Id)); err != nil {
+				return err
+			}
 		}
 		if r.Phase != round.Done.String() {
 			if err := k.OpenRounds.Set(ctx, r.Id); err != nil {

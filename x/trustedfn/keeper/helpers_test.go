@@ -107,6 +107,10 @@ func (r fakeRegister) ResourceNodeDeposit(_ context.Context, id string) (sdk.Coi
 	return n.deposit, nil
 }
 
+func (r fakeRegister) IsActiveMetaNodeOperator(_ context.Context, op sdk.AccAddress, meta string) bool {
+	return meta == "meta0" && op.Equals(accAddr("meta-operator"))
+}
+
 func (r fakeRegister) SlashResourceNode(_ context.Context, id string, f math.LegacyDec) (sdk.Coin, error) {
 	n, ok := r.nodes[id]
 	if !ok {

@@ -61,6 +61,14 @@ func (s msgServer) Reveal(ctx context.Context, m *types.MsgReveal) (*types.MsgRe
 	return &types.MsgRevealResponse{}, s.k.Reveal(ctx, m)
 }
 
+func (s msgServer) ChallengeStorage(ctx context.Context, m *types.MsgChallengeStorage) (*types.MsgChallengeStorageResponse, error) {
+	id, err := s.k.ChallengeStorage(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	return &types.MsgChallengeStorageResponse{RoundId: id}, nil
+}
+
 func (s msgServer) UpdateParams(ctx context.Context, m *types.MsgUpdateParams) (*types.MsgUpdateParamsResponse, error) {
 	return &types.MsgUpdateParamsResponse{}, s.k.UpdateParams(ctx, m.Authority, m.Params)
 }

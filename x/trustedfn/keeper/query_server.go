@@ -121,3 +121,21 @@ func (q queryServer) NextRound(ctx context.Context, _ *types.QueryNextRoundReque
 	}
 	return &types.QueryNextRoundResponse{RoundId: id}, nil
 }
+
+func (q queryServer) OpenRounds(ctx context.Context, r *types.QueryOpenRoundsRequest) (*types.QueryOpenRoundsResponse, error) {
+	out := &types.QueryOpenRoundsResponse{}
+	err := q.k.OpenRounds.Walk(ctx, nil, func(id uint64) (bool, error) {
+		t, err := q.k.GetRound(ctx, id)
+		if err != nil {
+			return true, err
+		}
+		for _, m := range t.Members {
+			if r.NodeId == "" || m.NodeId == r.NodeId {
+				out.Rounds = append(out.Rounds, t)
+				break
+			}
+		}
+		return false, nil
+	})
+	return out, err
+}

@@ -251,6 +251,11 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 			return err
 		}
 		done := r.Advance(sctx.BlockHeight())
+		if t.SliceId != "" && r.Phase == round.AppRevealing {
+			if err := revealChallenge(r, &t, sctx.BlockHeight()); err != nil {
+				return fmt.Errorf("storage challenge %d: %w", id, err)
+			}
+		}
 		before := cloneRound(t)
 		fromRound(r, &t)
 		if done {
@@ -275,7 +280,11 @@ func (k Keeper) settleOrRefund(sctx sdk.Context, t *types.Round) error {
 	cache, write := sctx.CacheContext()
 	settled := *t
 	settled.Members = slices.Clone(t.Members)
-	err := k.settle(cache, &settled)
+	settle := k.settle
+	if t.SliceId != "" {
+		settle = k.settleStorage
+	}
+	err := settle(cache, &settled)
 	if err == nil {
 		write()
 		*t = settled
@@ -284,6 +293,10 @@ func (k Keeper) settleOrRefund(sctx sdk.Context, t *types.Round) error {
 	sctx.Logger().Error("trustedfn: settling a round failed; its reservation returns to the escrow",
 		"round", t.Id, "app", t.AppId, "err", err)
 	emit(sctx, "settle_failed", "round_id", strconv.FormatUint(t.Id, 10), "error", err.Error())
+	t.ClosedHeight = sctx.BlockHeight()
+	if t.AppId == "" {
+		return nil // a storage challenge holds no money
+	}
 	a, err := k.GetApp(sctx, t.AppId)
 	if err != nil {
 		return err

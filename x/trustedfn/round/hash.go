@@ -39,6 +39,7 @@ const (
 	tagCommit = "stratos/trustedfn/commit/v1"
 	tagSpot   = "stratos/trustedfn/spot/v1"
 	tagOutput = "stratos/trustedfn/output/v1"
+	tagStore  = "stratos/trustedfn/storage/v1"
 )
 
 // hashFields hashes the fields, each preceded by its length as a uvarint,
@@ -89,6 +90,13 @@ func CommitHash(id ID, node string, appSalt, nodeSalt []byte, output Hash, usage
 // cannot tell a spot check from any other round while they compute.
 func SpotHash(id ID, expected Hash, salt []byte) Hash {
 	return hashFields([]byte(tagSpot), []byte(id.ChainID), u64(id.Round), expected[:], salt)
+}
+
+// StorageProof is a holder's answer to a storage challenge (Stratosphere
+// §4.1.6, issue 10): hash(challenge ‖ slice bytes), which only a node that
+// holds the bytes can compute once the challenge is drawn.
+func StorageProof(challenge, slice []byte) Hash {
+	return hashFields([]byte(tagStore), challenge, slice)
 }
 
 // OutputHash is the hash of a function's output bytes that nodes commit to.

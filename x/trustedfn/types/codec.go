@@ -11,7 +11,7 @@ import (
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 	registry.RegisterImplementations((*sdk.Msg)(nil),
 		&MsgOfferCompute{}, &MsgCreateApp{}, &MsgTopUp{}, &MsgStopApp{}, &MsgOpenRound{},
-		&MsgCommit{}, &MsgComplain{}, &MsgRevealSalts{}, &MsgReveal{}, &MsgUpdateParams{},
+		&MsgCommit{}, &MsgComplain{}, &MsgRevealSalts{}, &MsgReveal{}, &MsgUpdateParams{}, &MsgChallengeStorage{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }
@@ -22,7 +22,7 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 		"MsgOfferCompute": &MsgOfferCompute{}, "MsgCreateApp": &MsgCreateApp{}, "MsgTopUp": &MsgTopUp{},
 		"MsgStopApp": &MsgStopApp{}, "MsgOpenRound": &MsgOpenRound{}, "MsgCommit": &MsgCommit{},
 		"MsgComplain": &MsgComplain{}, "MsgRevealSalts": &MsgRevealSalts{}, "MsgReveal": &MsgReveal{},
-		"MsgUpdateParams": &MsgUpdateParams{}, "Params": &Params{},
+		"MsgUpdateParams": &MsgUpdateParams{}, "Params": &Params{}, "MsgChallengeStorage": &MsgChallengeStorage{},
 	} {
 		cdc.RegisterConcrete(m, "stratos/trustedfn/"+name, nil)
 	}

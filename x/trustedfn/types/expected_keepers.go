@@ -14,6 +14,7 @@ type RegisterKeeper interface {
 	ResourceNodeOperator(ctx context.Context, nodeID string) (sdk.AccAddress, error)
 	ResourceNodeDeposit(ctx context.Context, nodeID string) (sdk.Coin, error)
 	SlashResourceNode(ctx context.Context, nodeID string, fraction math.LegacyDec) (sdk.Coin, error)
+	IsActiveMetaNodeOperator(ctx context.Context, operator sdk.AccAddress, metaNodeID string) bool
 }
 
 // BankKeeper is what x/trustedfn needs from x/bank.

@@ -33,7 +33,7 @@ func (gs GenesisState) Validate(ac address.Codec) error {
 			return fmt.Errorf("%w: round %d repeated or not below next_round %d", ErrInvalidGenesis, r.Id, gs.NextRound)
 		}
 		rounds[r.Id] = true
-		if !apps[r.AppId] {
+		if !apps[r.AppId] && r.SliceId == "" {
 			return fmt.Errorf("%w: round %d of unknown app %s", ErrInvalidGenesis, r.Id, r.AppId)
 		}
 	}
