@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/cosmos/cosmos-sdk/client/grpc/cmtservice"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/stratos-net/stratos/compute/caller"
@@ -177,3 +178,29 @@ func (s *Sender) RevealSalts(ctx context.Context, roundID uint64, salts []truste
 	return s.send(ctx, &trustedfntypes.MsgRevealSalts{Owner: s.from.String(), RoundId: roundID, Salts: salts,
 		SpotExpected: spotExpected, SpotSalt: spotSalt})
 }
+
+// Height is the chain's latest block height.
+func (v *View) Height(ctx context.Context) (int64, error) {
+	res, err := cmtservice.NewServiceClient(v.conn).GetLatestBlock(ctx, &cmtservice.GetLatestBlockRequest{})
+	if err != nil {
+		return 0, fmt.Errorf("latest block: %w", err)
+	}
+	if res.SdkBlock != nil {
+		return res.SdkBlock.Header.Height, nil
+	}
+	if res.Block != nil {
+		return res.Block.Header.Height, nil
+	}
+	return 0, errors.New("latest block: empty answer")
+}
+
+// FnOpenRounds lists the rounds in progress that node is in.
+func (v *View) FnOpenRounds(ctx context.Context, node string) ([]trustedfntypes.Round, error) {
+	res, err := v.fn.OpenRounds(ctx, &trustedfntypes.QueryOpenRoundsRequest{NodeId: node})
+	if err != nil {
+		return nil, err
+	}
+	return res.Rounds, nil
+}
+
+var _ trust.OpenRounds = (*View)(nil)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,6 +25,7 @@ import (
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
 	"github.com/stratos-net/stratos/resource"
 	"github.com/stratos-net/stratos/resource/disk"
+	"github.com/stratos-net/stratos/slice"
 	"github.com/stratos-net/stratos/trust"
 )
 
@@ -240,16 +242,6 @@ func runResource(cmd *cobra.Command, r *home.Resource, key *identity.Key, dataDi
 		defer view.Close()
 		cfg.Registry = view
 	}
-	if r.ComputeListen != "" {
-		if view == nil {
-			return errors.New("compute_listen needs chain_grpc: the chain says which apps the node serves")
-		}
-		stop, err := serveCompute(cmd.Context(), r, key, view, filepath.Join(dataDir, "compute"), log)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
 	opts := disk.DefaultOptions()
 	opts.Capacity, opts.Logger = r.Capacity, log
 	store, err := disk.Open(dataDir, opts)
@@ -257,6 +249,16 @@ func runResource(cmd *cobra.Command, r *home.Resource, key *identity.Key, dataDi
 		return err
 	}
 	defer store.Close()
+	if r.ComputeListen != "" {
+		if view == nil {
+			return errors.New("compute_listen needs chain_grpc: the chain says which apps the node serves")
+		}
+		stop, err := serveCompute(cmd.Context(), r, key, view, storeSlices{store}, filepath.Join(dataDir, "compute"), log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	n, err := resource.New(cfg, key, store)
 	if err != nil {
 		return err
@@ -362,7 +364,7 @@ func (c chainPeriods) Period(ctx context.Context) (meta.ChainPeriod, error) {
 
 // serveCompute serves the node's trusted-function calls (DESIGN §8) as
 // JSON-RPC on r.ComputeListen until stop.
-func serveCompute(ctx context.Context, r *home.Resource, key *identity.Key, view *chainclient.View, dir string, log *slog.Logger) (stop func(), err error) {
+func serveCompute(ctx context.Context, r *home.Resource, key *identity.Key, view *chainclient.View, slices trust.Slices, dir string, log *slog.Logger) (stop func(), err error) {
 	cfg := service.DefaultConfig()
 	cfg.Dir, cfg.Apps, cfg.Key, cfg.Logger, cfg.Byzantine = dir, chainclient.ServiceApps{View: view}, key, log, r.Byzantine
 	svc, err := service.New(ctx, cfg)
@@ -376,7 +378,7 @@ func serveCompute(ctx context.Context, r *home.Resource, key *identity.Key, view
 	}
 	rctx, cancelRounds := context.WithCancel(ctx)
 	if r.ComputeKey != "" {
-		node, err := roundNode(r, key, view, svc, filepath.Join(dir, "rounds"), log)
+		node, err := roundNode(r, key, view, svc, slices, filepath.Join(dir, "rounds"), log)
 		if err != nil {
 			cancelRounds()
 			ln.Close()
@@ -402,7 +404,7 @@ func serveCompute(ctx context.Context, r *home.Resource, key *identity.Key, view
 }
 
 // roundNode is the node's part in rounds, signing with r.ComputeKey.
-func roundNode(r *home.Resource, key *identity.Key, view *chainclient.View, svc *service.Service, dir string, log *slog.Logger) (*trust.Node, error) {
+func roundNode(r *home.Resource, key *identity.Key, view *chainclient.View, svc *service.Service, slices trust.Slices, dir string, log *slog.Logger) (*trust.Node, error) {
 	backend := or(r.KeyringBackend, chainclient.BackendOS)
 	input, err := chainclient.NodeKeyring(backend, r.TestNetwork)
 	if err != nil {
@@ -414,5 +416,23 @@ func roundNode(r *home.Resource, key *identity.Key, view *chainclient.View, svc 
 		return nil, fmt.Errorf("rounds: %w", err)
 	}
 	return trust.NewNode(trust.NodeConfig{ChainID: r.ChainID, NodeID: key.ID(), Chain: view, Sender: sender,
-		Compute: svc, Dir: dir, Logger: log})
+		Compute: svc, Dir: dir, Open: view, Slices: slices, Logger: log})
+}
+
+// storeSlices reads slices from the node's store for storage challenges.
+type storeSlices struct{ store resource.SliceStore }
+
+func (s storeSlices) OpenSlice(id string) (uint64, io.ReadCloser, error) {
+	sid, err := slice.ParseID(id)
+	if err != nil {
+		return 0, nil, err
+	}
+	r, err := s.store.Open(sid)
+	if err != nil {
+		return 0, nil, err
+	}
+	return r.Size(), struct {
+		io.Reader
+		io.Closer
+	}{io.NewSectionReader(r, 0, int64(r.Size())), r}, nil
 }

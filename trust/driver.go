@@ -84,8 +84,15 @@ func (d *Driver) Run(ctx context.Context, appID string, call service.CallParams,
 	if err != nil {
 		return trustedfntypes.Round{}, nil, err
 	}
-	if app.OpenRound != 0 {
-		return trustedfntypes.Round{}, nil, fmt.Errorf("app %s has round %d in progress", appID, app.OpenRound)
+	for app.OpenRound != 0 { // one round at a time: wait for the one in progress
+		select {
+		case <-ctx.Done():
+			return trustedfntypes.Round{}, nil, fmt.Errorf("app %s still has round %d in progress: %w", appID, app.OpenRound, ctx.Err())
+		case <-time.After(d.cfg.Poll):
+		}
+		if app, err = d.cfg.Chain.FnApp(ctx, appID); err != nil {
+			return trustedfntypes.Round{}, nil, err
+		}
 	}
 	call.App = appID
 	callHash := service.CallHash(call)

@@ -54,7 +54,10 @@ type NodeConfig struct {
 	Compute Computer
 	// Dir keeps the rounds the node committed in, so that a restart still
 	// reveals them (a node that does not reveal is slashed, §3.5.4).
-	Dir    string
+	Dir string
+	// Open and Slices, if set, let the node answer storage challenges.
+	Open   OpenRounds
+	Slices Slices
 	Poll   time.Duration // how often to look at committed rounds
 	Rand   io.Reader     // the node's salts
 	Logger *slog.Logger
@@ -78,6 +81,7 @@ type Node struct {
 	mu      sync.Mutex
 	pending map[uint64]*pending
 	billed  map[string]uint64 // app -> usage already committed
+	storage storageStats
 }
 
 // NewNode loads the rounds a previous run committed in.
@@ -183,10 +187,6 @@ func (n *Node) Join(ctx context.Context, p service.JoinParams) error {
 	if cerr != nil {
 		return cerr // a *service.Error: the caller may send the module and try again
 	}
-	salt := make([]byte, 32)
-	if _, err := io.ReadFull(n.cfg.Rand, salt); err != nil {
-		return err
-	}
 	n.mu.Lock()
 	usage := n.cfg.Compute.Usage(r.AppId) - min(n.billed[r.AppId], n.cfg.Compute.Usage(r.AppId))
 	n.mu.Unlock()
@@ -194,29 +194,41 @@ func (n *Node) Join(ctx context.Context, p service.JoinParams) error {
 	if err != nil {
 		return err
 	}
+	return n.commit(ctx, r.Id, r.AppId, p.AppSalt, out, usage)
+}
+
+// commit draws the node's salt, keeps it, and commits output for round id.
+func (n *Node) commit(ctx context.Context, roundID uint64, app string, appSalt []byte, out round.Hash, usage uint64) error {
+	salt := make([]byte, 32)
+	if _, err := io.ReadFull(n.cfg.Rand, salt); err != nil {
+		return err
+	}
+	id := round.ID{ChainID: n.cfg.ChainID, Round: roundID}
 	sh := round.SaltHash(id, n.cfg.NodeID, salt)
-	commit := round.CommitHash(id, n.cfg.NodeID, p.AppSalt, salt, out, usage)
+	commit := round.CommitHash(id, n.cfg.NodeID, appSalt, salt, out, usage)
 	// Saved before the commit is sent: once it may be on chain, losing the
 	// salt would make the reveal impossible and the node slashed.
 	n.mu.Lock()
-	n.pending[r.Id] = &pending{Round: r.Id, App: r.AppId, Salt: salt, Output: out[:], Usage: usage}
-	err = n.save()
+	n.pending[roundID] = &pending{Round: roundID, App: app, Salt: salt, Output: out[:], Usage: usage}
+	err := n.save()
 	n.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	if err := n.cfg.Sender.CommitRound(ctx, r.Id, n.cfg.NodeID, sh[:], commit[:]); err != nil {
+	if err := n.cfg.Sender.CommitRound(ctx, roundID, n.cfg.NodeID, sh[:], commit[:]); err != nil {
 		n.mu.Lock()
-		delete(n.pending, r.Id)
+		delete(n.pending, roundID)
 		n.save()
 		n.mu.Unlock()
-		return fmt.Errorf("commit round %d: %w", r.Id, err)
+		return fmt.Errorf("commit round %d: %w", roundID, err)
 	}
-	n.mu.Lock()
-	n.billed[r.AppId] += usage
-	n.save()
-	n.mu.Unlock()
-	n.cfg.Logger.Info("trust: committed", "round", r.Id, "app", r.AppId, "usage", usage)
+	if app != "" {
+		n.mu.Lock()
+		n.billed[app] += usage
+		n.save()
+		n.mu.Unlock()
+	}
+	n.cfg.Logger.Info("trust: committed", "round", roundID, "app", app, "usage", usage)
 	return nil
 }
 
@@ -245,6 +257,7 @@ func (n *Node) Run(ctx context.Context) {
 }
 
 func (n *Node) tick(ctx context.Context) {
+	n.answerChallenges(ctx)
 	n.mu.Lock()
 	var ps []pending
 	for _, p := range n.pending {

@@ -27,6 +27,8 @@ package round
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
+	"io"
 )
 
 // Hash is a SHA-256 digest.
@@ -97,6 +99,28 @@ func SpotHash(id ID, expected Hash, salt []byte) Hash {
 // holds the bytes can compute once the challenge is drawn.
 func StorageProof(challenge, slice []byte) Hash {
 	return hashFields([]byte(tagStore), challenge, slice)
+}
+
+// StorageProofOf is StorageProof over a slice of size bytes read from r,
+// streamed so a holder never loads a whole slice.
+func StorageProofOf(challenge []byte, size uint64, r io.Reader) (Hash, error) {
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	for _, f := range [][]byte{[]byte(tagStore), challenge} {
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(f)))])
+		h.Write(f)
+	}
+	h.Write(n[:binary.PutUvarint(n[:], size)])
+	got, err := io.Copy(h, io.LimitReader(r, int64(size)))
+	if err != nil {
+		return Hash{}, err
+	}
+	if uint64(got) != size {
+		return Hash{}, fmt.Errorf("slice of %d bytes ended after %d", size, got)
+	}
+	var out Hash
+	h.Sum(out[:0])
+	return out, nil
 }
 
 // OutputHash is the hash of a function's output bytes that nodes commit to.

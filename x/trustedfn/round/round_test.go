@@ -1,8 +1,10 @@
 package round
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -496,5 +498,19 @@ func TestNamesRoundTrip(t *testing.T) {
 	}
 	if _, ok := ParseStatus("bogus"); ok {
 		t.Error("bogus status parsed")
+	}
+}
+
+func TestStorageProofStreamsTheSameHash(t *testing.T) {
+	data := []byte(strings.Repeat("slice bytes ", 10000))
+	got, err := StorageProofOf([]byte("challenge"), uint64(len(data)), bytes.NewReader(data))
+	if err != nil || got != StorageProof([]byte("challenge"), data) {
+		t.Fatalf("streamed %x, whole %x, %v", got, StorageProof([]byte("challenge"), data), err)
+	}
+	if _, err := StorageProofOf(nil, uint64(len(data))+1, bytes.NewReader(data)); err == nil {
+		t.Fatal("a short slice gave a proof")
+	}
+	if StorageProof([]byte("c1"), data) == StorageProof([]byte("c2"), data) {
+		t.Fatal("the challenge does not change the proof")
 	}
 }
