@@ -204,3 +204,55 @@ func (v *View) FnOpenRounds(ctx context.Context, node string) ([]trustedfntypes.
 }
 
 var _ trust.OpenRounds = (*View)(nil)
+
+// MetaChallenges opens storage challenges as a meta node, signed by its
+// operator (x/trustedfn, Stratosphere §4.1.6).
+type MetaChallenges struct {
+	Sender *Sender
+	View   *View
+	MetaID string
+}
+
+// Challenge implements meta.StorageChallenges.
+func (c MetaChallenges) Challenge(ctx context.Context, sliceID string, holders []string) (uint64, error) {
+	next, err := c.View.FnNextRound(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if err := c.Sender.send(ctx, &trustedfntypes.MsgChallengeStorage{Operator: c.Sender.from.String(), MetaNodeId: c.MetaID,
+		SliceId: sliceID, Holders: holders}); err != nil {
+		return 0, err
+	}
+	// The round's ID is the next one, unless another round was opened in
+	// between: then it is the open challenge of this slice by this node.
+	if r, err := c.View.FnRound(ctx, next); err == nil && r.SliceId == sliceID && r.OpenedBy == c.MetaID {
+		return next, nil
+	}
+	open, err := c.View.FnOpenRounds(ctx, "")
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range open {
+		if r.SliceId == sliceID && r.OpenedBy == c.MetaID {
+			return r.Id, nil
+		}
+	}
+	return 0, fmt.Errorf("the challenge of %s is on chain but not found among the open rounds", sliceID)
+}
+
+// Outcome implements meta.StorageChallenges.
+func (c MetaChallenges) Outcome(ctx context.Context, roundID uint64) (done, proved bool, failed []string, err error) {
+	r, err := c.View.FnRound(ctx, roundID)
+	if err != nil {
+		return false, false, nil, err
+	}
+	if r.Phase != "done" {
+		return false, false, nil, nil
+	}
+	for _, m := range r.Members {
+		if m.Status != "majority" {
+			failed = append(failed, m.NodeId)
+		}
+	}
+	return true, r.Result, failed, nil
+}

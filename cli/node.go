@@ -201,8 +201,10 @@ func runMeta(cmd *cobra.Command, m *home.Meta, key *identity.Key, dataDir string
 		}
 		cfg.Anchors, cfg.Reporter = sender, sender
 		setDur(&cfg.LedgerPeriod, m.LedgerPeriod)
+		setDur(&cfg.ChallengeEvery, m.ChallengeEvery)
 		if view, ok := cfg.Chain.(*chainclient.View); ok {
 			cfg.Periods = chainPeriods{view}
+			cfg.Challenges = chainclient.MetaChallenges{Sender: sender, View: view, MetaID: key.ID()}
 		}
 	}
 	srv, err := meta.New(cfg, key)

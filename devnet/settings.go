@@ -195,6 +195,7 @@ func create(dir string, s Settings) error {
 			m.KeyringBackend, m.TestNetwork = "test", true // the devnet's keys are test keys
 			m.ChainID, m.ChainRPC = s.ChainID, fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort)
 			m.LedgerPeriod = home.Duration(devnetLedgerPeriod)
+			m.ChallengeEvery = home.Duration(devnetChallengeEvery)
 		}
 	}
 	var admit []string // with no chain, the meta nodes admit the devnet's resource nodes
@@ -298,6 +299,10 @@ const devnetMasterTerm = 2 * time.Minute
 // devnetLedgerPeriod is the devnet's traffic and anchor period: the
 // whitepaper's 10 minutes would leave a short session with nothing on chain.
 const devnetLedgerPeriod = 10 * time.Second
+
+// devnetChallengeEvery is how often the devnet's meta leader challenges a
+// random slice's holders (proofs of storage, issue 10).
+const devnetChallengeEvery = 5 * time.Second
 
 func validatorName(i int) string { return fmt.Sprintf("validator-%d", i) }
 

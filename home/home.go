@@ -101,6 +101,10 @@ type Meta struct {
 	ChainID        string   `toml:"chain_id,omitempty"`
 	ChainRPC       string   `toml:"chain_rpc,omitempty"`
 	LedgerPeriod   Duration `toml:"ledger_period,omitempty"`
+	// ChallengeEvery is how often the leader challenges one random slice's
+	// holders to prove they hold it (x/trustedfn storage challenges; needs
+	// AnchorKey, which signs them); absent: never.
+	ChallengeEvery Duration `toml:"challenge_every,omitempty"`
 	// RaftListen is the replicated log's transport address (DESIGN §5.1);
 	// Peers are the meta nodes of the cluster, this one among them, which
 	// start it together when none has a log yet. No peers: a cluster of

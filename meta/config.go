@@ -66,6 +66,10 @@ type Config struct {
 	Periods      PeriodSource
 	TopN         int
 	LedgerPeriod time.Duration // the whitepaper's ledger period: 10 minutes
+	// Challenges, if set with ChallengeEvery, lets the leader open a proof
+	// of storage on one random slice's holders every ChallengeEvery.
+	Challenges     StorageChallenges
+	ChallengeEvery time.Duration
 	// Raft replicates the index (DESIGN §5.1). New fills in its ID, Dir
 	// (DataDir/raft), Logger and Now; Listen is the log transport's
 	// address.

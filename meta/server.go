@@ -250,6 +250,10 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.periodLoop(ctx) }()
 	}
+	if s.cfg.Challenges != nil && s.cfg.ChallengeEvery > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.challengeLoop(ctx) }()
+	}
 	defer wg.Wait() // before the deferred Close: the loop applies commands
 	defer cancel()
 	s.log.Info("meta node serving", "addr", ln.Addr().String(), "node_id", s.ID())
