@@ -251,15 +251,17 @@ func runResource(cmd *cobra.Command, r *home.Resource, key *identity.Key, dataDi
 		return err
 	}
 	defer store.Close()
+	var rounds *trust.Node // answers storage challenges, if the node takes part in rounds
 	if r.ComputeListen != "" {
 		if view == nil {
 			return errors.New("compute_listen needs chain_grpc: the chain says which apps the node serves")
 		}
-		stop, err := serveCompute(cmd.Context(), r, key, view, storeSlices{store}, filepath.Join(dataDir, "compute"), log)
+		stop, node, err := serveCompute(cmd.Context(), r, key, view, storeSlices{store}, filepath.Join(dataDir, "compute"), log)
 		if err != nil {
 			return err
 		}
 		defer stop()
+		rounds = node
 	}
 	n, err := resource.New(cfg, key, store)
 	if err != nil {
@@ -269,8 +271,13 @@ func runResource(cmd *cobra.Command, r *home.Resource, key *identity.Key, dataDi
 		stop, err := serveMetrics(r.MetricsListen, "stratos_resource", resourceGauges, func() (map[string]float64, error) {
 			u, err := store.Usage()
 			sc := n.ScrubStats()
-			return map[string]float64{"capacity_bytes": float64(n.Capacity()), "stored_bytes": float64(u.Bytes), "stored_slices": float64(u.Slices),
-				"scrub_passes": float64(sc.Passes), "scrubbed_bytes": float64(sc.Bytes), "scrub_bad_slices": float64(sc.Bad)}, err
+			g := map[string]float64{"capacity_bytes": float64(n.Capacity()), "stored_bytes": float64(u.Bytes), "stored_slices": float64(u.Slices),
+				"scrub_passes": float64(sc.Passes), "scrubbed_bytes": float64(sc.Bytes), "scrub_bad_slices": float64(sc.Bad)}
+			if rounds != nil {
+				c, b := rounds.StorageStats()
+				g["storage_challenges"], g["storage_challenge_bytes"] = float64(c), float64(b)
+			}
+			return g, err
 		})
 		if err != nil {
 			return err
@@ -287,6 +294,9 @@ var resourceGauges = map[string]string{
 	"scrub_passes":     "Full scrub passes finished since start.",
 	"scrubbed_bytes":   "Bytes read and checked by the scrubber since start.",
 	"scrub_bad_slices": "Corrupt copies the scrubber found since start.",
+	// Proofs of storage (issue 10): what they cost the node.
+	"storage_challenges":      "Storage challenges the node answered since start.",
+	"storage_challenge_bytes": "Bytes the node read to answer storage challenges since start.",
 }
 
 var metaGauges = map[string]string{
@@ -366,26 +376,27 @@ func (c chainPeriods) Period(ctx context.Context) (meta.ChainPeriod, error) {
 
 // serveCompute serves the node's trusted-function calls (DESIGN §8) as
 // JSON-RPC on r.ComputeListen until stop.
-func serveCompute(ctx context.Context, r *home.Resource, key *identity.Key, view *chainclient.View, slices trust.Slices, dir string, log *slog.Logger) (stop func(), err error) {
+func serveCompute(ctx context.Context, r *home.Resource, key *identity.Key, view *chainclient.View, slices trust.Slices, dir string, log *slog.Logger) (stop func(), rounds *trust.Node, err error) {
 	cfg := service.DefaultConfig()
 	cfg.Dir, cfg.Apps, cfg.Key, cfg.Logger, cfg.Byzantine = dir, chainclient.ServiceApps{View: view}, key, log, r.Byzantine
 	svc, err := service.New(ctx, cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ln, err := net.Listen("tcp", r.ComputeListen)
 	if err != nil {
 		svc.Close(ctx)
-		return nil, fmt.Errorf("compute listen %s: %w", r.ComputeListen, err)
+		return nil, nil, fmt.Errorf("compute listen %s: %w", r.ComputeListen, err)
 	}
 	rctx, cancelRounds := context.WithCancel(ctx)
+	var node *trust.Node
 	if r.ComputeKey != "" {
-		node, err := roundNode(r, key, view, svc, slices, filepath.Join(dir, "rounds"), log)
+		node, err = roundNode(r, key, view, svc, slices, filepath.Join(dir, "rounds"), log)
 		if err != nil {
 			cancelRounds()
 			ln.Close()
 			svc.Close(ctx)
-			return nil, err
+			return nil, nil, err
 		}
 		svc.SetRounds(node)
 		go node.Run(rctx)
@@ -402,7 +413,7 @@ func serveCompute(ctx context.Context, r *home.Resource, key *identity.Key, view
 		defer cancel()
 		srv.Shutdown(sctx)
 		svc.Close(sctx)
-	}, nil
+	}, node, nil
 }
 
 // roundNode is the node's part in rounds, signing with r.ComputeKey.

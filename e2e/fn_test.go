@@ -7,11 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stratos-net/stratos/devnet"
 	"github.com/stratos-net/stratos/home"
+	"github.com/stratos-net/stratos/slice"
 )
 
 // buildWASM builds one of examples/fn for WASI.
@@ -31,7 +33,8 @@ func buildWASM(t *testing.T, name string) string {
 // nodes; `fn call` and POST /fn/ on the gateway return the answer the four
 // honest nodes agreed on and name the liar; `fn round --spot` runs a
 // commit-reveal round on chain that pays the four and not the fifth, whose
-// record shows it (Stratosphere §3.2-§3.4, §4.5).
+// record shows it; then the gateway runs a round by itself on a call it
+// served (Stratosphere §3.2-§3.4, §4.2, §4.5).
 func TestTrustedFunctions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a devnet")
@@ -84,27 +87,6 @@ func TestTrustedFunctions(t *testing.T) {
 		}
 	}
 
-	cc, err := home.LoadClient(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.Post(cc.Gateway+"/fn/"+app.ID+"/greet", "application/json",
-		strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"greet","params":{"name":"Bo"}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	var rpc struct {
-		Result struct {
-			Output map[string]string `json:"output"`
-			Agreed []string          `json:"agreed"`
-		} `json:"result"`
-	}
-	if err := json.Unmarshal(body, &rpc); err != nil || rpc.Result.Output["greeting"] != "Hello, Bo!" || len(rpc.Result.Agreed) != 4 {
-		t.Fatalf("POST /fn/: %v %s", err, body)
-	}
-
 	var rr struct {
 		Round struct {
 			Result  bool `json:"result"`
@@ -142,4 +124,109 @@ func TestTrustedFunctions(t *testing.T) {
 	if err := json.Unmarshal(out, &rep); err != nil || rep.Record.Minority != "1" || rep.Record.Majority != "" {
 		t.Fatalf("the byzantine node's reputation: %v\n%s", err, out)
 	}
+
+	// The gateway samples the calls it serves and, at the app's frequency,
+	// runs a round on one of them by itself (trust.Scheduler).
+	cc, err := home.LoadClient(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(cc.Gateway+"/fn/"+app.ID+"/greet", "application/json",
+		strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"greet","params":{"name":"Bo"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var rpc struct {
+		Result struct {
+			Output map[string]string `json:"output"`
+			Agreed []string          `json:"agreed"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(body, &rpc); err != nil || rpc.Result.Output["greeting"] != "Hello, Bo!" || len(rpc.Result.Agreed) != 4 {
+		t.Fatalf("POST /fn/: %v %s", err, body)
+	}
+
+	waitFor(t, "a round the gateway ran by itself", func() bool {
+		var rounds []struct {
+			Result bool `json:"result"`
+		}
+		out := stratos(t, bin, "fn", "rounds", app.ID, "--home", dir, "--json")
+		return json.Unmarshal(out, &rounds) == nil && len(rounds) >= 2 && rounds[0].Result
+	})
+}
+
+// Issue 10, proofs of storage (Stratosphere §4.1.6) end to end: the meta
+// leader challenges random slices' holders on chain; honest holders prove
+// theirs; a holder whose copy is gone fails, loses the replica, and the
+// slice is repaired onto another node.
+func TestStorageChallenges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a devnet")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	d := startDevnet(t, bin, dir, "--meta", "1", "--resource", "4")
+	defer d.stop(t)
+	src := filepath.Join(t.TempDir(), "one-slice")
+	if err := os.WriteFile(src, randomBytes(11, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stratos(t, bin, "put", "--home", dir, src, "/one-slice")
+	var stat struct {
+		Slices []struct {
+			ID       string   `json:"id"`
+			Replicas []string `json:"replicas"`
+		} `json:"slices"`
+	}
+	readStat := func() {
+		t.Helper()
+		if err := json.Unmarshal(stratos(t, bin, "stat", "--home", dir, "--json", "/one-slice"), &stat); err != nil || len(stat.Slices) != 1 {
+			t.Fatalf("stat: %v %+v", err, stat)
+		}
+	}
+	readStat()
+	victim := stat.Slices[0].Replicas[0]
+	m, err := devnet.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dataDir string
+	for _, n := range m.Nodes {
+		if n.ID == victim {
+			dataDir = n.DataDir
+		}
+	}
+	type record struct {
+		Challenges string `json:"storage_challenges"`
+		Failures   string `json:"storage_failures"`
+	}
+	reputation := func(node string) record {
+		var rep struct {
+			Record record `json:"record"`
+		}
+		out := stratos(t, bin, "query", "trustedfn", "reputation", node, "--home", dir, "-o", "json")
+		if err := json.Unmarshal(out, &rep); err != nil {
+			t.Fatalf("reputation: %v\n%s", err, out)
+		}
+		return rep.Record
+	}
+	waitFor(t, "a proved storage challenge", func() bool {
+		r := reputation(stat.Slices[0].Replicas[1])
+		return r.Challenges != "" && r.Challenges != "0" && r.Failures == ""
+	})
+	sid, err := slice.ParseID(stat.Slices[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := sid.Hex()
+	if err := os.Remove(filepath.Join(dataDir, "slices", id[:2], id)); err != nil {
+		t.Fatalf("remove the victim's copy: %v", err)
+	}
+	waitFor(t, "the victim's failed challenge, and the slice repaired elsewhere", func() bool {
+		readStat()
+		moved := !slices.Contains(stat.Slices[0].Replicas, victim) && len(stat.Slices[0].Replicas) == 3
+		return moved && reputation(victim).Failures != ""
+	})
 }
