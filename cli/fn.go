@@ -535,13 +535,7 @@ it in the round, so nodes that agree on a wrong answer are caught.`,
 			if err != nil {
 				return err
 			}
-			d, err := trust.NewDriver(trust.DriverConfig{
-				ChainID: tc.ChainID, Chain: ch.view, Endpoints: ch.view, Rounds: ch.view, Sender: ch.sender,
-				Expect: func(ctx context.Context, p service.CallParams) (round.Hash, error) {
-					return expectLocally(ctx, &f, ch.view, p)
-				},
-				Module: func(ctx context.Context, app string) ([]byte, error) { return fetchModule(ctx, &f, ch.view, app) },
-			})
+			d, err := newDriver(&f, ch, tc.ChainID)
 			if err != nil {
 				return err
 			}
@@ -610,4 +604,16 @@ func expectLocally(ctx context.Context, f *clientFlags, v *chainclient.View, p s
 		errText = err.Error()
 	}
 	return round.OutputHash(service.Outcome(res.Output, errText)), nil
+}
+
+// newDriver runs rounds as ch's signer: modules come from the storage
+// network, and a spot check's answer is computed on this machine.
+func newDriver(f *clientFlags, ch *fnChain, chainID string) (*trust.Driver, error) {
+	return trust.NewDriver(trust.DriverConfig{
+		ChainID: chainID, Chain: ch.view, Endpoints: ch.view, Rounds: ch.view, Sender: ch.sender,
+		Expect: func(ctx context.Context, p service.CallParams) (round.Hash, error) {
+			return expectLocally(ctx, f, ch.view, p)
+		},
+		Module: func(ctx context.Context, app string) ([]byte, error) { return fetchModule(ctx, f, ch.view, app) },
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"os"
 	"text/tabwriter"
 	"time"
@@ -18,10 +19,12 @@ import (
 	"github.com/stratos-net/stratos/gateway/share"
 	"github.com/stratos-net/stratos/home"
 	"github.com/stratos-net/stratos/overview"
+	"github.com/stratos-net/stratos/trust"
 )
 
 func newGatewayCmd() *cobra.Command {
 	var dir, streamAccount string
+	var rounds bool
 	cfg := gateway.DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "gateway",
@@ -73,7 +76,16 @@ again when it changes.
 				}
 				cfg.Overview = func(ctx context.Context) (overview.Report, error) { return overview.Collect(ctx, c, opts) }
 				if opts.Chain != nil {
-					if cfg.Functions, err = gatewayCaller(dir, opts.Chain); err != nil {
+					var sampler *trust.Sampler
+					if rounds {
+						stop, s, err := startRounds(cmd.Context(), dir, cfg.Logger)
+						if err != nil {
+							return fmt.Errorf("rounds: %w", err)
+						}
+						defer stop()
+						sampler = s
+					}
+					if cfg.Functions, err = gatewayCaller(dir, opts.Chain, sampler); err != nil {
 						return err
 					}
 				}
@@ -102,6 +114,7 @@ again when it changes.
 	cmd.Flags().StringVar(&cfg.S3.Region, "region", cfg.S3.Region, "the S3 region clients sign for")
 	cmd.Flags().StringVar(&cfg.S3.VirtualHostSuffix, "virtual-host", "", "serve virtual-hosted-style requests for BUCKET.<this host name> too")
 	cmd.Flags().StringVar(&streamAccount, "stream-account", "", "serve this keyring account's files at /stream/<path> with no credentials (for browsers; only on a trusted network)")
+	cmd.Flags().BoolVar(&rounds, "rounds", true, "run the commit-reveal rounds of the home account's apps, on calls sampled from those served at /fn/")
 	cmd.AddCommand(newGatewayKeysCmd())
 	return cmd
 }
@@ -207,10 +220,44 @@ func newGatewayKeysRevokeCmd() *cobra.Command {
 
 // gatewayCaller calls trusted functions for POST /fn/: nodes that lack a
 // module get it from the storage network, read as the home's account.
-func gatewayCaller(dir string, v *chainclient.View) (*caller.Caller, error) {
+func gatewayCaller(dir string, v *chainclient.View, sampler *trust.Sampler) (*caller.Caller, error) {
 	f := clientFlags{home: dir}
 	cfg := caller.DefaultConfig()
 	cfg.Chain = chainclient.CallerChain{View: v}
+	if sampler != nil {
+		cfg.Observe = sampler.Add
+	}
 	cfg.Module = func(ctx context.Context, app string) ([]byte, error) { return fetchModule(ctx, &f, v, app) }
 	return caller.New(cfg)
+}
+
+// startRounds runs the rounds of the home account's apps (package trust):
+// at each app's frequency, one round on a call sampled from those the
+// gateway served, every fourth a spot check computed here.
+func startRounds(ctx context.Context, dir string, log *slog.Logger) (stop func(), _ *trust.Sampler, err error) {
+	f := clientFlags{home: dir}
+	key, err := fromKey(dir, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	ch, err := openFnChain(dir, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	tc, err := loadChainClient(dir)
+	if err != nil {
+		ch.Close()
+		return nil, nil, err
+	}
+	d, err := newDriver(&f, ch, tc.ChainID)
+	if err != nil {
+		ch.Close()
+		return nil, nil, err
+	}
+	sampler := trust.NewSampler(32, mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed)))
+	s := trust.NewScheduler(trust.SchedulerConfig{Owner: ch.sender.From().String(), Chain: ch.view, Driver: d,
+		Sampler: sampler, SpotEvery: 4, Logger: log})
+	rctx, cancel := context.WithCancel(ctx)
+	go s.Run(rctx)
+	return func() { cancel(); ch.Close() }, sampler, nil
 }

@@ -59,6 +59,9 @@ type Config struct {
 	Timeout time.Duration // per node
 	Rand    *rand.Rand    // the calls' seeds
 	Now     func() time.Time
+	// Observe, if set, sees every call the nodes agreed on: the rounds
+	// sample them (package trust).
+	Observe func(p service.CallParams)
 }
 
 // DefaultConfig has a 30 s timeout per node.
@@ -142,7 +145,11 @@ func (c *Caller) Call(ctx context.Context, appID, function string, input []byte)
 		})
 	}
 	wg.Wait()
-	return tally(app, function, call, answers, results)
+	res, err := tally(app, function, call, answers, results)
+	if err == nil && c.cfg.Observe != nil {
+		c.cfg.Observe(p)
+	}
+	return res, err
 }
 
 func tally(app App, function string, call round.Hash, answers []Answer, results []*service.CallResult) (Result, error) {
