@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stratos-net/stratos/devnet"
 	"github.com/stratos-net/stratos/home"
@@ -121,7 +122,8 @@ func TestTrustedFunctions(t *testing.T) {
 		} `json:"record"`
 	}
 	out = stratos(t, bin, "query", "trustedfn", "reputation", liar, "--home", dir, "-o", "json")
-	if err := json.Unmarshal(out, &rep); err != nil || rep.Record.Minority != "1" || rep.Record.Majority != "" {
+	// (Its majority rounds, if any, are storage challenges: it stores honestly.)
+	if err := json.Unmarshal(out, &rep); err != nil || rep.Record.Minority != "1" {
 		t.Fatalf("the byzantine node's reputation: %v\n%s", err, out)
 	}
 
@@ -224,9 +226,24 @@ func TestStorageChallenges(t *testing.T) {
 	if err := os.Remove(filepath.Join(dataDir, "slices", id[:2], id)); err != nil {
 		t.Fatalf("remove the victim's copy: %v", err)
 	}
-	waitFor(t, "the victim's failed challenge, and the slice repaired elsewhere", func() bool {
+	// A challenge lands on the slice within a few 5 s ticks (the leader picks
+	// a random live node, then one of its slices), then the round, then the
+	// repair: under a minute on an idle machine, so two are allowed.
+	waitLong(t, 2*time.Minute, "the victim's failed challenge, and the slice repaired elsewhere", func() bool {
 		readStat()
 		moved := !slices.Contains(stat.Slices[0].Replicas, victim) && len(stat.Slices[0].Replicas) == 3
 		return moved && reputation(victim).Failures != ""
 	})
+}
+
+// waitLong is waitFor with its own deadline.
+func waitLong(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting until %s", d, what)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }

@@ -82,6 +82,7 @@ type Node struct {
 	pending map[uint64]*pending
 	billed  map[string]uint64 // app -> usage already committed
 	storage storageStats
+	cannot  map[uint64]bool // storage challenges it could not answer
 }
 
 // NewNode loads the rounds a previous run committed in.
@@ -98,7 +99,7 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{cfg: cfg, pending: map[uint64]*pending{}, billed: map[string]uint64{}}
+	n := &Node{cfg: cfg, pending: map[uint64]*pending{}, billed: map[string]uint64{}, cannot: map[uint64]bool{}}
 	b, err := os.ReadFile(n.path())
 	switch {
 	case errors.Is(err, os.ErrNotExist):

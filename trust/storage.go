@@ -46,17 +46,35 @@ func (n *Node) answerChallenges(ctx context.Context) {
 		return
 	}
 	for _, r := range rounds {
-		if r.SliceId == "" || r.Phase != round.Committing.String() || n.isPending(r.Id) {
+		if r.SliceId == "" || r.Phase != round.Committing.String() || n.isPending(r.Id) || n.unanswerable(r.Id) {
 			continue
 		}
 		for _, m := range r.Members {
 			if m.NodeId == n.cfg.NodeID && m.Status == round.Assigned.String() {
 				if err := n.prove(ctx, r); err != nil {
-					n.cfg.Logger.Warn("trust: storage challenge", "round", r.Id, "slice", r.SliceId, "err", err)
+					n.cfg.Logger.Warn("trust: cannot answer a storage challenge", "round", r.Id, "slice", r.SliceId, "err", err)
+					n.markUnanswerable(r.Id)
 				}
 			}
 		}
 	}
+}
+
+// unanswerable remembers the challenges the node could not answer, so it
+// neither retries nor logs them every tick (the chain counts them failed).
+func (n *Node) unanswerable(id uint64) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.cannot[id]
+}
+
+func (n *Node) markUnanswerable(id uint64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.cannot) > 1024 {
+		clear(n.cannot)
+	}
+	n.cannot[id] = true
 }
 
 func (n *Node) isPending(id uint64) bool {
