@@ -535,7 +535,7 @@ it in the round, so nodes that agree on a wrong answer are caught.`,
 			if err != nil {
 				return err
 			}
-			d, err := newDriver(&f, ch, tc.ChainID)
+			d, err := newDriver(&f, ch, tc.ChainID, key)
 			if err != nil {
 				return err
 			}
@@ -608,9 +608,13 @@ func expectLocally(ctx context.Context, f *clientFlags, v *chainclient.View, p s
 
 // newDriver runs rounds as ch's signer: modules come from the storage
 // network, and a spot check's answer is computed on this machine.
-func newDriver(f *clientFlags, ch *fnChain, chainID string) (*trust.Driver, error) {
+func newDriver(f *clientFlags, ch *fnChain, chainID, key string) (*trust.Driver, error) {
+	owner, _, err := keyringSigner(f.home, key)
+	if err != nil {
+		return nil, err
+	}
 	return trust.NewDriver(trust.DriverConfig{
-		ChainID: chainID, Chain: ch.view, Endpoints: ch.view, Rounds: ch.view, Sender: ch.sender,
+		ChainID: chainID, Chain: ch.view, Endpoints: ch.view, Rounds: ch.view, Sender: ch.sender, Owner: owner,
 		Expect: func(ctx context.Context, p service.CallParams) (round.Hash, error) {
 			return expectLocally(ctx, f, ch.view, p)
 		},

@@ -249,7 +249,7 @@ func startRounds(ctx context.Context, dir string, log *slog.Logger) (stop func()
 		ch.Close()
 		return nil, nil, err
 	}
-	d, err := newDriver(&f, ch, tc.ChainID)
+	d, err := newDriver(&f, ch, tc.ChainID, key)
 	if err != nil {
 		ch.Close()
 		return nil, nil, err

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stratos-net/stratos/account"
 	"github.com/stratos-net/stratos/compute/caller"
 	"github.com/stratos-net/stratos/compute/service"
 	"github.com/stratos-net/stratos/x/trustedfn/round"
@@ -47,6 +48,8 @@ type DriverConfig struct {
 	Expect func(ctx context.Context, p service.CallParams) (round.Hash, error)
 	// Module, if set, gives a node that lacks the app's module its bytes.
 	Module func(ctx context.Context, app string) ([]byte, error)
+	// Owner signs what the driver hands the nodes: the app owner's key.
+	Owner account.Signer
 }
 
 // Driver runs rounds for the app's owner.
@@ -54,8 +57,8 @@ type Driver struct{ cfg DriverConfig }
 
 // NewDriver returns a Driver.
 func NewDriver(cfg DriverConfig) (*Driver, error) {
-	if cfg.Chain == nil || cfg.Endpoints == nil || cfg.Rounds == nil || cfg.Sender == nil || cfg.ChainID == "" {
-		return nil, errors.New("trust: ChainID, Chain, Endpoints, Rounds and Sender are required")
+	if cfg.Chain == nil || cfg.Endpoints == nil || cfg.Rounds == nil || cfg.Sender == nil || cfg.Owner == nil || cfg.ChainID == "" {
+		return nil, errors.New("trust: ChainID, Chain, Endpoints, Rounds, Sender and Owner are required")
 	}
 	if cfg.HTTP == nil {
 		cfg.HTTP = http.DefaultClient
@@ -180,8 +183,14 @@ func (d *Driver) deliver(ctx context.Context, app trustedfntypes.App, id uint64,
 				out[i].Error = "no compute endpoint on chain"
 				return
 			}
-			join := service.JoinParams{Round: id, AppSalt: salts[i], Call: call}
-			err := caller.RPC(ctx, d.cfg.HTTP, endpoint[n], service.MethodRound, join, nil)
+			join := service.JoinParams{Round: id, AppSalt: salts[i], Call: call, OwnerKey: d.cfg.Owner.PubKey()}
+			sig, err := d.cfg.Owner.Sign(service.JoinBytes(d.cfg.ChainID, join))
+			if err != nil {
+				out[i].Error = err.Error()
+				return
+			}
+			join.Signature = sig
+			err = caller.RPC(ctx, d.cfg.HTTP, endpoint[n], service.MethodRound, join, nil)
 			var e *service.Error
 			if errors.As(err, &e) && e.Code == service.CodeNotLoaded && d.cfg.Module != nil {
 				err = d.load(ctx, endpoint[n], app.Id)

@@ -19,6 +19,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
+
+	"github.com/stratos-net/stratos/account"
 	"github.com/stratos-net/stratos/compute/service"
 	"github.com/stratos-net/stratos/durable"
 	"github.com/stratos-net/stratos/x/trustedfn/round"
@@ -168,6 +171,9 @@ func (n *Node) Join(ctx context.Context, p service.JoinParams) error {
 	if m == nil {
 		return fmt.Errorf("%w: round %d", ErrNotMember, r.Id)
 	}
+	if err := n.fromOwner(ctx, r.AppId, p); err != nil {
+		return err
+	}
 	if m.Status != round.Assigned.String() {
 		return fmt.Errorf("round %d: this node is %s already", r.Id, m.Status)
 	}
@@ -230,6 +236,25 @@ func (n *Node) commit(ctx context.Context, roundID uint64, app string, appSalt [
 		n.mu.Unlock()
 	}
 	n.cfg.Logger.Info("trust: committed", "round", roundID, "app", app, "usage", usage)
+	return nil
+}
+
+// ErrNotOwner is a round's salt not signed by the app's owner: refused
+// without a complaint, so nobody can make a node complain about an app.
+var ErrNotOwner = errors.New("not signed by the app's owner")
+
+func (n *Node) fromOwner(ctx context.Context, appID string, p service.JoinParams) error {
+	app, err := n.cfg.Chain.FnApp(ctx, appID)
+	if err != nil {
+		return err
+	}
+	addr, err := account.Address(p.OwnerKey)
+	if err != nil || addr != app.Owner {
+		return fmt.Errorf("%w: the key is of %q, the app %s is %s's", ErrNotOwner, addr, appID, app.Owner)
+	}
+	if !(&secp256k1.PubKey{Key: p.OwnerKey}).VerifySignature(service.JoinBytes(n.cfg.ChainID, p), p.Signature) {
+		return fmt.Errorf("%w: bad signature", ErrNotOwner)
+	}
 	return nil
 }
 

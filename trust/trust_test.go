@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stratos-net/stratos/account"
 	"github.com/stratos-net/stratos/compute/service"
 	"github.com/stratos-net/stratos/x/trustedfn/round"
 	trustedfntypes "github.com/stratos-net/stratos/x/trustedfn/types"
@@ -15,7 +16,10 @@ import (
 
 const chainID = "stratos-test"
 
-type fakeChain struct{ round trustedfntypes.Round }
+type fakeChain struct {
+	round trustedfntypes.Round
+	owner string
+}
 
 func (c *fakeChain) FnRound(_ context.Context, id uint64) (trustedfntypes.Round, error) {
 	if id != c.round.Id {
@@ -24,8 +28,8 @@ func (c *fakeChain) FnRound(_ context.Context, id uint64) (trustedfntypes.Round,
 	return c.round, nil
 }
 
-func (c *fakeChain) FnApp(context.Context, string) (trustedfntypes.App, error) {
-	return trustedfntypes.App{}, nil
+func (c *fakeChain) FnApp(_ context.Context, id string) (trustedfntypes.App, error) {
+	return trustedfntypes.App{Id: id, Owner: c.owner}, nil
 }
 
 type sent struct {
@@ -64,6 +68,7 @@ func (c *fakeCompute) Call(_ context.Context, p service.CallParams) (service.Cal
 func (c *fakeCompute) Usage(string) uint64 { return c.usage }
 
 type fixture struct {
+	owner  account.Signer
 	chain  *fakeChain
 	sender *fakeSender
 	node   *Node
@@ -79,7 +84,12 @@ func setup(t *testing.T) *fixture {
 	id := round.ID{ChainID: chainID, Round: 5}
 	ash := round.SaltHash(id, "n1", f.salt)
 	ch := service.CallHash(f.call)
-	f.chain = &fakeChain{round: trustedfntypes.Round{Id: 5, AppId: "app1x", CallHash: ch[:], Phase: round.Committing.String(),
+	owner, addr, err := account.FromSecret([]byte("the app owner's secret key, 32b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.owner = owner
+	f.chain = &fakeChain{owner: addr, round: trustedfntypes.Round{Id: 5, AppId: "app1x", CallHash: ch[:], Phase: round.Committing.String(),
 		Members: []trustedfntypes.Member{{NodeId: "n1", AppSaltHash: ash[:], Status: round.Assigned.String()}}}}
 	n, err := NewNode(NodeConfig{ChainID: chainID, NodeID: "n1", Chain: f.chain, Sender: f.sender,
 		Compute: &fakeCompute{}, Dir: t.TempDir(), Rand: bytes.NewReader(bytes.Repeat([]byte{7}, 1024))})
@@ -94,7 +104,7 @@ func setup(t *testing.T) *fixture {
 // app's salts are on chain reveals what opens it.
 func TestNodeCommitsAndRevealsWhatOpensTheCommit(t *testing.T) {
 	f := setup(t)
-	if err := f.node.Join(context.Background(), service.JoinParams{Round: 5, AppSalt: f.salt, Call: f.call}); err != nil {
+	if err := f.node.Join(context.Background(), f.join(f.salt, f.call)); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.sender.sent) != 1 || f.sender.sent[0].kind != "commit" {
@@ -128,7 +138,7 @@ func TestNodeCommitsAndRevealsWhatOpensTheCommit(t *testing.T) {
 // reveals: its salt was on disk before the commit was sent.
 func TestNodeRevealsAfterARestart(t *testing.T) {
 	f := setup(t)
-	if err := f.node.Join(context.Background(), service.JoinParams{Round: 5, AppSalt: f.salt, Call: f.call}); err != nil {
+	if err := f.node.Join(context.Background(), f.join(f.salt, f.call)); err != nil {
 		t.Fatal(err)
 	}
 	again, err := NewNode(f.node.cfg)
@@ -148,18 +158,18 @@ func TestNodeRevealsAfterARestart(t *testing.T) {
 func TestNodeRefusesFalseSaltsAndForeignCalls(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	err := f.node.Join(ctx, service.JoinParams{Round: 5, AppSalt: []byte("forged"), Call: f.call})
+	err := f.node.Join(ctx, f.join([]byte("forged"), f.call))
 	if !errors.Is(err, ErrBadSalt) || len(f.sender.sent) != 1 || f.sender.sent[0].kind != "complain" ||
 		string(f.sender.sent[0].received) != "forged" {
 		t.Fatalf("forged salt: %v, sent %+v", err, f.sender.sent)
 	}
 	other := f.call
 	other.Input = []byte("Bob")
-	if err := f.node.Join(ctx, service.JoinParams{Round: 5, AppSalt: f.salt, Call: other}); !errors.Is(err, ErrBadCall) {
+	if err := f.node.Join(ctx, f.join(f.salt, other)); !errors.Is(err, ErrBadCall) {
 		t.Fatalf("another call: %v", err)
 	}
 	f.chain.round.Members[0].NodeId = "n2"
-	if err := f.node.Join(ctx, service.JoinParams{Round: 5, AppSalt: f.salt, Call: f.call}); !errors.Is(err, ErrNotMember) {
+	if err := f.node.Join(ctx, f.join(f.salt, f.call)); !errors.Is(err, ErrNotMember) {
 		t.Fatalf("not a member: %v", err)
 	}
 	if len(f.sender.sent) != 1 {
@@ -254,5 +264,42 @@ func TestNodeAnswersStorageChallenges(t *testing.T) {
 	g.node.tick(context.Background())
 	if len(g.sender.sent) != 0 {
 		t.Fatalf("answered for a slice it lacks: %+v", g.sender.sent)
+	}
+}
+
+// join is what the app's owner hands the node: signed.
+func (f *fixture) join(salt []byte, call service.CallParams) service.JoinParams {
+	p := service.JoinParams{Round: 5, AppSalt: salt, Call: call, OwnerKey: f.owner.PubKey()}
+	sig, err := f.owner.Sign(service.JoinBytes(chainID, p))
+	if err != nil {
+		panic(err)
+	}
+	p.Signature = sig
+	return p
+}
+
+// §3.5.2's complaint is the app's fault only if the app sent the salt: a
+// salt not signed by the app's owner is refused without a complaint, so a
+// stranger cannot make nodes leave a round and blame the app.
+func TestNodeIgnoresSaltsNotFromTheOwner(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	unsigned := service.JoinParams{Round: 5, AppSalt: []byte("forged"), Call: f.call}
+	if err := f.node.Join(ctx, unsigned); !errors.Is(err, ErrNotOwner) {
+		t.Fatalf("unsigned: %v", err)
+	}
+	mallory, _, _ := account.FromSecret([]byte("mallory's secret key, 32 bytes.."))
+	p := service.JoinParams{Round: 5, AppSalt: []byte("forged"), Call: f.call, OwnerKey: mallory.PubKey()}
+	p.Signature, _ = mallory.Sign(service.JoinBytes(chainID, p))
+	if err := f.node.Join(ctx, p); !errors.Is(err, ErrNotOwner) {
+		t.Fatalf("signed by another account: %v", err)
+	}
+	p = f.join([]byte("forged"), f.call)
+	p.AppSalt = []byte("changed after signing")
+	if err := f.node.Join(ctx, p); !errors.Is(err, ErrNotOwner) {
+		t.Fatalf("altered after signing: %v", err)
+	}
+	if len(f.sender.sent) != 0 {
+		t.Fatalf("sent %+v", f.sender.sent)
 	}
 }

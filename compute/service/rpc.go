@@ -86,6 +86,23 @@ type JoinParams struct {
 	Round   uint64     `json:"round"`
 	AppSalt []byte     `json:"app_salt"`
 	Call    CallParams `json:"call"`
+	// OwnerKey and Signature: the app owner's account key (compressed
+	// secp256k1) and its signature over JoinBytes, so that nobody else can
+	// hand a node a false salt and make it complain about the app.
+	OwnerKey  []byte `json:"owner_key"`
+	Signature []byte `json:"signature"`
+}
+
+// JoinBytes is what the app's owner signs in a JoinParams.
+func JoinBytes(chainID string, p JoinParams) []byte {
+	b := []byte("stratos/fn/join/v1")
+	for _, f := range [][]byte{[]byte(chainID), p.AppSalt} {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	b = binary.BigEndian.AppendUint64(b, p.Round)
+	call := CallHash(p.Call)
+	return append(b, call[:]...)
 }
 
 // Joiner takes part in rounds (package trust).
