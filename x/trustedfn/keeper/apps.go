@@ -164,6 +164,13 @@ func (k Keeper) CreateApp(ctx context.Context, m *types.MsgCreateApp) (string, e
 	if err != nil {
 		return "", fmt.Errorf("owner: %w", err)
 	}
+	waiting := 0
+	if err := k.Pending.Walk(ctx, nil, func(string) (bool, error) { waiting++; return waiting >= maxPending, nil }); err != nil {
+		return "", err
+	}
+	if waiting >= maxPending {
+		return "", fmt.Errorf("%w: %d apps are waiting for nodes already; try again later", types.ErrInvalidApp, waiting)
+	}
 	seq, err := k.NextApp.Next(ctx)
 	if err != nil {
 		return "", err
@@ -281,21 +288,30 @@ func (k Keeper) release(ctx context.Context, node, app string) error {
 // ID). Nobody knows the block hash when the app is submitted, so nobody can
 // line up colluding nodes for it (DESIGN §8). An app with too few eligible
 // nodes stays pending.
+//
+// The end blocker's work stays bounded however many apps wait: an app is
+// tried in the block after its request and then every drawEvery blocks, at
+// most maxDraws apps a block, and one still waiting after pendingTTL
+// blocks is stopped and its escrow refunded; at most maxPending apps wait.
 func (k Keeper) DrawNodes(ctx context.Context) error {
 	sctx := sdk.UnwrapSDKContext(ctx)
 	height := sctx.BlockHeight()
-	var ready []types.App
+	var ready, expired []types.App
 	err := k.Pending.Walk(ctx, nil, func(id string) (bool, error) {
 		a, err := k.GetApp(ctx, id)
 		if err != nil {
 			return true, err
 		}
-		if a.CreatedHeight < height {
+		age := height - a.CreatedHeight
+		switch {
+		case age > pendingTTL:
+			expired = append(expired, a)
+		case age > 0 && (age-1)%drawEvery == 0:
 			ready = append(ready, a)
 		}
-		return false, nil
+		return len(ready) >= maxDraws, nil
 	})
-	if err != nil || len(ready) == 0 {
+	if err != nil {
 		return err
 	}
 	for _, a := range ready {
@@ -303,8 +319,23 @@ func (k Keeper) DrawNodes(ctx context.Context) error {
 			return err
 		}
 	}
+	for _, a := range expired {
+		refund, err := k.StopApp(ctx, a.Owner, a.Id)
+		if err != nil {
+			return err
+		}
+		emit(ctx, "app_expired", "app_id", a.Id, "refunded", refund.String())
+	}
 	return nil
 }
+
+// Bounds on apps waiting for nodes (DrawNodes).
+const (
+	drawEvery  = 10
+	maxDraws   = 16
+	pendingTTL = 1000
+	maxPending = 1000
+)
 
 func (k Keeper) draw(ctx context.Context, a types.App, blockHash []byte) error {
 	type ticket struct {

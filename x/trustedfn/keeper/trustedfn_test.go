@@ -60,9 +60,29 @@ func TestAppWaitsForEnoughNodes(t *testing.T) {
 		t.Fatalf("5 nodes wanted, 3 offer: %s", a.Status)
 	}
 	f.offer(5)
-	f.endBlock()
+	for range 10 { // a waiting app is tried again every 10 blocks
+		f.endBlock()
+	}
 	if a := f.app(id); a.Status != types.AppStatus_APP_STATUS_ACTIVE {
 		t.Fatalf("after more offers: %s", a.Status)
+	}
+}
+
+// An app that never gets its nodes does not wait, and cost the end blocker,
+// forever: after 1000 blocks it is stopped and its escrow refunded.
+func TestWaitingAppExpires(t *testing.T) {
+	f := setup(t)
+	f.offer(2)
+	before := f.bank.balance(accAddr("owner"))
+	id := f.createApp(5, plenty())
+	for range 1002 {
+		f.endBlock()
+	}
+	if a := f.app(id); a.Status != types.AppStatus_APP_STATUS_STOPPED {
+		t.Fatalf("after 1002 blocks: %s", a.Status)
+	}
+	if !f.bank.balance(accAddr("owner")).Equal(before) {
+		t.Fatalf("escrow not refunded: %s, was %s", f.bank.balance(accAddr("owner")), before)
 	}
 }
 
