@@ -64,7 +64,7 @@ func (s ServiceApps) App(ctx context.Context, id string) (service.App, error) {
 	if err != nil {
 		return service.App{}, err
 	}
-	return service.App{CodeHash: a.CodeHash, Nodes: a.Nodes, Active: a.Status == trustedfntypes.AppStatus_APP_STATUS_ACTIVE}, nil
+	return service.App{CodeHash: a.CodeHash, Nodes: a.Nodes, Active: a.Status == trustedfntypes.AppStatus_APP_STATUS_ACTIVE, Owner: a.Owner}, nil
 }
 
 // CallerChain is the chain as a caller reads it: the app's nodes with

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,7 +44,7 @@ and commit-reveal rounds on chain (x/trustedfn) pay the nodes that agreed and
 slash the ones that lied. Build a function in Go with
 GOOS=wasip1 GOARCH=wasm go build (see examples/fn).`,
 	}
-	cmd.AddCommand(newFnDeployCmd(), newFnCallCmd(), newFnRoundCmd(), newFnAppsCmd(), newFnRoundsCmd(), newFnTopUpCmd(), newFnStopCmd())
+	cmd.AddCommand(newFnDeployCmd(), newFnCallCmd(), newFnRoundCmd(), newFnAppsCmd(), newFnRoundsCmd(), newFnLogsCmd(), newFnTopUpCmd(), newFnStopCmd())
 	return cmd
 }
 
@@ -620,4 +621,77 @@ func newDriver(f *clientFlags, ch *fnChain, chainID, key string) (*trust.Driver,
 		},
 		Module: func(ctx context.Context, app string) ([]byte, error) { return fetchModule(ctx, f, ch.view, app) },
 	})
+}
+
+func newFnLogsCmd() *cobra.Command {
+	var f clientFlags
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "logs APP",
+		Short: "Show each node's log of the app's recent calls, with what the function wrote to stderr",
+		Long: `Logs asks every node of the app for its log of the app's calls: when, which
+function, the call and output hashes, the gas, the function's error and what it
+wrote to stderr. Only the app's owner may read them: the request is signed with
+--from's account key.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			key, err := fromKey(f.home, f.from)
+			if err != nil {
+				return err
+			}
+			owner, _, err := keyringSigner(f.home, key)
+			if err != nil {
+				return err
+			}
+			ch, err := openFnChain(f.home, "")
+			if err != nil {
+				return err
+			}
+			defer ch.Close()
+			app, err := chainclient.CallerChain{View: ch.view}.App(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			type nodeLogs struct {
+				Node    string             `json:"node"`
+				Entries []service.LogEntry `json:"entries"`
+				Error   string             `json:"error,omitempty"`
+			}
+			var all []nodeLogs
+			for _, n := range app.Nodes {
+				p := service.LogsParams{App: args[0], Limit: limit, UnixNano: time.Now().UnixNano(), OwnerKey: owner.PubKey()}
+				if p.Signature, err = owner.Sign(service.LogsBytes(p)); err != nil {
+					return err
+				}
+				nl := nodeLogs{Node: n.ID}
+				if err := caller.RPC(cmd.Context(), http.DefaultClient, n.Endpoint, service.MethodLogs, p, &nl.Entries); err != nil {
+					nl.Error = err.Error()
+				}
+				all = append(all, nl)
+			}
+			if f.json {
+				return printJSON(cmd.OutOrStdout(), all)
+			}
+			for _, nl := range all {
+				fmt.Fprintf(cmd.OutOrStdout(), "node %s\n", nl.Node)
+				if nl.Error != "" {
+					fmt.Fprintf(cmd.OutOrStdout(), "  (no log: %s)\n", nl.Error)
+				}
+				for _, e := range nl.Entries {
+					fmt.Fprintf(cmd.OutOrStdout(), "  %s  %-12s call %s  output %s  %d gas", e.Time.Format(time.RFC3339), e.Function, short(e.Call), short(e.Output), e.GasUsed)
+					if e.Error != "" {
+						fmt.Fprintf(cmd.OutOrStdout(), "  error: %s", e.Error)
+					}
+					fmt.Fprintln(cmd.OutOrStdout())
+					if e.Stderr != "" {
+						fmt.Fprintf(cmd.OutOrStdout(), "    %s\n", strings.ReplaceAll(strings.TrimSpace(e.Stderr), "\n", "\n    "))
+					}
+				}
+			}
+			return nil
+		},
+	}
+	addClientFlags(cmd, &f)
+	cmd.Flags().IntVar(&limit, "limit", 20, "the last this many calls of each node (at most 1000)")
+	return cmd
 }

@@ -129,6 +129,22 @@ func TestTrustedFunctions(t *testing.T) {
 
 	// The gateway samples the calls it serves and, at the app's frequency,
 	// runs a round on one of them by itself (trust.Scheduler).
+	var logs []struct {
+		Node    string `json:"node"`
+		Entries []struct {
+			Function string `json:"function"`
+		} `json:"entries"`
+	}
+	out = stratos(t, bin, "fn", "logs", app.ID, "--home", dir, "--json")
+	if err := json.Unmarshal(out, &logs); err != nil || len(logs) != 5 {
+		t.Fatalf("logs: %v\n%s", err, out)
+	}
+	for _, l := range logs {
+		if len(l.Entries) == 0 || l.Entries[0].Function != "greet" {
+			t.Errorf("node %s logged %+v", l.Node, l.Entries)
+		}
+	}
+
 	cc, err := home.LoadClient(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/stratos-net/stratos/x/trustedfn/round"
 )
@@ -19,6 +20,9 @@ const (
 	// MethodRound is the app sending a node its salt and the call of a
 	// round (Stratosphere §3.2 Step 2): params JoinParams, result {}.
 	MethodRound = "fn_round"
+	// MethodLogs is the app owner reading the node's log of the app's
+	// calls: params LogsParams, result []LogEntry.
+	MethodLogs = "fn_logs"
 )
 
 // Error codes beyond JSON-RPC's own.
@@ -33,6 +37,7 @@ const (
 	CodeBusy          = -32003 // at capacity; try again
 	CodeModuleRefused = -32004 // the module does not hash to the app's code or cannot be metered
 	CodeRound         = -32005 // the node refused the round (wrong salt: it complained on chain)
+	CodeNotOwner      = -32006 // not signed by the app's owner
 )
 
 // Request is a JSON-RPC request.
@@ -91,6 +96,40 @@ type JoinParams struct {
 	// hand a node a false salt and make it complain about the app.
 	OwnerKey  []byte `json:"owner_key"`
 	Signature []byte `json:"signature"`
+}
+
+// LogsParams asks for the last Limit entries of the node's log of an app's
+// calls, signed by the app's owner over LogsBytes within MaxLogsSkew of the
+// node's clock.
+type LogsParams struct {
+	App       string `json:"app"`
+	Limit     int    `json:"limit,omitempty"` // 0: 50; at most 1000
+	UnixNano  int64  `json:"unix_nano"`
+	OwnerKey  []byte `json:"owner_key"`
+	Signature []byte `json:"signature"`
+}
+
+// MaxLogsSkew bounds how old a logs request may be.
+const MaxLogsSkew = 5 * time.Minute
+
+// LogsBytes is what the app's owner signs in a LogsParams.
+func LogsBytes(p LogsParams) []byte {
+	b := []byte("stratos/fn/logs/v1")
+	b = binary.AppendUvarint(b, uint64(len(p.App)))
+	b = append(b, p.App...)
+	return binary.BigEndian.AppendUint64(b, uint64(p.UnixNano))
+}
+
+// LogEntry is one call in a node's log: what the function logged (its
+// stderr, at most 4 KiB of it) besides what it answered.
+type LogEntry struct {
+	Time     time.Time `json:"time"`
+	Function string    `json:"function"`
+	Call     string    `json:"call"`   // hex CallHash
+	Output   string    `json:"output"` // hex output hash
+	GasUsed  int64     `json:"gas_used"`
+	Error    string    `json:"error,omitempty"`
+	Stderr   string    `json:"stderr,omitempty"`
 }
 
 // JoinBytes is what the app's owner signs in a JoinParams.

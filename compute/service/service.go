@@ -25,6 +25,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
+
+	"github.com/stratos-net/stratos/account"
 	"github.com/stratos-net/stratos/compute/gas"
 	"github.com/stratos-net/stratos/compute/sandbox"
 	"github.com/stratos-net/stratos/durable"
@@ -36,6 +39,7 @@ type App struct {
 	CodeHash string   // hex SHA-256 of the module
 	Nodes    []string // the nodes drawn for it
 	Active   bool
+	Owner    string // its owner's account address: who may read the call log
 }
 
 // Apps looks apps up on chain.
@@ -282,12 +286,13 @@ func (s *Service) Call(ctx context.Context, p CallParams) (CallResult, *Error) {
 	out.OutputHash = h[:]
 	call := CallHash(p)
 	out.Signature = s.cfg.Key.Sign(ResultBytes(out.Node, call, out.OutputHash, out.GasUsed))
-	s.logCall(p.App, call, out)
+	s.logCall(p, call, out, res.Stderr)
 	return out, nil
 }
 
 // logCall appends the call to the app's log and adds its gas to the usage.
-func (s *Service) logCall(app string, call round.Hash, r CallResult) {
+func (s *Service) logCall(p CallParams, call round.Hash, r CallResult, stderr []byte) {
+	app := p.App
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.usage[app] += uint64(r.GasUsed)
@@ -301,13 +306,57 @@ func (s *Service) logCall(app string, call round.Hash, r CallResult) {
 		}
 		s.logs[app] = f
 	}
-	line, _ := json.Marshal(map[string]any{
-		"time": s.cfg.Now().UTC().Format(time.RFC3339Nano), "call": hex.EncodeToString(call[:]),
-		"output": hex.EncodeToString(r.OutputHash), "gas": r.GasUsed, "error": r.Error,
+	line, _ := json.Marshal(LogEntry{
+		Time: s.cfg.Now().UTC(), Function: p.Function, Call: hex.EncodeToString(call[:]),
+		Output: hex.EncodeToString(r.OutputHash), GasUsed: r.GasUsed, Error: r.Error,
+		Stderr: string(stderr[:min(len(stderr), maxLoggedStderr)]),
 	})
 	if _, err := f.Write(append(line, '\n')); err != nil {
 		s.cfg.Logger.Warn("compute: call log", "app", app, "err", err)
 	}
+}
+
+// maxLoggedStderr is how much of a call's stderr the log keeps.
+const maxLoggedStderr = 4 << 10
+
+// Logs returns the last entries of the node's log of an app's calls, to the
+// app's owner only.
+func (s *Service) Logs(ctx context.Context, p LogsParams) ([]LogEntry, *Error) {
+	a, e := s.served(ctx, p.App)
+	if e != nil {
+		return nil, e
+	}
+	addr, err := account.Address(p.OwnerKey)
+	if err != nil || addr != a.Owner {
+		return nil, &Error{Code: CodeNotOwner, Message: fmt.Sprintf("only the owner of %s reads its call log", p.App)}
+	}
+	if d := s.cfg.Now().Sub(time.Unix(0, p.UnixNano)); d > MaxLogsSkew || d < -MaxLogsSkew {
+		return nil, &Error{Code: CodeNotOwner, Message: fmt.Sprintf("request signed %s off this node's clock", d.Round(time.Second))}
+	}
+	if !(&secp256k1.PubKey{Key: p.OwnerKey}).VerifySignature(LogsBytes(p), p.Signature) {
+		return nil, &Error{Code: CodeNotOwner, Message: "bad signature"}
+	}
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 1000)
+	b, err := os.ReadFile(filepath.Join(s.cfg.Dir, "calls", p.App+".jsonl"))
+	if errors.Is(err, os.ErrNotExist) {
+		return []LogEntry{}, nil
+	}
+	if err != nil {
+		return nil, &Error{Code: CodeInternal, Message: err.Error()}
+	}
+	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
+	out := make([]LogEntry, 0, min(limit, len(lines)))
+	for _, l := range lines[max(0, len(lines)-limit):] {
+		var e LogEntry
+		if json.Unmarshal(l, &e) == nil {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
 
 func (s *Service) join(ctx context.Context, p JoinParams) *Error {
@@ -366,6 +415,13 @@ func (s *Service) handle(ctx context.Context, req Request) Response {
 			return resp
 		}
 		result, resp.Error = struct{}{}, s.Load(ctx, p)
+	case MethodLogs:
+		var p LogsParams
+		if err := json.Unmarshal(req.Params, &p); err != nil {
+			resp.Error = &Error{Code: CodeParams, Message: err.Error()}
+			return resp
+		}
+		result, resp.Error = s.Logs(ctx, p)
 	case MethodRound:
 		var p JoinParams
 		if err := json.Unmarshal(req.Params, &p); err != nil {

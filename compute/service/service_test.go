@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratos-net/stratos/account"
 	"github.com/stratos-net/stratos/compute/caller"
 	"github.com/stratos-net/stratos/compute/service"
 	"github.com/stratos-net/stratos/identity"
@@ -179,5 +181,46 @@ func TestNodeRefusesForeignModulesAndApps(t *testing.T) {
 	}
 	if _, e := s.Call(ctx, service.CallParams{App: "app1test", Function: "greet", Seed: seed[:5]}); e == nil || e.Code != service.CodeParams {
 		t.Fatalf("short seed: %v", e)
+	}
+}
+
+// `stratos fn logs`: a node gives its log of an app's calls, with what the
+// function wrote to stderr, to the app's owner only.
+func TestCallLogIsTheOwners(t *testing.T) {
+	ctx := context.Background()
+	module := buildHello(t)
+	owner, addr, err := account.FromSecret([]byte("the app owner's secret key, 32b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, cl := network(t, module, 1, 0)
+	c.app.Owner = addr
+	if _, err := cl.Call(ctx, "app1test", "greet", []byte(`{"name":"Ada"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Call(ctx, "app1test", "greet", []byte(`not json`)); err != nil {
+		t.Fatal(err)
+	}
+	logs := func(s account.Signer, at time.Time) ([]service.LogEntry, error) {
+		p := service.LogsParams{App: "app1test", UnixNano: at.UnixNano(), OwnerKey: s.PubKey()}
+		p.Signature, _ = s.Sign(service.LogsBytes(p))
+		var out []service.LogEntry
+		err := caller.RPC(ctx, http.DefaultClient, c.nodes[0].Endpoint, service.MethodLogs, p, &out)
+		return out, err
+	}
+	entries, err := logs(owner, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 || entries[0].Function != "greet" || entries[1].GasUsed <= 0 || entries[1].Error == "" || entries[1].Stderr == "" {
+		t.Fatalf("entries %+v", entries)
+	}
+	mallory, _, _ := account.FromSecret([]byte("mallory's secret key, 32 bytes.."))
+	var e *service.Error
+	if _, err := logs(mallory, time.Now()); !errors.As(err, &e) || e.Code != service.CodeNotOwner {
+		t.Fatalf("another account reads the log: %v", err)
+	}
+	if _, err := logs(owner, time.Now().Add(-time.Hour)); !errors.As(err, &e) || e.Code != service.CodeNotOwner {
+		t.Fatalf("an hour-old request: %v", err)
 	}
 }
