@@ -15,6 +15,7 @@ import (
 	"github.com/stratos-net/stratos/chainclient"
 	"github.com/stratos-net/stratos/client"
 	metav1 "github.com/stratos-net/stratos/proto/stratos/meta/v1"
+	trustedfntypes "github.com/stratos-net/stratos/x/trustedfn/types"
 )
 
 // Report is the network's state. Its JSON is `stratos status --json`.
@@ -39,8 +40,71 @@ type Report struct {
 	Prepay *Prepay       `json:"prepay,omitempty"`
 	// Owned lists files of the account, with where their replicas live:
 	// the dashboard asks for it (Options.Files); status does not.
-	Owned     []File `json:"owned_files,omitempty"`
-	Generated string `json:"generated"`
+	Owned []File `json:"owned_files,omitempty"`
+	// Apps are the account's trusted-function apps, OpenRounds the rounds
+	// in progress on the network (storage challenges among them).
+	Apps       []FnApp   `json:"apps,omitempty"`
+	OpenRounds []FnRound `json:"open_rounds,omitempty"`
+	Generated  string    `json:"generated"`
+}
+
+// FnApp is a trusted-function app (x/trustedfn).
+type FnApp struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	Status     string   `json:"status"`
+	Nodes      int      `json:"nodes"`
+	Rounds     uint64   `json:"rounds"`
+	TrueRounds uint64   `json:"true_rounds"`
+	Escrow     string   `json:"escrow"`
+	LastRound  *FnRound `json:"last_round,omitempty"`
+}
+
+// FnRound is a commit-reveal round: an app's, or a storage challenge of a
+// slice.
+type FnRound struct {
+	ID       uint64 `json:"id"`
+	App      string `json:"app,omitempty"`
+	Slice    string `json:"slice,omitempty"`
+	Phase    string `json:"phase"`
+	Result   bool   `json:"result"`
+	Majority int    `json:"majority"`
+	Members  int    `json:"members"`
+	Opened   int64  `json:"opened"`
+}
+
+func fnRound(t trustedfntypes.Round) FnRound {
+	r := FnRound{ID: t.Id, App: t.AppId, Slice: t.SliceId, Phase: t.Phase, Result: t.Result, Members: len(t.Members), Opened: t.OpenedHeight}
+	for _, m := range t.Members {
+		if m.Status == "majority" {
+			r.Majority++
+		}
+	}
+	return r
+}
+
+// trustedFunctions fills the account's apps and the rounds in progress.
+func trustedFunctions(ctx context.Context, r *Report, v *chainclient.View, account string) {
+	if account != "" {
+		apps, err := v.FnApps(ctx, account)
+		if err != nil {
+			return
+		}
+		for _, a := range apps {
+			fa := FnApp{ID: a.Id, Name: a.Name, Status: strings.TrimPrefix(a.Status.String(), "APP_STATUS_"), Nodes: len(a.Nodes),
+				Rounds: a.Stats.Rounds, TrueRounds: a.Stats.TrueRounds, Escrow: a.Escrow.String()}
+			if rounds, err := v.FnRounds(ctx, a.Id, 1); err == nil && len(rounds) > 0 {
+				last := fnRound(rounds[0])
+				fa.LastRound = &last
+			}
+			r.Apps = append(r.Apps, fa)
+		}
+	}
+	if open, err := v.FnOpenRounds(ctx, ""); err == nil {
+		for _, t := range open {
+			r.OpenRounds = append(r.OpenRounds, fnRound(t))
+		}
+	}
 }
 
 // Gateway is where the network's HTTP gateway serves.
@@ -207,6 +271,7 @@ func ledgerAndPrepay(ctx context.Context, r *Report, opts Options) {
 			r.Prepay = &Prepay{Account: opts.Account, Ustos: amt}
 		}
 	}
+	trustedFunctions(ctx, r, v, opts.Account)
 	p, err := v.Period(ctx)
 	if err != nil {
 		r.Ledger = &Ledger{Error: err.Error(), Nodes: []LedgerNode{}}

@@ -102,6 +102,24 @@
       cell(tr, bytes(n.traffic), { key: "traffic" });
       cell(tr, n.rewards + " ustos", { key: "rewards" });
     });
+    const roundText = (x) => x ? "#" + x.id + " " + x.phase + (x.phase === "done" ? (x.result ? ", true " : ", false ") + x.majority + "/" + x.members : "") : "none yet";
+    rows("apps", r.apps, (tr, a) => {
+      tr.dataset.id = a.id;
+      cell(tr, short(a.id), { title: a.id, key: "id" });
+      cell(tr, a.name);
+      cell(tr, a.status, { key: "status" });
+      cell(tr, a.nodes);
+      cell(tr, a.rounds + " (" + a.true_rounds + ")", { key: "rounds" });
+      cell(tr, roundText(a.last_round));
+      cell(tr, a.escrow);
+    });
+    rows("open-rounds", r.open_rounds, (tr, x) => {
+      cell(tr, x.id, { key: "id" });
+      cell(tr, x.slice ? "storage of " + short(x.slice.replace(/^sha256-/, "")) : short(x.app), { title: x.slice || x.app });
+      cell(tr, x.phase);
+      cell(tr, x.members);
+      cell(tr, x.opened);
+    });
     document.body.dataset.drawn = String(Number(document.body.dataset.drawn || 0) + 1);
   }
 
