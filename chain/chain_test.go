@@ -3,6 +3,8 @@ package chain_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -184,6 +186,27 @@ func TestSingleValidatorInProcess(t *testing.T) {
 
 	if !strings.HasPrefix(tn.Accounts["user"].String(), "st1") {
 		t.Fatalf("bad prefix %s", tn.Accounts["user"])
+	}
+
+	// Issue 9: the REST (LCD) API that Cosmos wallets and explorers use.
+	apiPort, _ := tn.Cfg.ServicePorts(0)
+	url := fmt.Sprintf("http://127.0.0.1:%d/cosmos/bank/v1beta1/balances/%s", apiPort, tn.Accounts["alice"])
+	var body []byte
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		resp, err := http.Get(url)
+		if err == nil {
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("REST %s: %v %s", url, err, body)
+		}
+	}
+	if !strings.Contains(string(body), `"denom":"ustos"`) {
+		t.Fatalf("REST balances of alice: %s", body)
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/server"
+	"github.com/cosmos/cosmos-sdk/server/api"
 	srvconfig "github.com/cosmos/cosmos-sdk/server/config"
 	servercmtlog "github.com/cosmos/cosmos-sdk/server/log"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
@@ -210,12 +211,20 @@ func StartNode(ctx context.Context, home string, logger log.Logger) (*Node, erro
 
 	g, gctx := errgroup.WithContext(ctx)
 	svrCtx := server.NewContext(v, cmtCfg, logger)
-	if _, clientCtx, err = server.StartGrpcServer(gctx, g, appCfg.GRPC, clientCtx, svrCtx, a); err != nil {
+	grpcSrv, clientCtx, err := server.StartGrpcServer(gctx, g, appCfg.GRPC, clientCtx, svrCtx, a)
+	if err != nil {
 		cancel()
 		_ = cmtNode.Stop()
 		dbs.closeAll()
 		_ = a.Close()
 		return nil, fmt.Errorf("start grpc: %w", err)
+	}
+	if appCfg.API.Enable {
+		// The REST (LCD) API Cosmos wallets and explorers use: every
+		// query and the tx service, over the gRPC gateway.
+		apiSrv := api.New(clientCtx, logger.With("module", "api-server"), grpcSrv)
+		a.RegisterAPIRoutes(apiSrv, appCfg.API)
+		g.Go(func() error { return apiSrv.Start(gctx, appCfg) })
 	}
 	return &Node{Home: home, ChainID: appGen.ChainID, App: a, Comet: cmtNode, CmtConfig: cmtCfg,
 		AppConfig: appCfg, ClientCtx: clientCtx, cancel: cancel, g: g, dbs: dbs}, nil

@@ -54,6 +54,9 @@ type TestnetConfig struct {
 	// DBBackend for app state and CometBFT ("" = goleveldb). "pebbledb" works for
 	// the app DB as is; CometBFT's pebbledb needs `go build -tags pebbledb`.
 	DBBackend string
+	// Metrics turns on CometBFT's Prometheus metrics (ServicePorts); only
+	// for validators that each run in a process of their own.
+	Metrics bool
 }
 
 // Testnet is the result of InitTestnet.
@@ -89,6 +92,13 @@ const (
 func (c TestnetConfig) Ports(i int) (int, int, int) {
 	b := c.BasePort + 10*i
 	return b, b + 1, b + 2
+}
+
+// ServicePorts are validator i's REST (LCD) API port and CometBFT's
+// Prometheus metrics port: base+10i+3 and base+10i+4.
+func (c TestnetConfig) ServicePorts(i int) (api, metrics int) {
+	b := c.BasePort + 10*i
+	return b + 3, b + 4
 }
 
 var (
@@ -175,7 +185,12 @@ func InitTestnet(cfg TestnetConfig) (*Testnet, error) {
 		c.RPC.PprofListenAddress = ""
 		c.ProxyApp = "" // ABCI app is in process
 		c.Consensus.TimeoutCommit = cfg.TimeoutCommit
-		c.Instrumentation.Prometheus = false
+		apiPort, metricsPort := cfg.ServicePorts(i)
+		// CometBFT registers its metrics in the process's default Prometheus
+		// registry: one validator per process may (the devnet's), more would
+		// register twice and panic, so tests that run several leave it off.
+		c.Instrumentation.Prometheus = cfg.Metrics
+		c.Instrumentation.PrometheusListenAddr = fmt.Sprintf("127.0.0.1:%d", metricsPort)
 		if cfg.DBBackend != "" {
 			c.DBBackend = cfg.DBBackend
 		}
@@ -201,7 +216,8 @@ func InitTestnet(cfg TestnetConfig) (*Testnet, error) {
 		appCfg := srvconfig.DefaultConfig()
 		appCfg.MinGasPrices = "0" + app.BondDenom
 		appCfg.AppDBBackend = cfg.DBBackend
-		appCfg.API.Enable = false
+		appCfg.API.Enable = true
+		appCfg.API.Address = fmt.Sprintf("tcp://127.0.0.1:%d", apiPort)
 		appCfg.GRPC.Enable = true
 		appCfg.GRPC.Address = fmt.Sprintf("127.0.0.1:%d", grpcPort)
 		appCfg.GRPCWeb.Enable = false

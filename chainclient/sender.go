@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"cosmossdk.io/math"
@@ -72,8 +73,13 @@ func (r *Refusal) Is(target error) bool { return target == ErrRejected }
 // Refused is always true: the chain ran the transaction and said no.
 func (r *Refusal) Refused() bool { return true }
 
-// Sender signs with one key and broadcasts to one node.
+// Sender signs with one key and broadcasts to one node. It is safe for
+// concurrent use: sends are serialized, since two transactions signed at
+// once would take the same account sequence and one would be refused (a
+// meta node anchors, reports and challenges from different loops; a
+// resource node commits and reveals from two).
 type Sender struct {
+	mu      sync.Mutex // one transaction at a time
 	chainID string
 	cctx    client.Context
 	factory tx.Factory
@@ -200,6 +206,8 @@ func (s *Sender) send(ctx context.Context, msg sdk.Msg) error { return s.sendGas
 // configured fee for baseGas, so the gas price the validators see stays the
 // same.
 func (s *Sender) sendGas(ctx context.Context, msg sdk.Msg, gas uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for try := 1; ; try++ {
 		err := s.sendOnce(ctx, msg, gas)
 		if !errors.Is(err, errWrongSequence) || try == sequenceTries {

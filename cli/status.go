@@ -111,7 +111,7 @@ func overviewOptions(dir string, c *client.Client) overview.Options {
 	_ = home.ReadTOMLLoose(filepath.Join(dir, "config", "client.toml"), &chainCC)
 	opts := overview.Options{ChainRPC: chainCC.Node, Account: c.Owner()}
 	if cc, err := home.LoadClient(dir); err == nil {
-		opts.Gateway, opts.ChainGRPC = cc.Gateway, cc.ChainGRPC
+		opts.Gateway, opts.ChainGRPC, opts.ChainREST, opts.ChainMetrics = cc.Gateway, cc.ChainGRPC, cc.ChainREST, cc.ChainMetrics
 	}
 	return opts
 }
@@ -147,6 +147,16 @@ func printStatus(cmd *cobra.Command, s overview.Report) {
 		fmt.Fprintf(w, "\nchain %s: height %d, %d validators\n", s.Chain.ChainID, s.Chain.Height, len(s.Chain.Validators))
 	case s.ChainError != "":
 		fmt.Fprintf(w, "\nchain: %s\n", s.ChainError)
+	}
+	if e := s.ChainEndpoints; e != nil {
+		fmt.Fprintf(w, "chain endpoints: RPC %s, gRPC %s", e.RPC, e.GRPC)
+		if e.REST != "" {
+			fmt.Fprintf(w, ", REST %s", e.REST)
+		}
+		if e.Metrics != "" {
+			fmt.Fprintf(w, ", metrics %s", e.Metrics)
+		}
+		fmt.Fprintln(w)
 	}
 }
 

@@ -172,6 +172,7 @@ func create(dir string, s Settings) error {
 		return err
 	}
 	owner, chainGRPC, chainRPC, key := s.Owner, "", "", ""
+	var chainREST, chainMetrics string
 	var chainMeta func(*home.Meta)
 	if s.Validators == 0 {
 		// No chain, yet the meta nodes check users' signatures all the
@@ -187,6 +188,8 @@ func create(dir string, s Settings) error {
 		owner, key = reg.user.String(), "user"
 		_, rpcPort, grpcPort := chain.TestnetConfig{BasePort: s.ChainBasePort}.Ports(0)
 		chainGRPC, chainRPC = fmt.Sprintf("127.0.0.1:%d", grpcPort), fmt.Sprintf("tcp://127.0.0.1:%d", rpcPort)
+		apiPort, metricsPort := chain.TestnetConfig{BasePort: s.ChainBasePort}.ServicePorts(0)
+		chainREST, chainMetrics = fmt.Sprintf("http://127.0.0.1:%d", apiPort), fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
 		// The leader anchors the index and submits the reports as the
 		// operator of the meta nodes' registrations, with the devnet's
 		// short ledger period.
@@ -239,7 +242,7 @@ func create(dir string, s Settings) error {
 	}
 	if err := home.WriteTOML(filepath.Join(dir, home.ClientConfigFile), home.Client{
 		MetaAddr: first.Addr, MetaID: first.ID, Metas: others, Owner: owner, Region: s.Regions[0], Key: key,
-		Gateway: "http://" + s.Gateway, ChainGRPC: chainGRPC,
+		Gateway: "http://" + s.Gateway, ChainGRPC: chainGRPC, ChainREST: chainREST, ChainMetrics: chainMetrics,
 	}); err != nil {
 		return err
 	}
@@ -282,7 +285,7 @@ func createChain(dir string, s *Settings, reg *registry) error {
 	}
 	_, err = chain.InitTestnet(chain.TestnetConfig{
 		Dir: filepath.Join(dir, "chain"), ChainID: s.ChainID, NumValidators: s.Validators,
-		BasePort: base, ClientHome: dir, Accounts: accounts, Genesis: reg.genesis,
+		BasePort: base, ClientHome: dir, Accounts: accounts, Genesis: reg.genesis, Metrics: true,
 		TimeoutCommit: chain.DevnetBlockTime,
 	})
 	if err != nil {

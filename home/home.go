@@ -189,6 +189,10 @@ type Client struct {
 	// ChainGRPC is a validator's gRPC endpoint (host:port): status and the
 	// dashboard read the ledger and the prepay there.
 	ChainGRPC string `toml:"chain_grpc,omitempty"`
+	// ChainREST and ChainMetrics are a validator's REST (LCD) API and
+	// CometBFT Prometheus URLs, shown by status (a devnet writes them).
+	ChainREST    string `toml:"chain_rest,omitempty"`
+	ChainMetrics string `toml:"chain_metrics,omitempty"`
 }
 
 // ReadTOML decodes the TOML file at path into v, refusing unknown keys so a

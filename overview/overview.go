@@ -33,7 +33,9 @@ type Report struct {
 	MetaNodes       []MetaNode  `json:"meta_nodes"`
 	Gateway         *Gateway    `json:"gateway,omitempty"`
 	Chain           *chain.Info `json:"chain,omitempty"`
-	ChainError      string      `json:"chain_error,omitempty"`
+	// ChainEndpoints is where a validator of the chain serves.
+	ChainEndpoints *ChainEndpoints `json:"chain_endpoints,omitempty"`
+	ChainError     string          `json:"chain_error,omitempty"`
 	// Blocks are the chain's latest block headers, newest first.
 	Blocks []chain.Block `json:"blocks,omitempty"`
 	Ledger *Ledger       `json:"ledger,omitempty"`
@@ -105,6 +107,15 @@ func trustedFunctions(ctx context.Context, r *Report, v *chainclient.View, accou
 			r.OpenRounds = append(r.OpenRounds, fnRound(t))
 		}
 	}
+}
+
+// ChainEndpoints are a validator's endpoints: CometBFT RPC, gRPC, the
+// REST (LCD) API and CometBFT's Prometheus metrics.
+type ChainEndpoints struct {
+	RPC     string `json:"rpc,omitempty"`
+	GRPC    string `json:"grpc,omitempty"`
+	REST    string `json:"rest,omitempty"`
+	Metrics string `json:"metrics,omitempty"`
 }
 
 // Gateway is where the network's HTTP gateway serves.
@@ -202,6 +213,9 @@ type Network interface {
 type Options struct {
 	ChainRPC  string // a validator's CometBFT RPC, tcp://host:port; empty: no chain
 	ChainGRPC string // a validator's gRPC, host:port: ledger and prepay
+	// ChainREST and ChainMetrics are shown as they are (status lists the
+	// validator's endpoints).
+	ChainREST, ChainMetrics string
 	// Chain, if set, is a connection to ChainGRPC kept open by a caller
 	// that collects often (the dashboard); else each Collect dials.
 	Chain   *chainclient.View
@@ -234,6 +248,9 @@ func Complete(ctx context.Context, r *Report, n Network, opts Options) {
 	}
 	if opts.Gateway != "" {
 		r.Gateway = GatewayAt(opts.Gateway)
+	}
+	if opts.ChainRPC != "" || opts.ChainGRPC != "" {
+		r.ChainEndpoints = &ChainEndpoints{RPC: opts.ChainRPC, GRPC: opts.ChainGRPC, REST: opts.ChainREST, Metrics: opts.ChainMetrics}
 	}
 	if opts.ChainRPC != "" {
 		if info, err := chain.Status(ctx, opts.ChainRPC); err != nil {
