@@ -25,7 +25,6 @@ import (
 	"github.com/stratos-net/stratos/client"
 	"github.com/stratos-net/stratos/compute/caller"
 	"github.com/stratos-net/stratos/compute/gas"
-	"github.com/stratos-net/stratos/compute/sandbox"
 	"github.com/stratos-net/stratos/compute/service"
 	"github.com/stratos-net/stratos/home"
 	"github.com/stratos-net/stratos/trust"
@@ -571,40 +570,14 @@ it in the round, so nodes that agree on a wrong answer are caught.`,
 	return cmd
 }
 
-// expectLocally runs a call on this machine, in the same sandbox as the
-// nodes, and returns its outcome's hash: what honest nodes commit to.
+// expectLocally runs a call on this machine, as the nodes do, and returns
+// its outcome's hash: what honest nodes commit to.
 func expectLocally(ctx context.Context, f *clientFlags, v *chainclient.View, p service.CallParams) (round.Hash, error) {
 	module, err := fetchModule(ctx, f, v, p.App)
 	if err != nil {
 		return round.Hash{}, err
 	}
-	metered, err := gas.Instrument(module, gas.DefaultOptions())
-	if err != nil {
-		return round.Hash{}, err
-	}
-	sb, err := sandbox.New(ctx, sandbox.DefaultConfig())
-	if err != nil {
-		return round.Hash{}, err
-	}
-	defer sb.Close(ctx)
-	m, err := sb.Compile(ctx, metered)
-	if err != nil {
-		return round.Hash{}, err
-	}
-	limit := p.Gas
-	if limit <= 0 {
-		limit = service.DefaultConfig().MaxGas
-	}
-	res, err := sb.Run(ctx, m, sandbox.Call{Function: p.Function, Input: p.Input, Gas: limit,
-		Time: time.Unix(0, p.TimeUnixNano).UTC(), Seed: [32]byte(p.Seed)})
-	if err != nil && ctx.Err() != nil {
-		return round.Hash{}, err
-	}
-	var errText string
-	if err != nil {
-		errText = err.Error()
-	}
-	return round.OutputHash(service.Outcome(res.Output, errText)), nil
+	return service.LocalOutcome(ctx, module, p)
 }
 
 // newDriver runs rounds as ch's signer: modules come from the storage

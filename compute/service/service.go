@@ -267,16 +267,9 @@ func (s *Service) Call(ctx context.Context, p CallParams) (CallResult, *Error) {
 	default:
 		return CallResult{}, &Error{Code: CodeBusy, Message: "every compute slot is busy"}
 	}
-	res, err := s.sb.Run(ctx, m, sandbox.Call{
-		Function: p.Function, Input: p.Input, Gas: gasLimit,
-		Time: time.Unix(0, p.TimeUnixNano).UTC(), Seed: [32]byte(p.Seed),
-	})
-	if err != nil && ctx.Err() != nil {
-		return CallResult{}, &Error{Code: CodeInternal, Message: err.Error()}
-	}
-	var errText string
+	res, errText, err := run(ctx, s.sb, m, p, gasLimit)
 	if err != nil {
-		errText = err.Error()
+		return CallResult{}, &Error{Code: CodeInternal, Message: err.Error()}
 	}
 	if s.cfg.Byzantine {
 		res.Output = append(bytes.Clone(res.Output), " (a byzantine node's answer)"...)
@@ -288,6 +281,55 @@ func (s *Service) Call(ctx context.Context, p CallParams) (CallResult, *Error) {
 	out.Signature = s.cfg.Key.Sign(ResultBytes(out.Node, call, out.OutputHash, out.GasUsed))
 	s.logCall(p, call, out, res.Stderr)
 	return out, nil
+}
+
+// run runs p in sb: the function's own failure is errText (the same words
+// on every node); err is the host's (a canceled context).
+func run(ctx context.Context, sb *sandbox.Sandbox, m *sandbox.Module, p CallParams, gasLimit int64) (sandbox.Result, string, error) {
+	res, err := sb.Run(ctx, m, sandbox.Call{
+		Function: p.Function, Input: p.Input, Gas: gasLimit,
+		Time: time.Unix(0, p.TimeUnixNano).UTC(), Seed: [32]byte(p.Seed),
+	})
+	if err != nil && ctx.Err() != nil {
+		return res, "", err
+	}
+	var errText string
+	if err != nil {
+		errText = err.Error()
+	}
+	return res, errText, nil
+}
+
+// LocalOutcome runs p on this machine as an honest node with the default
+// configuration would, and returns the hash of its outcome: what an app
+// knows a spot check's answer to be.
+func LocalOutcome(ctx context.Context, module []byte, p CallParams) (round.Hash, error) {
+	if len(p.Seed) != 32 {
+		return round.Hash{}, errors.New("seed must be 32 bytes")
+	}
+	cfg := DefaultConfig()
+	metered, err := gas.Instrument(module, gas.DefaultOptions())
+	if err != nil {
+		return round.Hash{}, err
+	}
+	sb, err := sandbox.New(ctx, cfg.Sandbox)
+	if err != nil {
+		return round.Hash{}, err
+	}
+	defer sb.Close(ctx)
+	m, err := sb.Compile(ctx, metered)
+	if err != nil {
+		return round.Hash{}, err
+	}
+	limit := cfg.MaxGas
+	if p.Gas > 0 {
+		limit = min(p.Gas, limit)
+	}
+	res, errText, err := run(ctx, sb, m, p, limit)
+	if err != nil {
+		return round.Hash{}, err
+	}
+	return round.OutputHash(Outcome(res.Output, errText)), nil
 }
 
 // logCall appends the call to the app's log and adds its gas to the usage.

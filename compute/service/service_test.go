@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -222,5 +223,43 @@ func TestCallLogIsTheOwners(t *testing.T) {
 	}
 	if _, err := logs(owner, time.Now().Add(-time.Hour)); !errors.As(err, &e) || e.Code != service.CodeNotOwner {
 		t.Fatalf("an hour-old request: %v", err)
+	}
+}
+
+// A spot check's expected answer, computed locally, is what honest nodes
+// commit to for the same call (lucky reads the clock and randomness, both
+// the call's).
+func TestLocalOutcomeIsTheNodesAnswer(t *testing.T) {
+	ctx := context.Background()
+	module := buildHello(t)
+	sum := sha256.Sum256(module)
+	key, _ := identity.Generate(nil)
+	c := &chain{app: service.App{CodeHash: hex.EncodeToString(sum[:]), Active: true, Nodes: []string{key.ID()}}}
+	cfg := service.DefaultConfig()
+	cfg.Dir, cfg.Apps, cfg.Key = t.TempDir(), c, key
+	s, err := service.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	if e := s.Load(ctx, service.LoadParams{App: "app1test", Module: module}); e != nil {
+		t.Fatal(e)
+	}
+	p := service.CallParams{App: "app1test", Function: "lucky", Input: []byte(`{"name":"Ada"}`),
+		Seed: bytes.Repeat([]byte{7}, 32), TimeUnixNano: 42}
+	got, e := s.Call(ctx, p)
+	if e != nil {
+		t.Fatal(e)
+	}
+	want, err := service.LocalOutcome(ctx, module, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got.OutputHash) != string(want[:]) {
+		t.Fatalf("node %x, local %x", got.OutputHash, want)
+	}
+	p.Seed = bytes.Repeat([]byte{8}, 32)
+	if other, _ := service.LocalOutcome(ctx, module, p); other == want {
+		t.Fatal("another seed gave the same lucky answer")
 	}
 }

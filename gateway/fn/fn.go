@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/stratos-net/stratos/compute/caller"
+	"github.com/stratos-net/stratos/compute/service"
 )
 
 // Prefix is where calls are served.
@@ -30,34 +31,12 @@ type Caller interface {
 	Call(ctx context.Context, app, function string, input []byte) (caller.Result, error)
 }
 
-// Errors beyond JSON-RPC's own.
+// Errors beyond JSON-RPC's own (service.CodeParse, service.CodeInvalid).
 const (
-	codeParse       = -32700
-	codeInvalid     = -32600
 	codeNoAgreement = -32010
 	codeFnError     = -32011
 	codeCall        = -32012
 )
-
-type request struct {
-	JSONRPC string          `json:"jsonrpc"`
-	ID      json.RawMessage `json:"id,omitempty"`
-	Method  string          `json:"method"`
-	Params  json.RawMessage `json:"params"`
-}
-
-type rpcError struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
-	Data    any    `json:"data,omitempty"`
-}
-
-type response struct {
-	JSONRPC string          `json:"jsonrpc"`
-	ID      json.RawMessage `json:"id,omitempty"`
-	Result  any             `json:"result,omitempty"`
-	Error   *rpcError       `json:"error,omitempty"`
-}
 
 // Result is what a call answers.
 type Result struct {
@@ -88,33 +67,33 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	app, function, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, Prefix), "/")
 	if !ok || app == "" || function == "" || strings.Contains(function, "/") {
-		write(w, http.StatusNotFound, response{Error: &rpcError{Code: codeInvalid, Message: "POST to /fn/<app>/<function>"}})
+		write(w, http.StatusNotFound, service.Response{Error: &service.Error{Code: service.CodeInvalid, Message: "POST to /fn/<app>/<function>"}})
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
-		write(w, http.StatusRequestEntityTooLarge, response{Error: &rpcError{Code: codeInvalid, Message: err.Error()}})
+		write(w, http.StatusRequestEntityTooLarge, service.Response{Error: &service.Error{Code: service.CodeInvalid, Message: err.Error()}})
 		return
 	}
-	var req request
+	var req service.Request
 	if err := json.Unmarshal(body, &req); err != nil {
-		write(w, http.StatusBadRequest, response{Error: &rpcError{Code: codeParse, Message: err.Error()}})
+		write(w, http.StatusBadRequest, service.Response{Error: &service.Error{Code: service.CodeParse, Message: err.Error()}})
 		return
 	}
-	resp := response{ID: req.ID}
+	resp := service.Response{ID: req.ID}
 	if req.JSONRPC != "2.0" || (req.Method != "" && req.Method != function) {
-		resp.Error = &rpcError{Code: codeInvalid, Message: `want "jsonrpc":"2.0" and a "method" that is the URL's function (or none)`}
+		resp.Error = &service.Error{Code: service.CodeInvalid, Message: `want "jsonrpc":"2.0" and a "method" that is the URL's function (or none)`}
 		write(w, http.StatusBadRequest, resp)
 		return
 	}
 	res, err := h.calls.Call(r.Context(), app, function, req.Params)
 	switch {
 	case errors.Is(err, caller.ErrNoAgreement):
-		resp.Error = &rpcError{Code: codeNoAgreement, Message: err.Error(), Data: res.Answers}
+		resp.Error = &service.Error{Code: codeNoAgreement, Message: err.Error(), Data: res.Answers}
 	case err != nil:
-		resp.Error = &rpcError{Code: codeCall, Message: err.Error()}
+		resp.Error = &service.Error{Code: codeCall, Message: err.Error()}
 	case res.FnError != "":
-		resp.Error = &rpcError{Code: codeFnError, Message: "the function failed on the nodes alike: " + res.FnError,
+		resp.Error = &service.Error{Code: codeFnError, Message: "the function failed on the nodes alike: " + res.FnError,
 			Data: map[string]any{"agreed": res.Agreed}}
 	default:
 		out := Result{Agreed: res.Agreed, Quorum: res.Quorum, Nodes: len(res.Answers), GasUsed: res.GasUsed}
@@ -123,7 +102,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			out.OutputBase64 = res.Output
 		}
-		resp.Result = out
+		resp.Result, _ = json.Marshal(out)
 	}
 	if resp.Error != nil {
 		h.log.Info("fn call failed", "app", app, "function", function, "err", resp.Error.Message)
@@ -131,7 +110,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	write(w, http.StatusOK, resp)
 }
 
-func write(w http.ResponseWriter, status int, resp response) {
+func write(w http.ResponseWriter, status int, resp service.Response) {
 	resp.JSONRPC = "2.0"
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/stratos-net/stratos/compute/caller"
+	"github.com/stratos-net/stratos/compute/service"
 )
 
 type fakeCaller struct {
@@ -58,10 +59,10 @@ func TestCallErrorsAreJSONRPCErrors(t *testing.T) {
 		code       float64
 	}{
 		{"/fn/app1x/greet", `{"jsonrpc":"2.0","id":1,"params":{}}`, codeNoAgreement},
-		{"/fn/app1x/greet", `{"jsonrpc":"2.0","method":"other"}`, codeInvalid},
-		{"/fn/app1x/greet", `{"jsonrpc":"1.0"}`, codeInvalid},
-		{"/fn/app1x/greet", `{`, codeParse},
-		{"/fn/app1x", `{"jsonrpc":"2.0"}`, codeInvalid},
+		{"/fn/app1x/greet", `{"jsonrpc":"2.0","method":"other"}`, service.CodeInvalid},
+		{"/fn/app1x/greet", `{"jsonrpc":"1.0"}`, service.CodeInvalid},
+		{"/fn/app1x/greet", `{`, service.CodeParse},
+		{"/fn/app1x", `{"jsonrpc":"2.0"}`, service.CodeInvalid},
 	} {
 		_, out := post(t, h, tc.path, tc.body)
 		e, ok := out["error"].(map[string]any)
