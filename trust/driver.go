@@ -141,7 +141,7 @@ func (d *Driver) Run(ctx context.Context, appID string, call service.CallParams,
 		}
 	}
 	deliveries := d.deliver(ctx, app, id, salts, call)
-	r, err := d.waitPhase(ctx, id, round.Committing.String())
+	r, err := d.wait(ctx, id, func(r trustedfntypes.Round) bool { return r.Phase != round.Committing.String() })
 	if err != nil {
 		return r, deliveries, err
 	}
@@ -158,7 +158,7 @@ func (d *Driver) Run(ctx context.Context, appID string, call service.CallParams,
 			return r, deliveries, fmt.Errorf("reveal the salts: %w", err)
 		}
 	}
-	r, err = d.waitDone(ctx, id)
+	r, err = d.wait(ctx, id, func(r trustedfntypes.Round) bool { return r.Phase == round.Done.String() })
 	return r, deliveries, err
 }
 
@@ -212,35 +212,16 @@ func (d *Driver) load(ctx context.Context, endpoint, app string) error {
 	if err != nil {
 		return err
 	}
-	return caller.RPC(ctx, d.cfg.HTTP, endpoint, service.MethodLoad, service.LoadParams{App: app, Module: mod}, nil)
+	return caller.Load(ctx, d.cfg.HTTP, endpoint, app, mod)
 }
 
-// waitPhase waits until the round is past phase.
-func (d *Driver) waitPhase(ctx context.Context, id uint64, phase string) (trustedfntypes.Round, error) {
+// wait polls the round until done says it has got where the driver waits
+// for.
+func (d *Driver) wait(ctx context.Context, id uint64, done func(trustedfntypes.Round) bool) (trustedfntypes.Round, error) {
 	for {
 		r, err := d.cfg.Chain.FnRound(ctx, id)
-		if err != nil {
+		if err != nil || done(r) {
 			return r, err
-		}
-		if r.Phase != phase {
-			return r, nil
-		}
-		select {
-		case <-ctx.Done():
-			return r, ctx.Err()
-		case <-time.After(d.cfg.Poll):
-		}
-	}
-}
-
-func (d *Driver) waitDone(ctx context.Context, id uint64) (trustedfntypes.Round, error) {
-	for {
-		r, err := d.cfg.Chain.FnRound(ctx, id)
-		if err != nil {
-			return r, err
-		}
-		if r.Phase == round.Done.String() {
-			return r, nil
 		}
 		select {
 		case <-ctx.Done():

@@ -269,8 +269,11 @@ func toHash(b []byte) (round.Hash, error) {
 
 // Run reveals in every committed round once the app's salts are on chain
 // (Step 7), until ctx ends.
-func (n *Node) Run(ctx context.Context) {
-	t := time.NewTicker(n.cfg.Poll)
+func (n *Node) Run(ctx context.Context) { every(ctx, n.cfg.Poll, n.tick) }
+
+// every calls f every d until ctx ends.
+func every(ctx context.Context, d time.Duration, f func(context.Context)) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
@@ -278,7 +281,7 @@ func (n *Node) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		n.tick(ctx)
+		f(ctx)
 	}
 }
 

@@ -107,18 +107,7 @@ func Due(a trustedfntypes.App, height int64) bool {
 }
 
 // Run opens rounds until ctx ends.
-func (s *Scheduler) Run(ctx context.Context) {
-	t := time.NewTicker(s.cfg.Poll)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		s.tick(ctx)
-	}
-}
+func (s *Scheduler) Run(ctx context.Context) { every(ctx, s.cfg.Poll, s.tick) }
 
 func (s *Scheduler) tick(ctx context.Context) {
 	apps, err := s.cfg.Chain.FnApps(ctx, s.cfg.Owner)

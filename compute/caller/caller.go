@@ -195,7 +195,7 @@ func (c *Caller) ask(ctx context.Context, n Node, p service.CallParams, call rou
 		if merr != nil {
 			return nil, fmt.Errorf("node %s needs the module: %w", n.ID, merr)
 		}
-		if err := c.rpc(ctx, n.Endpoint, service.MethodLoad, service.LoadParams{App: p.App, Module: mod}, nil); err != nil {
+		if err := Load(ctx, c.cfg.HTTP, n.Endpoint, p.App, mod); err != nil {
 			return nil, fmt.Errorf("load the module on %s: %w", n.ID, err)
 		}
 		err = c.rpc(ctx, n.Endpoint, service.MethodCall, p, &r)
@@ -214,6 +214,11 @@ func (c *Caller) ask(ctx context.Context, n Node, p service.CallParams, call rou
 
 func (c *Caller) rpc(ctx context.Context, endpoint, method string, params, result any) error {
 	return RPC(ctx, c.cfg.HTTP, endpoint, method, params, result)
+}
+
+// Load gives a node an app's module (fn_load).
+func Load(ctx context.Context, hc *http.Client, endpoint, app string, module []byte) error {
+	return RPC(ctx, hc, endpoint, service.MethodLoad, service.LoadParams{App: app, Module: module}, nil)
 }
 
 // RPC makes one JSON-RPC 2.0 request of a node's compute; an error the node
