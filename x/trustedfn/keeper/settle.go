@@ -28,39 +28,31 @@ func (k Keeper) settle(ctx context.Context, t *types.Round) error {
 	}
 	reserved := t.Reserved
 	var toReserve, toSupport, burned sdk.Coins
-	for i := range t.Members {
-		m := &t.Members[i]
-		st, _ := round.ParseStatus(m.Status)
-		rec, err := k.record(ctx, m.NodeId)
+	err = k.eachMember(ctx, t, p.Slashing(), func(m *types.Member, st round.Status, _ *types.NodeRecord) error {
+		if !st.Paid() {
+			return nil
+		}
+		pay, err := nodePayment(a, p, m.PaidUsage)
 		if err != nil {
 			return err
 		}
-		count(&rec, st, t, m)
-		if st.Paid() {
-			pay, err := nodePayment(a, p, m.PaidUsage)
-			if err != nil {
-				return err
-			}
-			if !reserved.IsAllGTE(withdrawn(pay)) { // cannot happen: OpenRound reserved the most
-				return fmt.Errorf("%w: round %d reserved %s, owes %s", types.ErrEscrow, t.Id, reserved, withdrawn(pay))
-			}
-			if m.Paid, err = k.payNode(ctx, m.NodeId, pay); err != nil {
-				// The node left x/register since the round began: its
-				// share stays in the escrow.
-				emit(ctx, "unpaid", "node_id", m.NodeId, "round_id", strconv.FormatUint(t.Id, 10), "error", err.Error())
-				continue
-			}
-			reserved = reserved.Sub(withdrawn(pay)...)
-			toReserve = toReserve.Add(sdk.NewCoin(types.CostDenom, pay.ReserveSTB))
-			toSupport = toSupport.Add(sdk.NewCoin(types.ProfitDenom, pay.SupportSTR))
-			burned = burned.Add(sdk.NewCoin(types.ProfitDenom, pay.BurnSTR))
+		if !reserved.IsAllGTE(withdrawn(pay)) { // cannot happen: OpenRound reserved the most
+			return fmt.Errorf("%w: round %d reserved %s, owes %s", types.ErrEscrow, t.Id, reserved, withdrawn(pay))
 		}
-		if st.Slashed() {
-			k.slash(ctx, &rec, m, p.Slashing())
+		if m.Paid, err = k.payNode(ctx, m.NodeId, pay); err != nil {
+			// The node left x/register since the round began: its share
+			// stays in the escrow.
+			emit(ctx, "unpaid", "node_id", m.NodeId, "round_id", strconv.FormatUint(t.Id, 10), "error", err.Error())
+			return nil
 		}
-		if err := k.Records.Set(ctx, m.NodeId, rec); err != nil {
-			return err
-		}
+		reserved = reserved.Sub(withdrawn(pay)...)
+		toReserve = toReserve.Add(sdk.NewCoin(types.CostDenom, pay.ReserveSTB))
+		toSupport = toSupport.Add(sdk.NewCoin(types.ProfitDenom, pay.SupportSTR))
+		burned = burned.Add(sdk.NewCoin(types.ProfitDenom, pay.BurnSTR))
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := k.distribute(ctx, toReserve, toSupport, burned); err != nil {
 		return err
@@ -82,6 +74,33 @@ func (k Keeper) settle(ctx context.Context, t *types.Round) error {
 	emit(ctx, "round", "round_id", strconv.FormatUint(t.Id, 10), "app_id", a.Id,
 		"result", strconv.FormatBool(t.Result), "returned", reserved.String())
 	return k.Apps.Set(ctx, a.Id, a)
+}
+
+// eachMember updates every member's record: the round counted (§4.5), f's
+// part (payments, storage failures), and the slash of a node that lied or
+// stalled (§6.10).
+func (k Keeper) eachMember(ctx context.Context, t *types.Round, s payout.Slashing,
+	f func(m *types.Member, st round.Status, rec *types.NodeRecord) error,
+) error {
+	for i := range t.Members {
+		m := &t.Members[i]
+		st, _ := round.ParseStatus(m.Status)
+		rec, err := k.record(ctx, m.NodeId)
+		if err != nil {
+			return err
+		}
+		count(&rec, st, t, m)
+		if err := f(m, st, &rec); err != nil {
+			return err
+		}
+		if st.Slashed() {
+			k.slash(ctx, &rec, m, s)
+		}
+		if err := k.Records.Set(ctx, m.NodeId, rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // count adds the round to the node's record (§4.5).

@@ -120,26 +120,17 @@ func (k Keeper) settleStorage(ctx context.Context, t *types.Round) error {
 	if err != nil {
 		return err
 	}
-	for i := range t.Members {
-		m := &t.Members[i]
-		st, _ := round.ParseStatus(m.Status)
-		rec, err := k.record(ctx, m.NodeId)
-		if err != nil {
-			return err
-		}
-		count(&rec, st, t, m)
+	err = k.eachMember(ctx, t, p.Slashing(), func(m *types.Member, st round.Status, rec *types.NodeRecord) error {
 		rec.StorageChallenges++
 		if st != round.Majority {
 			rec.StorageFailures++
 			emit(ctx, "storage_failure", "round_id", strconv.FormatUint(t.Id, 10), "slice_id", t.SliceId,
 				"node_id", m.NodeId, "status", m.Status)
 		}
-		if st.Slashed() {
-			k.slash(ctx, &rec, m, p.Slashing())
-		}
-		if err := k.Records.Set(ctx, m.NodeId, rec); err != nil {
-			return err
-		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	t.ClosedHeight = sdk.UnwrapSDKContext(ctx).BlockHeight()
 	return nil

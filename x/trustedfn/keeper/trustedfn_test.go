@@ -461,3 +461,28 @@ func TestAgentActsForTheNode(t *testing.T) {
 		t.Fatalf("an ftp endpoint: %v", err)
 	}
 }
+
+// A node that left x/register before its round settled is not paid (its
+// share stays in the escrow), but the round still counts on its record.
+func TestNodeGoneBeforeSettlementKeepsItsRecord(t *testing.T) {
+	f := setup(t)
+	f.offer(3)
+	id := f.activeApp(3)
+	p := &roundPlay{f: f, app: f.app(id), players: honest(3), appReveals: true}
+	p.open()
+	p.commit()
+	f.endBlock()
+	p.revealSalts()
+	p.reveal()
+	gone := p.app.Nodes[0]
+	delete(f.reg.nodes, gone)
+	f.endBlock()
+	r := f.getRound(p.id)
+	if r.Members[0].Status != "majority" || !r.Members[0].Paid.IsZero() {
+		t.Fatalf("gone node: %s paid %s", r.Members[0].Status, r.Members[0].Paid)
+	}
+	rec, err := f.k.Records.Get(f.ctx, gone)
+	if err != nil || rec.Majority != 1 {
+		t.Fatalf("gone node's record %+v, %v", rec, err)
+	}
+}
