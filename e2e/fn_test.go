@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,20 +13,12 @@ import (
 
 	"github.com/stratos-net/stratos/devnet"
 	"github.com/stratos-net/stratos/home"
+	"github.com/stratos-net/stratos/internal/wasmtest"
 	"github.com/stratos-net/stratos/slice"
 )
 
 // buildWASM builds one of examples/fn for WASI.
-func buildWASM(t *testing.T, name string) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), name+".wasm")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "../examples/fn/"+name)
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s for wasip1: %v\n%s", name, err, b)
-	}
-	return out
-}
+func buildWASM(t *testing.T, name string) string { return wasmtest.Build(t, "../examples/fn/"+name) }
 
 // Issue 10 end to end, with real processes: a devnet with one byzantine
 // resource node; `fn deploy` stores the module and the chain draws five

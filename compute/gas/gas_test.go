@@ -77,13 +77,7 @@ type instance struct {
 
 func instantiate(t testing.TB, wasm []byte) instance {
 	t.Helper()
-	ctx := context.Background()
-	rt := wazero.NewRuntime(ctx)
-	t.Cleanup(func() { rt.Close(ctx) })
-	mod, err := rt.Instantiate(ctx, wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
+	mod := instantiateRaw(t, wasm)
 	g, ok := mod.ExportedGlobal(Export).(api.MutableGlobal)
 	if !ok {
 		t.Fatalf("no mutable global %q exported", Export)

@@ -3,29 +3,17 @@ package sandbox
 import (
 	"context"
 	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stratos-net/stratos/compute/gas"
+	"github.com/stratos-net/stratos/internal/wasmtest"
 )
 
 // buildHello builds examples/fn/hello for WASI and meters it.
 func buildHello(t *testing.T) []byte {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "hello.wasm")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "../../examples/fn/hello")
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build hello for wasip1: %v\n%s", err, b)
-	}
-	plain, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	metered, err := gas.Instrument(plain, gas.DefaultOptions())
+	metered, err := gas.Instrument(wasmtest.Module(t, "../../examples/fn/hello"), gas.DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,9 +8,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,24 +16,12 @@ import (
 	"github.com/stratos-net/stratos/compute/caller"
 	"github.com/stratos-net/stratos/compute/service"
 	"github.com/stratos-net/stratos/identity"
+	"github.com/stratos-net/stratos/internal/wasmtest"
 	"github.com/stratos-net/stratos/x/trustedfn/round"
 )
 
 // buildHello builds examples/fn/hello for WASI.
-func buildHello(t testing.TB) []byte {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "hello.wasm")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "../../examples/fn/hello")
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build hello for wasip1: %v\n%s", err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func buildHello(t testing.TB) []byte { return wasmtest.Module(t, "../../examples/fn/hello") }
 
 // chain is the app as both sides see it.
 type chain struct {

@@ -214,17 +214,27 @@ func (r *Round) inPhase(p Phase) error {
 	return nil
 }
 
-// Commit records a node's salt hash and commit (Steps 3, 4).
-func (r *Round) Commit(node string, nodeSaltHash, commit Hash) error {
-	if err := r.inPhase(Committing); err != nil {
-		return err
+// acting is the member node, if the round is in phase and the node in
+// status: the precondition of every node's message.
+func (r *Round) acting(p Phase, node string, status Status) (*Member, error) {
+	if err := r.inPhase(p); err != nil {
+		return nil, err
 	}
 	m, err := r.member(node)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if m.Status != Assigned {
-		return fmt.Errorf("%w: %s is %s", ErrDone, node, m.Status)
+	if m.Status != status {
+		return nil, fmt.Errorf("%w: %s is %s", ErrDone, node, m.Status)
+	}
+	return m, nil
+}
+
+// Commit records a node's salt hash and commit (Steps 3, 4).
+func (r *Round) Commit(node string, nodeSaltHash, commit Hash) error {
+	m, err := r.acting(Committing, node, Assigned)
+	if err != nil {
+		return err
 	}
 	m.NodeSaltHash, m.Commit, m.Status = nodeSaltHash, commit, Committed
 	return nil
@@ -235,15 +245,9 @@ func (r *Round) Commit(node string, nodeSaltHash, commit Hash) error {
 // the node leaves the round unpaid and unslashed. A complaint whose salt
 // does match is refused, so a node cannot use it to skip work.
 func (r *Round) Refuse(node string, received []byte) error {
-	if err := r.inPhase(Committing); err != nil {
-		return err
-	}
-	m, err := r.member(node)
+	m, err := r.acting(Committing, node, Assigned)
 	if err != nil {
 		return err
-	}
-	if m.Status != Assigned {
-		return fmt.Errorf("%w: %s is %s", ErrDone, node, m.Status)
 	}
 	if received != nil && SaltHash(r.ID, node, received) == m.AppSaltHash {
 		return ErrSaltOK
@@ -289,15 +293,9 @@ func (r *Round) RevealApp(salts map[string][]byte, expected *Hash, spotSalt []by
 // the node's commit is recorded as a lie, not refused: the node had one
 // chance and used it (§3.5.5).
 func (r *Round) RevealNode(node string, nodeSalt []byte, output Hash, usage uint64) error {
-	if err := r.inPhase(Revealing); err != nil {
-		return err
-	}
-	m, err := r.member(node)
+	m, err := r.acting(Revealing, node, Committed)
 	if err != nil {
 		return err
-	}
-	if m.Status != Committed {
-		return fmt.Errorf("%w: %s is %s", ErrDone, node, m.Status)
 	}
 	m.NodeSalt, m.Output, m.Usage = bytes.Clone(nodeSalt), output, usage
 	if SaltHash(r.ID, node, nodeSalt) != m.NodeSaltHash ||
