@@ -57,8 +57,11 @@ type Config struct {
 	// such nodes count as not answering.
 	Module  func(ctx context.Context, app string) ([]byte, error)
 	Timeout time.Duration // per node
-	Rand    *rand.Rand    // the calls' seeds
-	Now     func() time.Time
+	// AppTTL is how long an app read from the chain (its nodes, their
+	// endpoints and keys: several queries) serves later calls.
+	AppTTL time.Duration
+	Rand   *rand.Rand // the calls' seeds
+	Now    func() time.Time
 	// Observe, if set, sees every call the nodes agreed on: the rounds
 	// sample them (package trust).
 	Observe func(p service.CallParams)
@@ -66,13 +69,40 @@ type Config struct {
 
 // DefaultConfig has a 30 s timeout per node.
 func DefaultConfig() Config {
-	return Config{HTTP: http.DefaultClient, Timeout: 30 * time.Second, Now: time.Now}
+	return Config{HTTP: http.DefaultClient, Timeout: 30 * time.Second, AppTTL: 2 * time.Second, Now: time.Now}
 }
 
 // Caller makes calls.
 type Caller struct {
-	cfg Config
-	mu  sync.Mutex // guards cfg.Rand
+	cfg  Config
+	mu   sync.Mutex // guards cfg.Rand and apps
+	apps map[string]cachedApp
+}
+
+type cachedApp struct {
+	app App
+	at  time.Time
+}
+
+// app reads an app from the chain, at most once per AppTTL.
+func (c *Caller) app(ctx context.Context, id string) (App, error) {
+	c.mu.Lock()
+	ca, ok := c.apps[id]
+	c.mu.Unlock()
+	if ok && c.cfg.Now().Sub(ca.at) < c.cfg.AppTTL {
+		return ca.app, nil
+	}
+	a, err := c.cfg.Chain.App(ctx, id)
+	if err != nil {
+		return App{}, err
+	}
+	c.mu.Lock()
+	if len(c.apps) > 1024 {
+		clear(c.apps)
+	}
+	c.apps[id] = cachedApp{app: a, at: c.cfg.Now()}
+	c.mu.Unlock()
+	return a, nil
 }
 
 // New returns a Caller.
@@ -83,7 +113,7 @@ func New(cfg Config) (*Caller, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.New(rand.NewChaCha8(seed()))
 	}
-	return &Caller{cfg: cfg}, nil
+	return &Caller{cfg: cfg, apps: map[string]cachedApp{}}, nil
 }
 
 // Answer is one node's part in a call.
@@ -118,7 +148,7 @@ type Result struct {
 // ErrNoAgreement (with the Result, to show who said what) when no answer
 // reached it.
 func (c *Caller) Call(ctx context.Context, appID, function string, input []byte) (Result, error) {
-	app, err := c.cfg.Chain.App(ctx, appID)
+	app, err := c.app(ctx, appID)
 	if err != nil {
 		return Result{}, err
 	}

@@ -248,3 +248,35 @@ func TestLocalOutcomeIsTheNodesAnswer(t *testing.T) {
 		t.Fatal("another seed gave the same lucky answer")
 	}
 }
+
+type countingChain struct {
+	callerChain
+	n int
+}
+
+func (c *countingChain) App(ctx context.Context, id string) (caller.App, error) {
+	c.n++
+	return c.callerChain.App(ctx, id)
+}
+
+// The caller reads an app from the chain (several queries) once per
+// AppTTL, not on every call.
+func TestCallerReadsTheAppOncePerTTL(t *testing.T) {
+	c, _ := network(t, buildHello(t), 3, 0)
+	cc := &countingChain{callerChain: callerChain{c}}
+	cfg := caller.DefaultConfig()
+	cfg.Chain = cc
+	cfg.Module = func(context.Context, string) ([]byte, error) { return buildHello(t), nil }
+	cl, err := caller.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := cl.Call(context.Background(), "app1test", "greet", []byte(`{"name":"Ada"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cc.n != 1 {
+		t.Fatalf("the app was read %d times for three calls", cc.n)
+	}
+}
